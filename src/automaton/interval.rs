@@ -1,0 +1,137 @@
+//! Stabbing queries over many inclusive ranges: numeric ranges and CIDR
+//! networks.
+//!
+//! A segment tree over the elementary intervals between range ends: each
+//! range is stored in O(log n) nodes and a query walks one leaf-to-root path,
+//! so a lookup costs O(log n + hits) however the ranges overlap.
+
+use super::targets::Targets;
+
+/// Keys with a successor, so that inclusive ends become half-open ones.
+pub(crate) trait Key: Copy + Ord {
+    fn successor(self) -> Option<Self>;
+}
+
+impl Key for u64 {
+    fn successor(self) -> Option<Self> {
+        self.checked_add(1)
+    }
+}
+
+impl Key for crate::util::ip::IpKey {
+    fn successor(self) -> Option<Self> {
+        match self.1.checked_add(1) {
+            Some(next) => Some(crate::util::ip::IpKey(self.0, next)),
+            None => Some(crate::util::ip::IpKey(self.0.checked_add(1)?, 0)),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct IntervalIndex<K> {
+    points: Vec<K>,
+    size: usize,
+    /// Per tree node, a range of `items`.
+    nodes: Vec<(u32, u32)>,
+    items: Vec<Targets>,
+}
+
+impl<K: Key> IntervalIndex<K> {
+    /// Builds the index from (low, high, targets), ends inclusive.
+    pub fn new(ranges: &[(K, K, Targets)]) -> Self {
+        let mut points: Vec<K> = Vec::with_capacity(ranges.len() * 2);
+        for &(low, high, _) in ranges {
+            if low > high {
+                continue;
+            }
+            points.push(low);
+            if let Some(next) = high.successor() {
+                points.push(next);
+            }
+        }
+        points.sort_unstable();
+        points.dedup();
+        let size = points.len().max(1).next_power_of_two();
+        let mut per_node: Vec<Vec<Targets>> = vec![Vec::new(); 2 * size];
+        for &(low, high, targets) in ranges {
+            if low > high {
+                continue;
+            }
+            let (Ok(mut l) | Err(mut l)) = points.binary_search(&low);
+            let mut r = match high.successor() {
+                Some(next) => points.binary_search(&next).unwrap_or_else(|i| i),
+                None => points.len(),
+            };
+            l += size;
+            r += size;
+            while l < r {
+                if l & 1 == 1 {
+                    per_node[l].push(targets);
+                    l += 1;
+                }
+                if r & 1 == 1 {
+                    r -= 1;
+                    per_node[r].push(targets);
+                }
+                l >>= 1;
+                r >>= 1;
+            }
+        }
+        let mut nodes = Vec::with_capacity(per_node.len());
+        let mut items = Vec::new();
+        for list in per_node {
+            nodes.push((items.len() as u32, list.len() as u32));
+            items.extend(list);
+        }
+        IntervalIndex {
+            points,
+            size,
+            nodes,
+            items,
+        }
+    }
+
+    /// Calls `hit` with the targets of every range containing `key`.
+    #[inline]
+    pub fn query(&self, key: K, mut hit: impl FnMut(Targets)) {
+        let j = self.points.partition_point(|p| *p <= key);
+        if j == 0 {
+            return;
+        }
+        let mut i = self.size + j - 1;
+        while i >= 1 {
+            let (start, len) = self.nodes[i];
+            for t in &self.items[start as usize..(start + len) as usize] {
+                hit(*t);
+            }
+            i >>= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(n: u32) -> Targets {
+        Targets { start: n, len: 1 }
+    }
+
+    #[test]
+    fn stabs_overlapping_ranges() {
+        let ranges = [(10u64, 20, t(0)), (15, 30, t(1)), (0, 100, t(2)), (40, 40, t(3)), (5, u64::MAX, t(4))];
+        let hits = |k: u64| {
+            let mut v = Vec::new();
+            IntervalIndex::new(&ranges).query(k, |x| v.push(x.start));
+            v.sort();
+            v
+        };
+        assert_eq!(hits(0), vec![2]);
+        assert_eq!(hits(12), vec![0, 2, 4]);
+        assert_eq!(hits(20), vec![0, 1, 2, 4]);
+        assert_eq!(hits(21), vec![1, 2, 4]);
+        assert_eq!(hits(40), vec![2, 3, 4]);
+        assert_eq!(hits(41), vec![2, 4]);
+        assert_eq!(hits(u64::MAX), vec![4]);
+    }
+}

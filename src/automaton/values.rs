@@ -1,0 +1,436 @@
+//! The value side of one automaton edge: every value pattern that leaves one
+//! state on one field, indexed so that a lookup costs about the same for one
+//! pattern as for ten thousand.
+
+use foldhash::HashMap;
+
+use super::affix::{AffixIndex, End};
+use super::interval::IntervalIndex;
+use super::targets::{PoolBuilder, Targets};
+use super::wildcards::WildcardIndex;
+use crate::event::{Kind, LeafValue};
+use crate::pattern::{AnythingBut, ValuePattern};
+use crate::util::ip::{self, IpKey};
+use crate::util::{casefold, number};
+
+/// Per-thread scratch for value lookups.
+#[derive(Default)]
+pub(crate) struct ValueScratch {
+    folded: String,
+    candidates: Vec<u32>,
+    excluded: Vec<u32>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ValueIndex {
+    exact: HashMap<Box<[u8]>, Targets>,
+    exact_ip: HashMap<IpKey, Targets>,
+    number_keys: HashMap<u64, Targets>,
+    number_texts: HashMap<Box<[u8]>, Targets>,
+    true_: Targets,
+    false_: Targets,
+    null: Targets,
+    exists: Targets,
+    prefix: Option<AffixIndex<Targets>>,
+    suffix: Option<AffixIndex<Targets>>,
+    ignore_case: HashMap<Box<[u8]>, Targets>,
+    prefix_ignore_case: Option<AffixIndex<Targets>>,
+    suffix_ignore_case: Option<AffixIndex<Targets>>,
+    wildcards: Option<WildcardIndex<Targets>>,
+    numeric: Option<IntervalIndex<u64>>,
+    cidr: Option<IntervalIndex<IpKey>>,
+    anything_but: Option<Box<Complement>>,
+    needs_fold: bool,
+    needs_ip: bool,
+}
+
+impl ValueIndex {
+    /// Builds the index for the (pattern, next state) pairs of one edge.
+    /// `Absent` patterns are not value patterns and must not be passed.
+    pub fn new(pairs: &[(ValuePattern, u32)], pool: &mut PoolBuilder) -> ValueIndex {
+        let mut exact: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
+        let mut exact_ip: HashMap<IpKey, Vec<u32>> = HashMap::default();
+        let mut number_keys: HashMap<u64, Vec<u32>> = HashMap::default();
+        let mut number_texts: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
+        let (mut true_, mut false_, mut null, mut exists) = (vec![], vec![], vec![], vec![]);
+        let mut prefix = AffixIndex::new(End::Start);
+        let mut suffix = AffixIndex::new(End::End);
+        let mut prefix_ic = AffixIndex::new(End::Start);
+        let mut suffix_ic = AffixIndex::new(End::End);
+        let mut ignore_case: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
+        let mut wildcards = Vec::new();
+        let mut numeric: Vec<(u64, u64, Vec<u32>)> = Vec::new();
+        let mut cidr: Vec<(IpKey, IpKey, Vec<u32>)> = Vec::new();
+        let mut anything_but: Vec<(AnythingBut, Vec<u32>)> = Vec::new();
+
+        fn bytes(s: &str) -> Box<[u8]> {
+            s.as_bytes().to_vec().into_boxed_slice()
+        }
+        for (pattern, next) in pairs {
+            let next = *next;
+            match pattern {
+                ValuePattern::Exact { text, ip } => {
+                    exact.entry(bytes(text)).or_default().push(next);
+                    if let Some(ip) = ip {
+                        exact_ip.entry(*ip).or_default().push(next);
+                    }
+                }
+                ValuePattern::Number { text, key } => match key {
+                    Some(key) => number_keys.entry(*key).or_default().push(next),
+                    None => number_texts.entry(bytes(text)).or_default().push(next),
+                },
+                ValuePattern::True => true_.push(next),
+                ValuePattern::False => false_.push(next),
+                ValuePattern::Null => null.push(next),
+                ValuePattern::Exists => exists.push(next),
+                ValuePattern::Absent => {}
+                ValuePattern::Prefix(p) => prefix.entry(p.as_bytes(), Vec::new).push(next),
+                ValuePattern::Suffix(s) => suffix.entry(s.as_bytes(), Vec::new).push(next),
+                ValuePattern::PrefixIgnoreCase(p) => {
+                    prefix_ic.entry(p.as_bytes(), Vec::new).push(next)
+                }
+                ValuePattern::SuffixIgnoreCase(s) => {
+                    suffix_ic.entry(s.as_bytes(), Vec::new).push(next)
+                }
+                ValuePattern::EqualsIgnoreCase(s) => {
+                    ignore_case.entry(bytes(s)).or_default().push(next)
+                }
+                ValuePattern::Wildcard(w) => {
+                    if w.is_literal() {
+                        exact
+                            .entry(w.segments()[0].clone().into_boxed_slice())
+                            .or_default()
+                            .push(next);
+                    } else {
+                        wildcards.push((w.clone(), next));
+                    }
+                }
+                ValuePattern::Numeric(r) => push_range(&mut numeric, r.low, r.high, next),
+                ValuePattern::Cidr(r) => push_range(&mut cidr, r.low, r.high, next),
+                ValuePattern::AnythingBut(ab) => {
+                    match anything_but.iter_mut().find(|(a, _)| a == ab) {
+                        Some((_, v)) => v.push(next),
+                        None => anything_but.push((ab.clone(), vec![next])),
+                    }
+                }
+            }
+        }
+
+        let mut intern_map = |m: HashMap<_, Vec<u32>>| -> HashMap<_, Targets> {
+            m.into_iter().map(|(k, v)| (k, pool.intern(v))).collect()
+        };
+        let exact = intern_map(exact);
+        let number_texts = intern_map(number_texts);
+        let ignore_case = intern_map(ignore_case);
+        let exact_ip: HashMap<IpKey, Targets> = exact_ip
+            .into_iter()
+            .map(|(k, v)| (k, pool.intern(v)))
+            .collect();
+        let number_keys: HashMap<u64, Targets> = number_keys
+            .into_iter()
+            .map(|(k, v)| (k, pool.intern(v)))
+            .collect();
+        let mut affix = |a: AffixIndex<Vec<u32>>| -> Option<AffixIndex<Targets>> {
+            (!a.is_empty()).then(|| a.map(|v| pool.intern(v)))
+        };
+        let prefix = affix(prefix);
+        let suffix = affix(suffix);
+        let prefix_ignore_case = affix(prefix_ic);
+        let suffix_ignore_case = affix(suffix_ic);
+        let wildcards = (!wildcards.is_empty()).then(|| {
+            WildcardIndex::new(
+                wildcards
+                    .into_iter()
+                    .map(|(w, next)| (w, pool.intern(vec![next])))
+                    .collect(),
+            )
+        });
+        let numeric = (!numeric.is_empty()).then(|| {
+            let ranges: Vec<_> = numeric
+                .into_iter()
+                .map(|(l, h, v)| (l, h, pool.intern(v)))
+                .collect();
+            IntervalIndex::new(&ranges)
+        });
+        let cidr = (!cidr.is_empty()).then(|| {
+            let ranges: Vec<_> = cidr
+                .into_iter()
+                .map(|(l, h, v)| (l, h, pool.intern(v)))
+                .collect();
+            IntervalIndex::new(&ranges)
+        });
+        let anything_but =
+            (!anything_but.is_empty()).then(|| Box::new(Complement::new(anything_but, pool)));
+        let needs_fold = !ignore_case.is_empty()
+            || prefix_ignore_case.is_some()
+            || suffix_ignore_case.is_some()
+            || anything_but.as_ref().is_some_and(|a| !a.ignore_case.is_empty());
+        let needs_ip = !exact_ip.is_empty() || cidr.is_some();
+        ValueIndex {
+            exact,
+            exact_ip,
+            number_keys,
+            number_texts,
+            true_: pool.intern(true_),
+            false_: pool.intern(false_),
+            null: pool.intern(null),
+            exists: pool.intern(exists),
+            prefix,
+            suffix,
+            ignore_case,
+            prefix_ignore_case,
+            suffix_ignore_case,
+            wildcards,
+            numeric,
+            cidr,
+            anything_but,
+            needs_fold,
+            needs_ip,
+        }
+    }
+
+    /// Calls `emit` with the targets of every pattern `value` satisfies.
+    /// A target list may be reported more than once.
+    #[inline]
+    pub fn visit(
+        &self,
+        value: &LeafValue,
+        text: &[u8],
+        scratch: &mut ValueScratch,
+        mut emit: impl FnMut(Targets),
+    ) {
+        if !self.exists.is_empty() {
+            emit(self.exists);
+        }
+        match value.kind {
+            Kind::String => self.visit_string(text, scratch, &mut emit),
+            Kind::Number => self.visit_number(value.number, text, &mut emit),
+            Kind::True => emit(self.true_),
+            Kind::False => emit(self.false_),
+            Kind::Null => emit(self.null),
+        }
+        if let Some(ab) = &self.anything_but {
+            ab.visit(value, text, scratch, &mut emit);
+        }
+    }
+
+    fn visit_string(&self, text: &[u8], scratch: &mut ValueScratch, emit: &mut impl FnMut(Targets)) {
+        if !self.exact.is_empty()
+            && let Some(t) = self.exact.get(text)
+        {
+            emit(*t);
+        }
+        if let Some(p) = &self.prefix {
+            p.for_each_hit(text, |t| emit(*t));
+        }
+        if let Some(s) = &self.suffix {
+            s.for_each_hit(text, |t| emit(*t));
+        }
+        if self.needs_fold
+            && let Ok(s) = std::str::from_utf8(text)
+        {
+            casefold::fold_into(s, &mut scratch.folded);
+            let folded = scratch.folded.as_bytes();
+            if let Some(t) = self.ignore_case.get(folded) {
+                emit(*t);
+            }
+            if let Some(p) = &self.prefix_ignore_case {
+                p.for_each_hit(folded, |t| emit(*t));
+            }
+            if let Some(s) = &self.suffix_ignore_case {
+                s.for_each_hit(folded, |t| emit(*t));
+            }
+        }
+        if let Some(w) = &self.wildcards {
+            w.for_each_match(text, &mut scratch.candidates, |t| emit(*t));
+        }
+        if self.needs_ip
+            && let Some(key) = parse_ip(text)
+        {
+            if let Some(t) = self.exact_ip.get(&key) {
+                emit(*t);
+            }
+            if let Some(c) = &self.cidr {
+                c.query(key, |t| emit(t));
+            }
+        }
+    }
+
+    fn visit_number(&self, number: f64, text: &[u8], emit: &mut impl FnMut(Targets)) {
+        if !self.number_texts.is_empty()
+            && let Some(t) = self.number_texts.get(text)
+        {
+            emit(*t);
+        }
+        if self.number_keys.is_empty() && self.numeric.is_none() {
+            return;
+        }
+        // Look up with simd-json's value; confirm with the exact rule only on a hit.
+        let key = number::ordered(number);
+        let mut confirmed: Option<bool> = None;
+        let mut confirm = || *confirmed.get_or_insert_with(|| comparable_key(text) == Some(key));
+        if let Some(t) = self.number_keys.get(&key)
+            && confirm()
+        {
+            emit(*t);
+        }
+        if let Some(n) = &self.numeric {
+            n.query(key, |t| {
+                if confirm() {
+                    emit(t)
+                }
+            });
+        }
+    }
+}
+
+fn comparable_key(text: &[u8]) -> Option<u64> {
+    number::comparable(text).map(number::ordered)
+}
+
+fn parse_ip(text: &[u8]) -> Option<IpKey> {
+    let s = std::str::from_utf8(text).ok()?;
+    ip::parse(s).map(|(f, b)| ip::key(f, b))
+}
+
+fn push_range<K: PartialEq + Copy>(ranges: &mut Vec<(K, K, Vec<u32>)>, low: K, high: K, next: u32) {
+    match ranges.iter_mut().find(|(l, h, _)| *l == low && *h == high) {
+        Some((_, _, v)) => v.push(next),
+        None => ranges.push((low, high, vec![next])),
+    }
+}
+
+/// Every `anything-but` on one edge. A value satisfies an entry unless the
+/// entry excludes it; the index finds the (few) entries that exclude a value
+/// and reports all the others.
+#[derive(Debug)]
+struct Complement {
+    targets: Vec<Targets>,
+    strings: HashMap<Box<[u8]>, Vec<u32>>,
+    numbers: HashMap<u64, Vec<u32>>,
+    prefixes: Option<AffixIndex<Vec<u32>>>,
+    suffixes: Option<AffixIndex<Vec<u32>>>,
+    ignore_case: HashMap<Box<[u8]>, Vec<u32>>,
+    wildcards: Option<WildcardIndex<u32>>,
+}
+
+impl Complement {
+    fn new(entries: Vec<(AnythingBut, Vec<u32>)>, pool: &mut PoolBuilder) -> Complement {
+        let mut strings: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
+        let mut numbers: HashMap<u64, Vec<u32>> = HashMap::default();
+        let mut prefixes = AffixIndex::new(End::Start);
+        let mut suffixes = AffixIndex::new(End::End);
+        let mut ignore_case: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
+        let mut wildcards = Vec::new();
+        let mut targets = Vec::with_capacity(entries.len());
+        for (id, (ab, next)) in entries.into_iter().enumerate() {
+            let id = id as u32;
+            targets.push(pool.intern(next));
+            match ab {
+                AnythingBut::Strings(v) => {
+                    for s in v {
+                        strings.entry(s.into_bytes().into_boxed_slice()).or_default().push(id);
+                    }
+                }
+                AnythingBut::Numbers(v) => {
+                    for n in v {
+                        numbers.entry(n).or_default().push(id);
+                    }
+                }
+                AnythingBut::Prefixes(v) => {
+                    for p in v {
+                        prefixes.entry(p.as_bytes(), Vec::new).push(id);
+                    }
+                }
+                AnythingBut::Suffixes(v) => {
+                    for s in v {
+                        suffixes.entry(s.as_bytes(), Vec::new).push(id);
+                    }
+                }
+                AnythingBut::IgnoreCase(v) => {
+                    for s in v {
+                        ignore_case.entry(s.into_bytes().into_boxed_slice()).or_default().push(id);
+                    }
+                }
+                AnythingBut::Wildcards(v) => {
+                    for w in v {
+                        if w.is_literal() {
+                            strings
+                                .entry(w.segments()[0].clone().into_boxed_slice())
+                                .or_default()
+                                .push(id);
+                        } else {
+                            wildcards.push((w, id));
+                        }
+                    }
+                }
+            }
+        }
+        Complement {
+            targets,
+            strings,
+            numbers,
+            prefixes: (!prefixes.is_empty()).then_some(prefixes),
+            suffixes: (!suffixes.is_empty()).then_some(suffixes),
+            ignore_case,
+            wildcards: (!wildcards.is_empty()).then(|| WildcardIndex::new(wildcards)),
+        }
+    }
+
+    fn visit(
+        &self,
+        value: &LeafValue,
+        text: &[u8],
+        scratch: &mut ValueScratch,
+        emit: &mut impl FnMut(Targets),
+    ) {
+        let mut excluded = std::mem::take(&mut scratch.excluded);
+        excluded.clear();
+        match value.kind {
+            Kind::String => {
+                if let Some(ids) = self.strings.get(text) {
+                    excluded.extend_from_slice(ids);
+                }
+                if let Some(p) = &self.prefixes {
+                    p.for_each_hit(text, |ids| excluded.extend_from_slice(ids));
+                }
+                if let Some(s) = &self.suffixes {
+                    s.for_each_hit(text, |ids| excluded.extend_from_slice(ids));
+                }
+                if !self.ignore_case.is_empty()
+                    && let Ok(s) = std::str::from_utf8(text)
+                {
+                    casefold::fold_into(s, &mut scratch.folded);
+                    if let Some(ids) = self.ignore_case.get(scratch.folded.as_bytes()) {
+                        excluded.extend_from_slice(ids);
+                    }
+                }
+                if let Some(w) = &self.wildcards {
+                    w.for_each_match(text, &mut scratch.candidates, |id| excluded.push(*id));
+                }
+            }
+            Kind::Number if !self.numbers.is_empty() => {
+                let key = number::ordered(value.number);
+                if let Some(ids) = self.numbers.get(&key)
+                    && comparable_key(text) == Some(key)
+                {
+                    excluded.extend_from_slice(ids);
+                }
+            }
+            _ => {}
+        }
+        if excluded.is_empty() {
+            for t in &self.targets {
+                emit(*t);
+            }
+        } else {
+            excluded.sort_unstable();
+            for (id, t) in self.targets.iter().enumerate() {
+                if excluded.binary_search(&(id as u32)).is_err() {
+                    emit(*t);
+                }
+            }
+        }
+        scratch.excluded = excluded;
+    }
+}

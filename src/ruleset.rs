@@ -1,0 +1,320 @@
+//! The public face: named rules, compiled matchers, and snapshots that can
+//! be replaced while other threads match.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rayon::prelude::*;
+
+use crate::automaton::{Automaton, AutomatonStats, MatchScratch};
+use crate::event::EventError;
+use crate::pattern::{Limits, Pattern, PatternError};
+
+/// Identifies a rule within one [`Matcher`]. Ids follow the rule names'
+/// byte order, so sorting ids sorts names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(pub u32);
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A mutable collection of named rules. A name may hold several patterns;
+/// the rule matches when any of them does.
+///
+/// ```
+/// use ferrule::RuleSet;
+///
+/// let mut rules = RuleSet::new();
+/// rules.add("big-uploads", r#"{"source": ["aws.s3"], "detail": {"size": [{"numeric": [">", 1024]}]}}"#)?;
+/// rules.add("big-uploads", r#"{"source": ["my.app"]}"#)?; // OR-ed with the first
+/// let matcher = rules.compile();
+/// let hits = matcher.matching_names(br#"{"source": "my.app"}"#)?;
+/// assert_eq!(hits, ["big-uploads"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    limits: Limits,
+    rules: BTreeMap<String, Vec<Pattern>>,
+}
+
+impl RuleSet {
+    /// An empty rule set with the default [`Limits`].
+    pub fn new() -> RuleSet {
+        RuleSet::default()
+    }
+
+    /// An empty rule set whose patterns are checked against `limits`.
+    pub fn with_limits(limits: Limits) -> RuleSet {
+        RuleSet {
+            limits,
+            rules: BTreeMap::new(),
+        }
+    }
+
+    /// The limits patterns are checked against.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Parses `pattern` and adds it to rule `name` (creating the rule if needed).
+    /// On error nothing is added.
+    pub fn add(&mut self, name: &str, pattern: &str) -> Result<(), PatternError> {
+        let parsed = Pattern::parse_with(pattern, &self.limits)?;
+        self.add_pattern(name, parsed);
+        Ok(())
+    }
+
+    /// Adds an already parsed pattern to rule `name`.
+    pub fn add_pattern(&mut self, name: &str, pattern: Pattern) {
+        self.rules.entry(name.to_string()).or_default().push(pattern);
+    }
+
+    /// Removes rule `name` and all its patterns; returns whether it existed.
+    pub fn remove(&mut self, name: &str) -> bool {
+        self.rules.remove(name).is_some()
+    }
+
+    /// Whether rule `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.rules.contains_key(name)
+    }
+
+    /// The number of rules (names).
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.rules.keys().map(String::as_str)
+    }
+
+    /// Compiles the rules into an immutable [`Matcher`].
+    pub fn compile(&self) -> Matcher {
+        let names: Vec<String> = self.rules.keys().cloned().collect();
+        let automaton = Automaton::new(
+            self.rules
+                .values()
+                .enumerate()
+                .flat_map(|(id, patterns)| patterns.iter().map(move |p| (id as u32, p))),
+            names.len(),
+        );
+        Matcher { names, automaton }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<MatchScratch> = RefCell::new(MatchScratch::default());
+}
+
+/// A compiled, immutable rule set. `Send + Sync`: share it across threads
+/// (for example in an [`Arc`], or through a [`SharedMatcher`]).
+pub struct Matcher {
+    names: Vec<String>,
+    automaton: Automaton,
+}
+
+impl fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Matcher")
+            .field("rules", &self.names.len())
+            .field("stats", &self.automaton.stats())
+            .finish()
+    }
+}
+
+impl Matcher {
+    /// The ids of the rules `event` (JSON text) matches, sorted.
+    ///
+    /// Uses a thread-local [`MatchScratch`]; see [`Matcher::matches_with`] to
+    /// supply your own.
+    pub fn matches(&self, event: &[u8]) -> Result<Vec<RuleId>, EventError> {
+        let mut out = Vec::new();
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.matches_with(event, &mut scratch, &mut out),
+            // Re-entered from inside a match (not possible through this API,
+            // but never panic): use a fresh scratch.
+            Err(_) => self.matches_with(event, &mut MatchScratch::default(), &mut out),
+        })?;
+        Ok(out)
+    }
+
+    /// Like [`Matcher::matches`], reusing `scratch` and `out` (cleared
+    /// first): no allocation once they have grown to size.
+    pub fn matches_with(
+        &self,
+        event: &[u8],
+        scratch: &mut MatchScratch,
+        out: &mut Vec<RuleId>,
+    ) -> Result<(), EventError> {
+        self.automaton.run(event, scratch, out)
+    }
+
+    /// The names of the rules `event` matches, sorted.
+    pub fn matching_names(&self, event: &[u8]) -> Result<Vec<&str>, EventError> {
+        Ok(self
+            .matches(event)?
+            .into_iter()
+            .map(|id| self.name(id))
+            .collect())
+    }
+
+    /// Matches many events in parallel on the rayon thread pool; the results
+    /// are in input order and equal to calling [`Matcher::matches`] on each.
+    pub fn matches_batch<E: AsRef<[u8]> + Sync>(
+        &self,
+        events: &[E],
+    ) -> Vec<Result<Vec<RuleId>, EventError>> {
+        events
+            .par_iter()
+            .with_min_len(64)
+            .map(|e| self.matches(e.as_ref()))
+            .collect()
+    }
+
+    /// Counts, over many events in parallel, (events matched, total matches);
+    /// events that fail to parse count as unmatched. Allocates nothing per event.
+    pub fn count_batch<E: AsRef<[u8]> + Sync>(&self, events: &[E]) -> (usize, usize) {
+        events
+            .par_iter()
+            .with_min_len(64)
+            .map_init(
+                || (MatchScratch::default(), Vec::new()),
+                |(scratch, out), e| match self.matches_with(e.as_ref(), scratch, out) {
+                    Ok(()) => (usize::from(!out.is_empty()), out.len()),
+                    Err(_) => (0, 0),
+                },
+            )
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
+    /// The name of rule `id`.
+    ///
+    /// # Panics
+    /// If `id` did not come from this matcher.
+    pub fn name(&self, id: RuleId) -> &str {
+        &self.names[id.0 as usize]
+    }
+
+    /// The id of rule `name`, if it is in this matcher.
+    pub fn id(&self, name: &str) -> Option<RuleId> {
+        self.names
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .ok()
+            .map(|i| RuleId(i as u32))
+    }
+
+    /// The number of rules.
+    pub fn rule_count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Sizes of the compiled automaton.
+    pub fn stats(&self) -> AutomatonStats {
+        self.automaton.stats()
+    }
+}
+
+/// A matcher that can be replaced while other threads use it.
+///
+/// Readers take a snapshot with [`SharedMatcher::load`] (an atomic pointer
+/// load; it never blocks and is never blocked) and keep using it for as long
+/// as they hold it; [`SharedMatcher::publish`] swaps in a new matcher for
+/// later readers.
+///
+/// ```
+/// use ferrule::{RuleSet, SharedMatcher};
+///
+/// let mut rules = RuleSet::new();
+/// rules.add("a", r#"{"x": [1]}"#)?;
+/// let shared = SharedMatcher::new(rules.compile());
+/// let before = shared.load();
+/// rules.add("b", r#"{"x": [1]}"#)?;
+/// shared.publish(rules.compile());
+/// assert_eq!(before.matches(br#"{"x": 1}"#)?.len(), 1);
+/// assert_eq!(shared.load().matches(br#"{"x": 1}"#)?.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SharedMatcher {
+    current: ArcSwap<Matcher>,
+}
+
+impl SharedMatcher {
+    /// Starts with `matcher`.
+    pub fn new(matcher: Matcher) -> SharedMatcher {
+        SharedMatcher {
+            current: ArcSwap::from_pointee(matcher),
+        }
+    }
+
+    /// The current matcher.
+    pub fn load(&self) -> Arc<Matcher> {
+        self.current.load_full()
+    }
+
+    /// Replaces the matcher; readers holding the old one keep it.
+    pub fn publish(&self, matcher: Matcher) {
+        self.current.store(Arc::new(matcher));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn matcher_is_send_and_sync() {
+        assert_send_sync::<Matcher>();
+        assert_send_sync::<SharedMatcher>();
+    }
+
+    #[test]
+    fn names_are_ored_and_removable() {
+        let mut rules = RuleSet::new();
+        rules.add("r", r#"{"a": ["x"]}"#).unwrap();
+        rules.add("r", r#"{"b": ["y"]}"#).unwrap();
+        rules.add("s", r#"{"a": ["x"], "b": ["y"]}"#).unwrap();
+        let m = rules.compile();
+        assert_eq!(m.matching_names(br#"{"b": "y"}"#).unwrap(), ["r"]);
+        assert_eq!(m.matching_names(br#"{"a": "x", "b": "y"}"#).unwrap(), ["r", "s"]);
+        assert!(rules.remove("r"));
+        assert!(!rules.remove("r"));
+        let m = rules.compile();
+        assert_eq!(m.matching_names(br#"{"b": "y"}"#).unwrap(), Vec::<&str>::new());
+        assert_eq!(m.id("s"), Some(RuleId(0)));
+    }
+
+    #[test]
+    fn bad_pattern_adds_nothing() {
+        let mut rules = RuleSet::new();
+        assert!(rules.add("r", r#"{"a": []}"#).is_err());
+        assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn batch_equals_one_by_one() {
+        let mut rules = RuleSet::new();
+        rules.add("n", r#"{"n": [{"numeric": [">", 5]}]}"#).unwrap();
+        let m = rules.compile();
+        let events: Vec<String> = (0..500).map(|i| format!(r#"{{"n": {i}}}"#)).collect();
+        let batch = m.matches_batch(&events);
+        for (e, r) in events.iter().zip(batch) {
+            assert_eq!(r, m.matches(e.as_bytes()));
+        }
+        assert_eq!(m.count_batch(&events), (494, 494));
+    }
+}

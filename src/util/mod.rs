@@ -1,0 +1,6 @@
+//! Internals shared by the pattern parser, the flattener and the automaton.
+
+pub mod casefold;
+pub mod ip;
+pub mod json;
+pub mod number;
