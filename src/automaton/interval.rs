@@ -114,7 +114,11 @@ mod tests {
     use super::*;
 
     fn t(n: u32) -> Targets {
-        Targets { start: n, len: 1 }
+        Targets {
+            states_start: n,
+            states_len: 1,
+            ..Targets::default()
+        }
     }
 
     #[test]
@@ -122,7 +126,7 @@ mod tests {
         let ranges = [(10u64, 20, t(0)), (15, 30, t(1)), (0, 100, t(2)), (40, 40, t(3)), (5, u64::MAX, t(4))];
         let hits = |k: u64| {
             let mut v = Vec::new();
-            IntervalIndex::new(&ranges).query(k, |x| v.push(x.start));
+            IntervalIndex::new(&ranges).query(k, |x| v.push(x.states_start));
             v.sort();
             v
         };

@@ -22,7 +22,7 @@ pub use search::MatchScratch;
 
 use crate::event::PathTrie;
 use crate::pattern::{Pattern, ValuePattern};
-use targets::{PoolBuilder, Targets};
+use targets::{PoolBuilder, Pools, Targets};
 use values::ValueIndex;
 
 /// The compiled automaton.
@@ -31,7 +31,7 @@ pub(crate) struct Automaton {
     fields: Vec<String>,
     trie: PathTrie,
     states: Vec<State>,
-    pool: Vec<u32>,
+    pools: Pools,
     rule_count: usize,
 }
 
@@ -104,7 +104,12 @@ impl Automaton {
         }
         drop(known);
 
-        let mut pool = PoolBuilder::default();
+        let leaf_rules: Vec<Option<Vec<u32>>> = steps
+            .iter()
+            .zip(&accepts)
+            .map(|(s, a)| s.is_empty().then(|| a.clone()))
+            .collect();
+        let mut pool = PoolBuilder::new(&leaf_rules);
         let mut states = Vec::with_capacity(steps.len());
         for (state_steps, mut accept) in steps.into_iter().zip(accepts) {
             let mut by_field: Vec<(u32, Vec<(ValuePattern, u32)>, Vec<u32>)> = Vec::new();
@@ -145,7 +150,7 @@ impl Automaton {
             fields,
             trie,
             states,
-            pool: pool.pool,
+            pools: pool.pools,
             rule_count,
         }
     }

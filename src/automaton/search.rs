@@ -28,6 +28,10 @@ pub struct MatchScratch {
     generation: u32,
     stack: Vec<u32>,
     bump: Bump,
+    touched: Vec<u32>,
+    grouped: Vec<LeafValue>,
+    /// One bit per rule, all clear between events; sorts large outputs.
+    bits: Vec<u64>,
 }
 
 impl MatchScratch {
@@ -48,7 +52,50 @@ impl MatchScratch {
         if self.seen_rule.len() < rules {
             self.seen_rule.resize(rules, 0);
         }
+        if self.bits.len() < rules.div_ceil(64) {
+            self.bits.resize(rules.div_ceil(64), 0);
+        }
         self.bump.reset();
+    }
+}
+
+impl MatchScratch {
+    /// Groups the flattened values by field (a counting sort: no comparison
+    /// sort per event) and records each field's range in `slots`.
+    fn group_by_field(&mut self) {
+        let generation = self.generation;
+        let values = &self.flat.values;
+        self.touched.clear();
+        for v in values {
+            let slot = &mut self.slots[v.field as usize];
+            if slot.0 != generation {
+                *slot = (generation, 0, 0);
+                self.touched.push(v.field);
+            }
+            slot.2 += 1;
+        }
+        self.touched.sort_unstable();
+        let mut at = 0u32;
+        for &field in &self.touched {
+            let slot = &mut self.slots[field as usize];
+            let count = slot.2;
+            *slot = (generation, at, at);
+            at += count;
+        }
+        if self.touched.len() <= 1 {
+            if let Some(&field) = self.touched.first() {
+                self.slots[field as usize].2 = at;
+            }
+            return;
+        }
+        self.grouped.clear();
+        self.grouped.extend_from_slice(values);
+        for v in values {
+            let slot = &mut self.slots[v.field as usize];
+            self.grouped[slot.2 as usize] = *v;
+            slot.2 += 1;
+        }
+        std::mem::swap(&mut self.flat.values, &mut self.grouped);
     }
 }
 
@@ -64,18 +111,7 @@ impl Automaton {
         scratch.flat.flatten(event, &self.trie)?;
         scratch.next_generation(self.fields.len(), self.states.len(), self.rule_count);
         let generation = scratch.generation;
-        let values = &mut scratch.flat.values;
-        values.sort_unstable_by_key(|v| v.field);
-        let mut i = 0;
-        while i < values.len() {
-            let field = values[i].field;
-            let mut j = i + 1;
-            while j < values.len() && values[j].field == field {
-                j += 1;
-            }
-            scratch.slots[field as usize] = (generation, i as u32, j as u32);
-            i = j;
-        }
+        scratch.group_by_field();
         let MatchScratch {
             flat,
             values: value_scratch,
@@ -99,8 +135,31 @@ impl Automaton {
             out,
         };
         walk.state(0, &[]);
-        out.sort_unstable();
+        sort_ids(out, &mut scratch.bits);
         Ok(())
+    }
+}
+
+/// Sorts rule ids: a comparison sort for a few, a pass over a bitset for
+/// many (a broad rule set can match hundreds of rules per event).
+fn sort_ids(out: &mut Vec<RuleId>, bits: &mut [u64]) {
+    if out.len() <= 32 {
+        out.sort_unstable();
+        return;
+    }
+    let (mut low, mut high) = (u32::MAX, 0);
+    for id in out.iter() {
+        bits[(id.0 / 64) as usize] |= 1 << (id.0 % 64);
+        low = low.min(id.0 / 64);
+        high = high.max(id.0 / 64);
+    }
+    out.clear();
+    for w in low..=high {
+        let mut word = std::mem::take(&mut bits[w as usize]);
+        while word != 0 {
+            out.push(RuleId(w * 64 + word.trailing_zeros()));
+            word &= word - 1;
+        }
     }
 }
 
@@ -162,6 +221,15 @@ impl<'a, 'b> Walk<'a, 'b> {
         out.into_bump_slice()
     }
 
+    fn accept(&mut self, rules: &[u32]) {
+        for &rule in rules {
+            if self.seen_rule[rule as usize] != self.generation {
+                self.seen_rule[rule as usize] = self.generation;
+                self.out.push(RuleId(rule));
+            }
+        }
+    }
+
     fn state(&mut self, state: u32, membership: &'b [(u32, u32)]) {
         if membership.is_empty() {
             if self.visited[state as usize] == self.generation {
@@ -171,12 +239,7 @@ impl<'a, 'b> Walk<'a, 'b> {
         }
         let automaton = self.automaton;
         let node = &automaton.states[state as usize];
-        for &rule in node.accepts.iter() {
-            if self.seen_rule[rule as usize] != self.generation {
-                self.seen_rule[rule as usize] = self.generation;
-                self.out.push(RuleId(rule));
-            }
-        }
+        self.accept(&node.accepts);
         for edge in node.edges.iter() {
             let values = self.values_of(edge.field);
             if let Some(index) = &edge.values {
@@ -186,10 +249,16 @@ impl<'a, 'b> Walk<'a, 'b> {
                     }
                     let start = self.stack.len();
                     let flat: &'a FlattenScratch = self.flat;
-                    let text = flat.text(value);
                     let stack = &mut *self.stack;
-                    index.visit(value, text, self.value_scratch, |targets| {
-                        stack.extend_from_slice(targets.of(&automaton.pool));
+                    let (out, seen_rule, generation) = (&mut *self.out, &mut *self.seen_rule, self.generation);
+                    index.visit(value, flat, self.value_scratch, |targets| {
+                        for &rule in targets.rules(&automaton.pools) {
+                            if seen_rule[rule as usize] != generation {
+                                seen_rule[rule as usize] = generation;
+                                out.push(RuleId(rule));
+                            }
+                        }
+                        stack.extend_from_slice(targets.states(&automaton.pools));
                     });
                     let end = self.stack.len();
                     if end > start {
@@ -207,8 +276,8 @@ impl<'a, 'b> Walk<'a, 'b> {
                     .iter()
                     .any(|v| self.consistent(v.frame, membership))
             {
-                for k in 0..edge.absent.len {
-                    let next = automaton.pool[(edge.absent.start + k) as usize];
+                self.accept(edge.absent.rules(&automaton.pools));
+                for &next in edge.absent.states(&automaton.pools) {
                     self.state(next, membership);
                 }
             }

@@ -8,7 +8,7 @@ use super::affix::{AffixIndex, End};
 use super::interval::IntervalIndex;
 use super::targets::{PoolBuilder, Targets};
 use super::wildcards::WildcardIndex;
-use crate::event::{Kind, LeafValue};
+use crate::event::{FlattenScratch, Kind, LeafValue};
 use crate::pattern::{AnythingBut, ValuePattern};
 use crate::util::ip::{self, IpKey};
 use crate::util::{casefold, number};
@@ -26,7 +26,9 @@ pub(crate) struct ValueIndex {
     exact: HashMap<Box<[u8]>, Targets>,
     exact_ip: HashMap<IpKey, Targets>,
     number_keys: HashMap<u64, Targets>,
-    number_texts: HashMap<Box<[u8]>, Targets>,
+    /// Literals that are not comparable, keyed by their (rounded) value so
+    /// that most numbers are ruled out without reading their text.
+    number_texts: HashMap<u64, Vec<(Box<[u8]>, Targets)>>,
     true_: Targets,
     false_: Targets,
     null: Targets,
@@ -47,7 +49,7 @@ pub(crate) struct ValueIndex {
 impl ValueIndex {
     /// Builds the index for the (pattern, next state) pairs of one edge.
     /// `Absent` patterns are not value patterns and must not be passed.
-    pub fn new(pairs: &[(ValuePattern, u32)], pool: &mut PoolBuilder) -> ValueIndex {
+    pub fn new(pairs: &[(ValuePattern, u32)], pool: &mut PoolBuilder<'_>) -> ValueIndex {
         let mut exact: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
         let mut exact_ip: HashMap<IpKey, Vec<u32>> = HashMap::default();
         let mut number_keys: HashMap<u64, Vec<u32>> = HashMap::default();
@@ -116,12 +118,26 @@ impl ValueIndex {
             }
         }
 
+        let mut by_value: HashMap<u64, Vec<(Box<[u8]>, Targets)>> = HashMap::default();
+        for (text, states) in number_texts {
+            // A literal too large for an f64 is text-only; key it by infinity,
+            // which no event number has.
+            let value = std::str::from_utf8(&text)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+                .unwrap_or(f64::INFINITY);
+            by_value
+                .entry(number::ordered(value))
+                .or_default()
+                .push((text, pool.intern(states)));
+        }
+        let number_texts = by_value;
         let mut intern_map = |m: HashMap<_, Vec<u32>>| -> HashMap<_, Targets> {
             m.into_iter().map(|(k, v)| (k, pool.intern(v))).collect()
         };
         let exact = intern_map(exact);
-        let number_texts = intern_map(number_texts);
         let ignore_case = intern_map(ignore_case);
+
         let exact_ip: HashMap<IpKey, Targets> = exact_ip
             .into_iter()
             .map(|(k, v)| (k, pool.intern(v)))
@@ -195,7 +211,7 @@ impl ValueIndex {
     pub fn visit(
         &self,
         value: &LeafValue,
-        text: &[u8],
+        flat: &FlattenScratch,
         scratch: &mut ValueScratch,
         mut emit: impl FnMut(Targets),
     ) {
@@ -203,14 +219,14 @@ impl ValueIndex {
             emit(self.exists);
         }
         match value.kind {
-            Kind::String => self.visit_string(text, scratch, &mut emit),
-            Kind::Number => self.visit_number(value.number, text, &mut emit),
+            Kind::String => self.visit_string(flat.text(value), scratch, &mut emit),
+            Kind::Number => self.visit_number(value.number, || flat.text(value), &mut emit),
             Kind::True => emit(self.true_),
             Kind::False => emit(self.false_),
             Kind::Null => emit(self.null),
         }
         if let Some(ab) = &self.anything_but {
-            ab.visit(value, text, scratch, &mut emit);
+            ab.visit(value, flat, scratch, &mut emit);
         }
     }
 
@@ -256,19 +272,29 @@ impl ValueIndex {
         }
     }
 
-    fn visit_number(&self, number: f64, text: &[u8], emit: &mut impl FnMut(Targets)) {
+    fn visit_number<'t>(
+        &self,
+        number: f64,
+        text: impl Fn() -> &'t [u8],
+        emit: &mut impl FnMut(Targets),
+    ) {
+        let key = number::ordered(number);
         if !self.number_texts.is_empty()
-            && let Some(t) = self.number_texts.get(text)
+            && let Some(candidates) = self.number_texts.get(&key)
         {
-            emit(*t);
+            let text = text();
+            for (literal, t) in candidates {
+                if **literal == *text {
+                    emit(*t);
+                }
+            }
         }
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
         // Look up with simd-json's value; confirm with the exact rule only on a hit.
-        let key = number::ordered(number);
         let mut confirmed: Option<bool> = None;
-        let mut confirm = || *confirmed.get_or_insert_with(|| comparable_key(text) == Some(key));
+        let mut confirm = || *confirmed.get_or_insert_with(|| number::is_exact(text(), number));
         if let Some(t) = self.number_keys.get(&key)
             && confirm()
         {
@@ -282,10 +308,6 @@ impl ValueIndex {
             });
         }
     }
-}
-
-fn comparable_key(text: &[u8]) -> Option<u64> {
-    number::comparable(text).map(number::ordered)
 }
 
 fn parse_ip(text: &[u8]) -> Option<IpKey> {
@@ -315,7 +337,7 @@ struct Complement {
 }
 
 impl Complement {
-    fn new(entries: Vec<(AnythingBut, Vec<u32>)>, pool: &mut PoolBuilder) -> Complement {
+    fn new(entries: Vec<(AnythingBut, Vec<u32>)>, pool: &mut PoolBuilder<'_>) -> Complement {
         let mut strings: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
         let mut numbers: HashMap<u64, Vec<u32>> = HashMap::default();
         let mut prefixes = AffixIndex::new(End::Start);
@@ -380,10 +402,11 @@ impl Complement {
     fn visit(
         &self,
         value: &LeafValue,
-        text: &[u8],
+        flat: &FlattenScratch,
         scratch: &mut ValueScratch,
         emit: &mut impl FnMut(Targets),
     ) {
+        let text = flat.text(value);
         let mut excluded = std::mem::take(&mut scratch.excluded);
         excluded.clear();
         match value.kind {
@@ -412,7 +435,7 @@ impl Complement {
             Kind::Number if !self.numbers.is_empty() => {
                 let key = number::ordered(value.number);
                 if let Some(ids) = self.numbers.get(&key)
-                    && comparable_key(text) == Some(key)
+                    && number::is_exact(text, value.number)
                 {
                     excluded.extend_from_slice(ids);
                 }

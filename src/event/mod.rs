@@ -61,8 +61,9 @@ pub(crate) struct LeafValue {
     /// The field (index into the automaton's field list).
     pub field: u32,
     pub kind: Kind,
-    /// Byte range in the scratch input: the decoded text of a string, or the
-    /// literal text of a number.
+    /// Byte range in the scratch input: the decoded text of a string; for a
+    /// number, `start` is where its literal begins and `len` is 0 (the end
+    /// is found only if the text is needed, see [`FlattenScratch::text`]).
     pub start: u32,
     pub len: u32,
     /// The parsed value of a number (simd-json's parse).
@@ -107,6 +108,14 @@ impl FlattenScratch {
     /// The bytes of a value (valid until the next flatten).
     pub fn text(&self, value: &LeafValue) -> &[u8] {
         let start = value.start as usize;
+        if value.kind == Kind::Number {
+            let rest = &self.input[start..];
+            let len = rest
+                .iter()
+                .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .count();
+            return &rest[..len];
+        }
         &self.input[start..start + value.len as usize]
     }
 
@@ -314,21 +323,16 @@ impl Walker<'_, '_> {
                         StaticNode::U64(u) => (Kind::Number, *u as f64),
                         StaticNode::F64(f) => (Kind::Number, *f),
                     };
-                    let (start, len) = if kind == Kind::Number {
-                        let start = self.structural(s)?;
-                        let len = self.raw[start..]
-                            .iter()
-                            .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                            .count();
-                        (start as u32, len as u32)
+                    let start = if kind == Kind::Number {
+                        self.structural(s)? as u32
                     } else {
-                        (0, 0)
+                        0
                     };
                     self.values.push(LeafValue {
                         field,
                         kind,
                         start,
-                        len,
+                        len: 0,
                         number,
                         frame,
                     });

@@ -59,6 +59,18 @@ impl AnythingBut {
                     ));
                 };
                 let here = pointer_push(pointer, name);
+                if !matches!(
+                    name.as_str(),
+                    "prefix" | "suffix" | "equals-ignore-case" | "wildcard"
+                ) {
+                    return Err(operator_error(
+                        pointer,
+                        format!(
+                            "anything-but does not support \"{name}\"; use a value, a list, \
+                             prefix, suffix, equals-ignore-case or wildcard"
+                        ),
+                    ));
+                }
                 let texts = strings(inner, &here, name)?;
                 let out = match name.as_str() {
                     "prefix" | "suffix" => {

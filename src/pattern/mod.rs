@@ -178,11 +178,18 @@ impl Pattern {
             ));
         }
         let tree = json::parse(text, limits.max_depth).map_err(|e| {
-            PatternError::new(
-                PatternErrorKind::Syntax,
-                "",
-                format!("invalid JSON: {e}"),
-            )
+            if e.too_deep {
+                PatternError::new(
+                    PatternErrorKind::Limit,
+                    "",
+                    format!(
+                        "pattern nesting is too deep: its depth is over the limit of {} (at byte {})",
+                        limits.max_depth, e.offset
+                    ),
+                )
+            } else {
+                PatternError::new(PatternErrorKind::Syntax, "", format!("invalid JSON: {e}"))
+            }
         })?;
         Pattern::from_json(&tree, limits)
     }

@@ -46,6 +46,8 @@ pub struct SyntaxError {
     pub offset: usize,
     /// What was wrong.
     pub reason: String,
+    /// Whether the problem is nesting deeper than the allowed depth.
+    pub too_deep: bool,
 }
 
 impl fmt::Display for SyntaxError {
@@ -81,6 +83,7 @@ impl Reader<'_> {
         SyntaxError {
             offset: self.pos,
             reason: reason.to_string(),
+            too_deep: false,
         }
     }
 
@@ -105,7 +108,9 @@ impl Reader<'_> {
 
     fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
         if depth > self.max_depth {
-            return Err(self.error("nesting is too deep"));
+            let mut e = self.error("nesting is too deep");
+            e.too_deep = true;
+            return Err(e);
         }
         match self.peek() {
             None => Err(self.error("unexpected end of input")),
