@@ -123,7 +123,13 @@ mod tests {
 
     #[test]
     fn stabs_overlapping_ranges() {
-        let ranges = [(10u64, 20, t(0)), (15, 30, t(1)), (0, 100, t(2)), (40, 40, t(3)), (5, u64::MAX, t(4))];
+        let ranges = [
+            (10u64, 20, t(0)),
+            (15, 30, t(1)),
+            (0, 100, t(2)),
+            (40, 40, t(3)),
+            (5, u64::MAX, t(4)),
+        ];
         let hits = |k: u64| {
             let mut v = Vec::new();
             IntervalIndex::new(&ranges).query(k, |x| v.push(x.states_start));

@@ -134,7 +134,8 @@ impl Automaton {
                 .into_iter()
                 .map(|(field, pairs, absent)| Edge {
                     field,
-                    values: (!pairs.is_empty()).then(|| Box::new(ValueIndex::new(&pairs, &mut pool))),
+                    values: (!pairs.is_empty())
+                        .then(|| Box::new(ValueIndex::new(&pairs, &mut pool))),
                     absent: pool.intern(absent),
                 })
                 .collect();

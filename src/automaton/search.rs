@@ -13,7 +13,7 @@ use bumpalo::Bump;
 use super::Automaton;
 use super::values::ValueScratch;
 use crate::RuleId;
-use crate::event::{EventError, FlattenScratch, LeafValue};
+use crate::event::{EventError, FieldValues, FlattenScratch};
 
 /// Reusable per-thread state for matching; create one per thread (or use
 /// the matcher's built-in thread-local one).
@@ -21,31 +21,23 @@ use crate::event::{EventError, FlattenScratch, LeafValue};
 pub struct MatchScratch {
     pub(crate) flat: FlattenScratch,
     values: ValueScratch,
-    /// Per field: (generation, start, end) into the sorted values.
-    slots: Vec<(u32, u32, u32)>,
     visited: Vec<u32>,
     seen_rule: Vec<u32>,
     generation: u32,
     stack: Vec<u32>,
     bump: Bump,
-    touched: Vec<u32>,
-    grouped: Vec<LeafValue>,
     /// One bit per rule, all clear between events; sorts large outputs.
     bits: Vec<u64>,
 }
 
 impl MatchScratch {
-    fn next_generation(&mut self, fields: usize, states: usize, rules: usize) {
+    fn next_generation(&mut self, states: usize, rules: usize) {
         if self.generation == u32::MAX {
             self.generation = 0;
-            self.slots.iter_mut().for_each(|s| s.0 = 0);
             self.visited.iter_mut().for_each(|v| *v = 0);
             self.seen_rule.iter_mut().for_each(|v| *v = 0);
         }
         self.generation += 1;
-        if self.slots.len() < fields {
-            self.slots.resize(fields, (0, 0, 0));
-        }
         if self.visited.len() < states {
             self.visited.resize(states, 0);
         }
@@ -59,63 +51,22 @@ impl MatchScratch {
     }
 }
 
-impl MatchScratch {
-    /// Groups the flattened values by field (a counting sort: no comparison
-    /// sort per event) and records each field's range in `slots`.
-    fn group_by_field(&mut self) {
-        let generation = self.generation;
-        let values = &self.flat.values;
-        self.touched.clear();
-        for v in values {
-            let slot = &mut self.slots[v.field as usize];
-            if slot.0 != generation {
-                *slot = (generation, 0, 0);
-                self.touched.push(v.field);
-            }
-            slot.2 += 1;
-        }
-        self.touched.sort_unstable();
-        let mut at = 0u32;
-        for &field in &self.touched {
-            let slot = &mut self.slots[field as usize];
-            let count = slot.2;
-            *slot = (generation, at, at);
-            at += count;
-        }
-        if self.touched.len() <= 1 {
-            if let Some(&field) = self.touched.first() {
-                self.slots[field as usize].2 = at;
-            }
-            return;
-        }
-        self.grouped.clear();
-        self.grouped.extend_from_slice(values);
-        for v in values {
-            let slot = &mut self.slots[v.field as usize];
-            self.grouped[slot.2 as usize] = *v;
-            slot.2 += 1;
-        }
-        std::mem::swap(&mut self.flat.values, &mut self.grouped);
-    }
-}
-
 impl Automaton {
-    /// Matches one event; rule ids are appended to `out`, sorted.
+    /// Matches one event; `out` receives the rule ids, sorted if `sort`.
     pub fn run(
         &self,
         event: &[u8],
         scratch: &mut MatchScratch,
         out: &mut Vec<RuleId>,
+        sort: bool,
     ) -> Result<(), EventError> {
         out.clear();
         scratch.flat.flatten(event, &self.trie)?;
-        scratch.next_generation(self.fields.len(), self.states.len(), self.rule_count);
+        scratch.next_generation(self.states.len(), self.rule_count);
         let generation = scratch.generation;
-        scratch.group_by_field();
         let MatchScratch {
             flat,
             values: value_scratch,
-            slots,
             visited,
             seen_rule,
             stack,
@@ -126,7 +77,6 @@ impl Automaton {
             automaton: self,
             flat,
             value_scratch,
-            slots,
             visited,
             seen_rule,
             stack,
@@ -135,7 +85,9 @@ impl Automaton {
             out,
         };
         walk.state(0, &[]);
-        sort_ids(out, &mut scratch.bits);
+        if sort {
+            sort_ids(out, &mut scratch.bits);
+        }
         Ok(())
     }
 }
@@ -167,7 +119,6 @@ struct Walk<'a, 'b> {
     automaton: &'a Automaton,
     flat: &'a FlattenScratch,
     value_scratch: &'a mut ValueScratch,
-    slots: &'a [(u32, u32, u32)],
     visited: &'a mut [u32],
     seen_rule: &'a mut [u32],
     stack: &'a mut Vec<u32>,
@@ -177,14 +128,9 @@ struct Walk<'a, 'b> {
 }
 
 impl<'a, 'b> Walk<'a, 'b> {
-    fn values_of(&self, field: u32) -> &'a [LeafValue] {
+    fn values_of(&self, field: u32) -> FieldValues<'a> {
         let flat: &'a FlattenScratch = self.flat;
-        let (generation, start, end) = self.slots[field as usize];
-        if generation == self.generation {
-            &flat.values[start as usize..end as usize]
-        } else {
-            &[]
-        }
+        flat.values_of(field)
     }
 
     /// Whether `frame` lies in the same element of every array `membership` names.
@@ -192,11 +138,9 @@ impl<'a, 'b> Walk<'a, 'b> {
         if frame == 0 || membership.is_empty() {
             return true;
         }
-        self.flat.chain(frame).all(|(array, index)| {
-            membership
-                .iter()
-                .all(|&(a, i)| a != array || i == index)
-        })
+        self.flat
+            .chain(frame)
+            .all(|(array, index)| membership.iter().all(|&(a, i)| a != array || i == index))
     }
 
     fn merged(&self, frame: u32, membership: &'b [(u32, u32)]) -> &'b [(u32, u32)] {
@@ -211,7 +155,8 @@ impl<'a, 'b> Walk<'a, 'b> {
         if extra == 0 {
             return membership;
         }
-        let mut out = bumpalo::collections::Vec::with_capacity_in(membership.len() + extra, self.bump);
+        let mut out =
+            bumpalo::collections::Vec::with_capacity_in(membership.len() + extra, self.bump);
         out.extend_from_slice(membership);
         for pair in self.flat.chain(frame) {
             if !membership.iter().any(|(a, _)| *a == pair.0) {
@@ -250,7 +195,8 @@ impl<'a, 'b> Walk<'a, 'b> {
                     let start = self.stack.len();
                     let flat: &'a FlattenScratch = self.flat;
                     let stack = &mut *self.stack;
-                    let (out, seen_rule, generation) = (&mut *self.out, &mut *self.seen_rule, self.generation);
+                    let (out, seen_rule, generation) =
+                        (&mut *self.out, &mut *self.seen_rule, self.generation);
                     index.visit(value, flat, self.value_scratch, |targets| {
                         for &rule in targets.rules(&automaton.pools) {
                             if seen_rule[rule as usize] != generation {
@@ -272,8 +218,8 @@ impl<'a, 'b> Walk<'a, 'b> {
                 }
             }
             if !edge.absent.is_empty()
-                && !values
-                    .iter()
+                && !self
+                    .values_of(edge.field)
                     .any(|v| self.consistent(v.frame, membership))
             {
                 self.accept(edge.absent.rules(&automaton.pools));

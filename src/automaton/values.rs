@@ -180,7 +180,9 @@ impl ValueIndex {
         let needs_fold = !ignore_case.is_empty()
             || prefix_ignore_case.is_some()
             || suffix_ignore_case.is_some()
-            || anything_but.as_ref().is_some_and(|a| !a.ignore_case.is_empty());
+            || anything_but
+                .as_ref()
+                .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
         ValueIndex {
             exact,
@@ -230,7 +232,12 @@ impl ValueIndex {
         }
     }
 
-    fn visit_string(&self, text: &[u8], scratch: &mut ValueScratch, emit: &mut impl FnMut(Targets)) {
+    fn visit_string(
+        &self,
+        text: &[u8],
+        scratch: &mut ValueScratch,
+        emit: &mut impl FnMut(Targets),
+    ) {
         if !self.exact.is_empty()
             && let Some(t) = self.exact.get(text)
         {
@@ -351,7 +358,10 @@ impl Complement {
             match ab {
                 AnythingBut::Strings(v) => {
                     for s in v {
-                        strings.entry(s.into_bytes().into_boxed_slice()).or_default().push(id);
+                        strings
+                            .entry(s.into_bytes().into_boxed_slice())
+                            .or_default()
+                            .push(id);
                     }
                 }
                 AnythingBut::Numbers(v) => {
@@ -371,7 +381,10 @@ impl Complement {
                 }
                 AnythingBut::IgnoreCase(v) => {
                     for s in v {
-                        ignore_case.entry(s.into_bytes().into_boxed_slice()).or_default().push(id);
+                        ignore_case
+                            .entry(s.into_bytes().into_boxed_slice())
+                            .or_default()
+                            .push(id);
                     }
                 }
                 AnythingBut::Wildcards(v) => {

@@ -39,7 +39,10 @@ impl<T> WildcardIndex<T> {
             } else if !last.is_empty() {
                 by_suffix.entry(last, Vec::new).push(id);
             } else {
-                let key = segments.iter().max_by_key(|s| s.len()).filter(|s| !s.is_empty());
+                let key = segments
+                    .iter()
+                    .max_by_key(|s| s.len())
+                    .filter(|s| !s.is_empty());
                 match key {
                     Some(key) => match inner_keys.iter().position(|k| k == key) {
                         Some(i) => inner_ids[i].push(id),
@@ -77,8 +80,10 @@ impl<T> WildcardIndex<T> {
     /// `candidates` is scratch space.
     pub fn for_each_match(&self, value: &[u8], candidates: &mut Vec<u32>, mut hit: impl FnMut(&T)) {
         candidates.clear();
-        self.by_prefix.for_each_hit(value, |ids| candidates.extend_from_slice(ids));
-        self.by_suffix.for_each_hit(value, |ids| candidates.extend_from_slice(ids));
+        self.by_prefix
+            .for_each_hit(value, |ids| candidates.extend_from_slice(ids));
+        self.by_suffix
+            .for_each_hit(value, |ids| candidates.extend_from_slice(ids));
         candidates.extend_from_slice(&self.always);
         if let Some((ac, ids)) = &self.inner {
             let before = candidates.len();

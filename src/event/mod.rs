@@ -71,7 +71,12 @@ pub(crate) struct LeafValue {
     /// The innermost array element (container) this value sits in, as an
     /// index into the frame list; 0 when it is in none.
     pub frame: u32,
+    /// The next value of the same field, or `NO_VALUE`.
+    pub next: u32,
 }
+
+/// End of a field's list of values.
+pub(crate) const NO_VALUE: u32 = u32::MAX;
 
 /// An element of an array whose elements are objects or arrays.
 #[derive(Clone, Copy, Debug)]
@@ -89,6 +94,10 @@ pub(crate) struct FlattenScratch {
     pub values: Vec<LeafValue>,
     pub frames: Vec<Frame>,
     arrays: u32,
+    /// Per field: (generation, first value, last value). Values of one field
+    /// are linked in document order, so nothing is sorted per event.
+    lists: Vec<(u32, u32, u32)>,
+    generation: u32,
 }
 
 impl Default for FlattenScratch {
@@ -100,6 +109,8 @@ impl Default for FlattenScratch {
             values: Vec::new(),
             frames: Vec::new(),
             arrays: 0,
+            lists: Vec::new(),
+            generation: 0,
         }
     }
 }
@@ -117,6 +128,18 @@ impl FlattenScratch {
             return &rest[..len];
         }
         &self.input[start..start + value.len as usize]
+    }
+
+    /// The values of `field`, in document order.
+    pub fn values_of(&self, field: u32) -> FieldValues<'_> {
+        let next = match self.lists.get(field as usize) {
+            Some(&(generation, first, _)) if generation == self.generation => first,
+            _ => NO_VALUE,
+        };
+        FieldValues {
+            values: &self.values,
+            next,
+        }
     }
 
     /// The (array, index) pairs of a frame and its ancestors, innermost first.
@@ -142,6 +165,14 @@ impl FlattenScratch {
             parent: 0,
         });
         self.arrays = 0;
+        if self.generation == u32::MAX {
+            self.generation = 0;
+            self.lists.iter_mut().for_each(|l| l.0 = 0);
+        }
+        self.generation += 1;
+        if self.lists.len() < trie.field_count() {
+            self.lists.resize(trie.field_count(), (0, NO_VALUE, NO_VALUE));
+        }
         if event.len() > u32::MAX as usize - INPUT_PADDING {
             return Err(EventError::new("event is larger than 4 GiB"));
         }
@@ -152,12 +183,8 @@ impl FlattenScratch {
         // so their offsets can be kept once the tape is released.
         let base = self.input.as_ptr() as usize;
         let mut tape = std::mem::replace(&mut self.tape, Tape::null());
-        let parsed = simd_json::fill_tape_padded(
-            &mut self.input,
-            event.len(),
-            &mut self.buffers,
-            &mut tape,
-        );
+        let parsed =
+            simd_json::fill_tape_padded(&mut self.input, event.len(), &mut self.buffers, &mut tape);
         let result = match parsed {
             Err(e) => Err(EventError::new(format!("invalid JSON: {e}"))),
             Ok(()) => {
@@ -171,6 +198,8 @@ impl FlattenScratch {
                     values: &mut self.values,
                     frames: &mut self.frames,
                     arrays: &mut self.arrays,
+                    lists: &mut self.lists,
+                    generation: self.generation,
                 };
                 walker.root()
             }
@@ -191,9 +220,91 @@ struct Walker<'t, 'a> {
     values: &'t mut Vec<LeafValue>,
     frames: &'t mut Vec<Frame>,
     arrays: &'t mut u32,
+    lists: &'t mut [(u32, u32, u32)],
+    generation: u32,
+}
+
+/// Iterates one field's values.
+pub(crate) struct FieldValues<'a> {
+    values: &'a [LeafValue],
+    next: u32,
+}
+
+impl<'a> Iterator for FieldValues<'a> {
+    type Item = &'a LeafValue;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a LeafValue> {
+        let v = self.values.get(self.next as usize)?;
+        self.next = v.next;
+        Some(v)
+    }
 }
 
 impl Walker<'_, '_> {
+    /// Appends a value and links it at the end of its field's list.
+    #[inline]
+    fn push(&mut self, value: LeafValue) {
+        let at = self.values.len() as u32;
+        let list = &mut self.lists[value.field as usize];
+        if list.0 == self.generation {
+            self.values[list.2 as usize].next = at;
+            list.2 = at;
+        } else {
+            *list = (self.generation, at, at);
+        }
+        self.values.push(value);
+    }
+
+    /// A scalar at tape `t`, structural `s`, for `field`.
+    #[inline]
+    fn scalar(&mut self, node: &Node<'_>, s: usize, field: u32, frame: u32) -> Result<(), EventError> {
+        let leaf = match node {
+            Node::String(text) => {
+                let offset = (text.as_ptr() as usize).wrapping_sub(self.base);
+                if offset.checked_add(text.len()).is_none_or(|end| end > self.input_len) {
+                    return Err(EventError::new("internal: string outside the input"));
+                }
+                LeafValue {
+                    field,
+                    kind: Kind::String,
+                    start: offset as u32,
+                    len: text.len() as u32,
+                    number: 0.0,
+                    frame,
+                    next: NO_VALUE,
+                }
+            }
+            Node::Static(value) => {
+                let (kind, number) = match value {
+                    StaticNode::Null => (Kind::Null, 0.0),
+                    StaticNode::Bool(true) => (Kind::True, 0.0),
+                    StaticNode::Bool(false) => (Kind::False, 0.0),
+                    StaticNode::I64(i) => (Kind::Number, *i as f64),
+                    StaticNode::U64(u) => (Kind::Number, *u as f64),
+                    StaticNode::F64(f) => (Kind::Number, *f),
+                };
+                let start = if kind == Kind::Number {
+                    self.structural(s)? as u32
+                } else {
+                    0
+                };
+                LeafValue {
+                    field,
+                    kind,
+                    start,
+                    len: 0,
+                    number,
+                    frame,
+                    next: NO_VALUE,
+                }
+            }
+            _ => return Err(EventError::new("internal: expected a scalar")),
+        };
+        self.push(leaf);
+        Ok(())
+    }
+
     fn root(&mut self) -> Result<(), EventError> {
         match self.nodes.first() {
             Some(Node::Object { .. }) => {
@@ -261,7 +372,18 @@ impl Walker<'_, '_> {
         }
         *self.arrays += 1;
         let array = *self.arrays;
+        let field = self.trie.field(node);
         for index in 0..len {
+            // Scalars (the common case: lists of numbers or strings) are
+            // handled here without the general dispatch.
+            if let Some(n @ (Node::String(_) | Node::Static(_))) = self.nodes.get(t) {
+                if let Some(field) = field {
+                    self.scalar(n, s, field, frame)?;
+                }
+                t += 1;
+                s += 2; // the value, then ',' or ']'
+                continue;
+            }
             let element_frame = match self.nodes.get(t) {
                 Some(Node::Object { .. } | Node::Array { .. }) => {
                     self.frames.push(Frame {
@@ -296,46 +418,9 @@ impl Walker<'_, '_> {
                 }
             }
             Some(Node::Array { .. }) => self.array(t, s, node, frame),
-            Some(Node::String(text)) => {
+            Some(n @ (Node::String(_) | Node::Static(_))) => {
                 if let Some(field) = field {
-                    let offset = (text.as_ptr() as usize).wrapping_sub(self.base);
-                    if offset.checked_add(text.len()).is_none_or(|end| end > self.input_len) {
-                        return Err(EventError::new("internal: string outside the input"));
-                    }
-                    self.values.push(LeafValue {
-                        field,
-                        kind: Kind::String,
-                        start: offset as u32,
-                        len: text.len() as u32,
-                        number: 0.0,
-                        frame,
-                    });
-                }
-                Ok((t + 1, s + 1))
-            }
-            Some(Node::Static(value)) => {
-                if let Some(field) = field {
-                    let (kind, number) = match value {
-                        StaticNode::Null => (Kind::Null, 0.0),
-                        StaticNode::Bool(true) => (Kind::True, 0.0),
-                        StaticNode::Bool(false) => (Kind::False, 0.0),
-                        StaticNode::I64(i) => (Kind::Number, *i as f64),
-                        StaticNode::U64(u) => (Kind::Number, *u as f64),
-                        StaticNode::F64(f) => (Kind::Number, *f),
-                    };
-                    let start = if kind == Kind::Number {
-                        self.structural(s)? as u32
-                    } else {
-                        0
-                    };
-                    self.values.push(LeafValue {
-                        field,
-                        kind,
-                        start,
-                        len: 0,
-                        number,
-                        frame,
-                    });
+                    self.scalar(n, s, field, frame)?;
                 }
                 Ok((t + 1, s + 1))
             }

@@ -9,6 +9,7 @@
 #[derive(Clone, Debug)]
 pub(crate) struct PathTrie {
     nodes: Vec<TrieNode>,
+    fields: usize,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -27,8 +28,10 @@ impl PathTrie {
     pub fn new<'p>(paths: impl IntoIterator<Item = &'p str>) -> PathTrie {
         let mut trie = PathTrie {
             nodes: vec![TrieNode::default()],
+            fields: 0,
         };
         for (id, path) in paths.into_iter().enumerate() {
+            trie.fields = id + 1;
             let mut node = Self::ROOT;
             for &byte in path.as_bytes() {
                 if byte == b'.' {
@@ -67,16 +70,17 @@ impl PathTrie {
     /// itself when `top`), if any path goes through it.
     #[inline]
     pub fn member(&self, node: u32, key: &[u8], top: bool) -> Option<u32> {
-        let mut at = if top {
-            node
-        } else {
-            self.step(node, b'.')?
-        };
+        let mut at = if top { node } else { self.step(node, b'.')? };
         for &byte in key {
             at = self.step(at, byte)?;
         }
         let n = &self.nodes[at as usize];
         (n.field.is_some() || n.dot).then_some(at)
+    }
+
+    /// The number of fields.
+    pub fn field_count(&self) -> usize {
+        self.fields
     }
 
     /// The field whose path ends at `node`.
@@ -107,7 +111,10 @@ mod tests {
         let dotted = trie.member(PathTrie::ROOT, b"a.b", true).unwrap();
         assert_eq!(trie.field(dotted), Some(0));
         assert_eq!(trie.member(PathTrie::ROOT, b"ab", true), None);
-        assert_eq!(trie.member(a, b"c", false).map(|n| trie.has_children(n)), Some(true));
+        assert_eq!(
+            trie.member(a, b"c", false).map(|n| trie.has_children(n)),
+            Some(true)
+        );
         assert_eq!(trie.member(PathTrie::ROOT, b"y", true), None);
         let x = trie.member(PathTrie::ROOT, b"x", true).unwrap();
         assert_eq!(trie.field(x), Some(2));

@@ -92,10 +92,7 @@ mod tests {
         assert_eq!(parse("256.1.1.1"), None);
         assert_eq!(parse("::ffff:a00:1"), Some((Family::V4, 0x0a00_0001)));
         assert_eq!(parse("::ffff:10.0.0.1"), None);
-        assert_eq!(
-            parse("2001:DB8:0:0:0:0:0:1"),
-            parse("2001:db8::1")
-        );
+        assert_eq!(parse("2001:DB8:0:0:0:0:0:1"), parse("2001:db8::1"));
         assert_eq!(parse("10.0.0.1:80"), None);
         assert_eq!(parse("hello"), None);
         assert_eq!(parse("1.2.3"), None);

@@ -334,7 +334,10 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(
             m[0].1,
-            Json::Array(vec![Json::Number("3e2".into()), Json::Number("1.50".into())])
+            Json::Array(vec![
+                Json::Number("3e2".into()),
+                Json::Number("1.50".into())
+            ])
         );
     }
 

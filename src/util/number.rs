@@ -40,112 +40,147 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
         _ => return false,
     }
     let mut buf = ryu::Buffer::new();
-    let shortest = buf.format_finite(value);
-    same_decimal(text, shortest.as_bytes())
+    let shortest = buf.format_finite(value).as_bytes();
+    let plain = |t: &[u8]| !t.iter().any(|c| matches!(c, b'e' | b'E'));
+    if plain(text) && plain(shortest) {
+        // Both in positional notation: equal values have equal text once
+        // trailing fraction zeros (and a bare point) are trimmed.
+        return trim_fraction(text) == trim_fraction(shortest);
+    }
+    same_decimal(text, shortest)
+}
+
+fn trim_fraction(t: &[u8]) -> &[u8] {
+    if !t.contains(&b'.') {
+        return t;
+    }
+    let mut end = t.len();
+    while end > 0 && t[end - 1] == b'0' {
+        end -= 1;
+    }
+    if end > 0 && t[end - 1] == b'.' {
+        end -= 1;
+    }
+    &t[..end]
 }
 
 /// The number of significant digits of a literal (leading and trailing
-/// zeros of the digit string excluded).
+/// zeros of its digit string excluded).
 fn significant_digits(text: &[u8]) -> usize {
-    let mut first = None;
+    let mut first = usize::MAX;
     let mut last = 0;
     let mut n = 0;
     for &c in text {
-        match c {
-            b'0'..=b'9' => {
-                if c != b'0' {
-                    first.get_or_insert(n);
-                    last = n;
+        if c.is_ascii_digit() {
+            if c != b'0' {
+                if first == usize::MAX {
+                    first = n;
                 }
-                n += 1;
+                last = n;
             }
-            b'e' | b'E' => break,
-            _ => {}
+            n += 1;
+        } else if c == b'e' || c == b'E' {
+            break;
         }
     }
-    first.map_or(0, |f| last - f + 1)
+    if first == usize::MAX { 0 } else { last - first + 1 }
 }
 
-/// Where a decimal literal's significant digits start, and its scale:
-/// the value is `0.DDD… × 10^scale` with DDD the digits from `first` on.
-struct Shape {
+/// Significant digits a decimal may have here: more than a shortest
+/// round-trip `f64` ever has (17), so longer literals are simply "too long".
+const MAX_DIGITS: usize = 24;
+
+/// A decimal literal in canonical form, read in one pass without
+/// allocating (this runs on the matching path): the value is
+/// `0.DDD… × 10^scale`, with DDD the significant digits (no leading or
+/// trailing zeros).
+#[derive(PartialEq, Eq, Debug)]
+struct Digits {
     negative: bool,
-    zero: bool,
-    first: usize,
+    len: usize,
+    digits: [u8; MAX_DIGITS],
     scale: i64,
 }
 
-fn shape(text: &[u8]) -> Shape {
-    let negative = text.first() == Some(&b'-');
-    let mut digits = 0i64;
-    let mut int_digits: Option<i64> = None;
-    let mut leading_zeros = 0i64;
-    let mut first = None;
-    let mut end = text.len();
-    for (i, &c) in text.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                if first.is_none() {
-                    if c == b'0' {
+impl Digits {
+    /// `None` if the literal has more than `MAX_DIGITS` significant digits
+    /// before its trailing zeros.
+    fn of(text: &[u8]) -> Option<Digits> {
+        let mut d = Digits {
+            negative: false,
+            len: 0,
+            digits: [0; MAX_DIGITS],
+            scale: 0,
+        };
+        let mut i = 0;
+        if text.first() == Some(&b'-') {
+            d.negative = true;
+            i = 1;
+        }
+        // Digits seen before the point, minus leading zeros; and zeros seen
+        // after the last significant digit (dropped unless more digits follow).
+        let mut int_digits: i64 = 0;
+        let mut leading_zeros: i64 = 0;
+        let mut pending_zeros = 0usize;
+        let mut in_fraction = false;
+        while i < text.len() {
+            let c = text[i];
+            if c.is_ascii_digit() {
+                if !in_fraction {
+                    int_digits += 1;
+                }
+                if c == b'0' {
+                    if d.len == 0 {
                         leading_zeros += 1;
                     } else {
-                        first = Some(i);
+                        pending_zeros += 1;
                     }
+                } else {
+                    if d.len + pending_zeros >= MAX_DIGITS {
+                        return None;
+                    }
+                    // The array is zero-filled, so pending zeros are already there.
+                    d.len += pending_zeros;
+                    pending_zeros = 0;
+                    d.digits[d.len] = c;
+                    d.len += 1;
                 }
-                digits += 1;
-            }
-            b'.' => int_digits = Some(digits),
-            b'e' | b'E' => {
-                end = i;
+            } else if c == b'.' {
+                in_fraction = true;
+            } else if c == b'e' || c == b'E' {
                 break;
             }
-            _ => {}
+            i += 1;
         }
-    }
-    let mut exponent: i64 = 0;
-    if end < text.len() {
-        let mut negative_exp = false;
-        for &c in &text[end + 1..] {
-            match c {
-                b'-' => negative_exp = true,
-                b'0'..=b'9' => exponent = exponent.saturating_mul(10).saturating_add(i64::from(c - b'0')),
-                _ => {}
+        if d.len == 0 {
+            d.negative = false;
+            return Some(d);
+        }
+        let mut exponent: i64 = 0;
+        if i < text.len() {
+            let mut negative_exp = false;
+            for &c in &text[i + 1..] {
+                if c == b'-' {
+                    negative_exp = true;
+                } else if c.is_ascii_digit() {
+                    exponent = exponent
+                        .saturating_mul(10)
+                        .saturating_add(i64::from(c - b'0'));
+                }
+            }
+            if negative_exp {
+                exponent = -exponent;
             }
         }
-        if negative_exp {
-            exponent = -exponent;
-        }
-    }
-    let int_digits = int_digits.unwrap_or(digits);
-    Shape {
-        negative,
-        zero: first.is_none(),
-        first: first.unwrap_or(0),
-        scale: int_digits - leading_zeros + exponent,
+        d.scale = int_digits
+            .saturating_sub(leading_zeros)
+            .saturating_add(exponent);
+        Some(d)
     }
 }
 
-/// Whether two decimal literals have the same value, compared digit by
-/// digit without building either number.
 fn same_decimal(a: &[u8], b: &[u8]) -> bool {
-    let (sa, sb) = (shape(a), shape(b));
-    if sa.zero || sb.zero {
-        return sa.zero == sb.zero;
-    }
-    if sa.negative != sb.negative || sa.scale != sb.scale {
-        return false;
-    }
-    let mut x = a[sa.first..].iter().take_while(|c| !matches!(c, b'e' | b'E')).filter(|c| c.is_ascii_digit());
-    let mut y = b[sb.first..].iter().take_while(|c| !matches!(c, b'e' | b'E')).filter(|c| c.is_ascii_digit());
-    loop {
-        match (x.next(), y.next()) {
-            (None, None) => return true,
-            (Some(p), Some(q)) if p == q => {}
-            (Some(p), None) if *p == b'0' => {}
-            (None, Some(q)) if *q == b'0' => {}
-            _ => return false,
-        }
-    }
+    matches!((Digits::of(a), Digits::of(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Maps an `f64` to a `u64` whose unsigned order is the numeric order.
@@ -188,10 +223,44 @@ mod tests {
             assert_eq!(comparable(text.as_bytes()), None, "{text}");
         }
         assert_eq!(comparable(b"9007199254740992"), Some(9007199254740992.0));
-        assert_eq!(comparable(b"1.000000000000000000000000000000000000000000000"), Some(1.0));
-        assert_eq!(comparable(b"100000000000000000000000000000000000000000000000"), Some(1e47));
-        assert_eq!(comparable(b"0.000000000000000000000000000000000000000000000001"), Some(1e-48));
-        assert_eq!(comparable(b"1.0000000000000000000000000000000000000000000001"), None);
+        assert_eq!(
+            comparable(b"1.000000000000000000000000000000000000000000000"),
+            Some(1.0)
+        );
+        assert_eq!(
+            comparable(b"100000000000000000000000000000000000000000000000"),
+            Some(1e47)
+        );
+        assert_eq!(
+            comparable(b"0.000000000000000000000000000000000000000000000001"),
+            Some(1e-48)
+        );
+        assert_eq!(
+            comparable(b"1.0000000000000000000000000000000000000000000001"),
+            None
+        );
+    }
+
+    #[test]
+    fn exactness_agrees_between_fast_and_slow_paths() {
+        for text in [
+            "37.807807921694092",
+            "37.80780792169409",
+            "-122.47335197312836",
+            "-122.473374783683923",
+            "37.721683105568971",
+            "0.30000000000000004",
+            "0.3000000000000000444",
+            "1.7976931348623157e308",
+            "17976931348623157e292",
+            "123456789012345680",
+            "1234567890123456.0",
+        ] {
+            let value: f64 = text.parse().unwrap();
+            let mut buf = ryu::Buffer::new();
+            let slow = same_decimal(text.as_bytes(), buf.format_finite(value).as_bytes());
+            assert_eq!(is_exact(text.as_bytes(), value), slow, "{text}");
+        }
     }
 
     #[test]
