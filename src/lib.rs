@@ -39,6 +39,8 @@
 
 mod automaton;
 #[cfg(feature = "cli")]
+pub mod benchdata;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod event;
 pub mod pattern;

@@ -38,7 +38,11 @@ struct OutcomeError {
 fn cases_path() -> Option<std::path::PathBuf> {
     if let Ok(path) = std::env::var("FERRULE_CONFORMANCE_CASES") {
         let path = std::path::PathBuf::from(path);
-        assert!(path.exists(), "FERRULE_CONFORMANCE_CASES={} does not exist", path.display());
+        assert!(
+            path.exists(),
+            "FERRULE_CONFORMANCE_CASES={} does not exist",
+            path.display()
+        );
         return Some(path);
     }
     let default = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,7 +61,9 @@ fn event_ruler_cases_agree_or_are_listed_deviations() {
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let (id, reason) = l.split_once('\t').expect("deviation lines are ID<TAB>reason");
+            let (id, reason) = l
+                .split_once('\t')
+                .expect("deviation lines are ID<TAB>reason");
             (id.to_string(), reason.to_string())
         })
         .collect();
@@ -73,7 +79,10 @@ fn event_ruler_cases_agree_or_are_listed_deviations() {
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().expect("ferrule output");
     writer.join().expect("writer").expect("write cases");
-    assert!(output.status.success(), "ferrule test-pattern --jsonl failed");
+    assert!(
+        output.status.success(),
+        "ferrule test-pattern --jsonl failed"
+    );
     let stdout = String::from_utf8(output.stdout).expect("utf-8 output");
 
     let cases: Vec<Case> = text
@@ -92,7 +101,10 @@ fn event_ruler_cases_agree_or_are_listed_deviations() {
     let mut stale = Vec::new();
     for (case, outcome) in cases.iter().zip(&outcomes) {
         let ok = if case.invalid {
-            outcome.error.as_ref().is_some_and(|e| e.code == "InvalidEventPattern")
+            outcome
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "InvalidEventPattern")
         } else {
             outcome.result == case.expected
         };
@@ -104,7 +116,11 @@ fn event_ruler_cases_agree_or_are_listed_deviations() {
             (false, false) => unexpected.push(format!(
                 "{}: expected {}, got {}",
                 case.id,
-                if case.invalid { "InvalidEventPattern".to_string() } else { format!("{:?}", case.expected) },
+                if case.invalid {
+                    "InvalidEventPattern".to_string()
+                } else {
+                    format!("{:?}", case.expected)
+                },
                 match (&outcome.result, &outcome.error) {
                     (Some(r), _) => r.to_string(),
                     (_, Some(e)) => format!("{}: {}", e.code, e.message),
@@ -118,7 +134,15 @@ fn event_ruler_cases_agree_or_are_listed_deviations() {
         cases.len(),
         deviations.len()
     );
-    assert!(unexpected.is_empty(), "cases that disagree:\n{}", unexpected.join("\n"));
-    assert!(stale.is_empty(), "listed deviations that now agree:\n{}", stale.join("\n"));
+    assert!(
+        unexpected.is_empty(),
+        "cases that disagree:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "listed deviations that now agree:\n{}",
+        stale.join("\n")
+    );
     assert_eq!(cases.len(), 1886, "the corpus has 1,886 cases");
 }

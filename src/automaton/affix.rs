@@ -12,11 +12,14 @@ pub(crate) enum End {
     End,
 }
 
+/// The operands of one length.
+type Bucket<T> = (usize, HashMap<Box<[u8]>, T>);
+
 #[derive(Clone, Debug)]
 pub(crate) struct AffixIndex<T> {
     end: End,
     /// Sorted by length.
-    buckets: Vec<(usize, HashMap<Box<[u8]>, T>)>,
+    buckets: Vec<Bucket<T>>,
 }
 
 impl<T> AffixIndex<T> {

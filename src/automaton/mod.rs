@@ -60,6 +60,10 @@ pub struct AutomatonStats {
 
 type StepKey = (u32, u32, Vec<ValuePattern>);
 
+/// One field's steps out of a state: (field, value patterns with their next
+/// state, next states of `exists: false`).
+type FieldSteps = (u32, Vec<(ValuePattern, u32)>, Vec<u32>);
+
 impl Automaton {
     /// Compiles `rules`: (rule id, pattern) pairs; a rule id may repeat (its
     /// patterns are OR-ed). Rule ids must be below `rule_count`.
@@ -112,7 +116,7 @@ impl Automaton {
         let mut pool = PoolBuilder::new(&leaf_rules);
         let mut states = Vec::with_capacity(steps.len());
         for (state_steps, mut accept) in steps.into_iter().zip(accepts) {
-            let mut by_field: Vec<(u32, Vec<(ValuePattern, u32)>, Vec<u32>)> = Vec::new();
+            let mut by_field: Vec<FieldSteps> = Vec::new();
             for (field, values, next) in state_steps {
                 let at = match by_field.iter().position(|(f, _, _)| *f == field) {
                     Some(i) => i,
@@ -163,10 +167,5 @@ impl Automaton {
             edges: self.states.iter().map(|s| s.edges.len()).sum(),
             fields: self.fields.len(),
         }
-    }
-
-    /// The field paths, sorted.
-    pub fn fields(&self) -> &[String] {
-        &self.fields
     }
 }

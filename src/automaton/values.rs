@@ -13,6 +13,9 @@ use crate::pattern::{AnythingBut, ValuePattern};
 use crate::util::ip::{self, IpKey};
 use crate::util::{casefold, number};
 
+/// A number literal's text and where it leads.
+type LiteralTargets = (Box<[u8]>, Targets);
+
 /// Per-thread scratch for value lookups.
 #[derive(Default)]
 pub(crate) struct ValueScratch {
@@ -28,7 +31,7 @@ pub(crate) struct ValueIndex {
     number_keys: HashMap<u64, Targets>,
     /// Literals that are not comparable, keyed by their (rounded) value so
     /// that most numbers are ruled out without reading their text.
-    number_texts: HashMap<u64, Vec<(Box<[u8]>, Targets)>>,
+    number_texts: HashMap<u64, Vec<LiteralTargets>>,
     true_: Targets,
     false_: Targets,
     null: Targets,
@@ -118,7 +121,7 @@ impl ValueIndex {
             }
         }
 
-        let mut by_value: HashMap<u64, Vec<(Box<[u8]>, Targets)>> = HashMap::default();
+        let mut by_value: HashMap<u64, Vec<LiteralTargets>> = HashMap::default();
         for (text, states) in number_texts {
             // A literal too large for an f64 is text-only; key it by infinity,
             // which no event number has.
@@ -274,7 +277,7 @@ impl ValueIndex {
                 emit(*t);
             }
             if let Some(c) = &self.cidr {
-                c.query(key, |t| emit(t));
+                c.query(key, &mut *emit);
             }
         }
     }

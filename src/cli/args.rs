@@ -16,7 +16,10 @@ impl Args {
 
     /// Removes and returns the first argument that is not an option.
     pub fn next_positional(&mut self) -> Option<String> {
-        let at = self.items.iter().position(|a| !a.starts_with("--") || a == "-")?;
+        let at = self
+            .items
+            .iter()
+            .position(|a| !a.starts_with("--") || a == "-")?;
         Some(self.items.remove(at))
     }
 

@@ -41,7 +41,9 @@ pub fn read_text(path: &str) -> Result<String, CliError> {
 pub fn read_rules(path: &str, limits: &Limits) -> Result<Vec<(String, Pattern)>, CliError> {
     let text = read_text(path)?;
     let records: Vec<(String, Json)> = match json::parse(&text, 256) {
-        Ok(Json::Object(members)) if is_record(&members) => vec![record(&Json::Object(members), 1)?],
+        Ok(Json::Object(members)) if is_record(&members) => {
+            vec![record(&Json::Object(members), 1)?]
+        }
         Ok(Json::Object(members)) => members,
         Ok(Json::Array(items)) => items
             .iter()
@@ -84,7 +86,9 @@ pub fn read_rules(path: &str, limits: &Limits) -> Result<Vec<(String, Pattern)>,
 
 fn is_record(members: &[(String, Json)]) -> bool {
     members.len() == 2
-        && members.iter().any(|(k, v)| k == "name" && matches!(v, Json::String(_)))
+        && members
+            .iter()
+            .any(|(k, v)| k == "name" && matches!(v, Json::String(_)))
         && members.iter().any(|(k, _)| k == "pattern")
 }
 
@@ -98,7 +102,10 @@ fn record(item: &Json, n: usize) -> Result<(String, Json), CliError> {
         ("name", Json::String(s)) => Some(s.clone()),
         _ => None,
     });
-    let pattern = members.iter().find(|(k, _)| k == "pattern").map(|(_, v)| v.clone());
+    let pattern = members
+        .iter()
+        .find(|(k, _)| k == "pattern")
+        .map(|(_, v)| v.clone());
     match (name, pattern) {
         (Some(name), Some(pattern)) => Ok((name, pattern)),
         _ => Err(CliError::fail(format!(

@@ -16,11 +16,9 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         .value("events")?
         .ok_or_else(|| CliError::usage("match needs --events EVENTS"))?;
     let threads: usize = match args.value("threads")? {
-        Some(n) => n
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| CliError::usage(format!("--threads needs a positive number, not {n:?}")))?,
+        Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            CliError::usage(format!("--threads needs a positive number, not {n:?}"))
+        })?,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let count = args.switch("count");

@@ -76,12 +76,26 @@ fn jsonl() -> Result<i32, CliError> {
 
 fn case(line: &str) -> Result<bool, (&'static str, String)> {
     let invalid_event = |m: String| ("InvalidEvent", m);
-    let item = json::parse(line, 1024).map_err(|e| ("InvalidEvent", format!("the line is not JSON: {e}")))?;
+    let item = json::parse(line, 1024)
+        .map_err(|e| ("InvalidEvent", format!("the line is not JSON: {e}")))?;
     let Json::Object(members) = item else {
-        return Err(invalid_event("a line must be an object with \"pattern\" and \"event\"".into()));
+        return Err(invalid_event(
+            "a line must be an object with \"pattern\" and \"event\"".into(),
+        ));
     };
-    let field = |name: &str| members.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
-    let pattern = field("pattern").ok_or_else(|| ("InvalidEventPattern", "the line has no \"pattern\"".to_string()))?;
+    let field = |name: &str| {
+        members
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    };
+    let pattern = field("pattern").ok_or_else(|| {
+        (
+            "InvalidEventPattern",
+            "the line has no \"pattern\"".to_string(),
+        )
+    })?;
     let pattern = pattern_of(pattern, &Default::default())
         .map_err(|e| ("InvalidEventPattern", e.to_string()))?;
     let event = field("event").ok_or_else(|| invalid_event("the line has no \"event\"".into()))?;

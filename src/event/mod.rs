@@ -171,7 +171,8 @@ impl FlattenScratch {
         }
         self.generation += 1;
         if self.lists.len() < trie.field_count() {
-            self.lists.resize(trie.field_count(), (0, NO_VALUE, NO_VALUE));
+            self.lists
+                .resize(trie.field_count(), (0, NO_VALUE, NO_VALUE));
         }
         if event.len() > u32::MAX as usize - INPUT_PADDING {
             return Err(EventError::new("event is larger than 4 GiB"));
@@ -258,11 +259,20 @@ impl Walker<'_, '_> {
 
     /// A scalar at tape `t`, structural `s`, for `field`.
     #[inline]
-    fn scalar(&mut self, node: &Node<'_>, s: usize, field: u32, frame: u32) -> Result<(), EventError> {
+    fn scalar(
+        &mut self,
+        node: &Node<'_>,
+        s: usize,
+        field: u32,
+        frame: u32,
+    ) -> Result<(), EventError> {
         let leaf = match node {
             Node::String(text) => {
                 let offset = (text.as_ptr() as usize).wrapping_sub(self.base);
-                if offset.checked_add(text.len()).is_none_or(|end| end > self.input_len) {
+                if offset
+                    .checked_add(text.len())
+                    .is_none_or(|end| end > self.input_len)
+                {
                     return Err(EventError::new("internal: string outside the input"));
                 }
                 LeafValue {

@@ -166,7 +166,10 @@ fn comparable(text: &str, pointer: &str) -> Result<u64, PatternError> {
 
 fn list(items: &[Json], pointer: &str) -> Result<AnythingBut, PatternError> {
     if items.is_empty() {
-        return Err(operator_error(pointer, "anything-but needs a non-empty list"));
+        return Err(operator_error(
+            pointer,
+            "anything-but needs a non-empty list",
+        ));
     }
     let all_strings = items.iter().all(|i| matches!(i, Json::String(_)));
     let all_numbers = items.iter().all(|i| matches!(i, Json::Number(_)));

@@ -338,7 +338,10 @@ impl Expander<'_> {
                 return Err(PatternError::new(
                     PatternErrorKind::Structure,
                     &here,
-                    format!("each $or branch must be an object, not {}", item.type_name()),
+                    format!(
+                        "each $or branch must be an object, not {}",
+                        item.type_name()
+                    ),
                 ));
             };
             branches.extend(self.object(members, prefix, &here, true)?);

@@ -112,7 +112,10 @@ fn operator(item: &Json, pointer: &str) -> Result<Op, PatternError> {
     let Json::String(op) = item else {
         return Err(operator_error(
             pointer,
-            format!("numeric operator must be a string, not {}", item.type_name()),
+            format!(
+                "numeric operator must be a string, not {}",
+                item.type_name()
+            ),
         ));
     };
     Ok(match op.as_str() {

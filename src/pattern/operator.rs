@@ -142,7 +142,11 @@ fn affix(operand: &Json, pointer: &str, name: &str) -> Result<ValuePattern, Patt
     }
 }
 
-pub(super) fn wildcard(text: &str, pointer: &str, limits: &Limits) -> Result<Wildcard, PatternError> {
+pub(super) fn wildcard(
+    text: &str,
+    pointer: &str,
+    limits: &Limits,
+) -> Result<Wildcard, PatternError> {
     let parsed = Wildcard::parse(text).map_err(|e| match e {
         WildcardError::ConsecutiveStars(at) => operator_error(
             pointer,
@@ -150,9 +154,7 @@ pub(super) fn wildcard(text: &str, pointer: &str, limits: &Limits) -> Result<Wil
         ),
         WildcardError::InvalidEscape(at) => operator_error(
             pointer,
-            format!(
-                "wildcard has an invalid escape at byte {at}: only \\* and \\\\ are allowed"
-            ),
+            format!("wildcard has an invalid escape at byte {at}: only \\* and \\\\ are allowed"),
         ),
     })?;
     let complexity = parsed.complexity(limits.max_wildcard_complexity);

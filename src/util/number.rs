@@ -83,7 +83,11 @@ fn significant_digits(text: &[u8]) -> usize {
             break;
         }
     }
-    if first == usize::MAX { 0 } else { last - first + 1 }
+    if first == usize::MAX {
+        0
+    } else {
+        last - first + 1
+    }
 }
 
 /// Significant digits a decimal may have here: more than a shortest
