@@ -4,6 +4,7 @@
 //! described in the README and must stay stable.
 
 mod args;
+mod bench;
 mod input;
 mod match_cmd;
 mod test_pattern;
@@ -20,6 +21,8 @@ USAGE:
   ferrule match --rules RULES --events EVENTS [--threads N] [--count]
   ferrule test-pattern PATTERN EVENT        (JSON text, or @file)
   ferrule test-pattern --jsonl              (lines {\"pattern\":..,\"event\":..} on stdin)
+  ferrule bench [--events FILE] [--rules FILE] [--scenario NAME ...] [--threads 1,2]
+                [--seconds S] [--lines N] [--smoke] [--list] [--write-citylots FILE]
   ferrule help
 
 RULES is a JSON object {\"name\": pattern}, a JSON array of {\"name\", \"pattern\"}
@@ -38,6 +41,7 @@ pub fn run(args: Vec<String>) -> i32 {
     let result = match command.as_str() {
         "match" => match_cmd::run(&mut args),
         "test-pattern" => test_pattern::run(&mut args),
+        "bench" => bench::run(&mut args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(0)

@@ -1,0 +1,736 @@
+//! `ferrule bench`: the benchmark scenarios without criterion.
+//!
+//! Each scenario (a rule set over an event set, see
+//! [`crate::benchdata::BenchData::scenarios`]) is matched for `--seconds` per
+//! thread count; the table gives events/second and the ratio to parsing the
+//! same events with simd-json (a full parse onto a tape: the limit to
+//! approach) and with serde_json (into a `serde_json::Value`).
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use super::input::{open_lines, read_rules};
+use super::{Args, CliError};
+use crate::benchdata::{
+    BenchData, CITYLOTS_FULL_LINES, CITYLOTS_PATTERNS, CitylotsCounts, DataSource, EventSet,
+    SimdParser, load_rules,
+};
+use crate::{Matcher, Pattern, RuleSet};
+
+const DEFAULT_LINES: usize = 50_000;
+const SMOKE_LINES: usize = 1_000;
+
+struct Options {
+    events: Option<String>,
+    rules: Option<String>,
+    scenarios: Vec<String>,
+    threads: Vec<usize>,
+    seconds: f64,
+    lines: usize,
+    smoke: bool,
+    list: bool,
+    write_citylots: Option<String>,
+}
+
+fn options(args: &mut Args) -> Result<Options, CliError> {
+    let events = args.value("events")?;
+    let rules = args.value("rules")?;
+    let mut scenarios = Vec::new();
+    while let Some(list) = args.value("scenario")? {
+        scenarios.extend(
+            list.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        );
+    }
+    let threads = match args.value("threads")? {
+        Some(list) => list
+            .split(',')
+            .map(|t| t.trim().parse::<usize>().ok().filter(|n| *n > 0))
+            .collect::<Option<Vec<usize>>>()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "--threads needs positive numbers like 1,2, not {list:?}"
+                ))
+            })?,
+        None => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if cores > 1 { vec![1, cores] } else { vec![1] }
+        }
+    };
+    let seconds = match args.value("seconds")? {
+        Some(s) => s
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| {
+                CliError::usage(format!("--seconds needs a positive number, not {s:?}"))
+            })?,
+        None => 1.0,
+    };
+    let smoke = args.switch("smoke");
+    let lines = match args.value("lines")? {
+        Some(n) => n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            CliError::usage(format!("--lines needs a positive number, not {n:?}"))
+        })?,
+        None if smoke => SMOKE_LINES,
+        None => DEFAULT_LINES,
+    };
+    let list = args.switch("list");
+    let write_citylots = args.value("write-citylots")?;
+    let taken = std::mem::replace(args, Args::new(Vec::new()));
+    taken.finish()?;
+    Ok(Options {
+        events,
+        rules,
+        scenarios,
+        threads,
+        seconds,
+        lines,
+        smoke,
+        list,
+        write_citylots,
+    })
+}
+
+/// A scenario ready to run.
+struct Job {
+    name: String,
+    about: String,
+    events: EventSet,
+    rules: Rules,
+}
+
+enum Rules {
+    Text(Vec<(String, String)>),
+    Parsed(Vec<(String, Pattern)>),
+}
+
+impl Rules {
+    fn len(&self) -> usize {
+        match self {
+            Rules::Text(r) => r.len(),
+            Rules::Parsed(r) => r.len(),
+        }
+    }
+
+    fn compile(&self) -> Result<Matcher, CliError> {
+        let mut set = RuleSet::new();
+        match self {
+            Rules::Text(rules) => {
+                for (name, pattern) in rules {
+                    set.add(name, pattern)
+                        .map_err(|e| CliError::fail(format!("rule {name}: {e}")))?;
+                }
+            }
+            Rules::Parsed(rules) => {
+                for (name, pattern) in rules {
+                    set.add_pattern(name, pattern.clone());
+                }
+            }
+        }
+        Ok(set.compile())
+    }
+}
+
+/// One measured run.
+struct Row {
+    scenario: String,
+    events: EventSet,
+    rules: usize,
+    threads: usize,
+    events_per_second: f64,
+    matched: usize,
+    matches: usize,
+    event_count: usize,
+}
+
+/// A progress bar on standard error, drawn only on a terminal.
+struct Progress {
+    total: usize,
+    done: usize,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn step(&mut self, label: &str) {
+        if self.enabled {
+            const WIDTH: usize = 30;
+            let filled = WIDTH * self.done / self.total.max(1);
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\r\x1b[K[{}{}] {}/{} {label}",
+                "#".repeat(filled),
+                "-".repeat(WIDTH - filled),
+                self.done,
+                self.total
+            );
+            let _ = err.flush();
+        }
+        self.done += 1;
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
+fn serde_parse(event: &[u8]) -> usize {
+    match serde_json::from_slice::<serde_json::Value>(event) {
+        Ok(serde_json::Value::Object(members)) => members.len(),
+        _ => 0,
+    }
+}
+
+/// Runs `pass` (one pass over `events`, returning (matched, matches)) for
+/// about `seconds`, after one warm-up pass.
+fn measure(
+    events: usize,
+    seconds: f64,
+    mut pass: impl FnMut() -> (usize, usize),
+) -> (f64, usize, usize) {
+    let counts = pass();
+    let budget = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut passes = 0usize;
+    while passes == 0 || start.elapsed() < budget {
+        std::hint::black_box(pass());
+        passes += 1;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    ((events * passes) as f64 / elapsed, counts.0, counts.1)
+}
+
+fn measure_smoke(events: usize, mut pass: impl FnMut() -> (usize, usize)) -> (f64, usize, usize) {
+    let start = Instant::now();
+    let counts = pass();
+    (
+        events as f64 / start.elapsed().as_secs_f64().max(1e-9),
+        counts.0,
+        counts.1,
+    )
+}
+
+fn run_timed(
+    events: usize,
+    opts: &Options,
+    pass: impl FnMut() -> (usize, usize),
+) -> (f64, usize, usize) {
+    if opts.smoke {
+        measure_smoke(events, pass)
+    } else {
+        measure(events, opts.seconds, pass)
+    }
+}
+
+fn pool(threads: usize) -> Result<rayon::ThreadPool, CliError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::fail(format!("cannot start {threads} threads: {e}")))
+}
+
+/// Peak and current resident memory from `/proc/self/status`, in KiB.
+fn memory_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn read_events(path: &str) -> Result<Vec<Vec<u8>>, CliError> {
+    use std::io::BufRead;
+    let mut events = Vec::new();
+    for line in open_lines(path)?.split(b'\n') {
+        let mut line = line.map_err(|e| CliError::fail(format!("cannot read {path}: {e}")))?;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            events.push(line);
+        }
+    }
+    if events.is_empty() {
+        return Err(CliError::fail(format!("{path}: no events")));
+    }
+    Ok(events)
+}
+
+fn matches_wanted(name: &str, wanted: &[String]) -> bool {
+    wanted.is_empty()
+        || wanted.iter().any(|w| match w.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == w,
+        })
+}
+
+pub fn run(args: &mut Args) -> Result<i32, CliError> {
+    let opts = options(args)?;
+    if let Some(path) = &opts.write_citylots {
+        return write_citylots(path, &opts);
+    }
+    let started = Instant::now();
+    // First, on a fresh heap, so that the growth of resident memory is
+    // mostly the compiled automaton.
+    let compile = if opts.list {
+        String::new()
+    } else {
+        compile_report()
+    };
+
+    let data = match &opts.events {
+        Some(path) => {
+            let lines = read_events(path)?;
+            // The full citylots file has known counts.
+            let counts =
+                (lines.len() == CITYLOTS_FULL_LINES).then_some(CitylotsCounts([7, 836, 2, 1]));
+            BenchData::with_citylots(lines, counts, DataSource::File(path.into()))
+        }
+        None => BenchData::generate(opts.lines),
+    };
+    let mut jobs: Vec<Job> = data
+        .scenarios()
+        .into_iter()
+        .map(|s| Job {
+            name: s.name,
+            about: s.about,
+            events: s.events,
+            rules: Rules::Text(s.rules.into_iter().map(|r| (r.name, r.pattern)).collect()),
+        })
+        .collect();
+    if let Some(path) = &opts.rules {
+        let rules = read_rules(path, RuleSet::new().limits())?;
+        jobs.push(Job {
+            name: "rules-file".to_string(),
+            about: format!("the rules of {path}"),
+            events: EventSet::Citylots,
+            rules: Rules::Parsed(rules),
+        });
+    }
+    if opts.list {
+        for job in &jobs {
+            println!("{:<26} {:<10} {}", job.name, job.events.name(), job.about);
+        }
+        return Ok(0);
+    }
+    for w in &opts.scenarios {
+        if !jobs
+            .iter()
+            .any(|j| matches_wanted(&j.name, std::slice::from_ref(w)))
+        {
+            let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+            return Err(CliError::usage(format!(
+                "unknown scenario {w:?}; the scenarios are: {}",
+                names.join(", ")
+            )));
+        }
+    }
+    jobs.retain(|j| matches_wanted(&j.name, &opts.scenarios));
+
+    let mut sets: Vec<EventSet> = jobs.iter().map(|j| j.events).collect();
+    sets.sort();
+    sets.dedup();
+
+    println!(
+        "ferrule bench: citylots {} lines ({}), tweets {} events ({}), cloudtrail {} events (generated)",
+        data.citylots.len(),
+        data.citylots_source,
+        data.twitter.len(),
+        data.twitter_source,
+        data.cloudtrail.len()
+    );
+    println!(
+        "rules-1k: {}; rules-10k: {}",
+        data.rules_1k_source, data.rules_10k_source
+    );
+    if opts.smoke {
+        println!("smoke run: every scenario once, figures are not measurements");
+    } else {
+        println!("{:.1} s per scenario and thread count", opts.seconds);
+    }
+
+    let pools: Vec<(usize, rayon::ThreadPool)> = opts
+        .threads
+        .iter()
+        .map(|&t| pool(t).map(|p| (t, p)))
+        .collect::<Result<_, _>>()?;
+    let mut progress = Progress::new((jobs.len() + 2 * sets.len()) * pools.len());
+
+    // Baselines: parsing alone.
+    let mut baselines: Vec<(EventSet, usize, f64, f64)> = Vec::new();
+    for &set in &sets {
+        let events = data.events(set);
+        for (threads, pool) in &pools {
+            progress.step(&format!(
+                "parse {} simd-json, {threads} thread(s)",
+                set.name()
+            ));
+            let (simd, _, _) = run_timed(events.len(), &opts, || {
+                pool.install(|| {
+                    let nodes: usize = events
+                        .par_iter()
+                        .with_min_len(64)
+                        .map_init(SimdParser::new, |p, e| p.parse(e))
+                        .sum();
+                    (std::hint::black_box(nodes), 0)
+                })
+            });
+            progress.step(&format!(
+                "parse {} serde_json, {threads} thread(s)",
+                set.name()
+            ));
+            let (serde, _, _) = run_timed(events.len(), &opts, || {
+                pool.install(|| {
+                    let n: usize = events
+                        .par_iter()
+                        .with_min_len(64)
+                        .map(|e| serde_parse(e))
+                        .sum();
+                    (std::hint::black_box(n), 0)
+                })
+            });
+            baselines.push((set, *threads, simd, serde));
+        }
+    }
+
+    // The scenarios.
+    let mut rows: Vec<Row> = Vec::new();
+    let mut wrong: Vec<String> = Vec::new();
+    for job in &jobs {
+        let matcher = job.rules.compile()?;
+        let events = data.events(job.events);
+        if job.name == "citylots-4"
+            && let Some(expected) = data.citylots_counts
+        {
+            let got = classic_counts(&matcher, events);
+            if got != expected.0 {
+                wrong.push(format!(
+                    "citylots-4: counts {got:?}, expected {:?} (CRANLEIGH, 17TH Even, Geometry, 0011008)",
+                    expected.0
+                ));
+            }
+        }
+        for (threads, pool) in &pools {
+            progress.step(&format!("{}, {threads} thread(s)", job.name));
+            let (eps, matched, matches) = run_timed(events.len(), &opts, || {
+                pool.install(|| matcher.count_batch(events))
+            });
+            rows.push(Row {
+                scenario: job.name.clone(),
+                events: job.events,
+                rules: job.rules.len(),
+                threads: *threads,
+                events_per_second: eps,
+                matched,
+                matches,
+                event_count: events.len(),
+            });
+        }
+    }
+
+    progress.finish();
+
+    print_table(&rows, &baselines, &pools);
+    println!();
+    println!("{compile}");
+    if !opts.smoke {
+        print_targets(&rows, &baselines);
+    }
+    match memory_kib("VmHWM:") {
+        Some(kib) => println!("peak memory (VmHWM): {:.1} MB", kib as f64 / 1024.0),
+        None => println!("peak memory: unknown (no /proc/self/status)"),
+    }
+    println!("total time: {:.1} s", started.elapsed().as_secs_f64());
+    if !wrong.is_empty() {
+        for w in &wrong {
+            eprintln!("WRONG ANSWER: {w}");
+        }
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// `--write-citylots FILE`: the generated citylots lines (all 206,560 of
+/// them unless `--lines` says otherwise), `-` for standard output.
+fn write_citylots(path: &str, opts: &Options) -> Result<i32, CliError> {
+    let lines = if opts.lines == DEFAULT_LINES && !opts.smoke {
+        CITYLOTS_FULL_LINES
+    } else {
+        opts.lines
+    };
+    let counts = if path == "-" {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let counts = write_citylots_to(lines, &mut out)?;
+        out.flush()?;
+        counts
+    } else {
+        let file = std::fs::File::create(path)
+            .map_err(|e| CliError::fail(format!("cannot create {path}: {e}")))?;
+        let mut out = std::io::BufWriter::new(file);
+        let counts = write_citylots_to(lines, &mut out)?;
+        out.flush()?;
+        counts
+    };
+    eprintln!(
+        "{lines} lines; CRANLEIGH {}, 17TH Even {}, Geometry {}, 0011008 {}",
+        counts.0[0], counts.0[1], counts.0[2], counts.0[3]
+    );
+    Ok(0)
+}
+
+fn write_citylots_to(lines: usize, out: &mut dyn Write) -> Result<CitylotsCounts, CliError> {
+    Ok(crate::benchdata::write_citylots(
+        lines,
+        crate::benchdata::CITYLOTS_SEED,
+        out,
+    )?)
+}
+
+fn classic_counts(matcher: &Matcher, events: &[Vec<u8>]) -> [usize; 4] {
+    let mut counts = [0; 4];
+    let ids: Vec<_> = CITYLOTS_PATTERNS
+        .iter()
+        .map(|(n, _)| matcher.id(n))
+        .collect();
+    for e in events {
+        if let Ok(found) = matcher.matches(e) {
+            for (i, id) in ids.iter().enumerate() {
+                if id.is_some_and(|id| found.contains(&id)) {
+                    counts[i] += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// Parses and compiles the 10k rule set and reports times, automaton sizes
+/// and the growth of resident memory (an estimate of the automaton's size:
+/// the process has done little else yet).
+fn compile_report() -> String {
+    let (rules, source) = load_rules("rules-10k.json", 10_000);
+    let start = Instant::now();
+    let mut set = RuleSet::new();
+    let mut errors = 0;
+    for r in &rules {
+        if set.add(&r.name, &r.pattern).is_err() {
+            errors += 1;
+        }
+    }
+    let parsed = start.elapsed();
+    let rss_before = memory_kib("VmRSS:");
+    let start = Instant::now();
+    let matcher = set.compile();
+    let compiled = start.elapsed();
+    let rss_after = memory_kib("VmRSS:");
+    let stats = matcher.stats();
+    let megabytes = match (rss_before, rss_after) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / 1024.0),
+        _ => None,
+    };
+    let total = (parsed + compiled).as_secs_f64();
+    let mut out = format!(
+        "rules-10k ({source}): {} rules, parse {:.1} ms + compile {:.1} ms = {:.1} ms; \
+         automaton {} states, {} edges, {} fields; memory ≈ {} \
+         (growth of resident memory over the compile)",
+        rules.len(),
+        parsed.as_secs_f64() * 1e3,
+        compiled.as_secs_f64() * 1e3,
+        total * 1e3,
+        stats.states,
+        stats.edges,
+        stats.fields,
+        megabytes.map_or("unknown".to_string(), |m| format!("{m:.1} MB")),
+    );
+    if errors > 0 {
+        out.push_str(&format!("; {errors} rules rejected"));
+    }
+    let mark = |ok: bool| if ok { "met" } else { "MISSED" };
+    out.push_str(&format!(
+        "\n  compile of 10k rules < 1 s: {}; automaton < 100 MB: {}",
+        mark(total < 1.0),
+        megabytes.map_or("unknown", |m| mark(m < 100.0))
+    ));
+    drop(matcher);
+    out
+}
+
+fn fmt_rate(eps: f64) -> String {
+    if eps.is_nan() {
+        "-".to_string()
+    } else if eps >= 1e6 {
+        format!("{:.2}M", eps / 1e6)
+    } else if eps >= 1e3 {
+        format!("{:.1}k", eps / 1e3)
+    } else {
+        format!("{eps:.0}")
+    }
+}
+
+fn baseline(
+    baselines: &[(EventSet, usize, f64, f64)],
+    set: EventSet,
+    threads: usize,
+) -> Option<(f64, f64)> {
+    baselines
+        .iter()
+        .find(|(s, t, _, _)| *s == set && *t == threads)
+        .map(|(_, _, simd, serde)| (*simd, *serde))
+}
+
+fn print_table(
+    rows: &[Row],
+    baselines: &[(EventSet, usize, f64, f64)],
+    pools: &[(usize, rayon::ThreadPool)],
+) {
+    let one_thread = |scenario: &str| {
+        rows.iter()
+            .find(|r| r.scenario == scenario && r.threads == 1)
+            .map(|r| r.events_per_second)
+    };
+    println!();
+    println!(
+        "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
+        "scenario",
+        "rules",
+        "thr",
+        "events/s",
+        "vs simd",
+        "vs serde",
+        "vs 1 thr",
+        "matched",
+        "matches"
+    );
+    for (set, threads, simd, serde) in baselines {
+        println!(
+            "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
+            format!("parse:simd-json/{}", set.name()),
+            "-",
+            threads,
+            fmt_rate(*simd),
+            "1.00",
+            format!("{:.2}", simd / serde),
+            "-",
+            "-",
+            "-"
+        );
+        println!(
+            "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
+            format!("parse:serde_json/{}", set.name()),
+            "-",
+            threads,
+            fmt_rate(*serde),
+            format!("{:.2}", serde / simd),
+            "1.00",
+            "-",
+            "-",
+            "-"
+        );
+    }
+    for r in rows {
+        let (simd, serde) =
+            baseline(baselines, r.events, r.threads).unwrap_or((f64::NAN, f64::NAN));
+        let scaling = match (pools.len() > 1, one_thread(&r.scenario)) {
+            (true, Some(one)) if r.threads != 1 => format!("{:.2}", r.events_per_second / one),
+            _ => "-".to_string(),
+        };
+        println!(
+            "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
+            r.scenario,
+            r.rules,
+            r.threads,
+            fmt_rate(r.events_per_second),
+            ratio(r.events_per_second, simd),
+            ratio(r.events_per_second, serde),
+            scaling,
+            format!("{}/{}", r.matched, r.event_count),
+            r.matches
+        );
+    }
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if a.is_nan() || b.is_nan() || b == 0.0 {
+        "-".to_string()
+    } else {
+        format!("{:.2}", a / b)
+    }
+}
+
+/// The targets of the benchmark issue that can be checked without a peer
+/// engine.
+fn print_targets(rows: &[Row], baselines: &[(EventSet, usize, f64, f64)]) {
+    let eps = |name: &str, threads: usize| {
+        rows.iter()
+            .find(|r| r.scenario == name && r.threads == threads)
+            .map(|r| r.events_per_second)
+            .filter(|e| !e.is_nan())
+    };
+    let mut lines = Vec::new();
+    let mark = |ok: bool| if ok { "met   " } else { "MISSED" };
+    if let (Some(big), Some(four)) = (eps("rules-10k", 1), eps("citylots-4", 1)) {
+        let r = big / four;
+        lines.push(format!(
+            "{} rules-10k at {:.0}% of citylots-4 (target >= 50%)",
+            mark(r >= 0.5),
+            r * 100.0
+        ));
+    }
+    for r in rows
+        .iter()
+        .filter(|r| r.scenario.starts_with("op-") && r.threads == 1)
+    {
+        if let Some((simd, _)) = baseline(baselines, r.events, 1)
+            && !r.events_per_second.is_nan()
+        {
+            let q = r.events_per_second / simd;
+            lines.push(format!(
+                "{} {} at {:.0}% of simd-json parse-only (target >= 50%)",
+                mark(q >= 0.5),
+                r.scenario,
+                q * 100.0
+            ));
+        }
+    }
+    for r in rows.iter().filter(|r| r.threads == 2) {
+        if let Some(one) = eps(&r.scenario, 1)
+            && !r.events_per_second.is_nan()
+        {
+            let q = r.events_per_second / one;
+            lines.push(format!(
+                "{} {} on 2 threads: {:.2}x one thread (target >= 1.8x)",
+                mark(q >= 1.8),
+                r.scenario,
+                q
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        println!();
+        println!(
+            "targets (for compile and memory see above; for quamina run `cargo bench --bench engines`):"
+        );
+        for l in lines {
+            println!("  {l}");
+        }
+    }
+}
