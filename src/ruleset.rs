@@ -119,7 +119,20 @@ impl RuleSet {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<MatchScratch> = RefCell::new(MatchScratch::default());
+    static SCRATCH: RefCell<(MatchScratch, Vec<RuleId>)> =
+        RefCell::new((MatchScratch::default(), Vec::new()));
+}
+
+/// Runs `f` with this thread's scratch and id buffer (fresh ones if they are
+/// already in use further up the stack).
+fn with_scratch<R>(f: impl FnOnce(&mut MatchScratch, &mut Vec<RuleId>) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut guard) => {
+            let (scratch, out) = &mut *guard;
+            f(scratch, out)
+        }
+        Err(_) => f(&mut MatchScratch::default(), &mut Vec::new()),
+    })
 }
 
 /// A compiled, immutable rule set. `Send + Sync`: share it across threads
@@ -144,14 +157,10 @@ impl Matcher {
     /// Uses a thread-local [`MatchScratch`]; see [`Matcher::matches_with`] to
     /// supply your own.
     pub fn matches(&self, event: &[u8]) -> Result<Vec<RuleId>, EventError> {
-        let mut out = Vec::new();
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.matches_with(event, &mut scratch, &mut out),
-            // Re-entered from inside a match (not possible through this API,
-            // but never panic): use a fresh scratch.
-            Err(_) => self.matches_with(event, &mut MatchScratch::default(), &mut out),
-        })?;
-        Ok(out)
+        with_scratch(|scratch, out| {
+            self.matches_with(event, scratch, out)?;
+            Ok(out.clone())
+        })
     }
 
     /// Like [`Matcher::matches`], reusing `scratch` and `out` (cleared
@@ -194,13 +203,14 @@ impl Matcher {
         events
             .par_iter()
             .with_min_len(64)
-            .map_init(
-                || (MatchScratch::default(), Vec::new()),
-                |(scratch, out), e| match self.automaton.run(e.as_ref(), scratch, out, false) {
-                    Ok(()) => (usize::from(!out.is_empty()), out.len()),
-                    Err(_) => (0, 0),
-                },
-            )
+            .map(|e| {
+                with_scratch(|scratch, out| {
+                    match self.automaton.run(e.as_ref(), scratch, out, false) {
+                        Ok(()) => (usize::from(!out.is_empty()), out.len()),
+                        Err(_) => (0, 0),
+                    }
+                })
+            })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     }
 

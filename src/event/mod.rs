@@ -183,7 +183,7 @@ impl FlattenScratch {
         // The decoded strings stay inside `input`; remember where it starts
         // so their offsets can be kept once the tape is released.
         let base = self.input.as_ptr() as usize;
-        let mut tape = std::mem::replace(&mut self.tape, Tape::null());
+        let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new()));
         let parsed =
             simd_json::fill_tape_padded(&mut self.input, event.len(), &mut self.buffers, &mut tape);
         let result = match parsed {

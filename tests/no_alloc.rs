@@ -1,0 +1,83 @@
+//! Once its buffers have grown, `Matcher::matches_with` allocates nothing per
+//! event: checked with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ferrule::{MatchScratch, RuleSet};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` unchanged, which upholds the
+// `GlobalAlloc` contract; the counter has no effect on the memory returned.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same layout contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System` with `layout`; forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn matching_allocates_nothing_per_event_once_warm() {
+    let mut rules = RuleSet::new();
+    let patterns = [
+        r#"{"source": ["aws.s3"], "detail": {"size": [{"numeric": [">", 10]}]}}"#,
+        r#"{"detail": {"key": [{"wildcard": "*/img-*.png"}]}}"#,
+        r#"{"detail": {"key": [{"prefix": {"equals-ignore-case": "UPLOADS/"}}]}}"#,
+        r#"{"detail": {"tags": {"k": ["env"], "v": ["prod"]}}}"#,
+        r#"{"detail": {"ip": [{"cidr": "10.0.0.0/8"}]}, "source": [{"anything-but": "x"}]}"#,
+        r#"{"detail": {"missing": [{"exists": false}]}, "$or": [{"a": [1]}, {"source": [{"suffix": "s3"}]}]}"#,
+    ];
+    for (i, p) in patterns.iter().enumerate() {
+        rules.add(&format!("r{i}"), p).unwrap();
+    }
+    let matcher = rules.compile();
+    let events: Vec<String> = (0..200)
+        .map(|i| {
+            format!(
+                r#"{{"source": "aws.s3", "detail": {{"size": {i}, "key": "uploads/{i}/img-{i}.png", "ip": "10.0.{}.1",
+                   "tags": [{{"k": "env", "v": "prod"}}, {{"k": "team", "v": "x{i}"}}], "noise": [1, 2, {{"deep": [3]}}]}}}}"#,
+                i % 256
+            )
+        })
+        .collect();
+    let mut scratch = MatchScratch::default();
+    let mut out = Vec::new();
+    // Warm up: buffers grow to the largest event.
+    for e in &events {
+        matcher
+            .matches_with(e.as_bytes(), &mut scratch, &mut out)
+            .unwrap();
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut total = 0;
+    for e in &events {
+        matcher
+            .matches_with(e.as_bytes(), &mut scratch, &mut out)
+            .unwrap();
+        total += out.len();
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert!(total >= 5 * events.len(), "the rules do match ({total})");
+    assert_eq!(
+        after - before,
+        0,
+        "allocations while matching {} events",
+        events.len()
+    );
+}
