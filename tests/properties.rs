@@ -1,0 +1,865 @@
+//! Property tests: ferrule against the brute-force reference matcher in
+//! `tests/reference/mod.rs`, plus rule independence and batch equivalence.
+
+mod reference;
+
+use std::collections::BTreeSet;
+
+use ferrule::{Matcher, RuleSet};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Map, Value, json};
+
+// ---------------------------------------------------------------------------
+// Value pools: small, so that patterns and events actually meet.
+// ---------------------------------------------------------------------------
+
+/// Event and pattern strings: no IP-looking text, a few case variants, and
+/// some that need escaping in JSON or are not ASCII (never used as
+/// ignore-case operands, which stay ASCII).
+const STRINGS: &[&str] = &[
+    "",
+    "a",
+    "ab",
+    "abc",
+    "AB",
+    "Ab",
+    "x",
+    "xa",
+    "bc",
+    "b",
+    "c*a",
+    "q\"b",
+    "x\\y",
+    "\u{e9}t\u{e9}",
+    "t\tab",
+];
+/// Prefix / suffix / ignore-case operands (the empty string is valid for prefix
+/// and suffix, not for anything-but prefix/suffix).
+const AFFIXES: &[&str] = &["", "a", "ab", "A", "x", "b", "bc", "c"];
+const NONEMPTY_AFFIXES: &[&str] = &["a", "ab", "A", "x", "b", "bc", "c"];
+/// Wildcard segments (non-empty; joined by single stars, so no `**`).
+const SEGMENTS: &[&str] = &["a", "b", "c", "ab", "x", "A"];
+
+fn number_pool() -> Vec<Value> {
+    vec![
+        json!(-1),
+        json!(0),
+        json!(1),
+        json!(2),
+        json!(10),
+        json!(100),
+        json!(1.0),
+        json!(2.5),
+        json!(0.5),
+        json!(-0.0),
+        json!(-2.5),
+    ]
+}
+
+fn a_string() -> impl Strategy<Value = Value> {
+    select(STRINGS).prop_map(Value::from)
+}
+
+fn a_number() -> impl Strategy<Value = Value> {
+    select(number_pool())
+}
+
+fn a_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        5 => a_string(),
+        4 => a_number(),
+        1 => Just(Value::Bool(true)),
+        1 => Just(Value::Bool(false)),
+        1 => Just(Value::Null),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------
+
+fn event_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => Just("a".to_string()),
+        4 => Just("b".to_string()),
+        4 => Just("c".to_string()),
+        // A dotted key reaches the same path as nested objects.
+        1 => Just("a.b".to_string()),
+    ]
+}
+
+fn event_object(depth: u32) -> BoxedStrategy<Value> {
+    prop::collection::vec((event_key(), event_value(depth)), 0..4)
+        .prop_map(|members| Value::Object(members.into_iter().collect()))
+        .boxed()
+}
+
+/// A member value; `depth` is how many more object levels may follow.
+fn event_value(depth: u32) -> BoxedStrategy<Value> {
+    if depth == 0 {
+        return prop_oneof![
+            4 => a_scalar(),
+            1 => prop::collection::vec(a_scalar(), 0..4).prop_map(Value::Array),
+        ]
+        .boxed();
+    }
+    prop_oneof![
+        5 => a_scalar(),
+        3 => event_object(depth - 1),
+        2 => prop::collection::vec(a_scalar(), 0..4).prop_map(Value::Array),
+        3 => prop::collection::vec(event_object(depth - 1), 0..4).prop_map(Value::Array),
+        // Mixed and nested arrays.
+        1 => prop::collection::vec(event_value(depth - 1), 0..3).prop_map(Value::Array),
+    ]
+    .boxed()
+}
+
+fn an_event() -> BoxedStrategy<Value> {
+    prop::collection::vec((event_key(), event_value(2)), 0..5)
+        .prop_map(|members| Value::Object(members.into_iter().collect()))
+        .boxed()
+}
+
+// ---------------------------------------------------------------------------
+// Patterns
+// ---------------------------------------------------------------------------
+
+fn op(name: &str, operand: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(name.to_string(), operand);
+    Value::Object(m)
+}
+
+/// `x` or `[x, ...]`.
+fn one_or_many<S: Strategy<Value = Value> + 'static>(item: impl Fn() -> S) -> BoxedStrategy<Value> {
+    prop_oneof![
+        item(),
+        prop::collection::vec(item(), 1..4).prop_map(Value::Array),
+    ]
+    .boxed()
+}
+
+fn a_wildcard() -> impl Strategy<Value = String> {
+    (
+        prop::option::of(select(SEGMENTS)),
+        prop::collection::vec(select(SEGMENTS), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(first, rest, trailing_star)| {
+            let mut w = first.unwrap_or("").to_string();
+            for seg in rest {
+                w.push('*');
+                w.push_str(seg);
+            }
+            if trailing_star {
+                w.push('*');
+            }
+            w
+        })
+}
+
+fn a_numeric() -> impl Strategy<Value = Value> {
+    let single =
+        (select(vec!["=", "<", "<=", ">", ">="]), a_number()).prop_map(|(o, n)| json!([o, n]));
+    let range = (
+        select(vec![">", ">="]),
+        a_number(),
+        select(vec!["<", "<="]),
+        a_number(),
+    )
+        .prop_filter_map("bottom must be below top", |(lo_op, lo, hi_op, hi)| {
+            let (l, h) = (lo.as_f64()?, hi.as_f64()?);
+            match l.partial_cmp(&h)? {
+                std::cmp::Ordering::Less => Some(json!([lo_op, lo, hi_op, hi])),
+                std::cmp::Ordering::Greater => Some(json!([lo_op, hi, hi_op, lo])),
+                std::cmp::Ordering::Equal => None,
+            }
+        });
+    prop_oneof![single, range].prop_map(|terms| op("numeric", terms))
+}
+
+fn an_anything_but() -> impl Strategy<Value = Value> {
+    let operand = prop_oneof![
+        3 => one_or_many(a_string),
+        3 => one_or_many(a_number),
+        2 => one_or_many(|| select(NONEMPTY_AFFIXES).prop_map(Value::from))
+            .prop_map(|v| op("prefix", v)),
+        1 => one_or_many(|| select(NONEMPTY_AFFIXES).prop_map(Value::from))
+            .prop_map(|v| op("suffix", v)),
+        1 => one_or_many(|| select(AFFIXES).prop_map(Value::from))
+            .prop_map(|v| op("equals-ignore-case", v)),
+        1 => one_or_many(|| a_wildcard().prop_map(Value::from)).prop_map(|v| op("wildcard", v)),
+    ];
+    operand.prop_map(|o| op("anything-but", o))
+}
+
+/// One element of a leaf list.
+fn a_matcher() -> impl Strategy<Value = Value> {
+    let affix = select(AFFIXES).prop_map(Value::from);
+    prop_oneof![
+        4 => a_string(),
+        3 => a_number(),
+        1 => prop_oneof![Just(json!(true)), Just(json!(false)), Just(json!(null))],
+        2 => affix.clone().prop_map(|s| op("prefix", s)),
+        2 => affix.clone().prop_map(|s| op("suffix", s)),
+        1 => affix.clone().prop_map(|s| op("prefix", op("equals-ignore-case", s))),
+        1 => affix.clone().prop_map(|s| op("suffix", op("equals-ignore-case", s))),
+        2 => affix.prop_map(|s| op("equals-ignore-case", s)),
+        2 => a_wildcard().prop_map(|w| op("wildcard", Value::from(w))),
+        3 => an_anything_but(),
+        3 => a_numeric(),
+        2 => Just(json!({"exists": true})),
+        2 => Just(json!({"exists": false})),
+    ]
+}
+
+fn a_leaf_list() -> impl Strategy<Value = Value> {
+    prop::collection::vec(a_matcher(), 1..4).prop_map(Value::Array)
+}
+
+fn pattern_key() -> impl Strategy<Value = String> {
+    select(vec!["a", "b", "c"]).prop_map(str::to_string)
+}
+
+/// A raw pattern object (before `sanitize`): 1-3 members and sometimes `$or`.
+fn raw_pattern_object(depth: u32) -> BoxedStrategy<Map<String, Value>> {
+    let member: BoxedStrategy<Value> = if depth == 0 {
+        a_leaf_list().boxed()
+    } else {
+        prop_oneof![
+            3 => a_leaf_list(),
+            2 => raw_pattern_object(depth - 1).prop_map(Value::Object),
+        ]
+        .boxed()
+    };
+    let members = prop::collection::vec((pattern_key(), member), 1..4);
+    let or: BoxedStrategy<Option<Value>> = if depth == 0 {
+        Just(None).boxed()
+    } else {
+        prop::option::weighted(
+            0.25,
+            prop::collection::vec(raw_pattern_object(depth - 1), 2..4)
+                .prop_map(|bs| Value::Array(bs.into_iter().map(Value::Object).collect())),
+        )
+        .boxed()
+    };
+    (members, or)
+        .prop_map(|(members, or)| {
+            let mut m: Map<String, Value> = members.into_iter().collect();
+            if let Some(or) = or {
+                m.insert("$or".to_string(), or);
+            }
+            m
+        })
+        .boxed()
+}
+
+/// Removes keys that would give a branch the same path twice: members of an
+/// `$or` branch may not reuse a key of the object holding the `$or` (or of any
+/// object further out at the same level). Branches left empty are dropped, and
+/// an `$or` left with fewer than two branches is dropped. `None` if nothing is
+/// left.
+fn sanitize(
+    mut object: Map<String, Value>,
+    forbidden: &BTreeSet<String>,
+) -> Option<Map<String, Value>> {
+    object.retain(|k, _| k == "$or" || !forbidden.contains(k));
+    let own: BTreeSet<String> = object.keys().filter(|k| *k != "$or").cloned().collect();
+    let mut out = Map::new();
+    for (key, value) in object {
+        match value {
+            Value::Object(inner) if key != "$or" => {
+                if let Some(inner) = sanitize(inner, &BTreeSet::new()) {
+                    out.insert(key, Value::Object(inner));
+                }
+            }
+            Value::Array(items) if key == "$or" => {
+                let inner_forbidden: BTreeSet<String> = forbidden.union(&own).cloned().collect();
+                let branches: Vec<Value> = items
+                    .into_iter()
+                    .filter_map(|b| match b {
+                        Value::Object(b) => sanitize(b, &inner_forbidden).map(Value::Object),
+                        _ => None,
+                    })
+                    .collect();
+                if branches.len() >= 2 {
+                    out.insert(key, Value::Array(branches));
+                }
+            }
+            other => {
+                out.insert(key, other);
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn a_pattern() -> BoxedStrategy<Value> {
+    raw_pattern_object(2)
+        .prop_filter_map("pattern sanitized away", |raw| {
+            sanitize(raw, &BTreeSet::new()).map(Value::Object)
+        })
+        .boxed()
+}
+
+// ---------------------------------------------------------------------------
+// Events aimed at a pattern
+// ---------------------------------------------------------------------------
+
+/// Every leaf path of a pattern (over all `$or` branches), as key segments.
+fn pattern_paths(object: &Map<String, Value>, prefix: &[String], out: &mut BTreeSet<Vec<String>>) {
+    for (key, value) in object {
+        match value {
+            Value::Array(items) if key == "$or" => {
+                for item in items {
+                    if let Value::Object(branch) = item {
+                        pattern_paths(branch, prefix, out);
+                    }
+                }
+            }
+            Value::Object(inner) => {
+                let mut path = prefix.to_vec();
+                path.push(key.clone());
+                pattern_paths(inner, &path, out);
+            }
+            _ => {
+                let mut path = prefix.to_vec();
+                path.push(key.clone());
+                out.insert(path);
+            }
+        }
+    }
+}
+
+/// Every scalar mentioned in a pattern (literals and operands), plus case
+/// and affix variants of its strings, so that directed events hit them.
+fn pattern_literals(value: &Value, out: &mut Vec<Value>) {
+    match value {
+        Value::Object(members) => members.values().for_each(|v| pattern_literals(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| pattern_literals(v, out)),
+        Value::String(s) if !["=", "<", "<=", ">", ">="].contains(&s.as_str()) => {
+            let plain = s.replace('*', "");
+            for variant in [
+                s.clone(),
+                plain.clone(),
+                plain.to_uppercase(),
+                format!("{plain}x"),
+                format!("x{plain}"),
+            ] {
+                out.push(Value::String(variant));
+            }
+        }
+        Value::Number(_) | Value::Bool(_) | Value::Null => out.push(value.clone()),
+        _ => {}
+    }
+}
+
+/// An event object whose keys follow `paths` (remainders of the pattern's
+/// paths at this level): each path is present, missing, or reached through
+/// arrays of objects, with leaves drawn from `literals` and the pools.
+fn directed_object(
+    paths: BTreeSet<Vec<String>>,
+    literals: Vec<Value>,
+    depth: u32,
+) -> BoxedStrategy<Value> {
+    let mut by_key: std::collections::BTreeMap<String, BTreeSet<Vec<String>>> = Default::default();
+    for path in paths {
+        if let Some((first, rest)) = path.split_first() {
+            by_key
+                .entry(first.clone())
+                .or_default()
+                .insert(rest.to_vec());
+        }
+    }
+    let leaf = {
+        let literals = literals.clone();
+        move || -> BoxedStrategy<Value> {
+            if literals.is_empty() {
+                a_scalar().boxed()
+            } else {
+                prop_oneof![2 => select(literals.clone()), 1 => a_scalar()].boxed()
+            }
+        }
+    };
+    let mut members: Vec<BoxedStrategy<Option<(String, Value)>>> = Vec::new();
+    for (key, rests) in by_key {
+        let deeper: BTreeSet<Vec<String>> =
+            rests.iter().filter(|r| !r.is_empty()).cloned().collect();
+        let ends_here = rests.iter().any(Vec::is_empty);
+        let mut options: Vec<(u32, BoxedStrategy<Option<Value>>)> = vec![(1, Just(None).boxed())];
+        if ends_here || deeper.is_empty() || depth == 0 {
+            options.push((4, leaf().prop_map(Some).boxed()));
+            options.push((
+                2,
+                prop::collection::vec(leaf(), 0..4)
+                    .prop_map(|v| Some(Value::Array(v)))
+                    .boxed(),
+            ));
+        }
+        if !deeper.is_empty() && depth > 0 {
+            let inner = directed_object(deeper, literals.clone(), depth - 1);
+            options.push((3, inner.clone().prop_map(Some).boxed()));
+            options.push((
+                4,
+                prop::collection::vec(inner, 1..4)
+                    .prop_map(|v| Some(Value::Array(v)))
+                    .boxed(),
+            ));
+        }
+        let key2 = key.clone();
+        members.push(
+            prop::strategy::Union::new_weighted(options)
+                .prop_map(move |v| v.map(|v| (key2.clone(), v)))
+                .boxed(),
+        );
+    }
+    // Noise: an unrelated member now and then.
+    members.push(prop::option::weighted(0.3, (event_key(), a_scalar())).boxed());
+    members
+        .prop_map(|members| Value::Object(members.into_iter().flatten().collect()))
+        .boxed()
+}
+
+/// Events for `pattern`: mostly directed at its paths, some fully random.
+fn events_for(pattern: &Value, count: std::ops::Range<usize>) -> BoxedStrategy<Vec<Value>> {
+    let Value::Object(object) = pattern else {
+        unreachable!("patterns are objects")
+    };
+    let mut paths = BTreeSet::new();
+    pattern_paths(object, &[], &mut paths);
+    let mut literals = Vec::new();
+    pattern_literals(pattern, &mut literals);
+    prop::collection::vec(
+        prop_oneof![
+            3 => directed_object(paths, literals, 3),
+            1 => an_event(),
+        ],
+        count,
+    )
+    .boxed()
+}
+
+/// Several patterns and events aimed at each of them (shuffled together).
+fn patterns_and_events(
+    patterns: std::ops::Range<usize>,
+    events_each: std::ops::Range<usize>,
+) -> BoxedStrategy<(Vec<Value>, Vec<Value>)> {
+    prop::collection::vec(a_pattern(), patterns)
+        .prop_flat_map(move |ps| {
+            let events: Vec<_> = ps
+                .iter()
+                .map(|p| events_for(p, events_each.clone()))
+                .collect();
+            (Just(ps), events.prop_map(|e| e.concat()).prop_shuffle())
+        })
+        .boxed()
+}
+
+fn pattern_and_events(count: std::ops::Range<usize>) -> BoxedStrategy<(Value, Vec<Value>)> {
+    a_pattern()
+        .prop_flat_map(move |p| {
+            let events = events_for(&p, count.clone());
+            (Just(p), events)
+        })
+        .boxed()
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn text(value: &Value) -> String {
+    serde_json::to_string(value).expect("serializable")
+}
+
+/// JSON text for `value` in one of four spellings: 0 is serde_json's; the
+/// others add whitespace and write numbers differently (`1e2`, `100.0`,
+/// `2.50`, `1E2`), all denoting the same value.
+fn spelled(value: &Value, style: u8) -> String {
+    fn write(value: &Value, style: u8, out: &mut String) {
+        let sep = if style == 2 { " " } else { "" };
+        match value {
+            Value::Object(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                        out.push_str(sep);
+                    }
+                    out.push_str(&text(&Value::String(k.clone())));
+                    out.push(':');
+                    out.push_str(sep);
+                    write(v, style, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                out.push_str(sep);
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                        out.push_str(sep);
+                    }
+                    write(v, style, out);
+                }
+                out.push_str(sep);
+                out.push(']');
+            }
+            Value::Number(n) => {
+                let f = n.as_f64().expect("finite");
+                match style {
+                    1 => out.push_str(&format!("{f:e}")),
+                    2 if n.is_f64() => out.push_str(&format!("{n}0")),
+                    2 => out.push_str(&format!("{n}.0")),
+                    3 => out.push_str(&format!("{f:E}")),
+                    _ => out.push_str(&n.to_string()),
+                }
+            }
+            scalar => out.push_str(&text(scalar)),
+        }
+    }
+    if style == 0 {
+        return text(value);
+    }
+    let mut out = String::new();
+    write(value, style, &mut out);
+    debug_assert!(
+        serde_json::from_str::<Value>(&out).is_ok(),
+        "bad JSON {out}"
+    );
+    out
+}
+
+/// Compiles the given patterns as rules `r0`, `r1`, ...; panics with the
+/// pattern if ferrule rejects one.
+fn compile(patterns: &[Value]) -> Matcher {
+    let mut rules = RuleSet::new();
+    for (i, p) in patterns.iter().enumerate() {
+        let t = text(p);
+        if let Err(e) = rules.add(&format!("r{i}"), &t) {
+            panic!("ferrule rejected a valid pattern {t}: {e}");
+        }
+    }
+    rules.compile()
+}
+
+fn ferrule_matches(matcher: &Matcher, event: &Value) -> bool {
+    let hits = matcher
+        .matches(text(event).as_bytes())
+        .unwrap_or_else(|e| panic!("ferrule rejected event {}: {e}", text(event)));
+    !hits.is_empty()
+}
+
+/// Per rule, whether it matched; `names` are `r0`, `r1`, ...
+fn matched_names(matcher: &Matcher, event: &Value) -> Vec<String> {
+    matcher
+        .matching_names(text(event).as_bytes())
+        .expect("valid event")
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// `cases` cases, or `PROPTEST_CASES` if set (for longer hunts).
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        // Failures are recorded as hand-written #[test]s below instead.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// a. ferrule agrees with the reference on every (pattern, event), with
+    /// the pattern written in one spelling and each event in all four.
+    #[test]
+    fn agrees_with_reference(
+        (pattern, events) in pattern_and_events(1..8),
+        pattern_style in 0u8..4,
+    ) {
+        let pattern_text = spelled(&pattern, pattern_style);
+        let mut rules = RuleSet::new();
+        if let Err(e) = rules.add("r", &pattern_text) {
+            panic!("ferrule rejected a valid pattern {pattern_text}: {e}");
+        }
+        let matcher = rules.compile();
+        for event in &events {
+            let want = reference::matches(&pattern, event);
+            for style in 0..4 {
+                let event_text = spelled(event, style);
+                let got = !matcher
+                    .matches(event_text.as_bytes())
+                    .unwrap_or_else(|e| panic!("ferrule rejected event {event_text}: {e}"))
+                    .is_empty();
+                prop_assert_eq!(
+                    got, want,
+                    "pattern {} event {}", pattern_text, event_text
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// b. Adding rules never changes another rule's answers (and every answer
+    /// still agrees with the reference).
+    #[test]
+    fn rules_are_independent(
+        (patterns, events) in patterns_and_events(2..7, 1..3),
+    ) {
+        let together = compile(&patterns);
+        // All the patterns under one more name: it matches iff any of them does.
+        let mut union = RuleSet::new();
+        for p in &patterns {
+            union.add("any", &text(p)).expect("valid pattern");
+        }
+        let union = union.compile();
+        let alone: Vec<Matcher> = patterns.iter().map(|p| compile(std::slice::from_ref(p))).collect();
+        for event in &events {
+            let combined = matched_names(&together, event);
+            prop_assert_eq!(
+                ferrule_matches(&union, event),
+                patterns.iter().any(|p| reference::matches(p, event)),
+                "patterns under one name {:?}, event {}",
+                patterns.iter().map(text).collect::<Vec<_>>(), text(event)
+            );
+            for (i, (pattern, single)) in patterns.iter().zip(&alone).enumerate() {
+                let name = format!("r{i}");
+                let in_set = combined.contains(&name);
+                let by_itself = ferrule_matches(single, event);
+                prop_assert_eq!(
+                    in_set, by_itself,
+                    "rule {} = {} alone vs in set {:?}, event {}",
+                    name, text(pattern),
+                    patterns.iter().map(text).collect::<Vec<_>>(), text(event)
+                );
+                prop_assert_eq!(
+                    by_itself, reference::matches(pattern, event),
+                    "pattern {} event {}", text(pattern), text(event)
+                );
+            }
+        }
+    }
+
+    /// c. `matches_batch` equals `matches` called one event at a time
+    /// (including events that fail to parse).
+    #[test]
+    fn batch_equals_one_by_one(
+        (patterns, events) in patterns_and_events(1..5, 0..40),
+        broken in prop::collection::vec(
+            (any::<prop::sample::Index>(), select(vec!["not json", "[1]", "{\"a\":", "", "{\"a\":1} x"])),
+            0..4,
+        ),
+    ) {
+        let mut events: Vec<String> = events.iter().map(text).collect();
+        for (at, bad) in broken {
+            let at = at.index(events.len() + 1);
+            events.insert(at, bad.to_string());
+        }
+        let matcher = compile(&patterns);
+        let batch = matcher.matches_batch(&events);
+        prop_assert_eq!(batch.len(), events.len());
+        for (event, got) in events.iter().zip(batch) {
+            prop_assert_eq!(got, matcher.matches(event.as_bytes()), "event {}", event);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hand-written regressions
+// ---------------------------------------------------------------------------
+
+/// Checks ferrule and the reference against an expected answer.
+fn check(pattern: &str, event: &str, expected: bool) {
+    let p: Value = serde_json::from_str(pattern).expect("pattern JSON");
+    let e: Value = serde_json::from_str(event).expect("event JSON");
+    assert_eq!(
+        reference::matches(&p, &e),
+        expected,
+        "reference: pattern {pattern} event {event}"
+    );
+    let matcher = compile(&[p]);
+    assert_eq!(
+        ferrule_matches(&matcher, &e),
+        expected,
+        "ferrule: pattern {pattern} event {event}"
+    );
+}
+
+#[test]
+fn array_consistency_across_elements() {
+    let pattern = r#"{"employees":{"first":["Anna"],"last":["Jones"]}}"#;
+    let event =
+        r#"{"employees":[{"first":"Anna","last":"Smith"},{"first":"Peter","last":"Jones"}]}"#;
+    check(pattern, event, false);
+    let event =
+        r#"{"employees":[{"first":"Anna","last":"Jones"},{"first":"Peter","last":"Smith"}]}"#;
+    check(pattern, event, true);
+}
+
+#[test]
+fn sibling_arrays_never_conflict() {
+    check(
+        r#"{"a":{"x":["1"]},"b":{"y":["2"]}}"#,
+        r#"{"a":[{"x":"0"},{"x":"1"}],"b":[{"y":"2"}]}"#,
+        true,
+    );
+}
+
+#[test]
+fn scalars_in_arrays_record_no_membership() {
+    check(
+        r#"{"a":{"b":["x"],"c":["y"]}}"#,
+        r#"{"a":[{"b":["x","z"],"c":["q","y"]}]}"#,
+        true,
+    );
+}
+
+#[test]
+fn nested_arrays_are_flattened() {
+    check(r#"{"a":{"b":[3]}}"#, r#"{"a":[[{"b":1}],[{"b":3}]]}"#, true);
+    check(
+        r#"{"a":{"b":[1],"c":[2]}}"#,
+        r#"{"a":[[{"b":1}],[{"c":2}]]}"#,
+        false,
+    );
+}
+
+#[test]
+fn exists_false_is_order_dependent() {
+    // `c` sorts after `b`: absence is checked in the element that gave `b`.
+    check(
+        r#"{"a":{"b":["x"],"c":[{"exists":false}]}}"#,
+        r#"{"a":[{"b":"x"},{"c":1}]}"#,
+        true,
+    );
+    // `a0` sorts before `b`: absence is checked with nothing bound yet.
+    check(
+        r#"{"a":{"b":["x"],"a0":[{"exists":false}]}}"#,
+        r#"{"a":[{"b":"x"},{"a0":1}]}"#,
+        false,
+    );
+}
+
+#[test]
+fn exists_true_binds_array_element() {
+    check(
+        r#"{"a":{"b":[{"exists":true}],"c":["x"]}}"#,
+        r#"{"a":[{"b":1},{"c":"x"}]}"#,
+        false,
+    );
+}
+
+#[test]
+fn exists_false_or_value() {
+    let pattern = r#"{"a":[{"exists":false},"x"]}"#;
+    check(pattern, r#"{}"#, true);
+    check(pattern, r#"{"a":"x"}"#, true);
+    check(pattern, r#"{"a":"y"}"#, false);
+    check(pattern, r#"{"a":[]}"#, true);
+    check(pattern, r#"{"a":null}"#, false);
+}
+
+#[test]
+fn anything_but_type_mismatch_matches() {
+    check(r#"{"a":[{"anything-but":["x"]}]}"#, r#"{"a":1}"#, true);
+    check(r#"{"a":[{"anything-but":["x"]}]}"#, r#"{"a":null}"#, true);
+    check(r#"{"a":[{"anything-but":[1]}]}"#, r#"{"a":"1"}"#, true);
+    check(r#"{"a":[{"anything-but":[1]}]}"#, r#"{"a":1.0}"#, false);
+    check(
+        r#"{"a":[{"anything-but":{"prefix":"a"}}]}"#,
+        r#"{"a":false}"#,
+        true,
+    );
+    check(
+        r#"{"a":[{"anything-but":"x"}]}"#,
+        r#"{"a":["x","y"]}"#,
+        true,
+    );
+    check(r#"{"a":[{"anything-but":"x"}]}"#, r#"{"a":["x"]}"#, false);
+    check(r#"{"a":[{"anything-but":"x"}]}"#, r#"{}"#, false);
+}
+
+#[test]
+fn numbers_compare_by_value() {
+    check(r#"{"a":[1]}"#, r#"{"a":1.0}"#, true);
+    check(r#"{"a":[0]}"#, r#"{"a":-0.0}"#, true);
+    check(r#"{"a":["1"]}"#, r#"{"a":1}"#, false);
+    check(
+        r#"{"a":[{"numeric":[">",0,"<=",2.5]}]}"#,
+        r#"{"a":2.5}"#,
+        true,
+    );
+    check(
+        r#"{"a":[{"numeric":[">",0,"<=",2.5]}]}"#,
+        r#"{"a":"2"}"#,
+        false,
+    );
+}
+
+#[test]
+fn dotted_event_keys_share_paths() {
+    check(r#"{"a":{"b":["x"]}}"#, r#"{"a.b":"x"}"#, true);
+    check(r#"{"a":{"b":["x"]}}"#, r#"{"a":{"b":"y"},"a.b":"x"}"#, true);
+}
+
+#[test]
+fn or_branches() {
+    let pattern = r#"{"a":["x"],"$or":[{"b":[1]},{"c":{"$or":[{"a":[2]},{"b":[3]}]}}]}"#;
+    check(pattern, r#"{"a":"x","b":1}"#, true);
+    check(pattern, r#"{"a":"x","c":{"b":3}}"#, true);
+    check(pattern, r#"{"a":"x","c":{"b":1}}"#, false);
+    check(pattern, r#"{"b":1}"#, false);
+}
+
+#[test]
+fn generated_patterns_are_valid_and_sometimes_match() {
+    // Sanity check on the generators: patterns compile (checked by
+    // `compile`) and a fair share of random pairs match.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut matched, mut total) = (0, 0);
+    for _ in 0..300 {
+        let pattern = a_pattern().new_tree(&mut runner).unwrap().current();
+        let event = an_event().new_tree(&mut runner).unwrap().current();
+        let matcher = compile(std::slice::from_ref(&pattern));
+        total += 1;
+        if ferrule_matches(&matcher, &event) {
+            matched += 1;
+        }
+    }
+    assert!(
+        matched * 20 >= total,
+        "only {matched} of {total} random pairs match; the generators need tuning"
+    );
+}
+
+#[test]
+fn spellings_denote_the_same_values() {
+    let v = json!({"a": [1, 2.5, -0.0, {"b": 100, "c": "q\"b"}], "d": 0.5});
+    let expected = [
+        r#"{"a":[1,2.5,-0.0,{"b":100,"c":"q\"b"}],"d":0.5}"#,
+        r#"{"a":[1e0,2.5e0,-0e0,{"b":1e2,"c":"q\"b"}],"d":5e-1}"#,
+        r#"{"a": [ 1.0, 2.50, -0.00, {"b": 100.0, "c": "q\"b"} ], "d": 0.50}"#,
+        r#"{"a":[1E0,2.5E0,-0E0,{"b":1E2,"c":"q\"b"}],"d":5E-1}"#,
+    ];
+    for (style, want) in expected.iter().enumerate() {
+        assert_eq!(spelled(&v, style as u8), *want);
+    }
+}
