@@ -38,6 +38,12 @@
 #![forbid(unsafe_code)]
 
 mod automaton;
+#[cfg(feature = "bus")]
+pub mod bus;
+#[cfg(feature = "bus")]
+pub mod dispatch;
+#[cfg(feature = "bus")]
+pub mod targets;
 #[cfg(feature = "cli")]
 pub mod benchdata;
 #[cfg(feature = "cli")]
@@ -45,6 +51,8 @@ pub mod cli;
 mod event;
 pub mod pattern;
 mod ruleset;
+#[cfg(feature = "bus")]
+pub mod transform;
 mod util;
 
 pub use automaton::{AutomatonStats, MatchScratch};
