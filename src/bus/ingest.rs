@@ -85,8 +85,11 @@ pub(crate) struct Accepted {
 
 type Reply = SyncSender<Result<(), BusError>>;
 
+/// A PutEvents call's accepted events and where to answer it.
+type Submission = (Vec<Accepted>, Reply);
+
 pub(crate) struct Ingest {
-    sender: Mutex<Option<SyncSender<(Vec<Accepted>, Reply)>>>,
+    sender: Mutex<Option<SyncSender<Submission>>>,
     thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
@@ -130,7 +133,7 @@ impl Ingest {
     }
 }
 
-fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<(Vec<Accepted>, Reply)>) {
+fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
     while let Ok(first) = receiver.recv() {
         let mut count = first.0.len();
         let mut batch = vec![first];
@@ -154,7 +157,7 @@ fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<(Vec<Accepted>, Reply)>)
 }
 
 /// Matches a batch of accepted events and writes their deliveries.
-fn deliver_batch(inner: &Inner, batch: &[(Vec<Accepted>, Reply)]) -> Result<(), BusError> {
+fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
     let mut by_bus: BTreeMap<&str, Vec<&Accepted>> = BTreeMap::new();
     for (events, _) in batch {
         for e in events {

@@ -330,10 +330,9 @@ pub fn check_schedule(expression: &str) -> Result<(), BusError> {
     if let Some(inner) = expression
         .strip_prefix("cron(")
         .and_then(|s| s.strip_suffix(')'))
+        && inner.split_whitespace().count() == 6
     {
-        if inner.split_whitespace().count() == 6 {
-            return Ok(());
-        }
+        return Ok(());
     }
     Err(invalid())
 }
