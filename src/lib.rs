@@ -50,6 +50,8 @@ pub mod benchdata;
 pub mod cli;
 mod event;
 pub mod pattern;
+#[cfg(feature = "server")]
+pub mod server;
 mod ruleset;
 #[cfg(feature = "bus")]
 pub mod transform;

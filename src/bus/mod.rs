@@ -49,6 +49,7 @@ use crate::dispatch::{
 use crate::targets::{HttpTarget, QueueTarget, Target};
 use crate::transform::InputSpec;
 use crate::{Limits, Matcher, Pattern, RuleSet};
+pub use model::bus_of as bus_name_of;
 use model::{
     bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
 };

@@ -7,6 +7,8 @@ mod args;
 mod bench;
 mod input;
 mod match_cmd;
+#[cfg(feature = "server")]
+mod serve;
 mod test_pattern;
 
 use std::io::Write;
@@ -18,6 +20,8 @@ pub const USAGE: &str = "\
 ferrule — EventBridge event patterns, compiled and matched fast
 
 USAGE:
+  ferrule serve [--listen ADDR] [--data-dir DIR] [--config FILE]
+                (default 127.0.0.1:4010 and ./ferrule-data)
   ferrule match --rules RULES --events EVENTS [--threads N] [--count]
   ferrule test-pattern PATTERN EVENT        (JSON text, or @file)
   ferrule test-pattern --jsonl              (lines {\"pattern\":..,\"event\":..} on stdin)
@@ -42,6 +46,8 @@ pub fn run(args: Vec<String>) -> i32 {
         "match" => match_cmd::run(&mut args),
         "test-pattern" => test_pattern::run(&mut args),
         "bench" => bench::run(&mut args),
+        #[cfg(feature = "server")]
+        "serve" => serve::run(&mut args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(0)
