@@ -98,7 +98,8 @@ impl Wildcard {
     /// six identical characters is 7; six stars separated by one repeated
     /// character reach 11. Exploration stops once `stop_above` is exceeded.
     pub fn complexity(&self, stop_above: usize) -> usize {
-        // Tokens: Some(byte) for a literal byte, None for a star.
+        // Tokens: Some(byte) for a literal byte, None for a star. Position
+        // `tokens.len()` is the end.
         let mut tokens: Vec<Option<u8>> = Vec::new();
         for (i, segment) in self.segments.iter().enumerate() {
             if i > 0 {
@@ -106,61 +107,68 @@ impl Wildcard {
             }
             tokens.extend(segment.iter().map(|&b| Some(b)));
         }
-        let positions = tokens.len() + 1;
-        let words = positions.div_ceil(64);
-        let close = |set: &mut Vec<u64>| {
-            for p in 0..tokens.len() {
-                if set[p / 64] >> (p % 64) & 1 == 1 && tokens[p].is_none() {
-                    set[(p + 1) / 64] |= 1 << ((p + 1) % 64);
-                }
-            }
+        let end = tokens.len() as u32;
+        // Active sets are small (exploration stops once one exceeds
+        // `stop_above`), so they are kept as sorted position lists and each
+        // step only looks at the active positions: linear in the pattern's
+        // length for ordinary wildcards, however long.
+        let close = |set: &mut Vec<u32>| {
+            let stars: Vec<u32> = set
+                .iter()
+                .filter(|&&p| p < end && tokens[p as usize].is_none())
+                .map(|&p| p + 1)
+                .collect();
+            set.extend(stars);
+            set.sort_unstable();
+            set.dedup();
         };
-        let count = |set: &Vec<u64>| -> usize {
-            let all: usize = set.iter().map(|w| w.count_ones() as usize).sum();
-            let last = positions - 1;
-            all - (set[last / 64] >> (last % 64) & 1) as usize
-        };
-        let mut alphabet: Vec<u8> = tokens.iter().flatten().copied().collect();
-        alphabet.sort_unstable();
-        alphabet.dedup();
-        // One byte that no literal uses stands for every other byte.
-        if let Some(other) = (0..=255u8).find(|b| alphabet.binary_search(b).is_err()) {
-            alphabet.push(other);
-        }
-        let mut start = vec![0u64; words];
-        start[0] = 1;
+        let count = |set: &[u32]| set.len() - usize::from(set.last() == Some(&end));
+        let mut start = vec![0u32];
         close(&mut start);
         let mut best = count(&start);
-        let mut seen: HashSet<Vec<u64>> = HashSet::new();
+        if best > stop_above {
+            return best;
+        }
+        let max_sets = 20_000usize.max(8 * tokens.len());
+        let mut seen: HashSet<Vec<u32>> = HashSet::new();
         let mut queue = VecDeque::new();
         seen.insert(start.clone());
         queue.push_back(start);
-        const MAX_SUBSETS: usize = 20_000;
+        let mut symbols: Vec<Option<u8>> = Vec::new();
         while let Some(set) = queue.pop_front() {
-            for &byte in &alphabet {
-                let mut next = vec![0u64; words];
-                for (p, token) in tokens.iter().enumerate() {
-                    if set[p / 64] >> (p % 64) & 1 == 0 {
-                        continue;
-                    }
-                    match token {
-                        None => next[p / 64] |= 1 << (p % 64),
-                        Some(t) if *t == byte => next[(p + 1) / 64] |= 1 << ((p + 1) % 64),
-                        Some(_) => {}
+            // The bytes that move some active literal position, and `None`
+            // for any other byte (which only stars survive).
+            symbols.clear();
+            for &p in &set {
+                if let Some(Some(b)) = tokens.get(p as usize) {
+                    symbols.push(Some(*b));
+                }
+            }
+            symbols.sort_unstable();
+            symbols.dedup();
+            symbols.push(None);
+            for symbol in &symbols {
+                let mut next: Vec<u32> = Vec::with_capacity(set.len() + 1);
+                for &p in &set {
+                    match tokens.get(p as usize) {
+                        Some(None) => next.push(p),
+                        Some(Some(t)) if Some(*t) == *symbol => next.push(p + 1),
+                        _ => {}
                     }
                 }
-                close(&mut next);
-                if next.iter().all(|w| *w == 0) {
+                if next.is_empty() {
                     continue;
                 }
+                close(&mut next);
                 best = best.max(count(&next));
                 if best > stop_above {
                     return best;
                 }
-                if seen.insert(next.clone()) {
-                    if seen.len() > MAX_SUBSETS {
+                if !seen.contains(&next) {
+                    if seen.len() >= max_sets {
                         return usize::MAX;
                     }
+                    seen.insert(next.clone());
                     queue.push_back(next);
                 }
             }
@@ -213,6 +221,24 @@ mod tests {
             Err(WildcardError::ConsecutiveStars(4))
         );
         assert!(Wildcard::parse(r"a*\**").is_ok());
+    }
+
+    #[test]
+    fn complexity_of_long_wildcards_is_computed_not_refused() {
+        // One star and 60,000 non-repeating characters: complexity 2.
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let text: String = std::iter::once('*')
+            .chain((0..60_000).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(alphabet[(x % 64) as usize])
+            }))
+            .collect();
+        assert!(w(&text).complexity(10) <= 10);
+        let fuzzed = format!("x{}*y", "ab".repeat(20_000));
+        assert!(w(&fuzzed).complexity(10) <= 10);
     }
 
     #[test]

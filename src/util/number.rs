@@ -34,59 +34,70 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
     // A decimal of at most 15 significant digits always survives the trip
     // through a (normal) f64 unchanged; one of more than 17 never equals a
     // shortest round-trip decimal. Only 16 and 17 digits need ryu.
-    match significant_digits(text) {
+    let shape = LiteralShape::of(text);
+    match shape.significant {
         0..=15 => return true,
         16 | 17 => {}
         _ => return false,
     }
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(value).as_bytes();
-    let plain = |t: &[u8]| !t.iter().any(|c| matches!(c, b'e' | b'E'));
-    if plain(text) && plain(shortest) {
-        // Both in positional notation: equal values have equal text once
-        // trailing fraction zeros (and a bare point) are trimmed.
-        return trim_fraction(text) == trim_fraction(shortest);
+    if !shape.exponent {
+        let s = LiteralShape::of(shortest);
+        if !s.exponent {
+            // Both in positional notation: equal values have equal text once
+            // trailing fraction zeros (and a bare point) are trimmed.
+            return text[..shape.trimmed] == shortest[..s.trimmed];
+        }
     }
     same_decimal(text, shortest)
 }
 
-fn trim_fraction(t: &[u8]) -> &[u8] {
-    if !t.contains(&b'.') {
-        return t;
-    }
-    let mut end = t.len();
-    while end > 0 && t[end - 1] == b'0' {
-        end -= 1;
-    }
-    if end > 0 && t[end - 1] == b'.' {
-        end -= 1;
-    }
-    &t[..end]
+/// What one pass over a literal tells: its significant digits, whether it
+/// has an exponent, and its length without trailing fraction zeros.
+struct LiteralShape {
+    significant: usize,
+    exponent: bool,
+    trimmed: usize,
 }
 
-/// The number of significant digits of a literal (leading and trailing
-/// zeros of its digit string excluded).
-fn significant_digits(text: &[u8]) -> usize {
-    let mut first = usize::MAX;
-    let mut last = 0;
-    let mut n = 0;
-    for &c in text {
-        if c.is_ascii_digit() {
-            if c != b'0' {
-                if first == usize::MAX {
-                    first = n;
+impl LiteralShape {
+    #[inline]
+    fn of(text: &[u8]) -> LiteralShape {
+        let mut first = usize::MAX;
+        let mut last = 0;
+        let mut digits = 0;
+        let mut point = None;
+        let mut last_nonzero_at = 0;
+        let mut exponent = false;
+        for (i, &c) in text.iter().enumerate() {
+            if c.is_ascii_digit() {
+                if c != b'0' {
+                    if first == usize::MAX {
+                        first = digits;
+                    }
+                    last = digits;
+                    last_nonzero_at = i;
                 }
-                last = n;
+                digits += 1;
+            } else if c == b'.' {
+                point = Some(i);
+            } else if c == b'e' || c == b'E' {
+                exponent = true;
+                break;
             }
-            n += 1;
-        } else if c == b'e' || c == b'E' {
-            break;
         }
-    }
-    if first == usize::MAX {
-        0
-    } else {
-        last - first + 1
+        let significant = if first == usize::MAX { 0 } else { last - first + 1 };
+        let trimmed = match point {
+            // Keep the integer part whole; drop fraction zeros and a bare point.
+            Some(p) if !exponent => (last_nonzero_at + 1).max(p),
+            _ => text.len(),
+        };
+        LiteralShape {
+            significant,
+            exponent,
+            trimmed,
+        }
     }
 }
 
