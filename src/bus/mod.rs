@@ -656,6 +656,11 @@ impl Bus {
         Ok(self.inner.read_state()?.queues.keys().cloned().collect())
     }
 
+    /// When built-in queue `name` was created (ms since the epoch).
+    pub fn queue_created_ms(&self, name: &str) -> Option<u64> {
+        self.inner.read_state().ok()?.queues.get(name).copied()
+    }
+
     /// The ARN of built-in queue `name`.
     pub fn queue_arn(&self, name: &str) -> String {
         format!(

@@ -238,6 +238,12 @@ pub fn check_bus_name(name: &str) -> Result<(), BusError> {
             "Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+",
         ));
     }
+    // '/' is for partner event buses, which ferrule does not host.
+    if name.contains('/') {
+        return Err(BusError::validation(format!(
+            "Event bus name {name} is not valid: a custom event bus name cannot contain '/'."
+        )));
+    }
     Ok(())
 }
 

@@ -136,6 +136,14 @@ impl Rules {
     }
 }
 
+/// The parse-only baselines of an event set at a thread count.
+struct Baseline {
+    set: EventSet,
+    threads: usize,
+    simd: Timing,
+    serde: Timing,
+}
+
 /// One measured run.
 struct Row {
     scenario: String,
@@ -143,6 +151,9 @@ struct Row {
     rules: usize,
     threads: usize,
     events_per_second: f64,
+    /// Events per second of CPU time (all threads): unlike wall time, it
+    /// does not depend on how many cores other processes leave us.
+    events_per_cpu_second: f64,
     matched: usize,
     matches: usize,
     event_count: usize,
@@ -196,15 +207,43 @@ fn serde_parse(event: &[u8]) -> usize {
     }
 }
 
+/// A measurement: wall-clock and CPU throughput, and one pass's counts.
+#[derive(Clone, Copy)]
+struct Timing {
+    events_per_second: f64,
+    events_per_cpu_second: f64,
+    matched: usize,
+    matches: usize,
+}
+
+/// CPU time used by this process so far (all threads), from
+/// `/proc/self/stat`, in seconds (clock ticks of 1/100 s).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5) (utime, stime); `rest` starts at field 3.
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
 /// Runs `pass` (one pass over `events`, returning (matched, matches)) for
-/// about `seconds`, after one warm-up pass.
-fn measure(
-    events: usize,
-    seconds: f64,
-    mut pass: impl FnMut() -> (usize, usize),
-) -> (f64, usize, usize) {
+/// about `seconds` after one warm-up pass, or once for a smoke run.
+fn run_timed(events: usize, opts: &Options, mut pass: impl FnMut() -> (usize, usize)) -> Timing {
+    let start = Instant::now();
     let counts = pass();
-    let budget = Duration::from_secs_f64(seconds);
+    if opts.smoke {
+        let seconds = start.elapsed().as_secs_f64().max(1e-9);
+        return Timing {
+            events_per_second: events as f64 / seconds,
+            events_per_cpu_second: f64::NAN,
+            matched: counts.0,
+            matches: counts.1,
+        };
+    }
+    let budget = Duration::from_secs_f64(opts.seconds);
+    let cpu_start = cpu_seconds();
     let start = Instant::now();
     let mut passes = 0usize;
     while passes == 0 || start.elapsed() < budget {
@@ -212,28 +251,15 @@ fn measure(
         passes += 1;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    ((events * passes) as f64 / elapsed, counts.0, counts.1)
-}
-
-fn measure_smoke(events: usize, mut pass: impl FnMut() -> (usize, usize)) -> (f64, usize, usize) {
-    let start = Instant::now();
-    let counts = pass();
-    (
-        events as f64 / start.elapsed().as_secs_f64().max(1e-9),
-        counts.0,
-        counts.1,
-    )
-}
-
-fn run_timed(
-    events: usize,
-    opts: &Options,
-    pass: impl FnMut() -> (usize, usize),
-) -> (f64, usize, usize) {
-    if opts.smoke {
-        measure_smoke(events, pass)
-    } else {
-        measure(events, opts.seconds, pass)
+    let cpu = match (cpu_start, cpu_seconds()) {
+        (Some(a), Some(b)) if b > a => b - a,
+        _ => f64::NAN,
+    };
+    Timing {
+        events_per_second: (events * passes) as f64 / elapsed,
+        events_per_cpu_second: (events * passes) as f64 / cpu,
+        matched: counts.0,
+        matches: counts.1,
     }
 }
 
@@ -375,7 +401,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
     let mut progress = Progress::new((jobs.len() + 2 * sets.len()) * pools.len());
 
     // Baselines: parsing alone.
-    let mut baselines: Vec<(EventSet, usize, f64, f64)> = Vec::new();
+    let mut baselines: Vec<Baseline> = Vec::new();
     for &set in &sets {
         let events = data.events(set);
         for (threads, pool) in &pools {
@@ -383,7 +409,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                 "parse {} simd-json, {threads} thread(s)",
                 set.name()
             ));
-            let (simd, _, _) = run_timed(events.len(), &opts, || {
+            let simd = run_timed(events.len(), &opts, || {
                 pool.install(|| {
                     let nodes: usize = events
                         .par_iter()
@@ -397,7 +423,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                 "parse {} serde_json, {threads} thread(s)",
                 set.name()
             ));
-            let (serde, _, _) = run_timed(events.len(), &opts, || {
+            let serde = run_timed(events.len(), &opts, || {
                 pool.install(|| {
                     let n: usize = events
                         .par_iter()
@@ -407,7 +433,12 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                     (std::hint::black_box(n), 0)
                 })
             });
-            baselines.push((set, *threads, simd, serde));
+            baselines.push(Baseline {
+                set,
+                threads: *threads,
+                simd,
+                serde,
+            });
         }
     }
 
@@ -430,7 +461,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         }
         for (threads, pool) in &pools {
             progress.step(&format!("{}, {threads} thread(s)", job.name));
-            let (eps, matched, matches) = run_timed(events.len(), &opts, || {
+            let t = run_timed(events.len(), &opts, || {
                 pool.install(|| matcher.count_batch(events))
             });
             rows.push(Row {
@@ -438,9 +469,10 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                 events: job.events,
                 rules: job.rules.len(),
                 threads: *threads,
-                events_per_second: eps,
-                matched,
-                matches,
+                events_per_second: t.events_per_second,
+                events_per_cpu_second: t.events_per_cpu_second,
+                matched: t.matched,
+                matches: t.matches,
                 event_count: events.len(),
             });
         }
@@ -586,86 +618,106 @@ fn fmt_rate(eps: f64) -> String {
     }
 }
 
-fn baseline(
-    baselines: &[(EventSet, usize, f64, f64)],
-    set: EventSet,
-    threads: usize,
-) -> Option<(f64, f64)> {
+fn baseline(baselines: &[Baseline], set: EventSet, threads: usize) -> Option<&Baseline> {
     baselines
         .iter()
-        .find(|(s, t, _, _)| *s == set && *t == threads)
-        .map(|(_, _, simd, serde)| (*simd, *serde))
+        .find(|b| b.set == set && b.threads == threads)
 }
 
-fn print_table(
-    rows: &[Row],
-    baselines: &[(EventSet, usize, f64, f64)],
-    pools: &[(usize, rayon::ThreadPool)],
+#[allow(clippy::too_many_arguments)]
+fn table_line(
+    name: &str,
+    rules: &str,
+    threads: usize,
+    eps: f64,
+    cpu: f64,
+    vs_simd: String,
+    vs_serde: String,
+    vs_one: String,
+    matched: &str,
+    matches: &str,
 ) {
+    println!(
+        "{name:<26} {rules:>6} {threads:>3} {:>10} {:>10} {vs_simd:>8} {vs_serde:>8} {vs_one:>8} {matched:>12} {matches:>9}",
+        fmt_rate(eps),
+        fmt_rate(cpu),
+    );
+}
+
+fn print_table(rows: &[Row], baselines: &[Baseline], pools: &[(usize, rayon::ThreadPool)]) {
     let one_thread = |scenario: &str| {
         rows.iter()
             .find(|r| r.scenario == scenario && r.threads == 1)
-            .map(|r| r.events_per_second)
     };
     println!();
     println!(
-        "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
+        "{:<26} {:>6} {:>3} {:>10} {:>10} {:>8} {:>8} {:>8} {:>12} {:>9}",
         "scenario",
         "rules",
         "thr",
         "events/s",
+        "ev/cpu-s",
         "vs simd",
         "vs serde",
         "vs 1 thr",
         "matched",
         "matches"
     );
-    for (set, threads, simd, serde) in baselines {
-        println!(
-            "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
-            format!("parse:simd-json/{}", set.name()),
+    for b in baselines {
+        let (simd, serde) = (b.simd.events_per_second, b.serde.events_per_second);
+        table_line(
+            &format!("parse:simd-json/{}", b.set.name()),
             "-",
-            threads,
-            fmt_rate(*simd),
-            "1.00",
-            format!("{:.2}", simd / serde),
+            b.threads,
+            simd,
+            b.simd.events_per_cpu_second,
+            "1.00".to_string(),
+            ratio(simd, serde),
+            "-".to_string(),
             "-",
             "-",
-            "-"
         );
-        println!(
-            "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
-            format!("parse:serde_json/{}", set.name()),
+        table_line(
+            &format!("parse:serde_json/{}", b.set.name()),
             "-",
-            threads,
-            fmt_rate(*serde),
-            format!("{:.2}", serde / simd),
-            "1.00",
+            b.threads,
+            serde,
+            b.serde.events_per_cpu_second,
+            ratio(serde, simd),
+            "1.00".to_string(),
+            "-".to_string(),
             "-",
             "-",
-            "-"
         );
     }
     for r in rows {
-        let (simd, serde) =
-            baseline(baselines, r.events, r.threads).unwrap_or((f64::NAN, f64::NAN));
+        let (simd, serde) = baseline(baselines, r.events, r.threads)
+            .map_or((f64::NAN, f64::NAN), |b| {
+                (b.simd.events_per_second, b.serde.events_per_second)
+            });
         let scaling = match (pools.len() > 1, one_thread(&r.scenario)) {
-            (true, Some(one)) if r.threads != 1 => format!("{:.2}", r.events_per_second / one),
+            (true, Some(one)) if r.threads != 1 => {
+                ratio(r.events_per_second, one.events_per_second)
+            }
             _ => "-".to_string(),
         };
-        println!(
-            "{:<26} {:>6} {:>3} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}",
-            r.scenario,
-            r.rules,
+        table_line(
+            &r.scenario,
+            &r.rules.to_string(),
             r.threads,
-            fmt_rate(r.events_per_second),
+            r.events_per_second,
+            r.events_per_cpu_second,
             ratio(r.events_per_second, simd),
             ratio(r.events_per_second, serde),
             scaling,
-            format!("{}/{}", r.matched, r.event_count),
-            r.matches
+            &format!("{}/{}", r.matched, r.event_count),
+            &r.matches.to_string(),
         );
     }
+    println!(
+        "(ev/cpu-s: events per second of CPU time over all threads; when it stays level from 1 to N \
+         threads, the matcher itself scales and a lower events/s means the cores were busy elsewhere)"
+    );
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -678,17 +730,16 @@ fn ratio(a: f64, b: f64) -> String {
 
 /// The targets of the benchmark issue that can be checked without a peer
 /// engine.
-fn print_targets(rows: &[Row], baselines: &[(EventSet, usize, f64, f64)]) {
-    let eps = |name: &str, threads: usize| {
+fn print_targets(rows: &[Row], baselines: &[Baseline]) {
+    let row = |name: &str, threads: usize| {
         rows.iter()
             .find(|r| r.scenario == name && r.threads == threads)
-            .map(|r| r.events_per_second)
-            .filter(|e| !e.is_nan())
+            .filter(|r| !r.events_per_second.is_nan())
     };
     let mut lines = Vec::new();
     let mark = |ok: bool| if ok { "met   " } else { "MISSED" };
-    if let (Some(big), Some(four)) = (eps("rules-10k", 1), eps("citylots-4", 1)) {
-        let r = big / four;
+    if let (Some(big), Some(four)) = (row("rules-10k", 1), row("citylots-4", 1)) {
+        let r = big.events_per_second / four.events_per_second;
         lines.push(format!(
             "{} rules-10k at {:.0}% of citylots-4 (target >= 50%)",
             mark(r >= 0.5),
@@ -699,10 +750,10 @@ fn print_targets(rows: &[Row], baselines: &[(EventSet, usize, f64, f64)]) {
         .iter()
         .filter(|r| r.scenario.starts_with("op-") && r.threads == 1)
     {
-        if let Some((simd, _)) = baseline(baselines, r.events, 1)
+        if let Some(b) = baseline(baselines, r.events, 1)
             && !r.events_per_second.is_nan()
         {
-            let q = r.events_per_second / simd;
+            let q = r.events_per_second / b.simd.events_per_second;
             lines.push(format!(
                 "{} {} at {:.0}% of simd-json parse-only (target >= 50%)",
                 mark(q >= 0.5),
@@ -712,15 +763,20 @@ fn print_targets(rows: &[Row], baselines: &[(EventSet, usize, f64, f64)]) {
         }
     }
     for r in rows.iter().filter(|r| r.threads == 2) {
-        if let Some(one) = eps(&r.scenario, 1)
+        if let Some(one) = row(&r.scenario, 1)
             && !r.events_per_second.is_nan()
         {
-            let q = r.events_per_second / one;
+            let q = r.events_per_second / one.events_per_second;
+            // What 2 idle cores would give if the CPU cost per event stays
+            // as measured.
+            let cpu = 2.0 * r.events_per_cpu_second / one.events_per_cpu_second;
             lines.push(format!(
-                "{} {} on 2 threads: {:.2}x one thread (target >= 1.8x)",
+                "{} {} on 2 threads: {q:.2}x one thread (target >= 1.8x); CPU cost per event \
+                 at 2 threads = {:.0}% of 1 thread, i.e. up to {:.2}x on 2 idle cores",
                 mark(q >= 1.8),
                 r.scenario,
-                q
+                100.0 * r.events_per_cpu_second.recip() / one.events_per_cpu_second.recip(),
+                cpu.min(2.0),
             ));
         }
     }

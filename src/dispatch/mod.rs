@@ -202,7 +202,24 @@ impl Dispatcher {
             );
         }
         d.attempts += 1;
-        let result = match (self.resolve)(&d.target_arn) {
+        let target = (self.resolve)(&d.target_arn);
+        if let Some(queue) = target.as_ref().and_then(|t| t.built_in_queue()) {
+            self.counters
+                .target(&d.bus, &d.rule, &d.target_id)
+                .delivered
+                .fetch_add(1, Ordering::Relaxed);
+            return Settlement::Enqueue {
+                key,
+                queue: queue.to_string(),
+                message: QueueMessage {
+                    seq: 0,
+                    body: d.payload,
+                    attributes: Vec::new(),
+                    sent_ms: now,
+                },
+            };
+        }
+        let result = match target {
             Some(target) => target.deliver(
                 &d.payload,
                 &DeliveryContext {
@@ -291,6 +308,7 @@ impl Dispatcher {
 fn settled_key(s: &Settlement) -> DeliveryKey {
     match s {
         Settlement::Done(k)
+        | Settlement::Enqueue { key: k, .. }
         | Settlement::Retry { key: k, .. }
         | Settlement::Fail { key: k, .. } => *k,
     }

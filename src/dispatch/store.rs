@@ -77,6 +77,16 @@ pub struct DeadLetter {
 pub enum Settlement {
     /// Delivered: remove it.
     Done(DeliveryKey),
+    /// Delivered into built-in queue `queue`: add the message and remove
+    /// the delivery in one transaction.
+    Enqueue {
+        /// The current key.
+        key: DeliveryKey,
+        /// The queue.
+        queue: String,
+        /// The message (its `seq` is assigned by the store).
+        message: QueueMessage,
+    },
     /// Try again at `due_ms`.
     Retry {
         /// The current key.
@@ -315,6 +325,20 @@ fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<R
                         match outcome {
                             Settlement::Done(key) => {
                                 pending.remove((key.due_ms, key.seq)).map_err(err)?;
+                            }
+                            Settlement::Enqueue {
+                                key,
+                                queue,
+                                message,
+                            } => {
+                                pending.remove((key.due_ms, key.seq)).map_err(err)?;
+                                let seq = next_seq(&mut meta)?;
+                                let mut m = message.clone();
+                                m.seq = seq;
+                                let text = serde_json::to_string(&m).map_err(err)?;
+                                queues
+                                    .insert((queue.as_str(), seq), text.as_str())
+                                    .map_err(err)?;
                             }
                             Settlement::Retry {
                                 key,

@@ -9,6 +9,13 @@ use std::time::Duration;
 
 use crate::bus::Bus;
 
+/// A counter family: name, help text, and how to read it from a snapshot row.
+type Series = (
+    &'static str,
+    &'static str,
+    fn(&crate::dispatch::CounterSnapshot) -> u64,
+);
+
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -128,7 +135,7 @@ impl Metrics {
             bus.pending_deliveries().unwrap_or(0)
         );
         let counters = bus.counters();
-        let series: [(&str, &str, fn(&crate::dispatch::CounterSnapshot) -> u64); 6] = [
+        let series: [Series; 6] = [
             (
                 "ferrule_rule_matches_total",
                 "Events each rule matched.",

@@ -96,9 +96,15 @@ pub(crate) struct AppState {
     secrets: HashMap<String, String>,
     policies: RwLock<BusPolicies>,
     started: Instant,
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
+    /// Whether the server is shutting down (long polls should end).
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Whether `caller` may put events to `bus`.
     pub(crate) fn may_put(&self, bus: &str, caller: Option<&str>) -> bool {
         let Ok(policies) = self.policies.read() else {
@@ -182,6 +188,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         secrets: config.credentials.iter().cloned().collect(),
         policies: RwLock::new(HashMap::new()),
         started: Instant::now(),
+        stopping: std::sync::atomic::AtomicBool::new(false),
     });
     {
         let state = Arc::clone(&state);
@@ -202,7 +209,15 @@ async fn run(options: ServeOptions) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%address, data_dir = %options.data_dir.display(), "ferrule is listening");
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            let state = Arc::clone(&state);
+            async move {
+                shutdown_signal().await;
+                state
+                    .stopping
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("shutting down");

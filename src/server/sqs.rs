@@ -16,6 +16,7 @@
 //! Messages stay until they are deleted (there is no retention period).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -50,11 +51,13 @@ const HANDLE_LEN: usize = 16 + 16 + 8 + 32;
 #[derive(Default)]
 pub(crate) struct SqsState {
     boot: BootId,
+    /// Numbers listings of the store.
+    listings: AtomicU64,
     queues: Mutex<HashMap<String, QueueState>>,
 }
 
-/// A random id of this run, written into receipt handles to tell handles of
-/// an earlier run (whose in-flight records are gone) from stale ones.
+/// A random id of this run, written into receipt handles so that handles
+/// of different runs never coincide.
 struct BootId(u64);
 
 impl Default for BootId {
@@ -65,16 +68,24 @@ impl Default for BootId {
 
 #[derive(Default)]
 struct QueueState {
-    /// Received or delayed messages by sequence number.
+    /// Received, delayed or just deleted messages by sequence number.
     inflight: BTreeMap<u64, InFlight>,
     settings: Settings,
+    /// When the queue was last purged: listings taken before are stale.
+    purged_at: Option<Instant>,
+    /// Listings of the store under way, with when each began.
+    listings: HashMap<u64, Instant>,
     /// When the queue was created (seconds since the epoch), if in this run.
     created_s: Option<u64>,
     /// When its attributes were last set (seconds since the epoch).
     modified_s: Option<u64>,
 }
 
-/// A message that was received (or sent with a delay).
+/// A message that was received, sent with a delay, or deleted.
+///
+/// A deleted message keeps its record (a tombstone) while a listing of the
+/// store begun before the deletion is under way: a receive that listed the
+/// queue just before must not hand the message out again.
 struct InFlight {
     /// The receipt handle of the latest receive; `None` while only delayed.
     handle: Option<String>,
@@ -83,6 +94,28 @@ struct InFlight {
     receive_count: u32,
     /// When it was first received (ms since the epoch; 0: never).
     first_receive_ms: u64,
+    /// Deleted from the store.
+    deleted: bool,
+    /// When the record was made or last changed state.
+    since: Instant,
+}
+
+impl InFlight {
+    fn new(now: Instant) -> InFlight {
+        InFlight {
+            handle: None,
+            visible_at: now,
+            receive_count: 0,
+            first_receive_ms: 0,
+            deleted: false,
+            since: now,
+        }
+    }
+
+    /// Whether a receive must pass the message by.
+    fn hidden(&self, now: Instant) -> bool {
+        self.deleted || self.visible_at > now
+    }
 }
 
 /// Queue attributes that change behaviour.
@@ -135,6 +168,8 @@ impl SettingsUpdate {
 enum HandleCheck {
     /// The latest handle of an in-flight (or once received) message.
     Current(u64),
+    /// The latest handle of a message deleted moments ago.
+    Deleted(u64),
     /// A well-formed handle with no record: issued by an earlier run, or its
     /// message is already deleted.
     Unrecorded(u64),
@@ -162,11 +197,11 @@ impl SqsState {
             .unwrap_or_default()
     }
 
-    /// Messages of `queue` that may not be received now.
-    fn invisible_count(&self, queue: &str, now: Instant) -> usize {
-        self.lock().get(queue).map_or(0, |q| {
-            q.inflight.values().filter(|m| m.visible_at > now).count()
-        })
+    /// Messages of `queue` a receive must pass by now.
+    fn hidden_count(&self, queue: &str, now: Instant) -> usize {
+        self.lock()
+            .get(queue)
+            .map_or(0, |q| q.inflight.values().filter(|m| m.hidden(now)).count())
     }
 
     fn new_handle(&self, queue: &str, seq: u64) -> String {
@@ -178,44 +213,39 @@ impl SqsState {
         )
     }
 
-    /// Takes up to `max` visible messages of `listed` (the queue's first
-    /// messages, `complete` when that is all of them), making them invisible
-    /// for `visibility`.
+    /// Takes up to `max` visible messages of `listing`, making them
+    /// invisible for `visibility`.
     fn claim(
         &self,
         queue: &str,
-        listed: Vec<QueueMessage>,
-        complete: bool,
+        mut listing: Listing<'_>,
         max: usize,
         visibility: Duration,
     ) -> Vec<Claimed> {
-        let now = Instant::now();
         let now_ms = epoch_ms();
         let mut queues = self.lock();
+        let now = Instant::now();
         let q = queues.entry(queue.to_string()).or_default();
-        if complete {
-            prune(q, &listed);
+        settle(q, &mut listing);
+        if q.purged_at.is_some_and(|p| listing.started <= p) {
+            return Vec::new();
         }
         let mut claimed = Vec::new();
-        for message in listed {
+        for message in listing.messages {
             if claimed.len() >= max {
                 break;
             }
-            if q.inflight
-                .get(&message.seq)
-                .is_some_and(|m| m.visible_at > now)
-            {
+            if q.inflight.get(&message.seq).is_some_and(|m| m.hidden(now)) {
                 continue;
             }
             let handle = self.new_handle(queue, message.seq);
-            let record = q.inflight.entry(message.seq).or_insert(InFlight {
-                handle: None,
-                visible_at: now,
-                receive_count: 0,
-                first_receive_ms: 0,
-            });
+            let record = q
+                .inflight
+                .entry(message.seq)
+                .or_insert_with(|| InFlight::new(now));
             record.handle = Some(handle.clone());
             record.visible_at = now + visibility;
+            record.since = now;
             record.receive_count += 1;
             if record.first_receive_ms == 0 {
                 record.first_receive_ms = now_ms;
@@ -240,23 +270,29 @@ impl SqsState {
         let queues = self.lock();
         match queues.get(queue).and_then(|q| q.inflight.get(&seq)) {
             None => HandleCheck::Unrecorded(seq),
-            Some(m) if m.handle.as_deref() == Some(handle) => HandleCheck::Current(seq),
-            // Delayed, never received: no handle can name it yet.
+            Some(m) if m.handle.as_deref() == Some(handle) => {
+                if m.deleted {
+                    HandleCheck::Deleted(seq)
+                } else {
+                    HandleCheck::Current(seq)
+                }
+            }
+            // Superseded by a later receive, or delayed and never received.
             Some(_) => HandleCheck::Invalid,
         }
     }
 
-    /// Forgets deleted messages, unless they were received again meanwhile.
+    /// Records deleted messages (unless received again meanwhile).
     fn forget(&self, queue: &str, deleted: &[(u64, String)]) {
         let mut queues = self.lock();
-        if let Some(q) = queues.get_mut(queue) {
-            for (seq, handle) in deleted {
-                if q.inflight
-                    .get(seq)
-                    .is_none_or(|m| m.handle.as_deref() == Some(handle.as_str()))
-                {
-                    q.inflight.remove(seq);
-                }
+        let now = Instant::now();
+        let q = queues.entry(queue.to_string()).or_default();
+        for (seq, handle) in deleted {
+            let record = q.inflight.entry(*seq).or_insert_with(|| InFlight::new(now));
+            if record.handle.is_none() || record.handle.as_deref() == Some(handle.as_str()) {
+                record.handle = Some(handle.clone());
+                record.deleted = true;
+                record.since = now;
             }
         }
     }
@@ -267,30 +303,111 @@ impl SqsState {
         let q = queues.entry(queue.to_string()).or_default();
         for &(seq, delay) in seqs {
             if delay > 0 {
-                q.inflight.insert(
-                    seq,
-                    InFlight {
-                        handle: None,
-                        visible_at: now + Duration::from_secs(delay),
-                        receive_count: 0,
-                        first_receive_ms: 0,
-                    },
-                );
+                let mut record = InFlight::new(now);
+                record.visible_at = now + Duration::from_secs(delay);
+                q.inflight.insert(seq, record);
             }
+        }
+    }
+
+    fn purged(&self, queue: &str) {
+        let mut queues = self.lock();
+        let q = queues.entry(queue.to_string()).or_default();
+        q.inflight.clear();
+        q.purged_at = Some(Instant::now());
+    }
+
+    /// Records a listing of `queue` about to begin.
+    fn register(&self, queue: &str) -> Ticket<'_> {
+        let id = self.listings.fetch_add(1, Ordering::Relaxed);
+        let mut queues = self.lock();
+        let started = Instant::now();
+        queues
+            .entry(queue.to_string())
+            .or_default()
+            .listings
+            .insert(id, started);
+        Ticket {
+            sqs: self,
+            queue: queue.to_string(),
+            id,
+            started,
+            armed: true,
         }
     }
 }
 
-/// Drops records of messages no longer stored (`listed` is the whole queue).
-/// Records newer than the newest listed message are kept: they may belong
-/// to a message sent after the listing.
-fn prune(q: &mut QueueState, listed: &[QueueMessage]) {
-    let Some(newest) = listed.iter().map(|m| m.seq).max() else {
-        return;
-    };
-    let present: HashSet<u64> = listed.iter().map(|m| m.seq).collect();
-    q.inflight
-        .retain(|seq, _| *seq > newest || present.contains(seq));
+/// A listing under way; dropped unsettled (its request abandoned), it
+/// deregisters itself.
+struct Ticket<'a> {
+    sqs: &'a SqsState,
+    queue: String,
+    id: u64,
+    started: Instant,
+    armed: bool,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if self.armed
+            && let Some(q) = self.sqs.lock().get_mut(&self.queue)
+        {
+            q.listings.remove(&self.id);
+        }
+    }
+}
+
+/// The first messages of a queue as listed from the store.
+struct Listing<'a> {
+    messages: Vec<QueueMessage>,
+    /// When the listing began.
+    started: Instant,
+    /// Whether it holds every message of the queue.
+    complete: bool,
+    ticket: Ticket<'a>,
+}
+
+/// Lists the first `limit` messages of `queue`.
+async fn list<'a>(state: &'a AppState, queue: &str, limit: usize) -> Result<Listing<'a>, ApiError> {
+    let ticket = state.sqs.register(queue);
+    let owned = queue.to_string();
+    let messages = blocking(state, move |bus| Ok(bus.queue_messages(&owned, limit)?)).await?;
+    Ok(Listing {
+        complete: messages.len() < limit,
+        messages,
+        started: ticket.started,
+        ticket,
+    })
+}
+
+/// Ends `listing` (under the lock) and drops the records it shows are no
+/// longer needed.
+///
+/// A tombstone goes once no listing begun before the deletion is under
+/// way. The record of a message no longer stored (deleted under another
+/// receipt handle) goes once a listing that covers it (is complete, or
+/// lists a later message) and began after the record was made does not
+/// hold it, and no other listing is under way.
+fn settle(q: &mut QueueState, listing: &mut Listing<'_>) {
+    listing.ticket.armed = false;
+    q.listings.remove(&listing.ticket.id);
+    let oldest = q
+        .listings
+        .values()
+        .copied()
+        .chain([listing.started])
+        .min()
+        .unwrap_or(listing.started);
+    let others = !q.listings.is_empty();
+    let last = listing.messages.last().map(|m| m.seq);
+    let present: HashSet<u64> = listing.messages.iter().map(|m| m.seq).collect();
+    q.inflight.retain(|seq, record| {
+        if record.deleted {
+            return oldest <= record.since;
+        }
+        let covered = listing.complete || last.is_some_and(|l| *seq < l);
+        others || !covered || record.since >= listing.started || present.contains(seq)
+    });
 }
 
 // ---- errors ----
@@ -456,7 +573,7 @@ fn batch_entries(input: &Value) -> Result<Vec<&Value>, ApiError> {
         return Err(sqs_error(
             "EmptyBatchRequest",
             "AWS.SimpleQueueService.EmptyBatchRequest",
-            "There should be at least one SendMessageBatchRequestEntry in the request.",
+            "There should be at least one entry in the batch request.",
         ));
     }
     if entries.len() > MAX_BATCH {
@@ -865,28 +982,26 @@ async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
     }
     let counts = wanted.iter().any(|a| a.starts_with("ApproximateNumber"));
     let owned = name.clone();
-    let listed = blocking(state, move |bus| {
-        require_queue(bus, &owned)?;
-        Ok(if counts {
-            bus.queue_messages(&owned, usize::MAX)?
-        } else {
-            Vec::new()
-        })
-    })
-    .await?;
+    blocking(state, move |bus| require_queue(bus, &owned)).await?;
+    let mut listing = if counts {
+        Some(list(state, &name, usize::MAX).await?)
+    } else {
+        None
+    };
     let now = Instant::now();
     let (visible, not_visible, delayed, settings, created, modified) = {
         let mut queues = state.sqs.lock();
         let q = queues.entry(name.clone()).or_default();
-        if counts {
-            prune(q, &listed);
-        }
         let (mut visible, mut not_visible, mut delayed) = (0u64, 0u64, 0u64);
-        for m in &listed {
-            match q.inflight.get(&m.seq) {
-                Some(r) if r.visible_at > now && r.handle.is_some() => not_visible += 1,
-                Some(r) if r.visible_at > now => delayed += 1,
-                _ => visible += 1,
+        if let Some(listing) = &mut listing {
+            settle(q, listing);
+            for m in &listing.messages {
+                match q.inflight.get(&m.seq) {
+                    Some(r) if r.deleted => {}
+                    Some(r) if r.visible_at > now && r.handle.is_some() => not_visible += 1,
+                    Some(r) if r.visible_at > now => delayed += 1,
+                    _ => visible += 1,
+                }
             }
         }
         (
@@ -898,8 +1013,9 @@ async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
             q.modified_s,
         )
     };
-    // A queue created in an earlier run: its creation time is not known here.
-    let created = created.unwrap_or(0);
+    // A queue created in an earlier run: the bus remembers when.
+    let created =
+        created.unwrap_or_else(|| state.bus.queue_created_ms(&name).map_or(0, |ms| ms / 1000));
     let modified = modified.unwrap_or(created);
     let mut out = Map::new();
     for a in wanted {
@@ -1060,19 +1176,14 @@ async fn receive_message(state: &AppState, input: &Value) -> Result<Value, ApiEr
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     let deadline = Instant::now() + Duration::from_secs(wait);
     let claimed = loop {
-        let limit = state.sqs.invisible_count(&name, Instant::now()) + max;
-        let owned = name.clone();
-        let listed = blocking(state, move |bus| Ok(bus.queue_messages(&owned, limit)?)).await?;
-        let complete = listed.len() < limit;
-        let claimed = state.sqs.claim(
-            &name,
-            listed,
-            complete,
-            max,
-            Duration::from_secs(visibility),
-        );
+        let limit = state.sqs.hidden_count(&name, Instant::now()) + max;
+        let listing = list(state, &name, limit).await?;
+        let claimed = state
+            .sqs
+            .claim(&name, listing, max, Duration::from_secs(visibility));
         let now = Instant::now();
-        if !claimed.is_empty() || now >= deadline {
+        // A server shutting down answers long polls at once, as if the wait ended.
+        if !claimed.is_empty() || now >= deadline || state.is_stopping() {
             break claimed;
         }
         tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
@@ -1137,6 +1248,8 @@ async fn delete_message(state: &AppState, input: &Value) -> Result<Value, ApiErr
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     let seq = match state.sqs.check_handle(&name, handle) {
         HandleCheck::Current(seq) | HandleCheck::Unrecorded(seq) => seq,
+        // Deleted already: nothing more to do.
+        HandleCheck::Deleted(_) => return Ok(json!({})),
         HandleCheck::Invalid => return Err(invalid_handle(handle)),
     };
     let owned = name.clone();
@@ -1160,7 +1273,9 @@ async fn delete_message_batch(state: &AppState, input: &Value) -> Result<Value, 
             continue;
         }
         match state.sqs.check_handle(&name, handle) {
-            HandleCheck::Current(seq) | HandleCheck::Unrecorded(seq) => {
+            HandleCheck::Current(seq)
+            | HandleCheck::Deleted(seq)
+            | HandleCheck::Unrecorded(seq) => {
                 deleted.push((id.to_string(), seq, handle.to_string()));
             }
             HandleCheck::Invalid => failed.push(batch_failure(id, &invalid_handle(handle))),
@@ -1191,7 +1306,7 @@ fn change_visibility(
         HandleCheck::Current(seq) => {
             let mut queues = state.sqs.lock();
             match queues.get_mut(queue).and_then(|q| q.inflight.get_mut(&seq)) {
-                Some(m) if m.handle.as_deref() == Some(handle) => {
+                Some(m) if !m.deleted && m.handle.as_deref() == Some(handle) => {
                     m.visible_at = Instant::now() + Duration::from_secs(timeout);
                     Ok(())
                 }
@@ -1199,7 +1314,7 @@ fn change_visibility(
             }
         }
         HandleCheck::Unrecorded(_) => Err(not_inflight()),
-        HandleCheck::Invalid => Err(invalid_handle(handle)),
+        HandleCheck::Deleted(_) | HandleCheck::Invalid => Err(invalid_handle(handle)),
     }
 }
 
@@ -1247,9 +1362,7 @@ async fn purge_queue(state: &AppState, input: &Value) -> Result<Value, ApiError>
         Ok(bus.queue_purge(&owned)?)
     })
     .await?;
-    if let Some(q) = state.sqs.lock().get_mut(&name) {
-        q.inflight.clear();
-    }
+    state.sqs.purged(&name);
     Ok(json!({}))
 }
 
@@ -1325,13 +1438,8 @@ mod tests {
     #[test]
     fn receipt_handles_name_their_message_and_queue() {
         let sqs = SqsState::default();
-        let listed = vec![QueueMessage {
-            seq: 7,
-            body: "b".into(),
-            attributes: Vec::new(),
-            sent_ms: 1,
-        }];
-        let claimed = sqs.claim("q", listed.clone(), true, 1, Duration::from_secs(30));
+        let x = message(7);
+        let claimed = sqs.claim("q", listing(&sqs, "q", vec![x.clone()]), 1, SECS_30);
         assert_eq!(claimed.len(), 1);
         let handle = claimed[0].handle.clone();
         assert_eq!(handle.len(), HANDLE_LEN);
@@ -1339,10 +1447,8 @@ mod tests {
         assert_eq!(sqs.check_handle("other", &handle), HandleCheck::Invalid);
         assert_eq!(sqs.check_handle("q", "garbage"), HandleCheck::Invalid);
         // Invisible: not received again.
-        assert!(
-            sqs.claim("q", listed.clone(), true, 1, Duration::from_secs(30))
-                .is_empty()
-        );
+        let none = sqs.claim("q", listing(&sqs, "q", vec![x.clone()]), 1, SECS_30);
+        assert!(none.is_empty());
         // Visible again after the timeout: a new handle, the old one stale.
         sqs.lock()
             .get_mut("q")
@@ -1351,20 +1457,120 @@ mod tests {
             .get_mut(&7)
             .unwrap()
             .visible_at = Instant::now();
-        let again = sqs.claim("q", listed, true, 1, Duration::ZERO);
+        let again = sqs.claim("q", listing(&sqs, "q", vec![x]), 1, Duration::ZERO);
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].receive_count, 2);
         assert_eq!(sqs.check_handle("q", &handle), HandleCheck::Invalid);
-        assert_eq!(
-            sqs.check_handle("q", &again[0].handle),
-            HandleCheck::Current(7)
+        let current = again[0].handle.clone();
+        assert_eq!(sqs.check_handle("q", &current), HandleCheck::Current(7));
+        sqs.forget("q", &[(7, current.clone())]);
+        assert_eq!(sqs.check_handle("q", &current), HandleCheck::Deleted(7));
+        // No listing begun before the deletion is under way: the next
+        // settles the tombstone.
+        assert!(
+            sqs.claim("q", listing(&sqs, "q", Vec::new()), 1, SECS_30)
+                .is_empty()
         );
-        // Deleted: the record goes; the handle is then unrecorded.
-        sqs.forget("q", &[(7, again[0].handle.clone())]);
-        assert_eq!(
-            sqs.check_handle("q", &again[0].handle),
-            HandleCheck::Unrecorded(7)
+        assert_eq!(sqs.check_handle("q", &current), HandleCheck::Unrecorded(7));
+    }
+
+    #[test]
+    fn a_deleted_message_is_not_handed_out_by_a_listing_begun_before() {
+        let sqs = SqsState::default();
+        let x = message(1);
+        let claimed = sqs.claim("q", listing(&sqs, "q", vec![x.clone()]), 1, SECS_30);
+        // A receive lists the queue (the message is still stored)...
+        let old = listing(&sqs, "q", vec![x]);
+        // ...the message is deleted, and a later receive settles its listing...
+        sqs.forget("q", &[(1, claimed[0].handle.clone())]);
+        assert!(
+            sqs.claim("q", listing(&sqs, "q", Vec::new()), 1, SECS_30)
+                .is_empty()
         );
+        // ...then the first receive claims from its listing: not the message.
+        assert!(sqs.claim("q", old, 1, Duration::ZERO).is_empty());
+        // An abandoned listing deregisters itself.
+        drop(listing(&sqs, "q", Vec::new()));
+        assert!(sqs.lock()["q"].listings.is_empty());
+    }
+
+    #[test]
+    fn a_purge_discards_listings_begun_before_it() {
+        let sqs = SqsState::default();
+        let before = listing(&sqs, "q", vec![message(1)]);
+        sqs.purged("q");
+        assert!(sqs.claim("q", before, 1, Duration::ZERO).is_empty());
+        let after = listing(&sqs, "q", vec![message(1)]);
+        assert_eq!(sqs.claim("q", after, 1, Duration::ZERO).len(), 1);
+    }
+
+    const SECS_30: Duration = Duration::from_secs(30);
+
+    fn message(seq: u64) -> QueueMessage {
+        QueueMessage {
+            seq,
+            body: "b".into(),
+            attributes: Vec::new(),
+            sent_ms: 1,
+        }
+    }
+
+    /// A complete listing of `messages`, begun now.
+    fn listing<'a>(sqs: &'a SqsState, queue: &str, messages: Vec<QueueMessage>) -> Listing<'a> {
+        let ticket = sqs.register(queue);
+        Listing {
+            messages,
+            started: ticket.started,
+            complete: true,
+            ticket,
+        }
+    }
+
+    #[test]
+    fn received_messages_carry_selected_attributes_and_their_digest() {
+        let claimed = Claimed {
+            message: QueueMessage {
+                seq: 3,
+                body: "{}".into(),
+                attributes: vec![
+                    (
+                        "RULE_ARN".into(),
+                        "arn:aws:events:us-east-1:123456789012:rule/r".into(),
+                    ),
+                    ("ERROR_CODE".into(), "ERROR_FROM_TARGET".into()),
+                ],
+                sent_ms: 1_700_000_000_000,
+            },
+            handle: "h".into(),
+            receive_count: 2,
+            first_receive_ms: 1_700_000_000_001,
+        };
+        let all = vec!["All".to_string()];
+        let m = received(
+            &claimed,
+            &["ApproximateReceiveCount", "SentTimestamp"],
+            &all,
+            "1",
+        );
+        assert_eq!(m["MD5OfBody"], md5_hex(b"{}"));
+        assert_eq!(m["Attributes"]["ApproximateReceiveCount"], "2");
+        assert_eq!(m["Attributes"]["SentTimestamp"], "1700000000000");
+        assert_eq!(
+            m["MessageAttributes"]["ERROR_CODE"],
+            json!({"DataType": "String", "StringValue": "ERROR_FROM_TARGET"})
+        );
+        assert_eq!(m["MD5OfMessageAttributes"], EXPECTED_TWO);
+        // Only what was asked for, and the digest of just that.
+        let m = received(&claimed, &[], &["ERROR_CODE".to_string()], "1");
+        assert!(m.get("Attributes").is_none());
+        assert!(m["MessageAttributes"].get("RULE_ARN").is_none());
+        let mut one = BTreeMap::new();
+        one.insert("ERROR_CODE", ("String", "ERROR_FROM_TARGET"));
+        assert_eq!(m["MD5OfMessageAttributes"], md5_of_message_attributes(&one));
+        // None asked for: none given.
+        let m = received(&claimed, &[], &[], "1");
+        assert!(m.get("MessageAttributes").is_none());
+        assert!(m.get("MD5OfMessageAttributes").is_none());
     }
 
     #[test]

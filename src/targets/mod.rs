@@ -63,6 +63,14 @@ pub struct DeliveryContext<'a> {
 pub trait Target: Send + Sync {
     /// Delivers `payload` (the transformed event).
     fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError>;
+
+    /// The built-in queue this target writes to, if it is one: the
+    /// dispatcher then writes the message in the same transaction that
+    /// settles the delivery (batched, and never duplicated by a crash
+    /// between the two).
+    fn built_in_queue(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// POSTs payloads to an HTTP endpoint.
@@ -178,6 +186,10 @@ impl QueueTarget {
 }
 
 impl Target for QueueTarget {
+    fn built_in_queue(&self) -> Option<&str> {
+        Some(&self.queue)
+    }
+
     fn deliver(&self, payload: &str, _: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
         let message = QueueMessage {
             seq: 0,
