@@ -38,21 +38,21 @@
 #![forbid(unsafe_code)]
 
 mod automaton;
-#[cfg(feature = "bus")]
-pub mod bus;
-#[cfg(feature = "bus")]
-pub mod dispatch;
-#[cfg(feature = "bus")]
-pub mod targets;
 #[cfg(feature = "cli")]
 pub mod benchdata;
+#[cfg(feature = "bus")]
+pub mod bus;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "bus")]
+pub mod dispatch;
 mod event;
 pub mod pattern;
+mod ruleset;
 #[cfg(feature = "server")]
 pub mod server;
-mod ruleset;
+#[cfg(feature = "bus")]
+pub mod targets;
 #[cfg(feature = "bus")]
 pub mod transform;
 mod util;

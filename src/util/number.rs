@@ -87,7 +87,11 @@ impl LiteralShape {
                 break;
             }
         }
-        let significant = if first == usize::MAX { 0 } else { last - first + 1 };
+        let significant = if first == usize::MAX {
+            0
+        } else {
+            last - first + 1
+        };
         let trimmed = match point {
             // Keep the integer part whole; drop fraction zeros and a bare point.
             Some(p) if !exponent => (last_nonzero_at + 1).max(p),
