@@ -35,6 +35,10 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
     // through a (normal) f64 unchanged; one of more than 17 never equals a
     // shortest round-trip decimal. Only 16 and 17 digits need ryu.
     let shape = LiteralShape::of(text);
+    // Zero is exact only when the literal is zero (`1e-400` underflows to it).
+    if value == 0.0 {
+        return shape.significant == 0;
+    }
     match shape.significant {
         0..=15 => return true,
         16 | 17 => {}
@@ -237,6 +241,9 @@ mod tests {
             "123456789012345678",
             "1e400",
             "5e-324",
+            "1E-325",
+            "1e-400",
+            "-1e-400",
             "12345678901234567890",
         ] {
             assert_eq!(comparable(text.as_bytes()), None, "{text}");
