@@ -32,6 +32,10 @@ pub(crate) struct ValueIndex {
     /// Literals that are not comparable, keyed by their (rounded) value so
     /// that most numbers are ruled out without reading their text.
     number_texts: HashMap<u64, Vec<LiteralTargets>>,
+    /// Every key of `number_keys` and `number_texts` when there are only a
+    /// few: most numbers (coordinates, sizes) match none, and a short scan
+    /// rules them out faster than hashing.
+    few_numbers: Option<Box<[u64]>>,
     true_: Targets,
     false_: Targets,
     null: Targets,
@@ -187,11 +191,20 @@ impl ValueIndex {
                 .as_ref()
                 .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
+        let few_numbers = (number_keys.len() + number_texts.len() <= 8).then(|| {
+            number_keys
+                .keys()
+                .chain(number_texts.keys())
+                .copied()
+                .collect::<Vec<u64>>()
+                .into_boxed_slice()
+        });
         ValueIndex {
             exact,
             exact_ip,
             number_keys,
             number_texts,
+            few_numbers,
             true_: pool.intern(true_),
             false_: pool.intern(false_),
             null: pool.intern(null),
@@ -289,7 +302,12 @@ impl ValueIndex {
         emit: &mut impl FnMut(Targets),
     ) {
         let key = number::ordered(number);
-        if !self.number_texts.is_empty()
+        let listed = match &self.few_numbers {
+            Some(keys) => keys.contains(&key),
+            None => true,
+        };
+        if listed
+            && !self.number_texts.is_empty()
             && let Some(candidates) = self.number_texts.get(&key)
         {
             let text = text();
@@ -305,7 +323,8 @@ impl ValueIndex {
         // Look up with simd-json's value; confirm with the exact rule only on a hit.
         let mut confirmed: Option<bool> = None;
         let mut confirm = || *confirmed.get_or_insert_with(|| number::is_exact(text(), number));
-        if let Some(t) = self.number_keys.get(&key)
+        if listed
+            && let Some(t) = self.number_keys.get(&key)
             && confirm()
         {
             emit(*t);
