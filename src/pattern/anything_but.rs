@@ -1,9 +1,9 @@
 //! `anything-but`: the complement of a list of values or of an operator.
 
-use super::operator::{operator_error, string_operand, wildcard};
+use super::operator::{comparable_key, operator_error, string_operand, wildcard};
 use super::{Limits, PatternError, Wildcard};
+use crate::util::casefold;
 use crate::util::json::{Json, pointer_push};
-use crate::util::{casefold, number};
 
 /// What an `anything-but` excludes. A value of another JSON type than the
 /// excluded items is never excluded: `{"anything-but": "x"}` matches numbers
@@ -49,7 +49,7 @@ impl AnythingBut {
     ) -> Result<AnythingBut, PatternError> {
         match operand {
             Json::String(s) => Ok(AnythingBut::Strings(vec![s.clone()])),
-            Json::Number(n) => Ok(AnythingBut::Numbers(vec![comparable(n, pointer)?])),
+            Json::Number(n) => Ok(AnythingBut::Numbers(vec![comparable_key(n, pointer)?])),
             Json::Array(items) => list(items, pointer),
             Json::Object(members) => {
                 let [(name, inner)] = members.as_slice() else {
@@ -151,19 +151,6 @@ impl AnythingBut {
     }
 }
 
-fn comparable(text: &str, pointer: &str) -> Result<u64, PatternError> {
-    number::comparable(text.as_bytes())
-        .map(number::ordered)
-        .ok_or_else(|| {
-            operator_error(
-                pointer,
-                format!(
-                    "cannot compare number {text}: it is out of range or has more precision than a 64-bit float"
-                ),
-            )
-        })
-}
-
 fn list(items: &[Json], pointer: &str) -> Result<AnythingBut, PatternError> {
     if items.is_empty() {
         return Err(operator_error(
@@ -200,7 +187,7 @@ fn list(items: &[Json], pointer: &str) -> Result<AnythingBut, PatternError> {
         let mut v = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             if let Json::Number(n) = item {
-                v.push(comparable(n, &pointer_push(pointer, &i.to_string()))?);
+                v.push(comparable_key(n, &pointer_push(pointer, &i.to_string()))?);
             }
         }
         return Ok(AnythingBut::Numbers(v).normalised());

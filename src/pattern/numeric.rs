@@ -1,7 +1,7 @@
 //! `numeric`: one comparison or a two-sided range.
 
 use super::PatternError;
-use super::operator::operator_error;
+use super::operator::{comparable_key, operator_error};
 use crate::util::json::{Json, pointer_push};
 use crate::util::number;
 
@@ -140,14 +140,5 @@ fn value_key(item: &Json, pointer: &str) -> Result<u64, PatternError> {
             format!("numeric bound must be a number, not {}", item.type_name()),
         ));
     };
-    number::comparable(text.as_bytes())
-        .map(number::ordered)
-        .ok_or_else(|| {
-            operator_error(
-                pointer,
-                format!(
-                    "cannot compare number {text}: it is out of range or has more precision than a 64-bit float"
-                ),
-            )
-        })
+    comparable_key(text, pointer)
 }

@@ -91,6 +91,20 @@ fn operator(
     }
 }
 
+/// The order-preserving key of a number operand, which must be comparable.
+pub(super) fn comparable_key(text: &str, pointer: &str) -> Result<u64, PatternError> {
+    number::comparable(text.as_bytes())
+        .map(number::ordered)
+        .ok_or_else(|| {
+            operator_error(
+                pointer,
+                format!(
+                    "cannot compare number {text}: it is out of range or has more precision than a 64-bit float"
+                ),
+            )
+        })
+}
+
 pub(super) fn string_operand<'j>(
     operand: &'j Json,
     pointer: &str,
