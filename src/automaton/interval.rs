@@ -34,6 +34,11 @@ pub(crate) struct IntervalIndex<K> {
     /// Per tree node, a range of `items`.
     nodes: Vec<(u32, u32)>,
     items: Vec<Targets>,
+    /// When ranges overlap little, every elementary interval's full list,
+    /// so a query is one binary search and one contiguous read instead of
+    /// a walk up the tree (the tree stays as the fallback that bounds
+    /// memory when many ranges nest).
+    flat: Option<(Vec<u32>, Vec<Targets>)>,
 }
 
 impl<K: Key> IntervalIndex<K> {
@@ -83,12 +88,36 @@ impl<K: Key> IntervalIndex<K> {
             nodes.push((items.len() as u32, list.len() as u32));
             items.extend(list);
         }
-        IntervalIndex {
+        let mut index = IntervalIndex {
             points,
             size,
             nodes,
             items,
+            flat: None,
+        };
+        // Flatten when the lists stay within a small multiple of the ranges.
+        let budget = 8 * ranges.len() + 1024;
+        let mut starts = Vec::with_capacity(index.points.len() + 1);
+        let mut lists: Vec<Targets> = Vec::new();
+        let mut fits = true;
+        for j in 0..index.points.len() {
+            starts.push(lists.len() as u32);
+            let mut i = index.size + j;
+            while i >= 1 {
+                let (start, len) = index.nodes[i];
+                lists.extend_from_slice(&index.items[start as usize..(start + len) as usize]);
+                i >>= 1;
+            }
+            if lists.len() > budget {
+                fits = false;
+                break;
+            }
         }
+        if fits {
+            starts.push(lists.len() as u32);
+            index.flat = Some((starts, lists));
+        }
+        index
     }
 
     /// Calls `hit` with the targets of every range containing `key`.
@@ -96,6 +125,12 @@ impl<K: Key> IntervalIndex<K> {
     pub fn query(&self, key: K, mut hit: impl FnMut(Targets)) {
         let j = self.points.partition_point(|p| *p <= key);
         if j == 0 {
+            return;
+        }
+        if let Some((starts, lists)) = &self.flat {
+            for t in &lists[starts[j - 1] as usize..starts[j] as usize] {
+                hit(*t);
+            }
             return;
         }
         let mut i = self.size + j - 1;
@@ -119,6 +154,27 @@ mod tests {
             states_len: 1,
             ..Targets::default()
         }
+    }
+
+    #[test]
+    fn the_tree_and_the_flat_table_agree() {
+        // Many nested ranges exceed the flat budget and use the tree.
+        let nested: Vec<(u64, u64, Targets)> =
+            (0..2000u64).map(|i| (i, 10_000 - i, t(i as u32))).collect();
+        let index = IntervalIndex::new(&nested);
+        assert!(index.flat.is_none());
+        let mut n = 0;
+        index.query(5_000, |_| n += 1);
+        assert_eq!(n, 2000);
+        let disjoint: Vec<(u64, u64, Targets)> = (0..2000u64)
+            .map(|i| (i * 10, i * 10 + 15, t(i as u32)))
+            .collect();
+        let index = IntervalIndex::new(&disjoint);
+        assert!(index.flat.is_some());
+        let mut got = Vec::new();
+        index.query(25, |x| got.push(x.states_start));
+        got.sort();
+        assert_eq!(got, vec![1, 2]);
     }
 
     #[test]
