@@ -81,3 +81,17 @@ impl fmt::Display for BusError {
 }
 
 impl std::error::Error for BusError {}
+
+/// A stored record that does not decode, or a value that does not encode:
+/// the store's problem, not the caller's.
+impl From<serde_json::Error> for BusError {
+    fn from(e: serde_json::Error) -> BusError {
+        BusError::internal(e.to_string())
+    }
+}
+
+impl From<crate::dispatch::StoreError> for BusError {
+    fn from(e: crate::dispatch::StoreError) -> BusError {
+        BusError::internal(e.to_string())
+    }
+}

@@ -194,8 +194,7 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                             let value = match &parsed {
                                 Some(v) => v,
                                 None => {
-                                    let v = serde_json::from_str(&event.envelope)
-                                        .map_err(|e| BusError::internal(e.to_string()))?;
+                                    let v = serde_json::from_str(&event.envelope)?;
                                     parsed.insert(v)
                                 }
                             };
@@ -246,10 +245,7 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
         }
     }
     if !deliveries.is_empty() {
-        inner
-            .store
-            .append(deliveries)
-            .map_err(|e| BusError::internal(e.to_string()))?;
+        inner.store.append(deliveries)?;
         inner.dispatcher.notify();
     }
     Ok(())

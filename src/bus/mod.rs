@@ -202,8 +202,7 @@ impl Bus {
     /// buses, rules and targets saved there, and resuming delivery of
     /// whatever was pending.
     pub fn open(options: BusOptions) -> Result<Bus, BusError> {
-        let store = RedbStore::open(&options.data_dir.join("ferrule.redb"), options.sync)
-            .map_err(|e| BusError::internal(e.to_string()))?;
+        let store = RedbStore::open(&options.data_dir.join("ferrule.redb"), options.sync)?;
         Bus::open_with_store(options, Arc::new(store))
     }
 
@@ -615,10 +614,7 @@ impl Bus {
 
     /// Deliveries waiting in the durable queue.
     pub fn pending_deliveries(&self) -> Result<u64, BusError> {
-        self.inner
-            .store
-            .pending()
-            .map_err(|e| BusError::internal(e.to_string()))
+        self.inner.store.pending().map_err(BusError::from)
     }
 
     /// Counters per rule and target.
@@ -645,10 +641,7 @@ impl Bus {
         self.inner
             .save::<u64>(&format!("{QUEUE_KEY}{name}"), None)?;
         state.queues.remove(name);
-        self.inner
-            .store
-            .queue_purge(name)
-            .map_err(|e| BusError::internal(e.to_string()))
+        self.inner.store.queue_purge(name).map_err(BusError::from)
     }
 
     /// The built-in queues.
@@ -674,7 +667,7 @@ impl Bus {
         self.inner
             .store
             .queue_messages(name, limit)
-            .map_err(|e| BusError::internal(e.to_string()))
+            .map_err(BusError::from)
     }
 
     /// Appends a message to a built-in queue.
@@ -687,8 +680,7 @@ impl Bus {
         };
         self.inner
             .store
-            .queue_send(name, vec![message])
-            .map_err(|e| BusError::internal(e.to_string()))?
+            .queue_send(name, vec![message])?
             .first()
             .copied()
             .ok_or_else(|| BusError::internal("no sequence number"))
@@ -699,15 +691,12 @@ impl Bus {
         self.inner
             .store
             .queue_delete(name, seqs)
-            .map_err(|e| BusError::internal(e.to_string()))
+            .map_err(BusError::from)
     }
 
     /// Removes every message of a built-in queue.
     pub fn queue_purge(&self, name: &str) -> Result<(), BusError> {
-        self.inner
-            .store
-            .queue_purge(name)
-            .map_err(|e| BusError::internal(e.to_string()))
+        self.inner.store.queue_purge(name).map_err(BusError::from)
     }
 }
 
@@ -757,22 +746,16 @@ impl Inner {
 
     fn save<T: serde::Serialize>(&self, key: &str, value: Option<&T>) -> Result<(), BusError> {
         let text = match value {
-            Some(v) => {
-                Some(serde_json::to_string(v).map_err(|e| BusError::internal(e.to_string()))?)
-            }
+            Some(v) => Some(serde_json::to_string(v)?),
             None => None,
         };
-        self.store
-            .put_config(key, text)
-            .map_err(|e| BusError::internal(e.to_string()))
+        self.store.put_config(key, text).map_err(BusError::from)
     }
 
     fn load(&self) -> Result<(), BusError> {
-        let internal = |e: crate::dispatch::StoreError| BusError::internal(e.to_string());
         let mut state = self.write_state()?;
-        for (_, text) in self.store.configs(BUS_KEY).map_err(internal)? {
-            let record: BusRecord =
-                serde_json::from_str(&text).map_err(|e| BusError::internal(e.to_string()))?;
+        for (_, text) in self.store.configs(BUS_KEY)? {
+            let record: BusRecord = serde_json::from_str(&text)?;
             state.buses.insert(
                 record.name.clone(),
                 BusState {
@@ -798,14 +781,13 @@ impl Inner {
                 },
             );
         }
-        for (_, text) in self.store.configs(RULE_KEY).map_err(internal)? {
-            let record: RuleRecord =
-                serde_json::from_str(&text).map_err(|e| BusError::internal(e.to_string()))?;
+        for (_, text) in self.store.configs(RULE_KEY)? {
+            let record: RuleRecord = serde_json::from_str(&text)?;
             if let Some(bus) = state.buses.get_mut(&record.bus) {
                 bus.rules.insert(record.name.clone(), record);
             }
         }
-        for (key, text) in self.store.configs(QUEUE_KEY).map_err(internal)? {
+        for (key, text) in self.store.configs(QUEUE_KEY)? {
             let created: u64 = serde_json::from_str(&text).unwrap_or(0);
             state
                 .queues
