@@ -174,6 +174,18 @@ struct State {
     queues: BTreeMap<String, u64>,
 }
 
+impl State {
+    /// Bus `name`, or `ResourceNotFoundException`.
+    fn bus(&self, name: &str) -> Result<&BusState, BusError> {
+        self.buses.get(name).ok_or_else(|| no_bus(name))
+    }
+
+    /// Bus `name` for a change, or `ResourceNotFoundException`.
+    fn bus_mut(&mut self, name: &str) -> Result<&mut BusState, BusError> {
+        self.buses.get_mut(name).ok_or_else(|| no_bus(name))
+    }
+}
+
 struct BusState {
     record: BusRecord,
     rules: BTreeMap<String, RuleRecord>,
@@ -322,7 +334,7 @@ impl Bus {
             return Err(BusError::validation("Cannot delete event bus default."));
         }
         let mut state = self.inner.write_state()?;
-        let bus = state.buses.get(name).ok_or_else(|| no_bus(name))?;
+        let bus = state.bus(name)?;
         for rule in bus.rules.keys() {
             self.inner.save::<RuleRecord>(&rule_key(name, rule), None)?;
         }
@@ -384,10 +396,7 @@ impl Bus {
             ));
         }
         let mut state = self.inner.write_state()?;
-        let bus = state
-            .buses
-            .get_mut(&bus_name)
-            .ok_or_else(|| no_bus(&bus_name))?;
+        let bus = state.bus_mut(&bus_name)?;
         let existing = bus.rules.get(&input.name);
         if existing.is_none() && bus.rules.len() >= self.inner.limits.rules_per_bus {
             return Err(limit_exceeded());
@@ -413,10 +422,7 @@ impl Bus {
     pub fn describe_rule(&self, name: &str, bus: Option<&str>) -> Result<RuleRecord, BusError> {
         let bus_name = bus_of(bus);
         let state = self.inner.read_state()?;
-        let bus = state
-            .buses
-            .get(&bus_name)
-            .ok_or_else(|| no_bus(&bus_name))?;
+        let bus = state.bus(&bus_name)?;
         bus.rules
             .get(name)
             .cloned()
@@ -433,10 +439,7 @@ impl Bus {
     pub fn delete_rule(&self, name: &str, bus: Option<&str>) -> Result<(), BusError> {
         let bus_name = bus_of(bus);
         let mut state = self.inner.write_state()?;
-        let bus = state
-            .buses
-            .get_mut(&bus_name)
-            .ok_or_else(|| no_bus(&bus_name))?;
+        let bus = state.bus_mut(&bus_name)?;
         match bus.rules.get(name) {
             None => Ok(()),
             Some(rule) if !rule.targets.is_empty() => Err(BusError::validation(
@@ -460,10 +463,7 @@ impl Bus {
     ) -> Result<Vec<RuleRecord>, BusError> {
         let bus_name = bus_of(bus);
         let state = self.inner.read_state()?;
-        let bus = state
-            .buses
-            .get(&bus_name)
-            .ok_or_else(|| no_bus(&bus_name))?;
+        let bus = state.bus(&bus_name)?;
         Ok(bus
             .rules
             .values()
@@ -823,10 +823,7 @@ impl Inner {
     ) -> Result<(), BusError> {
         let bus_name = bus_of(bus);
         let mut state = self.write_state()?;
-        let bus = state
-            .buses
-            .get_mut(&bus_name)
-            .ok_or_else(|| no_bus(&bus_name))?;
+        let bus = state.bus_mut(&bus_name)?;
         let rule = bus
             .rules
             .get_mut(name)
