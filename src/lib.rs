@@ -48,6 +48,8 @@ pub mod cli;
 pub mod dispatch;
 mod event;
 pub mod pattern;
+#[cfg(feature = "bus")]
+pub mod policy;
 mod ruleset;
 #[cfg(feature = "server")]
 pub mod server;
