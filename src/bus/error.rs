@@ -22,6 +22,8 @@ pub enum BusErrorKind {
     ResourceAlreadyExists,
     /// A quota would be exceeded (`LimitExceededException`).
     LimitExceeded,
+    /// A policy denies the caller (`AccessDeniedException`).
+    AccessDenied,
     /// The store failed (`InternalException`).
     Internal,
 }
@@ -35,6 +37,7 @@ impl BusErrorKind {
             BusErrorKind::ResourceNotFound => "ResourceNotFoundException",
             BusErrorKind::ResourceAlreadyExists => "ResourceAlreadyExistsException",
             BusErrorKind::LimitExceeded => "LimitExceededException",
+            BusErrorKind::AccessDenied => "AccessDeniedException",
             BusErrorKind::Internal => "InternalException",
         }
     }

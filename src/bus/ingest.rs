@@ -7,7 +7,9 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Mutex, Weak};
 use std::thread;
 
+use super::access::denied_message;
 use super::{BusError, Inner, bus_of, format_millis, format_seconds};
+use crate::policy::Principal;
 use crate::dispatch::Delivery;
 use crate::targets::{DeliveryContext, DeliveryError, Target};
 use crate::transform::{InputSpec, RenderContext};
@@ -81,6 +83,9 @@ pub(crate) struct Accepted {
     pub id: String,
     pub envelope: String,
     pub ingested_ms: u64,
+    /// The access key of the caller who put it, carried with its deliveries
+    /// so that a forwarded event is authorized as that caller on the next bus.
+    pub principal: Option<String>,
 }
 
 type Reply = SyncSender<Result<(), BusError>>;
@@ -238,6 +243,7 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                             ingested_ms: event.ingested_ms,
                             attempts: 0,
                             last_error: None,
+                            principal: event.principal.clone(),
                         },
                     ));
                 }
@@ -340,6 +346,7 @@ pub(crate) fn envelope(inner: &Inner, entry: &PutEventsEntry, id: &str, time_ms:
 pub(crate) fn put_events(
     inner: &Inner,
     entries: Vec<PutEventsEntry>,
+    caller: &Principal,
 ) -> Result<PutEventsOutput, BusError> {
     let max = inner.limits.entries_per_request;
     if entries.is_empty() {
@@ -367,16 +374,17 @@ pub(crate) fn put_events(
     let mut accepted = Vec::new();
     let mut accepted_at = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        match check_entry(entry) {
+        match check_entry(entry).and_then(|()| check_access(inner, entry, caller)) {
             Err(e) => results.push(e),
-            Ok(()) => {
+            Ok(bus) => {
                 let id = uuid::Uuid::new_v4().to_string();
                 let time = entry.time_ms.unwrap_or(now);
                 accepted.push(Accepted {
-                    bus: bus_of(entry.event_bus_name.as_deref()),
+                    bus,
                     envelope: envelope(inner, entry, &id, time),
                     id: id.clone(),
                     ingested_ms: now,
+                    principal: caller.access_key().map(str::to_string),
                 });
                 accepted_at.push(i);
                 results.push(PutEventsResultEntry {
@@ -400,6 +408,29 @@ pub(crate) fn put_events(
     })
 }
 
+/// Authorizes `events:PutEvents` of one (valid) entry on its bus before it
+/// is accepted; returns the bus name.
+fn check_access(
+    inner: &Inner,
+    entry: &PutEventsEntry,
+    caller: &Principal,
+) -> Result<String, PutEventsResultEntry> {
+    let bus = bus_of(entry.event_bus_name.as_deref());
+    let arn = inner.bus_arn(&bus);
+    let context = [
+        ("events:source", entry.source.as_deref().unwrap_or("")),
+        ("events:detail-type", entry.detail_type.as_deref().unwrap_or("")),
+    ];
+    match inner.authorize(caller, "events:PutEvents", &arn, &bus, &context) {
+        Ok(d) if d.is_allowed() => Ok(bus),
+        Ok(d) => Err(entry_error(
+            "AccessDeniedException",
+            &denied_message(caller, "events:PutEvents", &arn, d),
+        )),
+        Err(e) => Err(entry_error("InternalFailure", e.message())),
+    }
+}
+
 /// Another bus as a target: the event is put on it again.
 pub(crate) struct BusTarget {
     pub inner: Weak<Inner>,
@@ -407,9 +438,17 @@ pub(crate) struct BusTarget {
 }
 
 impl Target for BusTarget {
-    fn deliver(&self, payload: &str, _: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
+    fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
         let inner = self.inner.upgrade().ok_or_else(|| {
             DeliveryError::retryable("INTERNAL_ERROR", "the bus is shutting down")
+        })?;
+        // Forwarding acts for the caller who put the event: the next bus's
+        // policies apply to them, so a rule cannot route around a policy.
+        let caller = inner.principal_of(context.principal).ok_or_else(|| {
+            DeliveryError::permanent(
+                "NO_PERMISSIONS",
+                "the credential that put the event is no longer configured",
+            )
         })?;
         let event: serde_json::Value = serde_json::from_str(payload)
             .map_err(|_| DeliveryError::permanent("INVALID_JSON", "the payload is not an event"))?;
@@ -431,9 +470,17 @@ impl Target for BusTarget {
             event_bus_name: Some(self.bus.clone()),
             trace_header: None,
         };
-        let out = put_events(&inner, vec![entry])
+        let out = put_events(&inner, vec![entry], &caller)
             .map_err(|e| DeliveryError::retryable("INTERNAL_ERROR", e.message()))?;
         match out.entries.first() {
+            Some(PutEventsResultEntry {
+                error_code: Some(code),
+                error_message,
+                ..
+            }) if code == "AccessDeniedException" => Err(DeliveryError::permanent(
+                "NO_PERMISSIONS",
+                error_message.as_deref().unwrap_or(code),
+            )),
             Some(PutEventsResultEntry {
                 error_code: Some(code),
                 error_message,

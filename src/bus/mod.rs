@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 mod clock;
 mod error;
 mod ingest;
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
+pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
 pub use clock::{Clock, ManualClock, SystemClock, format_millis, format_seconds};
 pub use error::{BusError, BusErrorKind};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
@@ -48,6 +50,7 @@ use crate::dispatch::{
 };
 use crate::targets::{HttpTarget, QueueTarget, Target};
 use crate::transform::InputSpec;
+use crate::policy::{Policy, Principal};
 use crate::{Limits, Matcher, Pattern, RuleSet};
 pub use model::bus_of as bus_name_of;
 use model::{
@@ -105,6 +108,8 @@ pub struct EventBusInfo {
     pub description: Option<String>,
     /// Creation time (ms since the epoch).
     pub created_ms: u64,
+    /// The resource policy (JSON text), if any.
+    pub policy: Option<String>,
 }
 
 /// PutRule's parameters.
@@ -166,6 +171,7 @@ pub(crate) struct Inner {
     http: Mutex<HashMap<String, Arc<dyn Target>>>,
     http_timeout: Duration,
     pub(crate) ingest: ingest::Ingest,
+    principals: RwLock<Option<Arc<PrincipalResolver>>>,
 }
 
 #[derive(Default)]
@@ -190,6 +196,8 @@ struct BusState {
     record: BusRecord,
     rules: BTreeMap<String, RuleRecord>,
     compiled: Option<Arc<Compiled>>,
+    /// The parsed resource policy (its text is in `record`).
+    policy: Option<Arc<Policy>>,
 }
 
 /// A bus's enabled rules, compiled, with their targets' input settings.
@@ -251,6 +259,7 @@ impl Bus {
                 http: Mutex::new(HashMap::new()),
                 http_timeout: options.http_timeout,
                 ingest: ingest::Ingest::new(weak.clone()),
+                principals: RwLock::new(None),
             }
         });
         inner.load()?;
@@ -291,6 +300,15 @@ impl Bus {
         name: &str,
         description: Option<&str>,
     ) -> Result<String, BusError> {
+        self.create_bus(name, description, None)
+    }
+
+    fn create_bus(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        policy: Option<Policy>,
+    ) -> Result<String, BusError> {
         check_bus_name(name)?;
         let mut state = self.inner.write_state()?;
         if state.buses.contains_key(name) {
@@ -306,6 +324,7 @@ impl Bus {
             name: name.to_string(),
             description: description.map(str::to_string),
             created_ms: self.inner.clock.now_ms(),
+            policy: policy.as_ref().map(|p| p.text().to_string()),
         };
         self.inner
             .save(&format!("{BUS_KEY}{name}"), Some(&record))?;
@@ -315,6 +334,7 @@ impl Bus {
                 record,
                 rules: BTreeMap::new(),
                 compiled: None,
+                policy: policy.map(Arc::new),
             },
         );
         Ok(self.inner.bus_arn(name))
@@ -580,8 +600,23 @@ impl Bus {
     /// writes every (event, target) pair of the good ones to the durable
     /// queue, then answers. Events of concurrent calls are matched together
     /// in batches on the engine's parallel path.
+    ///
+    /// The caller is the bus's own account (an embedder); servers use
+    /// [`Bus::put_events_as`] with the caller's identity.
     pub fn put_events(&self, entries: Vec<PutEventsEntry>) -> Result<PutEventsOutput, BusError> {
-        ingest::put_events(&self.inner, entries)
+        let me = Principal::account_root(&self.inner.account);
+        ingest::put_events(&self.inner, entries, &me)
+    }
+
+    /// PutEvents on behalf of `caller`: an entry for a bus whose policies do
+    /// not allow `caller` `events:PutEvents` fails alone with
+    /// `AccessDeniedException` and is neither matched nor delivered.
+    pub fn put_events_as(
+        &self,
+        caller: &Principal,
+        entries: Vec<PutEventsEntry>,
+    ) -> Result<PutEventsOutput, BusError> {
+        ingest::put_events(&self.inner, entries, caller)
     }
 
     /// TestEventPattern: whether `event` (a full envelope) matches `pattern`.
@@ -756,12 +791,21 @@ impl Inner {
         let mut state = self.write_state()?;
         for (_, text) in self.store.configs(BUS_KEY)? {
             let record: BusRecord = serde_json::from_str(&text)?;
+            // Stored policies were validated when they were put; one that no
+            // longer parses stops the start rather than being dropped.
+            let policy = match &record.policy {
+                Some(p) => Some(Arc::new(access::parse_bus_policy(p).map_err(|e| {
+                    BusError::internal(format!("stored policy of bus {}: {e}", record.name))
+                })?)),
+                None => None,
+            };
             state.buses.insert(
                 record.name.clone(),
                 BusState {
                     record,
                     rules: BTreeMap::new(),
                     compiled: None,
+                    policy,
                 },
             );
         }
@@ -770,6 +814,7 @@ impl Inner {
                 name: "default".into(),
                 description: None,
                 created_ms: self.clock.now_ms(),
+                policy: None,
             };
             self.save(&format!("{BUS_KEY}default"), Some(&record))?;
             state.buses.insert(
@@ -778,6 +823,7 @@ impl Inner {
                     record,
                     rules: BTreeMap::new(),
                     compiled: None,
+                    policy: None,
                 },
             );
         }
@@ -863,6 +909,7 @@ impl Inner {
             arn: self.bus_arn(&record.name),
             description: record.description.clone(),
             created_ms: record.created_ms,
+            policy: record.policy.clone(),
         }
     }
 

@@ -45,6 +45,9 @@ pub struct BusRecord {
     pub description: Option<String>,
     /// Creation time (ms since the epoch).
     pub created_ms: u64,
+    /// The resource policy (JSON text, validated), if any.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 /// Whether a rule matches events.

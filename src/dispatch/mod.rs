@@ -227,6 +227,7 @@ impl Dispatcher {
                     rule_arn: &d.rule_arn,
                     target_arn: &d.target_arn,
                     attempt: d.attempts,
+                    principal: d.principal.as_deref(),
                 },
             ),
             None => Err(DeliveryError::permanent(

@@ -45,6 +45,10 @@ pub struct Delivery {
     pub attempts: u32,
     /// The last failure, if any.
     pub last_error: Option<String>,
+    /// The access key of the caller who put the event (`None`: the bus's
+    /// own account), for targets that act on the caller's behalf.
+    #[serde(default)]
+    pub principal: Option<String>,
 }
 
 /// Where a pending delivery sits in the queue: due time, then sequence.

@@ -57,6 +57,8 @@ pub struct DeliveryContext<'a> {
     pub target_arn: &'a str,
     /// 1 for the first attempt.
     pub attempt: u32,
+    /// The access key of the caller who put the event, if any.
+    pub principal: Option<&'a str>,
 }
 
 /// A delivery target.
