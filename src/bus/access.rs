@@ -122,7 +122,8 @@ impl Bus {
     /// PutPermission.
     pub fn put_permission(&self, input: PutPermissionInput) -> Result<(), BusError> {
         let bus = bus_of(input.event_bus_name.as_deref());
-        let one = input.action.is_some() || input.principal.is_some() || input.statement_id.is_some();
+        let one =
+            input.action.is_some() || input.principal.is_some() || input.statement_id.is_some();
         if let Some(text) = &input.policy {
             if one || input.condition.is_some() {
                 return Err(validation(
@@ -332,7 +333,12 @@ impl Inner {
 }
 
 /// The service's message for a denied action.
-pub(crate) fn denied_message(caller: &Principal, action: &str, resource: &str, decision: Decision) -> String {
+pub(crate) fn denied_message(
+    caller: &Principal,
+    action: &str,
+    resource: &str,
+    decision: Decision,
+) -> String {
     let why = match decision {
         Decision::ExplicitDeny => "with an explicit deny in a policy",
         _ => "because no policy allows the action",

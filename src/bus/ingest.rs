@@ -9,8 +9,8 @@ use std::thread;
 
 use super::access::denied_message;
 use super::{BusError, Inner, bus_of, format_millis, format_seconds};
-use crate::policy::Principal;
 use crate::dispatch::Delivery;
+use crate::policy::Principal;
 use crate::targets::{DeliveryContext, DeliveryError, Target};
 use crate::transform::{InputSpec, RenderContext};
 use crate::util::json::write_str;
@@ -419,7 +419,10 @@ fn check_access(
     let arn = inner.bus_arn(&bus);
     let context = [
         ("events:source", entry.source.as_deref().unwrap_or("")),
-        ("events:detail-type", entry.detail_type.as_deref().unwrap_or("")),
+        (
+            "events:detail-type",
+            entry.detail_type.as_deref().unwrap_or(""),
+        ),
     ];
     match inner.authorize(caller, "events:PutEvents", &arn, &bus, &context) {
         Ok(d) if d.is_allowed() => Ok(bus),

@@ -48,9 +48,9 @@ use crate::dispatch::{
     CounterSnapshot, Counters, DispatchConfig, DispatchStore, Dispatcher, QueueMessage, RedbStore,
     SyncMode,
 };
+use crate::policy::{Policy, Principal};
 use crate::targets::{HttpTarget, QueueTarget, Target};
 use crate::transform::InputSpec;
-use crate::policy::{Policy, Principal};
 use crate::{Limits, Matcher, Pattern, RuleSet};
 pub use model::bus_of as bus_name_of;
 use model::{

@@ -56,7 +56,10 @@ pub(crate) enum Principals {
     Anyone,
     /// Account ids and IAM ARNs (`{"AWS": [...]}`), and service names
     /// (`{"Service": [...]}`, which no caller of ferrule is).
-    Listed { aws: Vec<String>, services: Vec<String> },
+    Listed {
+        aws: Vec<String>,
+        services: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,9 +259,7 @@ fn statement(value: &Value, kind: PolicyKind) -> Result<Statement, PolicyError> 
             "Sid" | "Effect" | "Principal" | "Action" | "NotAction" | "Resource"
             | "NotResource" | "Condition" => {}
             "NotPrincipal" => {
-                return Err(PolicyError::new(
-                    "NotPrincipal is not supported by ferrule",
-                ));
+                return Err(PolicyError::new("NotPrincipal is not supported by ferrule"));
             }
             other => {
                 return Err(PolicyError::new(format!(

@@ -87,9 +87,9 @@ fn applies(s: &Statement, request: &AccessRequest<'_>, resource: bool) -> bool {
     if resource {
         let principal_ok = match &s.principal {
             Some(Principals::Anyone) => true,
-            Some(Principals::Listed { aws, .. }) => aws
-                .iter()
-                .any(|a| principal_matches(a, request.principal)),
+            Some(Principals::Listed { aws, .. }) => {
+                aws.iter().any(|a| principal_matches(a, request.principal))
+            }
             None => false,
         };
         if !principal_ok {

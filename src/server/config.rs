@@ -6,7 +6,11 @@
 //!   "account": "000000000000",
 //!   "region": "us-east-1",
 //!   "sync": true,
-//!   "credentials": [{"access_key_id": "AKID", "secret_access_key": "SECRET"}],
+//!   "credentials": [{"access_key_id": "AKID", "secret_access_key": "SECRET",
+//!                    "account": "000000000000", "user": "shop",
+//!                    "policies": [{"Version": "2012-10-17", "Statement": [
+//!                      {"Effect": "Allow", "Action": ["events:*", "sqs:*"], "Resource": "*"}]}]}],
+//!   "metrics": {"bearer_token": "scrape-secret"},
 //!   "queues": ["orders-dlq"],
 //!   "buses": [{"name": "orders", "allowed_access_keys": ["AKID"]}],
 //!   "rules": [{
@@ -20,8 +24,10 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::AppState;
 use crate::bus::{
@@ -29,6 +35,7 @@ use crate::bus::{
     RuleState, TargetConfig,
 };
 use crate::dispatch::SyncMode;
+use crate::policy::{Policy, PolicyKind, Principal};
 
 /// The configuration file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -43,10 +50,14 @@ pub struct ServerConfig {
     /// Sync the store before answering PutEvents (default true).
     #[serde(default)]
     pub sync: Option<bool>,
-    /// Keys for SigV4 verification: (access key id, secret). When any are
-    /// given, every request must be signed with one of them.
-    #[serde(default, deserialize_with = "credentials")]
-    pub credentials: Vec<(String, String)>,
+    /// Keys for SigV4 verification. When any are given, every request must
+    /// be signed with one of them, and its identity (account, user,
+    /// identity policies) is the key's; with none, the server is open.
+    #[serde(default)]
+    pub credentials: Vec<CredentialConfig>,
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: Option<MetricsConfig>,
     /// Quotas (defaults: the service's).
     #[serde(default)]
     pub limits: Option<LimitsConfig>,
@@ -59,6 +70,41 @@ pub struct ServerConfig {
     /// Rules to put (replacing rules of the same name).
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+}
+
+/// One credential: a key pair and the identity it signs for.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialConfig {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The account the key belongs to (default: the server's account).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The IAM user name in the principal's ARN (default: the access key id).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The organization (`aws:PrincipalOrgID`), if any.
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// Identity policies (IAM policy documents without `Principal`). None:
+    /// the key may do anything that resource policies do not deny.
+    #[serde(default)]
+    pub policies: Option<Vec<Value>>,
+}
+
+/// Access to `/metrics`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub bearer_token: Option<String>,
 }
 
 /// Quotas.
@@ -82,9 +128,64 @@ pub struct BusConfig {
     /// The description.
     #[serde(default)]
     pub description: Option<String>,
-    /// Access keys allowed to put events to it (absent: anyone).
+    /// Only these access keys may put events to it or change it or its
+    /// rules (an explicit deny for every other caller, added to its policy
+    /// as statement `FerruleAllowedAccessKeys`).
     #[serde(default)]
     pub allowed_access_keys: Option<Vec<String>>,
+    /// Its resource policy (a document, or its JSON text).
+    #[serde(default)]
+    pub policy: Option<Value>,
+}
+
+impl BusConfig {
+    fn policy_text(&self) -> Option<String> {
+        self.policy.as_ref().map(|p| match p {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// The statement id of the deny that `allowed_access_keys` adds.
+const KEY_RESTRICTION_SID: &str = "FerruleAllowedAccessKeys";
+
+/// `policy` with (in place of any earlier one) a statement denying
+/// PutEvents and every change to the bus and its rules (all `events:`
+/// actions but Describe, List and TestEventPattern) to callers whose access
+/// key is not in `keys`.
+fn with_key_restriction(
+    policy: Option<&str>,
+    bus: &str,
+    keys: &[String],
+    state: &AppState,
+) -> Result<String, String> {
+    let mut statements: Vec<Value> = match policy {
+        Some(text) => match serde_json::from_str::<Value>(text)
+            .map_err(|e| format!("bus {bus}: stored policy: {e}"))?
+            .get("Statement")
+        {
+            Some(Value::Array(a)) => a.clone(),
+            Some(other) => vec![other.clone()],
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(KEY_RESTRICTION_SID));
+    let rules = if bus == "default" {
+        state.bus.rule_arn("*", None)
+    } else {
+        state.bus.rule_arn("*", Some(bus))
+    };
+    statements.push(json!({
+        "Sid": KEY_RESTRICTION_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "NotAction": ["events:Describe*", "events:List*", "events:TestEventPattern"],
+        "Resource": [state.bus.bus_arn(bus), rules],
+        "Condition": {"StringNotEquals": {"aws:userid": keys}},
+    }));
+    Ok(json!({"Version": "2012-10-17", "Statement": statements}).to_string())
 }
 
 /// A rule in the configuration file.
@@ -169,26 +270,93 @@ pub struct DeadLetterFileConfig {
     pub arn: String,
 }
 
-fn credentials<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Key {
-        access_key_id: String,
-        secret_access_key: String,
-    }
-    let keys: Vec<Key> = Vec::deserialize(d)?;
-    Ok(keys
-        .into_iter()
-        .map(|k| (k.access_key_id, k.secret_access_key))
-        .collect())
-}
-
 impl ServerConfig {
     /// Reads a configuration file (JSON).
     pub fn load(path: &Path) -> Result<ServerConfig, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))
+        let config: ServerConfig =
+            serde_json::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        config
+            .check()
+            .map_err(|e| format!("config {}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Refuses what cannot be honoured: malformed policies, and restricted
+    /// buses without credentials (the caller's key id would be spoofable).
+    pub fn check(&self) -> Result<(), String> {
+        self.principals("000000000000")?;
+        for b in &self.buses {
+            let policy = b
+                .policy_text()
+                .map(|t| Policy::parse(&t, PolicyKind::Resource));
+            if let Some(Err(e)) = &policy {
+                return Err(format!("bus {}: policy: {e}", b.name));
+            }
+            let restricts = b.allowed_access_keys.is_some()
+                || policy.is_some_and(|p| p.is_ok_and(|p| p.has_deny()));
+            if restricts && self.credentials.is_empty() {
+                return Err(format!(
+                    "bus {} restricts who may put events to it, but no credentials are configured: \
+                     without signature verification any caller could claim any access key id",
+                    b.name
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in &self.credentials {
+            if !seen.insert(&c.access_key_id) {
+                return Err(format!("credential {} is listed twice", c.access_key_id));
+            }
+        }
+        Ok(())
+    }
+
+    /// The principal of each configured access key.
+    pub(crate) fn principals(
+        &self,
+        default_account: &str,
+    ) -> Result<std::collections::HashMap<String, Principal>, String> {
+        let mut out = std::collections::HashMap::new();
+        for c in &self.credentials {
+            let account = c.account.as_deref().unwrap_or(default_account);
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "credential {}: account {account:?} is not a 12-digit account id",
+                    c.access_key_id
+                ));
+            }
+            let identity = match &c.policies {
+                None => None,
+                Some(docs) => Some(Arc::new(
+                    docs.iter()
+                        .enumerate()
+                        .map(|(i, d)| {
+                            let parsed = match d {
+                                Value::String(t) => Policy::parse(t, PolicyKind::Identity),
+                                other => Policy::from_value(other, PolicyKind::Identity),
+                            };
+                            parsed.map_err(|e| {
+                                format!("credential {}: policies[{i}]: {e}", c.access_key_id)
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                )),
+            };
+            let user = c.user.as_deref().unwrap_or(&c.access_key_id);
+            out.insert(
+                c.access_key_id.clone(),
+                Principal::user(
+                    account,
+                    user,
+                    &c.access_key_id,
+                    c.org_id.as_deref(),
+                    identity,
+                ),
+            );
+        }
+        Ok(out)
     }
 
     pub(crate) fn apply_to_options(&self, options: &mut BusOptions) {
@@ -220,11 +388,18 @@ impl ServerConfig {
                 bus.create_event_bus(&b.name, b.description.as_deref())
                     .map_err(|e| format!("bus {}: {e}", b.name))?;
             }
+            let name = Some(b.name.as_str());
+            if let Some(text) = b.policy_text() {
+                bus.set_bus_policy(name, Some(&text))
+                    .map_err(|e| format!("bus {}: {e}", b.name))?;
+            }
             if let Some(keys) = &b.allowed_access_keys {
-                state.set_bus_policy(
-                    &b.name,
-                    Some(&serde_json::json!({ "AllowedAccessKeys": keys })),
-                );
+                let current = bus
+                    .bus_policy(name)
+                    .map_err(|e| format!("bus {}: {e}", b.name))?;
+                let text = with_key_restriction(current.as_deref(), &b.name, keys, state)?;
+                bus.set_bus_policy(name, Some(&text))
+                    .map_err(|e| format!("bus {}: {e}", b.name))?;
             }
         }
         for r in &self.rules {

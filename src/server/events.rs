@@ -6,16 +6,18 @@ use serde_json::{Map, Value, json};
 use super::ApiError;
 use super::AppState;
 use crate::bus::{
-    BusError, DeadLetterConfig, InputTransformerConfig, PutEventsEntry, PutRuleInput, RetryPolicy,
-    RuleRecord, RuleState, TargetConfig,
+    BusError, DeadLetterConfig, InputTransformerConfig, PermissionCondition, PutEventsEntry,
+    PutPermissionInput, PutRuleInput, RetryPolicy, RuleRecord, RuleState, TargetConfig,
 };
+use crate::policy::Principal;
 
-/// Runs one operation; `caller` is the access key that signed the request, if known.
+/// Runs one operation for `caller` (already authorized for control-plane
+/// operations; PutEvents entries are authorized one by one in the bus).
 pub(crate) fn handle(
     state: &AppState,
     operation: &str,
     body: &Value,
-    caller: Option<&str>,
+    caller: &Principal,
 ) -> Result<Value, ApiError> {
     let bus = &state.bus;
     let input = Input(body);
@@ -133,9 +135,67 @@ pub(crate) fn handle(
         }
         "CreateEventBus" => {
             let name = input.required_str("Name", "name")?;
-            let arn = bus.create_event_bus(name, input.str("Description"))?;
-            state.set_bus_policy(name, input.0.get("Policy"));
+            let policy = match input.0.get("Policy") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(p)) => Some(p.as_str()),
+                Some(_) => {
+                    return Err(ApiError::new(
+                        400,
+                        "SerializationException",
+                        "Policy must be a string (the policy document's JSON text).",
+                    ));
+                }
+            };
+            let arn = bus.create_event_bus_with_policy(name, input.str("Description"), policy)?;
             Ok(json!({ "EventBusArn": arn }))
+        }
+        "PutPermission" => {
+            let condition = match input.0.get("Condition") {
+                None | Some(Value::Null) => None,
+                Some(c) => {
+                    let field = |k: &str, wire: &str| {
+                        c.get(k)
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                            .ok_or_else(|| not_null(wire))
+                    };
+                    Some(PermissionCondition {
+                        kind: field("Type", "condition.type")?,
+                        key: field("Key", "condition.key")?,
+                        value: field("Value", "condition.value")?,
+                    })
+                }
+            };
+            let mut request = match input.string("Policy") {
+                Some(policy) => PutPermissionInput::document(input.str("EventBusName"), &policy),
+                None => PutPermissionInput::default(),
+            };
+            request.event_bus_name = input.string("EventBusName");
+            request.action = input.string("Action");
+            request.principal = input.string("Principal");
+            request.statement_id = input.string("StatementId");
+            request.condition = condition;
+            bus.put_permission(request)?;
+            Ok(json!({}))
+        }
+        "RemovePermission" => {
+            let remove_all = match input.0.get("RemoveAllPermissions") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => {
+                    return Err(ApiError::new(
+                        400,
+                        "SerializationException",
+                        "RemoveAllPermissions must be a boolean.",
+                    ));
+                }
+            };
+            bus.remove_permission(
+                input.str("EventBusName"),
+                input.str("StatementId"),
+                remove_all,
+            )?;
+            Ok(json!({}))
         }
         "DescribeEventBus" => {
             let info = bus.describe_event_bus(input.str("Name"))?;
@@ -147,6 +207,9 @@ pub(crate) fn handle(
             });
             if let Some(d) = info.description {
                 out["Description"] = json!(d);
+            }
+            if let Some(p) = info.policy {
+                out["Policy"] = json!(p);
             }
             Ok(out)
         }
@@ -233,23 +296,17 @@ fn paginate<T>(items: Vec<T>, input: &Input<'_>) -> Result<(Vec<T>, Option<Strin
     Ok((page, next))
 }
 
-fn put_events(
-    state: &AppState,
-    input: &Input<'_>,
-    caller: Option<&str>,
-) -> Result<Value, ApiError> {
+fn put_events(state: &AppState, input: &Input<'_>, caller: &Principal) -> Result<Value, ApiError> {
     let entries = input
         .0
         .get("Entries")
         .and_then(Value::as_array)
         .ok_or_else(|| not_null("entries"))?;
-    let mut denied = Vec::new();
     let parsed: Vec<PutEventsEntry> = entries
         .iter()
-        .enumerate()
-        .map(|(i, e)| {
+        .map(|e| {
             let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
-            let entry = PutEventsEntry {
+            PutEventsEntry {
                 time_ms: e.get("Time").and_then(timestamp_ms),
                 source: text("Source"),
                 resources: e
@@ -265,33 +322,11 @@ fn put_events(
                 detail: text("Detail"),
                 event_bus_name: text("EventBusName"),
                 trace_header: text("TraceHeader"),
-            };
-            let bus = crate::bus::bus_name_of(entry.event_bus_name.as_deref());
-            if !state.may_put(&bus, caller) {
-                denied.push(i);
             }
-            entry
         })
         .collect();
-    let mut out = state.bus.put_events(parsed)?;
-    // Entries to a bus the caller may not put to fail alone, after validation.
-    for i in denied {
-        if let Some(e) = out.entries.get_mut(i)
-            && e.error_code.is_none()
-        {
-            e.event_id = None;
-            e.error_code = Some("AccessDeniedException".into());
-            e.error_message = Some(format!(
-                "User {} is not authorized to put events to this event bus.",
-                caller.unwrap_or("anonymous")
-            ));
-        }
-    }
-    out.failed_entry_count = out
-        .entries
-        .iter()
-        .filter(|e| e.error_code.is_some())
-        .count();
+    // Authorization happens in the bus, entry by entry, before matching.
+    let out = state.bus.put_events_as(caller, parsed)?;
     state
         .metrics
         .entries(out.entries.len() as u64, out.failed_entry_count as u64);

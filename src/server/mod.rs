@@ -3,11 +3,15 @@
 //! work against ferrule with `endpoint_url` pointed at it.
 //!
 //! Requests are routed by `X-Amz-Target` (`AWSEvents.*`, `AmazonSQS.*`).
-//! Signed requests are accepted with any credentials unless SigV4
-//! verification is turned on with configured keys; a bus can restrict
-//! which access keys may put events to it. `GET /health` answers `ok`,
+//! Without configured credentials the server is open (local development:
+//! every request acts as the server's account). With credentials, every
+//! request must carry a SigV4 signature scoped to the service it addresses
+//! and a region the server serves; the signing key's principal is then
+//! authorized by its identity policies and the buses' resource policies
+//! before the operation runs. `GET /health` reports status and auth mode,
 //! `GET /metrics` serves Prometheus text.
 
+mod access;
 mod config;
 mod events;
 mod metrics;
@@ -17,7 +21,7 @@ mod sqs;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -28,10 +32,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::{Value, json};
 
-pub use config::ServerConfig;
+pub use config::{CredentialConfig, MetricsConfig, ServerConfig};
 use metrics::Metrics;
 
 use crate::bus::{Bus, BusError, BusErrorKind, BusOptions};
+use crate::policy::Principal;
 
 /// Largest request body accepted (PutEvents allows 256 KiB of entries).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -84,17 +89,19 @@ impl From<BusError> for ApiError {
     }
 }
 
-/// Which access keys may put events to each bus (absent: anyone).
-type BusPolicies = HashMap<String, Vec<String>>;
-
 /// What every request handler shares.
 pub(crate) struct AppState {
     pub(crate) bus: Arc<Bus>,
     pub(crate) sqs: sqs::SqsState,
     pub(crate) metrics: Metrics,
-    /// Access key id to secret; empty: signatures are not verified.
+    /// Access key id to secret; empty: open mode, nothing is verified.
     secrets: HashMap<String, String>,
-    policies: RwLock<BusPolicies>,
+    /// Access key id to the identity it signs for.
+    principals: Arc<HashMap<String, Principal>>,
+    /// Regions a signature may be scoped to.
+    regions: Vec<String>,
+    /// Who may read `/metrics`.
+    metrics_access: MetricsConfig,
     started: Instant,
     stopping: std::sync::atomic::AtomicBool,
 }
@@ -105,38 +112,9 @@ impl AppState {
         self.stopping.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Whether `caller` may put events to `bus`.
-    pub(crate) fn may_put(&self, bus: &str, caller: Option<&str>) -> bool {
-        let Ok(policies) = self.policies.read() else {
-            return false;
-        };
-        match policies.get(bus) {
-            None => true,
-            Some(allowed) => caller.is_some_and(|c| allowed.iter().any(|a| a == c || a == "*")),
-        }
-    }
-
-    /// Sets a bus's put policy from a CreateEventBus `Policy` (ferrule
-    /// reads a list of allowed access key ids under
-    /// `{"AllowedAccessKeys": [...]}`, or a policy document's principals).
-    pub(crate) fn set_bus_policy(&self, bus: &str, policy: Option<&Value>) {
-        let Some(policy) = policy else { return };
-        let doc: Value = match policy {
-            Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
-            other => other.clone(),
-        };
-        let keys: Vec<String> = doc
-            .get("AllowedAccessKeys")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Ok(mut p) = self.policies.write() {
-            p.insert(bus.to_string(), keys);
-        }
+    /// Whether requests are accepted without verification.
+    pub(crate) fn is_open(&self) -> bool {
+        self.secrets.is_empty()
     }
 }
 
@@ -169,8 +147,11 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         Some(path) => ServerConfig::load(path)?,
         None => ServerConfig::default(),
     };
+    config.check()?;
     let mut bus_options = BusOptions::new(&options.data_dir);
     config.apply_to_options(&mut bus_options);
+    let principals = Arc::new(config.principals(&bus_options.account)?);
+    let regions = vec![bus_options.region.clone()];
     let bus = tokio::task::spawn_blocking(move || Bus::open(bus_options))
         .await
         .map_err(|e| e.to_string())?
@@ -181,15 +162,31 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             )
         })?;
     let bus = Arc::new(bus);
+    {
+        let principals = Arc::clone(&principals);
+        bus.set_principal_resolver(Arc::new(move |key: &str| principals.get(key).cloned()));
+    }
     let state = Arc::new(AppState {
         bus: Arc::clone(&bus),
         sqs: sqs::SqsState::default(),
         metrics: Metrics::default(),
-        secrets: config.credentials.iter().cloned().collect(),
-        policies: RwLock::new(HashMap::new()),
+        secrets: config
+            .credentials
+            .iter()
+            .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
+            .collect(),
+        principals,
+        regions,
+        metrics_access: config.metrics.clone().unwrap_or_default(),
         started: Instant::now(),
         stopping: std::sync::atomic::AtomicBool::new(false),
     });
+    if state.is_open() {
+        tracing::warn!(
+            "no credentials configured: ferrule is open, every request is accepted unsigned and acts as account {} (local development only)",
+            bus.account()
+        );
+    }
     {
         let state = Arc::clone(&state);
         let config = config.clone();
@@ -257,6 +254,7 @@ async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         [("content-type", "application/json")],
         json!({
             "status": "ok",
+            "auth": if state.is_open() { "open" } else { "sigv4" },
             "uptime_seconds": state.started.elapsed().as_secs(),
             "pending_deliveries": pending,
         })
@@ -264,13 +262,47 @@ async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-async fn metrics_text(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+async fn metrics_text(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        (
+            status,
+            [("content-type", "application/json")],
+            json!({ "__type": code, "message": message }).to_string(),
+        )
+            .into_response()
+    };
+    if state.metrics_access.enabled == Some(false) {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            "/metrics is turned off in the configuration.",
+        );
+    }
+    if let Some(token) = &state.metrics_access.bearer_token {
+        let given = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Constant-time comparison: the token is a secret.
+        let ok = given.is_some_and(|g| {
+            use sha2::Digest;
+            sha2::Sha256::digest(g.as_bytes()) == sha2::Sha256::digest(token.as_bytes())
+        });
+        if !ok {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "UnrecognizedClientException",
+                "/metrics requires Authorization: Bearer <token> (metrics.bearer_token).",
+            );
+        }
+    }
     let text = state.metrics.render(&state.bus);
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4")],
         text,
     )
+        .into_response()
 }
 
 /// Every AWS request: route by `X-Amz-Target`.
@@ -292,7 +324,7 @@ async fn aws(
         "AmazonSQS" => "application/x-amz-json-1.0",
         _ => "application/x-amz-json-1.1",
     };
-    let result = authorize(&state, &method, &uri, &headers, &body).and_then(|caller| {
+    let result = authorize(&state, service, &method, &uri, &headers, &body).and_then(|caller| {
         let input: Value = if body.is_empty() {
             json!({})
         } else {
@@ -304,6 +336,7 @@ async fn aws(
                 )
             })?
         };
+        access::authorize_request(&state, &caller, service, operation, &input)?;
         Ok((caller, input))
     });
     let result = match result {
@@ -313,7 +346,7 @@ async fn aws(
                 let state2 = Arc::clone(&state);
                 let operation = operation.to_string();
                 tokio::task::spawn_blocking(move || {
-                    events::handle(&state2, &operation, &input, caller.as_deref())
+                    events::handle(&state2, &operation, &input, &caller)
                 })
                 .await
                 .unwrap_or_else(|e| Err(ApiError::new(500, "InternalException", e.to_string())))
@@ -372,19 +405,32 @@ async fn aws(
     response
 }
 
-/// Verifies the signature when keys are configured; returns the caller's
-/// access key id when the request names one.
+/// The signing service of each protocol prefix of `X-Amz-Target`.
+fn signing_service(target_prefix: &str) -> Option<&'static str> {
+    match target_prefix {
+        "AWSEvents" => Some("events"),
+        "AmazonSQS" => Some("sqs"),
+        "AWSStepFunctions" => Some("states"),
+        _ => None,
+    }
+}
+
+/// Who is calling: in open mode the server's account; otherwise the
+/// principal of the key whose signature verifies, scoped to this service
+/// and region, with every `x-amz-*` header signed.
 fn authorize(
     state: &AppState,
+    service: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Option<String>, ApiError> {
-    if state.secrets.is_empty() {
-        return Ok(sigv4::access_key(headers));
+) -> Result<Principal, ApiError> {
+    if state.is_open() {
+        return Ok(Principal::account_root(state.bus.account()));
     }
-    sigv4::verify(
+    let auth = |e: sigv4::AuthError| ApiError::new(e.status, e.code, e.message);
+    let verified = sigv4::verify(
         method.as_str(),
         uri.path(),
         uri.query().unwrap_or(""),
@@ -393,6 +439,21 @@ fn authorize(
         &state.secrets,
         std::time::SystemTime::now(),
     )
-    .map(Some)
-    .map_err(|e| ApiError::new(e.status, e.code, e.message))
+    .map_err(auth)?;
+    if let Some(expected) = signing_service(service) {
+        verified
+            .check_scope(expected, &state.regions, headers)
+            .map_err(auth)?;
+    }
+    state
+        .principals
+        .get(&verified.access_key)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                400,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
+        })
 }

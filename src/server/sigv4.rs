@@ -83,21 +83,55 @@ impl AuthError {
     }
 }
 
-/// The access key id named in the Authorization header, without verifying anything.
-pub(crate) fn access_key(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("authorization")?.to_str().ok()?;
-    let (_, params) = value.trim().split_once(' ')?;
-    params.split(',').find_map(|param| {
-        let (name, value) = param.trim().split_once('=')?;
-        if name.trim() != "Credential" {
-            return None;
-        }
-        let key = value.trim().split('/').next()?;
-        (!key.is_empty()).then(|| key.to_string())
-    })
+/// What a verified signature says about the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Verified {
+    /// The access key id that signed it.
+    pub(crate) access_key: String,
+    /// The region of the credential scope.
+    pub(crate) region: String,
+    /// The service of the credential scope.
+    pub(crate) service: String,
+    /// The signed header names (lowercase).
+    pub(crate) signed_headers: Vec<String>,
 }
 
-/// Verifies the signature against `secrets` (access key id → secret access key); returns the access key id.
+impl Verified {
+    /// Checks that the signature is for this server and this request: the
+    /// scope names `service` (the one the request is addressed to) and one
+    /// of `regions`, and every `x-amz-*` header present is signed, so that
+    /// a captured request cannot be replayed as another operation (an
+    /// unsigned `X-Amz-Target`) or at another service.
+    pub(crate) fn check_scope(
+        &self,
+        service: &str,
+        regions: &[String],
+        headers: &HeaderMap,
+    ) -> Result<(), AuthError> {
+        if self.service != service {
+            return Err(AuthError::invalid(format!(
+                "Credential should be scoped to correct service: '{service}'. "
+            )));
+        }
+        if !regions.contains(&self.region) {
+            return Err(AuthError::invalid(format!(
+                "Credential should be scoped to a valid region, not '{}'. ",
+                self.region
+            )));
+        }
+        for name in headers.keys() {
+            let name = name.as_str();
+            if name.starts_with("x-amz-") && !self.signed_headers.iter().any(|s| s == name) {
+                return Err(AuthError::invalid(format!(
+                    "Header '{name}' is not signed: every x-amz-* header of the request must be listed in SignedHeaders."
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Verifies the signature against `secrets` (access key id → secret access key).
 pub(crate) fn verify(
     method: &str,
     path: &str,
@@ -106,7 +140,7 @@ pub(crate) fn verify(
     body: &[u8],
     secrets: &HashMap<String, String>,
     now: SystemTime,
-) -> Result<String, AuthError> {
+) -> Result<Verified, AuthError> {
     let header = headers
         .get("authorization")
         .ok_or_else(AuthError::missing)?;
@@ -167,7 +201,12 @@ pub(crate) fn verify(
         let mut mac = new_mac(&key);
         mac.update(to_sign.as_bytes());
         if mac.verify_slice(&provided).is_ok() {
-            return Ok(auth.access_key.to_string());
+            return Ok(Verified {
+                access_key: auth.access_key.to_string(),
+                region: auth.region.to_string(),
+                service: auth.service.to_string(),
+                signed_headers: auth.signed_headers.clone(),
+            });
         }
     }
     Err(AuthError::mismatch())
@@ -763,6 +802,7 @@ mod tests {
             &suite_secrets(),
             at(SUITE_DATE),
         )
+        .map(|v| v.access_key)
     }
 
     fn assert_suite(
@@ -1138,7 +1178,7 @@ mod tests {
     }
 
     fn verify_post(headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<String, AuthError> {
-        verify("POST", "/", "", headers, body, &secrets(), now)
+        verify("POST", "/", "", headers, body, &secrets(), now).map(|v| v.access_key)
     }
 
     fn code(result: Result<String, AuthError>) -> &'static str {
@@ -1226,11 +1266,20 @@ mod tests {
 
         let headers = signed_put_events(SECRET, DATE, None);
         let result = verify("POST", "/other", "", &headers, BODY, &secrets(), at(DATE));
-        assert_eq!(code(result), "InvalidSignatureException");
+        assert_eq!(
+            code(result.map(|v| v.access_key)),
+            "InvalidSignatureException"
+        );
         let result = verify("PUT", "/", "", &headers, BODY, &secrets(), at(DATE));
-        assert_eq!(code(result), "InvalidSignatureException");
+        assert_eq!(
+            code(result.map(|v| v.access_key)),
+            "InvalidSignatureException"
+        );
         let result = verify("POST", "/", "a=b", &headers, BODY, &secrets(), at(DATE));
-        assert_eq!(code(result), "InvalidSignatureException");
+        assert_eq!(
+            code(result.map(|v| v.access_key)),
+            "InvalidSignatureException"
+        );
     }
 
     #[test]
@@ -1367,28 +1416,32 @@ mod tests {
     }
 
     #[test]
-    fn access_key_parsing() {
+    fn scope_names_service_and_region_and_covers_amz_headers() {
         let headers = signed_put_events(SECRET, DATE, None);
-        assert_eq!(access_key(&headers).as_deref(), Some(KEY));
-        // Nothing is verified: an unknown key with a bogus signature still names itself.
-        let h = header_map(&[(
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
-             SignedHeaders=host;x-amz-date, Signature=bogus",
-        )]);
-        assert_eq!(access_key(&h).as_deref(), Some("AKIDEXAMPLE"));
-        let h = header_map(&[(
-            "Authorization",
-            "AWS4-HMAC-SHA256 SignedHeaders=host,Credential=AKID2/20150830/x/y/aws4_request,Signature=00",
-        )]);
-        assert_eq!(access_key(&h).as_deref(), Some("AKID2"));
-        assert_eq!(access_key(&HeaderMap::new()), None);
-        let h = header_map(&[("Authorization", "Bearer token")]);
-        assert_eq!(access_key(&h), None);
-        let h = header_map(&[(
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=/20150830/x/y/aws4_request",
-        )]);
-        assert_eq!(access_key(&h), None);
+        let v = verify("POST", "/", "", &headers, BODY, &secrets(), at(DATE)).expect("verified");
+        let regions = vec![v.region.clone()];
+        assert_eq!(
+            v.check_scope(&v.service.clone(), &regions, &headers),
+            Ok(())
+        );
+        let wrong_service = v.check_scope("sqs", &regions, &headers);
+        assert!(
+            wrong_service.is_err_and(|e| e.code == "InvalidSignatureException"
+                && e.message.contains("correct service: 'sqs'"))
+        );
+        let wrong_region = v.check_scope(&v.service.clone(), &["eu-west-1".to_string()], &headers);
+        assert!(wrong_region.is_err_and(|e| e.message.contains("valid region")));
+        let mut extra = headers.clone();
+        extra.insert(
+            "x-amz-target",
+            HeaderValue::from_static("AWSEvents.DeleteRule"),
+        );
+        if !v.signed_headers.iter().any(|h| h == "x-amz-target") {
+            let unsigned = v.check_scope(&v.service.clone(), &regions, &extra);
+            assert!(unsigned.is_err_and(|e| e.message.contains("'x-amz-target' is not signed")));
+        }
+        extra.insert("x-amz-evil", HeaderValue::from_static("1"));
+        let unsigned = v.check_scope(&v.service.clone(), &regions, &extra);
+        assert!(unsigned.is_err_and(|e| e.message.contains("is not signed")));
     }
 }
