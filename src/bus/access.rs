@@ -187,16 +187,11 @@ impl Bus {
         }
         let mut state = self.inner.write_state()?;
         let b = state.bus_mut(&bus)?;
-        let mut statements: Vec<Value> = match &b.policy {
-            Some(p) => serde_json::from_str::<Value>(p.text())?
-                .get("Statement")
-                .map(|s| match s {
-                    Value::Array(a) => a.clone(),
-                    other => vec![other.clone()],
-                })
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let mut statements = b
+            .policy
+            .as_ref()
+            .map(|p| p.statement_values())
+            .unwrap_or_default();
         statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(sid.as_str()));
         statements.push(statement);
         let doc = json!({ "Version": "2012-10-17", "Statement": statements });
@@ -242,12 +237,7 @@ impl Bus {
                 "EventBus does not have a policy.",
             ));
         };
-        let doc: Value = serde_json::from_str(policy.text())?;
-        let mut statements = match doc.get("Statement") {
-            Some(Value::Array(a)) => a.clone(),
-            Some(other) => vec![other.clone()],
-            None => Vec::new(),
-        };
+        let mut statements = policy.statement_values();
         let before = statements.len();
         statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(sid));
         if statements.len() == before {
@@ -256,8 +246,7 @@ impl Bus {
         if statements.is_empty() {
             return self.inner.store_policy(&bus, None);
         }
-        let mut doc = doc;
-        doc["Statement"] = Value::Array(statements);
+        let doc = json!({ "Version": "2012-10-17", "Statement": statements });
         let parsed = parse_bus_policy(&doc.to_string())?;
         self.inner.store_policy(&bus, Some(parsed))
     }

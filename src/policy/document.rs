@@ -191,6 +191,19 @@ impl Policy {
         &self.text
     }
 
+    /// The statements as JSON values, in order (to edit a document
+    /// statement by statement and parse the result again).
+    pub fn statement_values(&self) -> Vec<Value> {
+        match serde_json::from_str::<Value>(&self.text) {
+            Ok(Value::Object(mut doc)) => match doc.remove("Statement") {
+                Some(Value::Array(items)) => items,
+                Some(one) => vec![one],
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// The statement ids (`Sid`) in order.
     pub fn statement_ids(&self) -> impl Iterator<Item = Option<&str>> {
         self.statements.iter().map(|s| s.sid.as_deref())

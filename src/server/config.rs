@@ -160,15 +160,10 @@ fn with_key_restriction(
     keys: &[String],
     state: &AppState,
 ) -> Result<String, String> {
-    let mut statements: Vec<Value> = match policy {
-        Some(text) => match serde_json::from_str::<Value>(text)
+    let mut statements = match policy {
+        Some(text) => Policy::parse(text, PolicyKind::Resource)
             .map_err(|e| format!("bus {bus}: stored policy: {e}"))?
-            .get("Statement")
-        {
-            Some(Value::Array(a)) => a.clone(),
-            Some(other) => vec![other.clone()],
-            None => Vec::new(),
-        },
+            .statement_values(),
         None => Vec::new(),
     };
     statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(KEY_RESTRICTION_SID));
