@@ -38,7 +38,30 @@ pub(crate) fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::matches;
+
+    /// The definition, by recursion (exponential, fine for short inputs).
+    fn reference(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (None, Some(_)) => false,
+            (Some('*'), _) => reference(&p[1..], t) || (!t.is_empty() && reference(p, &t[1..])),
+            (Some(_), None) => false,
+            (Some('?'), Some(_)) => reference(&p[1..], &t[1..]),
+            (Some(a), Some(b)) => a == b && reference(&p[1..], &t[1..]),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_definition(p in "[ab*?]{0,8}", t in "[ab]{0,10}") {
+            let pc: Vec<char> = p.chars().collect();
+            let tc: Vec<char> = t.chars().collect();
+            prop_assert_eq!(matches(&p, &t, false), reference(&pc, &tc));
+        }
+    }
 
     #[test]
     fn wildcards() {
