@@ -34,12 +34,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-pub use clock::{Clock, ManualClock, SystemClock, format_millis, format_seconds};
+pub use clock::{
+    Clock, ManualClock, SystemClock, epoch_seconds_ms, format_millis, format_seconds,
+    parse_rfc3339_ms,
+};
 pub use error::{BusError, BusErrorKind};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
-    RuleState, TargetConfig,
+    RuleState, TargetConfig, check_target_arn,
 };
 
 use crate::dispatch::{
