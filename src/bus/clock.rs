@@ -64,7 +64,9 @@ fn timestamp(epoch_ms: u64) -> jiff::Timestamp {
 /// Formats epoch milliseconds as `YYYY-MM-DDThh:mm:ssZ` (seconds precision,
 /// as EventBridge renders an event's `time`).
 pub fn format_seconds(epoch_ms: u64) -> String {
-    timestamp(epoch_ms).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    timestamp(epoch_ms)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Formats epoch milliseconds as ISO-8601 with milliseconds.
@@ -123,7 +125,10 @@ mod tests {
             parse_rfc3339_ms("2024-05-01T14:00:00+02:00"),
             Some(1_714_564_800_000)
         );
-        assert_eq!(parse_rfc3339_ms("2000-02-29T00:00:00Z"), Some(951_782_400_000));
+        assert_eq!(
+            parse_rfc3339_ms("2000-02-29T00:00:00Z"),
+            Some(951_782_400_000)
+        );
         for bad in [
             "2024-13-45T99:99:99Z",
             "2023-02-29T00:00:00Z",

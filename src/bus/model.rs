@@ -515,8 +515,7 @@ pub fn check_target_arn(arn: &str) -> Result<(), BusError> {
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
-    if prefix != "arn" || !partition.starts_with("aws") || !word(service) || resource.is_empty()
-    {
+    if prefix != "arn" || !partition.starts_with("aws") || !word(service) || resource.is_empty() {
         return refuse("Provided Arn is not in correct format.");
     }
     match service {
@@ -655,7 +654,11 @@ mod tests {
             "",
         ] {
             let e = check_schedule(bad).unwrap_err();
-            assert_eq!(e.message(), "Parameter ScheduleExpression is not valid.", "{bad}");
+            assert_eq!(
+                e.message(),
+                "Parameter ScheduleExpression is not valid.",
+                "{bad}"
+            );
         }
     }
 
@@ -679,10 +682,22 @@ mod tests {
             ("gopher://example.com/", "http:// and https://"),
             ("http://", "no host"),
             ("arn:aws:s3:::bucket", "cannot deliver"),
-            ("arn:aws:lambda:us-east-1:000000000000:function:f", "cannot deliver"),
-            ("arn:aws:sqs:us-east-1:000000000000:a.fifo", "cannot deliver"),
-            ("arn:aws:events:us-east-1:000000000000:rule/r", "cannot deliver"),
-            ("arn:aws:states:us-east-1:000000000000:stateMachine:m", "states runner"),
+            (
+                "arn:aws:lambda:us-east-1:000000000000:function:f",
+                "cannot deliver",
+            ),
+            (
+                "arn:aws:sqs:us-east-1:000000000000:a.fifo",
+                "cannot deliver",
+            ),
+            (
+                "arn:aws:events:us-east-1:000000000000:rule/r",
+                "cannot deliver",
+            ),
+            (
+                "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                "states runner",
+            ),
             ("arn:aws:sqs", "correct format"),
             ("arn::sqs:us-east-1:0:q", "correct format"),
         ] {
