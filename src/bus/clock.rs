@@ -81,8 +81,54 @@ pub fn format_millis(epoch_ms: u64) -> String {
 /// date or time (`2024-13-45T99:99:99Z`), a missing offset or a time before
 /// 1970 is `None`.
 pub fn parse_rfc3339_ms(text: &str) -> Option<u64> {
+    if !rfc3339_shape(text) {
+        return None;
+    }
     let ts: jiff::Timestamp = text.parse().ok()?;
     u64::try_from(ts.as_millisecond()).ok()
+}
+
+/// Whether `text` has RFC 3339's shape, `YYYY-MM-DDThh:mm:ss[.f+](Z|±hh:mm)`
+/// with an offset below 24 hours (jiff alone also reads ISO 8601's
+/// extended years, omitted seconds and offsets up to 25 hours).
+fn rfc3339_shape(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !(digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && matches!(b.get(10), Some(b'T' | b't'))
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19))
+    {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match &b[i..] {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && (*h1 - b'0') * 10 + (*h2 - b'0') < 24
+                && (*m1 - b'0') < 6
+        }
+        _ => false,
+    }
 }
 
 /// Epoch seconds (as botocore sends a timestamp) to epoch milliseconds;
@@ -138,6 +184,11 @@ mod tests {
             "1714564800",
             "",
             "1969-12-31T23:59:59Z",
+            "2024-05-01T12:00:00+25:00",
+            "+002024-05-01T12:00Z",
+            "2024-05-01T12:00Z",
+            "2024-05-01T12:00:00.Z",
+            "2024-05-01T12:00:00+0200",
         ] {
             assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
         }

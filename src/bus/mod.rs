@@ -42,7 +42,7 @@ pub use error::{BusError, BusErrorKind};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
-    RuleState, TargetConfig, check_target_arn,
+    RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
 };
 
 use crate::dispatch::{

@@ -535,6 +535,18 @@ pub fn check_target_arn(arn: &str) -> Result<(), BusError> {
     }
 }
 
+/// Checks a target's `DeadLetterConfig.Arn`: a built-in queue's ARN.
+pub fn check_dead_letter_arn(arn: &str) -> Result<(), BusError> {
+    check_target_arn(arn)?;
+    if crate::targets::queue_name(arn).is_none() {
+        return Err(BusError::validation(format!(
+            "Parameter {arn} is not valid. Reason: a dead-letter queue must be a queue \
+             (arn:aws:sqs:REGION:ACCOUNT:NAME)."
+        )));
+    }
+    Ok(())
+}
+
 /// State-machine targets: refused until the states runner serves them (the
 /// one place to lift when it does).
 fn states_target(arn: &str) -> Result<(), BusError> {
@@ -704,6 +716,15 @@ mod tests {
             let e = check_target_arn(bad).unwrap_err();
             assert!(e.message().contains(reason), "{bad}: {e}");
             assert_eq!(e.kind(), BusErrorKind::Validation);
+        }
+        assert!(check_dead_letter_arn("arn:aws:sqs:us-east-1:000000000000:dlq").is_ok());
+        for bad in [
+            "arn:aws:sqs:us-east-1:000000000000:dlq.fifo",
+            "arn:aws:events:us-east-1:000000000000:event-bus/b",
+            "https://example.com",
+            "dlq",
+        ] {
+            assert!(check_dead_letter_arn(bad).is_err(), "{bad}");
         }
     }
 

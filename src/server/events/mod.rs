@@ -112,6 +112,9 @@ pub(crate) fn handle(
                 .unwrap_or_default();
             for t in &targets {
                 crate::bus::check_target_arn(&t.arn)?;
+                if let Some(d) = &t.dead_letter_config {
+                    crate::bus::check_dead_letter_arn(&d.arn)?;
+                }
             }
             let failed = bus.put_targets(present(&r.rule), text(&r.event_bus_name), targets)?;
             Ok(failed_entries(&failed))

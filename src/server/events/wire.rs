@@ -211,7 +211,11 @@ pub(crate) fn matches(pattern: &'static str, value: &str) -> bool {
     {
         return re.as_ref().is_some_and(|re| re.is_match(value));
     }
-    let re = regex::Regex::new(&format!("^(?:{pattern})$")).ok();
+    // The models' patterns are Java's, where `\w` and `\d` are ASCII.
+    let ascii = pattern
+        .replace(r"\w", "[A-Za-z0-9_]")
+        .replace(r"\d", "[0-9]");
+    let re = regex::Regex::new(&format!("^(?:{ascii})$")).ok();
     let matched = re.as_ref().is_some_and(|re| re.is_match(value));
     if let Ok(mut cache) = PATTERNS.write() {
         cache.insert(pattern, re);
@@ -528,6 +532,8 @@ mod tests {
             "arn:aws:events:us-east-1:123456789012:event-bus/orders"
         ));
         assert!(!matches(bus, "orders!"));
+        // Java's `\w` is ASCII.
+        assert!(!matches(r"[\w]+", "ü"));
         assert!(!matches(bus, "arn:aws:events:us-east-1:1:event-bus/orders"));
         assert!(matches(r"^[A-Za-z0-9\-]+[\.][A-Za-z0-9\-]+$", "abc.def"));
     }

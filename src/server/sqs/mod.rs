@@ -577,10 +577,10 @@ impl Entry for rq::Handle {
 
 /// A batch's entries after the checks SQS makes on the whole batch.
 fn batch_entries<T: Entry>(entries: &Option<List<Obj<T>>>) -> Result<Vec<&T>, ApiError> {
-    let entries: Vec<&T> = entries
-        .as_ref()
-        .map(|List(items)| items.iter().map(|Obj(e)| e).collect())
-        .unwrap_or_default();
+    let Some(List(items)) = entries else {
+        return Err(missing("Entries"));
+    };
+    let entries: Vec<&T> = items.iter().map(|Obj(e)| e).collect();
     if entries.is_empty() {
         return Err(sqs_error(
             "EmptyBatchRequest",
