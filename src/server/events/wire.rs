@@ -492,6 +492,17 @@ mod tests {
         assert_eq!(r.limit, Some(Int(2)));
         assert_eq!(r.ids.unwrap().0, vec![Str("a".into())]);
         assert!(r.config.unwrap().0.arn.is_none());
+        assert!(r.force.is_none());
+        assert!(r.paths.is_none());
+        let r: Request = read(
+            &json!({"Force": true, "Paths": {"a": "$.x", "b": null}}),
+            "SerializationException",
+        )
+        .unwrap();
+        assert_eq!(r.force, Some(Bool(true)));
+        let paths = r.paths.unwrap().0;
+        assert_eq!(paths.len(), 1);
+        assert_eq!(paths["a"], Str("$.x".into()));
     }
 
     #[test]
