@@ -668,3 +668,27 @@ def boto3_client_unvalidated(endpoint: str, service: str):
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
                         aws_secret_access_key="test",
                         config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+
+
+def test_good_times_are_honoured_and_bad_ones_deliver_nothing(events, sqs):
+    """The strict reading of `Time` still takes every form the service
+    takes: epoch seconds (botocore's), RFC 3339 with offsets and fractions."""
+    q = sqs.create_queue(QueueName="times")["QueueUrl"]
+    events.put_rule(Name="times", EventPattern=json.dumps({"source": ["times"]}))
+    events.put_targets(Rule="times", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:times"}])
+    raw = Raw(events.meta.endpoint_url)
+    status, out = raw.send("events", "PutEvents", {"Entries": [
+        {"Source": "times", "DetailType": "bad", "Detail": "{}", "Time": "2024-13-45T99:99:99Z"}]})
+    assert (status, error_type(out)) == (400, SER), out
+    good = [1714564800, 1714564800.9, "2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00",
+            "2024-05-01T07:30:00-04:30"]
+    status, out = raw.send("events", "PutEvents", {"Entries": [
+        {"Source": "times", "DetailType": f"t{i}", "Detail": "{}", "Time": t} for i, t in enumerate(good)]})
+    assert status == 200 and out["FailedEntryCount"] == 0, out
+    got = []
+    deadline = time.monotonic() + 15
+    while len(got) < len(good) and time.monotonic() < deadline:
+        got += sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    bodies = sorted((json.loads(m["Body"]) for m in got), key=lambda b: b["detail-type"])
+    assert [b["detail-type"] for b in bodies] == [f"t{i}" for i in range(len(good))]
+    assert {b["time"] for b in bodies} == {"2024-05-01T12:00:00Z"}, bodies
