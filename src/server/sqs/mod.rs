@@ -1629,6 +1629,47 @@ mod tests {
     }
 
     #[test]
+    fn integer_parameters_are_numbers_or_their_text() {
+        let t = |s: &str| Some(Text(s.to_string()));
+        assert_eq!(int_param(&None, "WaitTimeSeconds", 0, 20).unwrap(), None);
+        assert_eq!(
+            int_param(&t("20"), "WaitTimeSeconds", 0, 20).unwrap(),
+            Some(20)
+        );
+        for bad in ["21", "-1", "1.5", " 5", "", "true", "abc"] {
+            let e = int_param(&t(bad), "WaitTimeSeconds", 0, 20).unwrap_err();
+            assert_eq!(
+                e.type_name, "com.amazonaws.sqs#InvalidParameterValue",
+                "{bad}"
+            );
+            assert_eq!(
+                e.message,
+                format!(
+                    "Value {bad} for parameter WaitTimeSeconds is invalid. Reason: Must be between 0 and 20, if provided."
+                )
+            );
+        }
+        assert_eq!(required(&t("q"), "QueueUrl").unwrap(), "q");
+        for absent in [None, t("")] {
+            let e = required(&absent, "QueueUrl").unwrap_err();
+            assert_eq!(
+                e.message,
+                "The request must contain the parameter QueueUrl."
+            );
+        }
+    }
+
+    #[test]
+    fn batches_need_entries() {
+        let none: Option<List<Obj<rq::Handle>>> = None;
+        let e = batch_entries(&none).unwrap_err();
+        assert_eq!(e.type_name, "com.amazonaws.sqs#MissingParameter");
+        let empty: Option<List<Obj<rq::Handle>>> = Some(List(Vec::new()));
+        let e = batch_entries(&empty).unwrap_err();
+        assert_eq!(e.type_name, "com.amazonaws.sqs#EmptyBatchRequest");
+    }
+
+    #[test]
     fn body_characters() {
         assert!(valid_body_chars("hello\t\n\r world \u{e000} \u{1f600}"));
         assert!(!valid_body_chars("a\u{0}b"));
