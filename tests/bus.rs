@@ -733,15 +733,21 @@ fn unknown_targets_fail_without_retry() {
     let bus = open(&dir, &clock);
     bus.put_rule(PutRuleInput::new("r", r#"{"source": ["app"]}"#))
         .unwrap();
-    bus.put_targets(
+    // A kind of target ferrule cannot deliver to is refused at PutTargets.
+    let refused = bus.put_targets(
         "r",
         None,
         vec![target(
             "t",
             "arn:aws:lambda:us-east-1:000000000000:function:none",
         )],
-    )
-    .unwrap();
+    );
+    assert!(refused.is_err_and(|e| e.kind() == BusErrorKind::Validation));
+    // A target that disappears after PutTargets fails without retry.
+    let queue = bus.create_queue("gone").unwrap();
+    bus.put_targets("r", None, vec![target("t", &queue)])
+        .unwrap();
+    bus.delete_queue("gone").unwrap();
     bus.put_events(vec![PutEventsEntry::new("app", "T", "{}")])
         .unwrap();
     assert_eq!(bus.run_due(), 1);

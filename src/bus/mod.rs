@@ -36,12 +36,15 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
-pub use clock::{Clock, ManualClock, SystemClock, format_millis, format_seconds};
+pub use clock::{
+    Clock, ManualClock, SystemClock, epoch_seconds_ms, format_millis, format_seconds,
+    parse_rfc3339_ms,
+};
 pub use error::{BusError, BusErrorKind};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
-    RuleState, TargetConfig,
+    RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
 };
 
 use crate::dispatch::{
@@ -526,6 +529,19 @@ impl Bus {
         }
         for (i, t) in targets.iter().enumerate() {
             check_target(t, i + 1)?;
+            // Registered in-process targets are the embedder's own names;
+            // everything else must be something ferrule can deliver to.
+            let registered = self
+                .inner
+                .registered
+                .read()
+                .is_ok_and(|r| r.contains_key(&t.arn));
+            if !registered {
+                check_target_arn(&t.arn)?;
+            }
+            if let Some(d) = &t.dead_letter_config {
+                check_dead_letter_arn(&d.arn)?;
+            }
             input_spec(t).map_err(|e| BusError::validation(e.coral_message(i + 1)))?;
         }
         let limit = self.inner.limits.targets_per_rule;

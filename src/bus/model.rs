@@ -317,33 +317,254 @@ pub fn check_target(target: &TargetConfig, position: usize) -> Result<(), BusErr
     Ok(())
 }
 
-/// Checks a schedule expression's syntax: `rate(N unit)` or `cron(6 fields)`.
+/// Checks a schedule expression as EventBridge checks a rule's: `rate(N
+/// unit)` with a singular unit for 1 and a plural one otherwise, or
+/// `cron(...)` with six fields (minutes, hours, day of month, month, day of
+/// week, year) where exactly one of day of month and day of week is `?`.
+/// Anything else is `Parameter ScheduleExpression is not valid.`
 pub fn check_schedule(expression: &str) -> Result<(), BusError> {
-    let invalid = || BusError::validation("Parameter ScheduleExpression is not valid.");
-    if let Some(inner) = expression
-        .strip_prefix("rate(")
-        .and_then(|s| s.strip_suffix(')'))
-    {
-        let mut parts = inner.split_whitespace();
-        let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(invalid());
-        };
-        let n: u64 = n.parse().map_err(|_| invalid())?;
-        let singular = matches!(unit, "minute" | "hour" | "day");
-        let plural = matches!(unit, "minutes" | "hours" | "days");
-        if n == 0 || !(singular || plural) || (n == 1) != singular {
-            return Err(invalid());
+    let valid = if let Some(inner) = inside(expression, "rate(") {
+        valid_rate(inner)
+    } else if let Some(inner) = inside(expression, "cron(") {
+        valid_cron(inner)
+    } else {
+        false
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(BusError::validation(
+            "Parameter ScheduleExpression is not valid.",
+        ))
+    }
+}
+
+fn inside<'a>(expression: &'a str, prefix: &str) -> Option<&'a str> {
+    expression.strip_prefix(prefix)?.strip_suffix(')')
+}
+
+/// `N unit`: one space, a positive integer, a lower-case unit.
+fn valid_rate(inner: &str) -> bool {
+    let Some((n, unit)) = inner.split_once(' ') else {
+        return false;
+    };
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(n) = n.parse::<u64>() else {
+        return false;
+    };
+    let singular = matches!(unit, "minute" | "hour" | "day");
+    let plural = matches!(unit, "minutes" | "hours" | "days");
+    n > 0 && (singular || plural) && (n == 1) == singular
+}
+
+/// Which cron field a part belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CronField {
+    Minutes,
+    Hours,
+    DayOfMonth,
+    Month,
+    DayOfWeek,
+    Year,
+}
+
+impl CronField {
+    fn range(self) -> (u32, u32) {
+        match self {
+            CronField::Minutes => (0, 59),
+            CronField::Hours => (0, 23),
+            CronField::DayOfMonth => (1, 31),
+            CronField::Month => (1, 12),
+            CronField::DayOfWeek => (1, 7),
+            CronField::Year => (1970, 2199),
+        }
+    }
+
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            CronField::Month => &[
+                "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+            ],
+            CronField::DayOfWeek => &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+            _ => &[],
+        }
+    }
+
+    /// A number or (months, days of the week) a name, in range.
+    fn value(self, text: &str) -> Option<u32> {
+        let (lo, hi) = self.range();
+        if let Some(i) = self
+            .names()
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(text))
+        {
+            return Some(lo + i as u32);
+        }
+        if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse::<u32>().ok().filter(|v| (lo..=hi).contains(v))
+    }
+}
+
+/// Six fields separated by single spaces.
+fn valid_cron(inner: &str) -> bool {
+    use CronField::*;
+    let fields: Vec<&str> = inner.split(' ').collect();
+    let [minutes, hours, dom, month, dow, year] = fields[..] else {
+        return false;
+    };
+    // One of day of month and day of week, and only one, is `?`.
+    if (dom == "?") == (dow == "?") {
+        return false;
+    }
+    [
+        (minutes, Minutes),
+        (hours, Hours),
+        (dom, DayOfMonth),
+        (month, Month),
+        (dow, DayOfWeek),
+        (year, Year),
+    ]
+    .into_iter()
+    .all(|(text, field)| valid_cron_field(text, field))
+}
+
+fn valid_cron_field(text: &str, field: CronField) -> bool {
+    if text == "?" {
+        return matches!(field, CronField::DayOfMonth | CronField::DayOfWeek);
+    }
+    let special = |item: &str| match field {
+        // `L` (last day), `LW` (last weekday), `15W` (weekday nearest the 15th).
+        CronField::DayOfMonth => {
+            item == "L"
+                || item == "LW"
+                || item
+                    .strip_suffix('W')
+                    .is_some_and(|d| field.value(d).is_some())
+        }
+        // `6L` (last Friday), `MON#2` (second Monday), `L` (Saturday).
+        CronField::DayOfWeek => {
+            item == "L"
+                || item
+                    .strip_suffix('L')
+                    .is_some_and(|d| field.value(d).is_some())
+                || item.split_once('#').is_some_and(|(d, n)| {
+                    field.value(d).is_some() && matches!(n, "1" | "2" | "3" | "4" | "5")
+                })
+        }
+        _ => false,
+    };
+    !text.is_empty()
+        && text.split(',').all(|item| {
+            if special(item) {
+                return true;
+            }
+            let (base, step) = match item.split_once('/') {
+                Some((b, s)) => (b, Some(s)),
+                None => (item, None),
+            };
+            let (lo, hi) = field.range();
+            if let Some(step) = step {
+                let ok = !step.is_empty()
+                    && step.len() <= 4
+                    && step.bytes().all(|b| b.is_ascii_digit())
+                    && step.parse::<u32>().is_ok_and(|n| n >= 1 && n <= hi.max(1));
+                if !ok {
+                    return false;
+                }
+            }
+            if base == "*" {
+                return true;
+            }
+            match base.split_once('-') {
+                Some((a, b)) => field.value(a).is_some() && field.value(b).is_some(),
+                None => field.value(base).is_some_and(|v| v >= lo),
+            }
+        })
+}
+
+/// Why ferrule refuses a target `arn`, if it does: an ARN not in the
+/// service's format, a URL of a scheme other than http(s), or a kind of
+/// target ferrule cannot deliver to. Targets ferrule delivers to: http(s)
+/// URLs, built-in queues (`arn:aws:sqs:REGION:ACCOUNT:NAME`) and event buses
+/// (`arn:aws:events:REGION:ACCOUNT:event-bus/NAME`); in-process targets
+/// registered with [`Bus::register_target`](super::Bus::register_target) are
+/// the embedder's business and are not checked here.
+pub fn check_target_arn(arn: &str) -> Result<(), BusError> {
+    let refuse = |reason: &str| {
+        Err(BusError::validation(format!(
+            "Parameter {arn} is not valid. Reason: {reason}"
+        )))
+    };
+    if let Some((scheme, rest)) = arn.split_once("://") {
+        if !matches!(scheme, "http" | "https") {
+            return refuse("ferrule delivers to http:// and https:// URLs only.");
+        }
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return refuse("Provided URL has no host.");
         }
         return Ok(());
     }
-    if let Some(inner) = expression
-        .strip_prefix("cron(")
-        .and_then(|s| s.strip_suffix(')'))
-        && inner.split_whitespace().count() == 6
-    {
-        return Ok(());
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, _region, _account, resource] = parts[..] else {
+        return refuse("Provided Arn is not in correct format.");
+    };
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if prefix != "arn" || !partition.starts_with("aws") || !word(service) || resource.is_empty() {
+        return refuse("Provided Arn is not in correct format.");
     }
-    Err(invalid())
+    match service {
+        "sqs" if crate::targets::queue_name(arn).is_some_and(valid_queue_name) => Ok(()),
+        "events"
+            if crate::targets::bus_name(arn)
+                .is_some_and(|b| !b.contains('/') && name_chars(b, false)) =>
+        {
+            Ok(())
+        }
+        "states" => states_target(arn),
+        _ => refuse(
+            "ferrule cannot deliver to this kind of target; it delivers to http(s) URLs, \
+             built-in queues (arn:aws:sqs:REGION:ACCOUNT:NAME) and event buses \
+             (arn:aws:events:REGION:ACCOUNT:event-bus/NAME).",
+        ),
+    }
+}
+
+/// Checks a target's `DeadLetterConfig.Arn`: a built-in queue's ARN.
+pub fn check_dead_letter_arn(arn: &str) -> Result<(), BusError> {
+    check_target_arn(arn)?;
+    if crate::targets::queue_name(arn).is_none() {
+        return Err(BusError::validation(format!(
+            "Parameter {arn} is not valid. Reason: a dead-letter queue must be a queue \
+             (arn:aws:sqs:REGION:ACCOUNT:NAME)."
+        )));
+    }
+    Ok(())
+}
+
+/// State-machine targets: refused until the states runner serves them (the
+/// one place to lift when it does).
+fn states_target(arn: &str) -> Result<(), BusError> {
+    Err(BusError::validation(format!(
+        "Parameter {arn} is not valid. Reason: state machine targets need ferrule's \
+         states runner, which is not available yet."
+    )))
+}
+
+/// A standard queue name: 1 to 80 of `[A-Za-z0-9_-]`.
+fn valid_queue_name(name: &str) -> bool {
+    (1..=80).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The bus name of an `EventBusName` parameter (a name or an ARN).
@@ -388,17 +609,125 @@ mod tests {
 
     #[test]
     fn schedules() {
-        for ok in ["rate(5 minutes)", "rate(1 hour)", "cron(0 12 * * ? *)"] {
+        // Accepted by the service (AWS-validated examples).
+        for ok in [
+            "rate(5 minutes)",
+            "rate(1 minute)",
+            "rate(1 hour)",
+            "rate(2 days)",
+            "cron(0 12 * * ? *)",
+            "cron(0 10 * * ? *)",
+            "cron(0 18 ? * MON-FRI *)",
+            "cron(0/15 * * * ? *)",
+            "cron(15 10 ? * 6L 2002-2005)",
+            "cron(0 2 ? * SAT#3 *)",
+            "cron(* * ? * SAT#3 *)",
+            "cron(5,35 14 * * ? *)",
+            "cron(0/5 5 ? JAN 1-5 2022)",
+            "cron(0 8 L * ? *)",
+            "cron(0 8 15W * ? *)",
+        ] {
             assert!(check_schedule(ok).is_ok(), "{ok}");
         }
+        // Refused by the service.
         for bad in [
+            "rate(1 minutes)",
             "rate(1 hours)",
+            "rate(1 days)",
+            "rate(2 minute)",
+            "rate(10 hour)",
+            "rate(10 day)",
+            "rate(10 MINUTES)",
+            "rate( 10 minutes )",
+            " rate(10 minutes)",
+            "rate(10  minutes)",
             "rate(0 minutes)",
+            "rate(-10 minutes)",
+            "rate(10 seconds)",
+            "rate(10 years)",
             "rate(5 weeks)",
+            "rate()",
+            "rate(10)",
+            "rate(foo minutes)",
+            "cron(* * * * * *)",
+            "cron(0 12 ? * ? *)",
             "cron(* * *)",
+            "cron(0 12 * * ? * *)",
+            "cron(60 * * * ? *)",
+            "cron(0 24 * * ? *)",
+            "cron(0 0 32 * ? *)",
+            "cron(0 0 ? 13 * *)",
+            "cron(0 0 ? * 8 *)",
+            "cron(0 0 ? * MON#6 *)",
+            "cron(0 0 * * ? 1969)",
+            "cron(0 0 * * ? 2200)",
+            "cron(0/0 * * * ? *)",
+            "cron(0  12 * * ? *)",
+            "cron(a b c d e f)",
+            "cron()",
             "every 5",
+            "",
         ] {
-            assert!(check_schedule(bad).is_err(), "{bad}");
+            let e = check_schedule(bad).unwrap_err();
+            assert_eq!(
+                e.message(),
+                "Parameter ScheduleExpression is not valid.",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn target_arns() {
+        for ok in [
+            "https://example.com/hook",
+            "http://127.0.0.1:9/x",
+            "arn:aws:sqs:us-east-1:000000000000:inbox",
+            "arn:aws:events:us-east-1:000000000000:event-bus/orders",
+        ] {
+            assert!(check_target_arn(ok).is_ok(), "{ok}");
+        }
+        let e = check_target_arn("test-bucket").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Parameter test-bucket is not valid. Reason: Provided Arn is not in correct format."
+        );
+        for (bad, reason) in [
+            ("file:///etc/passwd", "http:// and https://"),
+            ("gopher://example.com/", "http:// and https://"),
+            ("http://", "no host"),
+            ("arn:aws:s3:::bucket", "cannot deliver"),
+            (
+                "arn:aws:lambda:us-east-1:000000000000:function:f",
+                "cannot deliver",
+            ),
+            (
+                "arn:aws:sqs:us-east-1:000000000000:a.fifo",
+                "cannot deliver",
+            ),
+            (
+                "arn:aws:events:us-east-1:000000000000:rule/r",
+                "cannot deliver",
+            ),
+            (
+                "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                "states runner",
+            ),
+            ("arn:aws:sqs", "correct format"),
+            ("arn::sqs:us-east-1:0:q", "correct format"),
+        ] {
+            let e = check_target_arn(bad).unwrap_err();
+            assert!(e.message().contains(reason), "{bad}: {e}");
+            assert_eq!(e.kind(), BusErrorKind::Validation);
+        }
+        assert!(check_dead_letter_arn("arn:aws:sqs:us-east-1:000000000000:dlq").is_ok());
+        for bad in [
+            "arn:aws:sqs:us-east-1:000000000000:dlq.fifo",
+            "arn:aws:events:us-east-1:000000000000:event-bus/b",
+            "https://example.com",
+            "dlq",
+        ] {
+            assert!(check_dead_letter_arn(bad).is_err(), "{bad}");
         }
     }
 

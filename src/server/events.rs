@@ -1,15 +1,46 @@
 //! EventBridge's AWS JSON 1.1 operations (`X-Amz-Target: AWSEvents.<Op>`),
 //! mapped onto the [`Bus`](crate::bus::Bus).
 
+mod request;
+pub(crate) mod wire;
+
 use serde_json::{Map, Value, json};
 
+use self::request as rq;
+use self::wire::{Int, List, Obj, Str};
 use super::ApiError;
 use super::AppState;
 use crate::bus::{
-    BusError, DeadLetterConfig, InputTransformerConfig, PermissionCondition, PutEventsEntry,
-    PutPermissionInput, PutRuleInput, RetryPolicy, RuleRecord, RuleState, TargetConfig,
+    BusError, BusErrorKind, DeadLetterConfig, InputTransformerConfig, PermissionCondition,
+    PutEventsEntry, PutPermissionInput, PutRuleInput, RetryPolicy, RuleRecord, RuleState,
+    TargetConfig,
 };
 use crate::policy::Principal;
+
+/// EventBridge's error type for a request member of the wrong JSON type.
+const SERIALIZATION: &str = "SerializationException";
+
+/// Reads and checks the request of one operation.
+macro_rules! request {
+    ($body:expr, $ty:ty) => {{
+        let r: $ty = wire::read($body, SERIALIZATION)?;
+        r.check()?;
+        r
+    }};
+}
+
+fn text(s: &Option<Str>) -> Option<&str> {
+    s.as_ref().map(|s| s.0.as_str())
+}
+
+fn owned(s: &Option<Str>) -> Option<String> {
+    s.as_ref().map(|s| s.0.clone())
+}
+
+/// A required member, present once `check` has passed.
+fn present(s: &Option<Str>) -> &str {
+    text(s).unwrap_or_default()
+}
 
 /// Runs one operation for `caller` (already authorized for control-plane
 /// operations; PutEvents entries are authorized one by one in the bus).
@@ -20,44 +51,45 @@ pub(crate) fn handle(
     caller: &Principal,
 ) -> Result<Value, ApiError> {
     let bus = &state.bus;
-    let input = Input(body);
     match operation {
-        "PutEvents" => put_events(state, &input, caller),
+        "PutEvents" => {
+            let r = request!(body, rq::PutEvents);
+            put_events(state, put_events_entries(r), caller)
+        }
         "PutRule" => {
-            let state_param = match input.str("State") {
+            let r = request!(body, rq::PutRule);
+            let state_param = match text(&r.state) {
                 Some(s) => Some(RuleState::parse(s)?),
                 None => None,
             };
             let arn = bus.put_rule(PutRuleInput {
-                name: input.required_str("Name", "name")?.to_string(),
-                event_bus_name: input.string("EventBusName"),
-                event_pattern: input.string("EventPattern"),
-                schedule_expression: input.string("ScheduleExpression"),
+                name: present(&r.name).to_string(),
+                event_bus_name: owned(&r.event_bus_name),
+                event_pattern: owned(&r.event_pattern),
+                schedule_expression: owned(&r.schedule_expression),
                 state: state_param,
-                description: input.string("Description"),
-                role_arn: input.string("RoleArn"),
+                description: owned(&r.description),
+                role_arn: owned(&r.role_arn),
             })?;
             Ok(json!({ "RuleArn": arn }))
         }
         "DescribeRule" => {
-            let rule = bus.describe_rule(
-                input.required_str("Name", "name")?,
-                input.str("EventBusName"),
-            )?;
+            let r = request!(body, rq::RuleRef);
+            let rule = bus.describe_rule(present(&r.name), text(&r.event_bus_name))?;
             let mut out = rule_json(state, &rule);
             out.insert("CreatedBy".into(), json!(bus.account()));
             Ok(Value::Object(out))
         }
         "DeleteRule" => {
-            bus.delete_rule(
-                input.required_str("Name", "name")?,
-                input.str("EventBusName"),
-            )?;
+            // `Force` is for managed rules, which ferrule has none of.
+            let r = request!(body, rq::RuleRef);
+            bus.delete_rule(present(&r.name), text(&r.event_bus_name))?;
             Ok(json!({}))
         }
         "ListRules" => {
-            let rules = bus.list_rules(input.str("EventBusName"), input.str("NamePrefix"))?;
-            let (page, next) = paginate(rules, &input)?;
+            let r = request!(body, rq::ListRules);
+            let rules = bus.list_rules(text(&r.event_bus_name), text(&r.name_prefix))?;
+            let (page, next) = paginate(rules, r.limit, text(&r.next_token))?;
             let mut out = json!({ "Rules": page.iter().map(|r| Value::Object(rule_json(state, r))).collect::<Vec<_>>() });
             if let Some(n) = next {
                 out["NextToken"] = json!(n);
@@ -65,51 +97,44 @@ pub(crate) fn handle(
             Ok(out)
         }
         "EnableRule" => {
-            bus.enable_rule(
-                input.required_str("Name", "name")?,
-                input.str("EventBusName"),
-            )?;
+            let r = request!(body, rq::RuleRef);
+            bus.enable_rule(present(&r.name), text(&r.event_bus_name))?;
             Ok(json!({}))
         }
         "DisableRule" => {
-            bus.disable_rule(
-                input.required_str("Name", "name")?,
-                input.str("EventBusName"),
-            )?;
+            let r = request!(body, rq::RuleRef);
+            bus.disable_rule(present(&r.name), text(&r.event_bus_name))?;
             Ok(json!({}))
         }
         "PutTargets" => {
-            let rule = input.required_str("Rule", "rule")?;
-            let targets = input
-                .0
-                .get("Targets")
-                .and_then(Value::as_array)
-                .ok_or_else(|| not_null("targets"))?
-                .iter()
-                .map(target_from_json)
-                .collect();
-            let failed = bus.put_targets(rule, input.str("EventBusName"), targets)?;
+            let r = request!(body, rq::PutTargets);
+            let targets: Vec<TargetConfig> = r
+                .targets
+                .as_ref()
+                .map(|l| l.0.iter().map(|Obj(t)| target_config(t)).collect())
+                .unwrap_or_default();
+            for t in &targets {
+                crate::bus::check_target_arn(&t.arn)?;
+                if let Some(d) = &t.dead_letter_config {
+                    crate::bus::check_dead_letter_arn(&d.arn)?;
+                }
+            }
+            let failed = bus.put_targets(present(&r.rule), text(&r.event_bus_name), targets)?;
             Ok(failed_entries(&failed))
         }
         "RemoveTargets" => {
-            let rule = input.required_str("Rule", "rule")?;
-            let ids: Vec<String> = input
-                .0
-                .get("Ids")
-                .and_then(Value::as_array)
-                .ok_or_else(|| not_null("ids"))?
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            let failed = bus.remove_targets(rule, input.str("EventBusName"), &ids)?;
+            let r = request!(body, rq::RemoveTargets);
+            let ids: Vec<String> = r
+                .ids
+                .map(|List(ids)| ids.into_iter().map(|s| s.0).collect())
+                .unwrap_or_default();
+            let failed = bus.remove_targets(present(&r.rule), text(&r.event_bus_name), &ids)?;
             Ok(failed_entries(&failed))
         }
         "ListTargetsByRule" => {
-            let targets = bus.list_targets_by_rule(
-                input.required_str("Rule", "rule")?,
-                input.str("EventBusName"),
-            )?;
-            let (page, next) = paginate(targets, &input)?;
+            let r = request!(body, rq::ListTargetsByRule);
+            let targets = bus.list_targets_by_rule(present(&r.rule), text(&r.event_bus_name))?;
+            let (page, next) = paginate(targets, r.limit, text(&r.next_token))?;
             let mut out = json!({ "Targets": page.iter().map(target_json).collect::<Vec<_>>() });
             if let Some(n) = next {
                 out["NextToken"] = json!(n);
@@ -117,11 +142,10 @@ pub(crate) fn handle(
             Ok(out)
         }
         "ListRuleNamesByTarget" => {
-            let names = bus.list_rule_names_by_target(
-                input.required_str("TargetArn", "targetArn")?,
-                input.str("EventBusName"),
-            )?;
-            let (page, next) = paginate(names, &input)?;
+            let r = request!(body, rq::ListRuleNamesByTarget);
+            let names =
+                bus.list_rule_names_by_target(present(&r.target_arn), text(&r.event_bus_name))?;
+            let (page, next) = paginate(names, r.limit, text(&r.next_token))?;
             let mut out = json!({ "RuleNames": page });
             if let Some(n) = next {
                 out["NextToken"] = json!(n);
@@ -129,76 +153,64 @@ pub(crate) fn handle(
             Ok(out)
         }
         "TestEventPattern" => {
-            let pattern = input.required_str("EventPattern", "eventPattern")?;
-            let event = input.required_str("Event", "event")?;
-            Ok(json!({ "Result": bus.test_event_pattern(pattern, event)? }))
+            let r = request!(body, rq::TestEventPattern);
+            Ok(
+                json!({ "Result": bus.test_event_pattern(present(&r.event_pattern), present(&r.event))? }),
+            )
         }
         "CreateEventBus" => {
-            let name = input.required_str("Name", "name")?;
-            let policy = match input.0.get("Policy") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(p)) => Some(p.as_str()),
-                Some(_) => {
-                    return Err(ApiError::new(
-                        400,
-                        "SerializationException",
-                        "Policy must be a string (the policy document's JSON text).",
-                    ));
-                }
-            };
-            let arn = bus.create_event_bus_with_policy(name, input.str("Description"), policy)?;
+            let r = request!(body, rq::CreateEventBus);
+            let name = present(&r.name);
+            if let Some(source) = text(&r.event_source_name) {
+                // Partner event sources come from SaaS partners through AWS;
+                // ferrule has none.
+                return Err(BusError::new(
+                    BusErrorKind::ResourceNotFound,
+                    format!("Event source {source} does not exist."),
+                )
+                .into());
+            }
+            if r.dead_letter_config.is_some() {
+                return Err(BusError::validation(
+                    "ferrule does not support a dead-letter queue on an event bus; give the \
+                     rules' targets a DeadLetterConfig instead.",
+                )
+                .into());
+            }
+            let arn =
+                bus.create_event_bus_with_policy(name, text(&r.description), text(&r.policy))?;
             Ok(json!({ "EventBusArn": arn }))
         }
         "PutPermission" => {
-            let condition = match input.0.get("Condition") {
-                None | Some(Value::Null) => None,
-                Some(c) => {
-                    let field = |k: &str, wire: &str| {
-                        c.get(k)
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                            .ok_or_else(|| not_null(wire))
-                    };
-                    Some(PermissionCondition {
-                        kind: field("Type", "condition.type")?,
-                        key: field("Key", "condition.key")?,
-                        value: field("Value", "condition.value")?,
-                    })
-                }
+            let r = request!(body, rq::PutPermission);
+            let input = PutPermissionInput {
+                event_bus_name: owned(&r.event_bus_name),
+                action: owned(&r.action),
+                principal: owned(&r.principal),
+                statement_id: owned(&r.statement_id),
+                policy: owned(&r.policy),
+                condition: r.condition.as_ref().map(|Obj(c)| PermissionCondition {
+                    kind: present(&c.kind).to_string(),
+                    key: present(&c.key).to_string(),
+                    value: present(&c.value).to_string(),
+                }),
             };
-            let mut request = match input.string("Policy") {
-                Some(policy) => PutPermissionInput::document(input.str("EventBusName"), &policy),
-                None => PutPermissionInput::default(),
-            };
-            request.event_bus_name = input.string("EventBusName");
-            request.action = input.string("Action");
-            request.principal = input.string("Principal");
-            request.statement_id = input.string("StatementId");
-            request.condition = condition;
-            bus.put_permission(request)?;
+            bus.put_permission(input)?;
             Ok(json!({}))
         }
         "RemovePermission" => {
-            let remove_all = match input.0.get("RemoveAllPermissions") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => {
-                    return Err(ApiError::new(
-                        400,
-                        "SerializationException",
-                        "RemoveAllPermissions must be a boolean.",
-                    ));
-                }
-            };
+            let r = request!(body, rq::RemovePermission);
             bus.remove_permission(
-                input.str("EventBusName"),
-                input.str("StatementId"),
-                remove_all,
+                text(&r.event_bus_name),
+                text(&r.statement_id),
+                r.remove_all_permissions.is_some_and(|b| b.0),
             )?;
             Ok(json!({}))
         }
         "DescribeEventBus" => {
-            let info = bus.describe_event_bus(input.str("Name"))?;
+            let r: rq::BusRef = wire::read(body, SERIALIZATION)?;
+            r.check_describe()?;
+            let info = bus.describe_event_bus(text(&r.name))?;
             let mut out = json!({
                 "Name": info.name,
                 "Arn": info.arn,
@@ -214,12 +226,15 @@ pub(crate) fn handle(
             Ok(out)
         }
         "DeleteEventBus" => {
-            bus.delete_event_bus(input.required_str("Name", "name")?)?;
+            let r: rq::BusRef = wire::read(body, SERIALIZATION)?;
+            r.check_delete()?;
+            bus.delete_event_bus(present(&r.name))?;
             Ok(json!({}))
         }
         "ListEventBuses" => {
-            let buses = bus.list_event_buses(input.str("NamePrefix"))?;
-            let (page, next) = paginate(buses, &input)?;
+            let r = request!(body, rq::ListEventBuses);
+            let buses = bus.list_event_buses(text(&r.name_prefix))?;
+            let (page, next) = paginate(buses, r.limit, text(&r.next_token))?;
             let list: Vec<Value> = page
                 .into_iter()
                 .map(|b| {
@@ -248,40 +263,14 @@ pub(crate) fn handle(
     }
 }
 
-struct Input<'a>(&'a Value);
-
-impl Input<'_> {
-    fn str(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
-    }
-
-    fn string(&self, key: &str) -> Option<String> {
-        self.str(key).map(str::to_string)
-    }
-
-    fn required_str(&self, key: &str, wire: &str) -> Result<&str, ApiError> {
-        self.str(key).ok_or_else(|| not_null(wire))
-    }
-}
-
-fn not_null(member: &str) -> ApiError {
-    BusError::constraint("null", member, "Member must not be null").into()
-}
-
-fn paginate<T>(items: Vec<T>, input: &Input<'_>) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let limit = match input.0.get("Limit").and_then(Value::as_u64) {
-        Some(n) if (1..=100).contains(&n) => n as usize,
-        Some(n) => {
-            return Err(BusError::constraint(
-                &n.to_string(),
-                "limit",
-                "Member must have value between 1 and 100",
-            )
-            .into());
-        }
-        None => 100,
-    };
-    let start = match input.str("NextToken") {
+/// One page of `items` (`limit`, checked to be 1 to 100, defaults to 100).
+fn paginate<T>(
+    items: Vec<T>,
+    limit: Option<Int>,
+    token: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let limit = limit.map_or(100, |Int(n)| usize::try_from(n).unwrap_or(100));
+    let start = match token {
         Some(t) => t
             .strip_prefix("ferrule-page-")
             .and_then(|n| n.parse::<usize>().ok())
@@ -292,39 +281,38 @@ fn paginate<T>(items: Vec<T>, input: &Input<'_>) -> Result<(Vec<T>, Option<Strin
     };
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
-    let next = (start + limit < total).then(|| format!("ferrule-page-{}", start + limit));
+    let next =
+        (start.saturating_add(limit) < total).then(|| format!("ferrule-page-{}", start + limit));
     Ok((page, next))
 }
 
-fn put_events(state: &AppState, input: &Input<'_>, caller: &Principal) -> Result<Value, ApiError> {
-    let entries = input
-        .0
-        .get("Entries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| not_null("entries"))?;
-    let parsed: Vec<PutEventsEntry> = entries
-        .iter()
-        .map(|e| {
-            let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
-            PutEventsEntry {
-                time_ms: e.get("Time").and_then(timestamp_ms),
-                source: text("Source"),
-                resources: e
-                    .get("Resources")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                detail_type: text("DetailType"),
-                detail: text("Detail"),
-                event_bus_name: text("EventBusName"),
-                trace_header: text("TraceHeader"),
-            }
+/// The bus's entries of a checked PutEvents request.
+fn put_events_entries(request: rq::PutEvents) -> Vec<PutEventsEntry> {
+    let Some(List(entries)) = request.entries else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .map(|Obj(e)| PutEventsEntry {
+            time_ms: e.time.map(|t| t.0),
+            source: owned(&e.source),
+            resources: e
+                .resources
+                .map(|List(r)| r.into_iter().map(|s| s.0).collect())
+                .unwrap_or_default(),
+            detail_type: owned(&e.detail_type),
+            detail: owned(&e.detail),
+            event_bus_name: owned(&e.event_bus_name),
+            trace_header: owned(&e.trace_header),
         })
-        .collect();
+        .collect()
+}
+
+fn put_events(
+    state: &AppState,
+    parsed: Vec<PutEventsEntry>,
+    caller: &Principal,
+) -> Result<Value, ApiError> {
     // Authorization happens in the bus, entry by entry, before matching.
     let out = state.bus.put_events_as(caller, parsed)?;
     state
@@ -344,42 +332,36 @@ fn put_events(state: &AppState, input: &Input<'_>, caller: &Principal) -> Result
     Ok(json!({ "FailedEntryCount": out.failed_entry_count, "Entries": entries }))
 }
 
-/// Epoch seconds (integer or fractional) or an ISO-8601 string, to ms.
-fn timestamp_ms(v: &Value) -> Option<u64> {
-    if let Some(f) = v.as_f64() {
-        return (f >= 0.0).then(|| (f * 1000.0).round() as u64);
+/// A checked `Target` as the bus stores it.
+fn target_config(t: &rq::Target) -> TargetConfig {
+    let int = |n: Option<Int>| n.and_then(|Int(n)| u32::try_from(n).ok());
+    TargetConfig {
+        id: present(&t.id).to_string(),
+        arn: present(&t.arn).to_string(),
+        role_arn: owned(&t.role_arn),
+        input: owned(&t.input),
+        input_path: owned(&t.input_path),
+        input_transformer: t
+            .input_transformer
+            .as_ref()
+            .map(|Obj(x)| InputTransformerConfig {
+                input_paths_map: x
+                    .input_paths_map
+                    .as_ref()
+                    .map(|m| m.0.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect())
+                    .unwrap_or_default(),
+                input_template: present(&x.input_template).to_string(),
+            }),
+        retry_policy: t.retry_policy.as_ref().map(|Obj(p)| RetryPolicy {
+            maximum_retry_attempts: int(p.maximum_retry_attempts),
+            maximum_event_age_in_seconds: int(p.maximum_event_age_in_seconds),
+        }),
+        dead_letter_config: t
+            .dead_letter_config
+            .as_ref()
+            .and_then(|Obj(d)| d.arn.as_ref())
+            .map(|Str(arn)| DeadLetterConfig { arn: arn.clone() }),
     }
-    let s = v.as_str()?;
-    if let Ok(f) = s.parse::<f64>() {
-        return (f >= 0.0).then(|| (f * 1000.0).round() as u64);
-    }
-    parse_iso8601(s)
-}
-
-fn parse_iso8601(s: &str) -> Option<u64> {
-    // YYYY-MM-DDThh:mm:ss[.fff]Z
-    let b = s.as_bytes();
-    if b.len() < 20 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se;
-    let millis = s
-        .get(20..)
-        .and_then(|f| f.trim_end_matches('Z').get(..3))
-        .and_then(|f| f.parse::<i64>().ok())
-        .filter(|_| b[19] == b'.')
-        .unwrap_or(0);
-    u64::try_from(secs * 1000 + millis).ok()
 }
 
 fn rule_json(state: &AppState, r: &RuleRecord) -> Map<String, Value> {
@@ -404,50 +386,6 @@ fn rule_json(state: &AppState, r: &RuleRecord) -> Map<String, Value> {
     }
     out.insert("EventBusName".into(), json!(r.bus));
     out
-}
-
-fn target_from_json(v: &Value) -> TargetConfig {
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    TargetConfig {
-        id: text("Id").unwrap_or_default(),
-        arn: text("Arn").unwrap_or_default(),
-        role_arn: text("RoleArn"),
-        input: text("Input"),
-        input_path: text("InputPath"),
-        input_transformer: v.get("InputTransformer").map(|t| InputTransformerConfig {
-            input_paths_map: t
-                .get("InputPathsMap")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            input_template: t
-                .get("InputTemplate")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-        }),
-        retry_policy: v.get("RetryPolicy").map(|p| RetryPolicy {
-            maximum_retry_attempts: p
-                .get("MaximumRetryAttempts")
-                .and_then(Value::as_u64)
-                .map(|n| n.min(u64::from(u32::MAX)) as u32),
-            maximum_event_age_in_seconds: p
-                .get("MaximumEventAgeInSeconds")
-                .and_then(Value::as_u64)
-                .map(|n| n.min(u64::from(u32::MAX)) as u32),
-        }),
-        dead_letter_config: v
-            .get("DeadLetterConfig")
-            .and_then(|d| d.get("Arn"))
-            .and_then(Value::as_str)
-            .map(|arn| DeadLetterConfig {
-                arn: arn.to_string(),
-            }),
-    }
 }
 
 fn target_json(t: &TargetConfig) -> Value {
@@ -501,21 +439,143 @@ fn failed_entries(failed: &[crate::bus::FailedTarget]) -> Value {
 mod tests {
     use super::*;
 
+    fn read_time(v: Value) -> Result<Option<u64>, String> {
+        let r: rq::PutEvents = wire::read(
+            &json!({"Entries": [{"Time": v, "Source": "a", "DetailType": "b", "Detail": "{}"}]}),
+            SERIALIZATION,
+        )
+        .map_err(|e| e.message)?;
+        Ok(put_events_entries(r)[0].time_ms)
+    }
+
     #[test]
-    fn timestamps() {
-        assert_eq!(timestamp_ms(&json!(1_714_564_800)), Some(1_714_564_800_000));
+    fn event_times_are_parsed_strictly() {
+        assert_eq!(read_time(json!(1_714_564_800)), Ok(Some(1_714_564_800_000)));
         assert_eq!(
-            timestamp_ms(&json!(1_714_564_800.25)),
-            Some(1_714_564_800_250)
+            read_time(json!(1_714_564_800.25)),
+            Ok(Some(1_714_564_800_250))
         );
         assert_eq!(
-            timestamp_ms(&json!("2024-05-01T12:00:00Z")),
-            Some(1_714_564_800_000)
+            read_time(json!("2024-05-01T12:00:00Z")),
+            Ok(Some(1_714_564_800_000))
         );
         assert_eq!(
-            timestamp_ms(&json!("2024-05-01T12:00:00.042Z")),
-            Some(1_714_564_800_042)
+            read_time(json!("2024-05-01T14:00:00.042+02:00")),
+            Ok(Some(1_714_564_800_042))
         );
-        assert_eq!(timestamp_ms(&json!("yesterday")), None);
+        assert_eq!(read_time(Value::Null), Ok(None));
+        for bad in [
+            json!("2024-13-45T99:99:99Z"),
+            json!("yesterday"),
+            json!("2024-05-01T12:00:00"),
+            json!(-1),
+        ] {
+            assert!(read_time(bad.clone()).is_err(), "{bad}");
+        }
+        assert_eq!(
+            read_time(json!(["x"])),
+            Err("Start of list found where not expected".to_string())
+        );
+        assert_eq!(
+            read_time(json!("2024-13-45T99:99:99Z")),
+            Err("STRING_VALUE can not be converted to a Timestamp".to_string())
+        );
+    }
+
+    #[test]
+    fn put_events_entries_keep_every_member() {
+        let r: rq::PutEvents = wire::read(
+            &json!({"Entries": [{"Source": "a", "DetailType": "b", "Detail": "{}",
+                "Resources": ["r1", "r2"], "EventBusName": "orders", "TraceHeader": "t"}]}),
+            SERIALIZATION,
+        )
+        .unwrap();
+        r.check().unwrap();
+        let e = &put_events_entries(r)[0];
+        assert_eq!(e.resources, ["r1", "r2"]);
+        assert_eq!(e.event_bus_name.as_deref(), Some("orders"));
+        assert_eq!(e.trace_header.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn bad_members_are_refused_before_the_bus_sees_them() {
+        for (body, kind, text) in [
+            (
+                json!({"Entries": [{"Resources": [1, {}]}]}),
+                SERIALIZATION,
+                "NUMBER_VALUE",
+            ),
+            (
+                json!({"Entries": [{"TraceHeader": {}}]}),
+                SERIALIZATION,
+                "Start of structure",
+            ),
+            (
+                json!({"Entries": [{"TraceHeader": ""}]}),
+                "ValidationException",
+                "entries.1.member.traceHeader",
+            ),
+            (
+                json!({"Entries": [{"EventBusName": "a b"}]}),
+                "ValidationException",
+                "entries.1.member.eventBusName",
+            ),
+            (
+                json!({"Entries": []}),
+                "ValidationException",
+                "at 'entries'",
+            ),
+            (json!({}), "ValidationException", "Value null at 'entries'"),
+        ] {
+            let e = wire::read::<rq::PutEvents>(&body, SERIALIZATION)
+                .and_then(|r| r.check())
+                .unwrap_err();
+            assert_eq!(e.type_name, kind, "{body}");
+            assert!(e.message.contains(text), "{body}: {}", e.message);
+        }
+        for (body, text) in [
+            (json!({"Name": ["orders"]}), "Start of list"),
+            (
+                json!({"Name": "r", "EventBusName": ["orders"]}),
+                "Start of list",
+            ),
+            (
+                json!({"Name": "r", "EventBusName": ""}),
+                "at 'eventBusName'",
+            ),
+        ] {
+            let e = wire::read::<rq::RuleRef>(&body, SERIALIZATION)
+                .and_then(|r| r.check())
+                .unwrap_err();
+            assert!(e.message.contains(text), "{body}: {}", e.message);
+        }
+        let e = wire::read::<rq::PutTargets>(
+            &json!({"Rule": "r", "Targets": [{"Id": "t", "Arn": "a",
+                "RetryPolicy": {"MaximumRetryAttempts": 186, "MaximumEventAgeInSeconds": 59},
+                "InputTransformer": {"InputPathsMap": {"bad key": "$.x"}}}]}),
+            SERIALIZATION,
+        )
+        .and_then(|r| r.check())
+        .unwrap_err();
+        assert!(
+            e.message.starts_with("4 validation errors detected: "),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message
+                .contains("targets.1.member.retryPolicy.maximumRetryAttempts")
+        );
+        assert!(e.message.contains("Map keys must satisfy constraint"));
+        assert!(
+            e.message
+                .contains("Value null at 'targets.1.member.inputTransformer.inputTemplate'")
+        );
+        for limit in [json!(0), json!(101), json!(-1)] {
+            let e = wire::read::<rq::ListRules>(&json!({"Limit": limit}), SERIALIZATION)
+                .and_then(|r| r.check())
+                .unwrap_err();
+            assert!(e.message.contains("at 'limit'"), "{}", e.message);
+        }
     }
 }

@@ -23,6 +23,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use md5::{Digest, Md5};
 use serde_json::{Map, Value, json};
 
+mod request;
+
+use self::request::{self as rq, Text};
+use super::events::wire::{self, List, Map as WireMap, Obj};
 use super::{ApiError, AppState};
 use crate::bus::Bus;
 use crate::dispatch::QueueMessage;
@@ -483,47 +487,39 @@ fn internal(message: impl Into<String>) -> ApiError {
 
 // ---- parameters ----
 
-fn str_param<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
+/// Reads an operation's request model (wrong JSON types are a
+/// `SerializationException`).
+fn read<T: serde::de::DeserializeOwned>(input: &Value) -> Result<T, ApiError> {
+    wire::read(input, rq::SERIALIZATION)
 }
 
-fn required_str<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
-    match str_param(input, name) {
+fn text(value: &Option<Text>) -> Option<&str> {
+    value.as_ref().map(|t| t.0.as_str())
+}
+
+/// A required string member, present and not empty.
+fn required<'a>(value: &'a Option<Text>, name: &str) -> Result<&'a str, ApiError> {
+    match text(value) {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(missing(name)),
     }
 }
 
-/// A list of strings (other members are ignored).
-fn str_list(input: &Value, name: &str) -> Vec<String> {
-    input
-        .get(name)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
+/// A list of strings.
+fn texts(value: &Option<rq::Texts>) -> Vec<String> {
+    value
+        .as_ref()
+        .map(|List(items)| items.iter().map(|t| t.0.clone()).collect())
         .unwrap_or_default()
 }
 
-/// An integer parameter in `lo..=hi` (a number, or a string of one).
-fn int_param(input: &Value, name: &str, lo: u64, hi: u64) -> Result<Option<u64>, ApiError> {
-    let value = match input.get(name) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(v) => v,
+/// An integer parameter in `lo..=hi` (a number, or the text of one).
+fn int_param(value: &Option<Text>, name: &str, lo: u64, hi: u64) -> Result<Option<u64>, ApiError> {
+    let Some(Text(shown)) = value else {
+        return Ok(None);
     };
-    let parsed = match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    };
-    let shown = match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match parsed {
-        Some(n) if n >= 0 && (lo..=hi).contains(&(n as u64)) => Ok(Some(n as u64)),
+    match shown.parse::<u64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
         _ => Err(invalid(format!(
             "Value {shown} for parameter {name} is invalid. Reason: Must be between {lo} and {hi}, if provided."
         ))),
@@ -551,8 +547,8 @@ pub(crate) fn queue_name_from_url(url: &str) -> Option<&str> {
     valid_queue_name(name).then_some(name)
 }
 
-fn queue_param(input: &Value) -> Result<String, ApiError> {
-    let url = required_str(input, "QueueUrl")?;
+fn queue_param(url: &Option<Text>) -> Result<String, ApiError> {
+    let url = required(url, "QueueUrl")?;
     queue_name_from_url(url)
         .map(str::to_string)
         .ok_or_else(no_queue)
@@ -562,13 +558,29 @@ fn queue_url(state: &AppState, host: &str, name: &str) -> String {
     format!("http://{host}/{}/{name}", state.bus.account())
 }
 
+/// The id of a batch entry.
+trait Entry {
+    fn id(&self) -> &str;
+}
+
+impl Entry for rq::Message {
+    fn id(&self) -> &str {
+        text(&self.id).unwrap_or("")
+    }
+}
+
+impl Entry for rq::Handle {
+    fn id(&self) -> &str {
+        text(&self.id).unwrap_or("")
+    }
+}
+
 /// A batch's entries after the checks SQS makes on the whole batch.
-fn batch_entries(input: &Value) -> Result<Vec<&Value>, ApiError> {
-    let entries: Vec<&Value> = input
-        .get("Entries")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+fn batch_entries<T: Entry>(entries: &Option<List<Obj<T>>>) -> Result<Vec<&T>, ApiError> {
+    let Some(List(items)) = entries else {
+        return Err(missing("Entries"));
+    };
+    let entries: Vec<&T> = items.iter().map(|Obj(e)| e).collect();
     if entries.is_empty() {
         return Err(sqs_error(
             "EmptyBatchRequest",
@@ -588,7 +600,7 @@ fn batch_entries(input: &Value) -> Result<Vec<&Value>, ApiError> {
     }
     let mut seen = HashSet::new();
     for entry in &entries {
-        let id = str_param(entry, "Id").unwrap_or("");
+        let id = entry.id();
         if !valid_queue_name(id) {
             return Err(sqs_error(
                 "InvalidBatchEntryId",
@@ -691,8 +703,8 @@ fn valid_body_chars(body: &str) -> bool {
 }
 
 /// A message body to send, checked.
-fn message_body<'a>(entry: &'a Value, settings: &Settings) -> Result<&'a str, ApiError> {
-    let body = required_str(entry, "MessageBody")?;
+fn message_body<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<&'a str, ApiError> {
+    let body = required(&entry.message_body, "MessageBody")?;
     if body.len() as u64 > settings.max_message_size {
         return Err(invalid(format!(
             "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
@@ -711,23 +723,23 @@ fn message_body<'a>(entry: &'a Value, settings: &Settings) -> Result<&'a str, Ap
 }
 
 /// Checks a message to send and returns its body and delay.
-fn outgoing<'a>(entry: &'a Value, settings: &Settings) -> Result<(&'a str, u64), ApiError> {
+fn outgoing<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<(&'a str, u64), ApiError> {
     let body = message_body(entry, settings)?;
-    if entry.get("MessageGroupId").is_some() || entry.get("MessageDeduplicationId").is_some() {
+    if entry.message_group_id.is_some() || entry.message_deduplication_id.is_some() {
         return Err(no_fifo());
     }
     if entry
-        .get("MessageAttributes")
-        .and_then(Value::as_object)
-        .is_some_and(|m| !m.is_empty())
+        .message_attributes
+        .as_ref()
+        .is_some_and(|m| !m.0.is_empty())
     {
         return Err(invalid(
             "ferrule's built-in queues do not store message attributes sent with \
              SendMessage; send the message without MessageAttributes.",
         ));
     }
-    let delay =
-        int_param(entry, "DelaySeconds", 0, MAX_DELAY_SECONDS)?.unwrap_or(settings.delay_seconds);
+    let delay = int_param(&entry.delay_seconds, "DelaySeconds", 0, MAX_DELAY_SECONDS)?
+        .unwrap_or(settings.delay_seconds);
     Ok((body, delay))
 }
 
@@ -790,19 +802,14 @@ pub(crate) async fn handle(
 }
 
 /// Queue attributes to set, checked.
-fn settings_update(attributes: Option<&Value>) -> Result<SettingsUpdate, ApiError> {
+fn settings_update(attributes: &Option<rq::TextMap>) -> Result<SettingsUpdate, ApiError> {
     let mut update = SettingsUpdate::default();
-    let Some(attributes) = attributes.and_then(Value::as_object) else {
+    let Some(WireMap(attributes)) = attributes else {
         return Ok(update);
     };
-    for (name, value) in attributes {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
+    for (name, Text(text)) in attributes {
         let number = |lo: u64, hi: u64| -> Result<u64, ApiError> {
-            text.trim()
-                .parse::<u64>()
+            text.parse::<u64>()
                 .ok()
                 .filter(|n| (lo..=hi).contains(n))
                 .ok_or_else(|| {
@@ -851,7 +858,8 @@ fn settings_update(attributes: Option<&Value>) -> Result<SettingsUpdate, ApiErro
 }
 
 async fn create_queue(state: &AppState, input: &Value, host: &str) -> Result<Value, ApiError> {
-    let name = required_str(input, "QueueName")?;
+    let r: rq::CreateQueue = read(input)?;
+    let name = required(&r.queue_name, "QueueName")?;
     if name.ends_with(".fifo") {
         return Err(no_fifo());
     }
@@ -860,7 +868,7 @@ async fn create_queue(state: &AppState, input: &Value, host: &str) -> Result<Val
             "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
         ));
     }
-    let update = settings_update(input.get("Attributes"))?;
+    let update = settings_update(&r.attributes)?;
     let owned = name.to_string();
     let created = blocking(state, move |bus| {
         let existed = queue_exists(bus, &owned)?;
@@ -888,7 +896,8 @@ async fn create_queue(state: &AppState, input: &Value, host: &str) -> Result<Val
 }
 
 async fn get_queue_url(state: &AppState, input: &Value, host: &str) -> Result<Value, ApiError> {
-    let name = required_str(input, "QueueName")?;
+    let r: rq::GetQueueUrl = read(input)?;
+    let name = required(&r.queue_name, "QueueName")?;
     if !valid_queue_name(name) {
         return Err(no_queue());
     }
@@ -898,11 +907,10 @@ async fn get_queue_url(state: &AppState, input: &Value, host: &str) -> Result<Va
 }
 
 async fn list_queues(state: &AppState, input: &Value, host: &str) -> Result<Value, ApiError> {
-    let prefix = str_param(input, "QueueNamePrefix")
-        .unwrap_or("")
-        .to_string();
-    let max = int_param(input, "MaxResults", 1, 1000)?;
-    let after = str_param(input, "NextToken").map(str::to_string);
+    let r: rq::ListQueues = read(input)?;
+    let prefix = text(&r.queue_name_prefix).unwrap_or("").to_string();
+    let max = int_param(&r.max_results, "MaxResults", 1, 1000)?;
+    let after = text(&r.next_token).map(str::to_string);
     let mut names = blocking(state, |bus| Ok(bus.queues()?)).await?;
     names.sort();
     let mut names: Vec<String> = names
@@ -927,7 +935,8 @@ async fn list_queues(state: &AppState, input: &Value, host: &str) -> Result<Valu
 }
 
 async fn delete_queue(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
+    let r: rq::QueueRef = read(input)?;
+    let name = queue_param(&r.queue_url)?;
     let owned = name.clone();
     blocking(state, move |bus| {
         require_queue(bus, &owned)?;
@@ -968,8 +977,9 @@ const ABSENT_QUEUE_ATTRIBUTES: &[&str] = &[
 ];
 
 async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    let requested = str_list(input, "AttributeNames");
+    let r: rq::GetQueueAttributes = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    let requested = texts(&r.attribute_names);
     let mut wanted: Vec<&str> = Vec::new();
     for a in &requested {
         if a == "All" {
@@ -1042,11 +1052,12 @@ async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
 }
 
 async fn set_queue_attributes(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    if input.get("Attributes").and_then(Value::as_object).is_none() {
+    let r: rq::SetQueueAttributes = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    if r.attributes.is_none() {
         return Err(missing("Attributes"));
     }
-    let update = settings_update(input.get("Attributes"))?;
+    let update = settings_update(&r.attributes)?;
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     let mut queues = state.sqs.lock();
@@ -1057,9 +1068,10 @@ async fn set_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
 }
 
 async fn send_message(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
+    let r: rq::Message = read(input)?;
+    let name = queue_param(&r.queue_url)?;
     let settings = state.sqs.settings(&name);
-    let (body, delay) = outgoing(input, &settings)?;
+    let (body, delay) = outgoing(&r, &settings)?;
     let md5 = md5_hex(body.as_bytes());
     let (owned, body) = (name.clone(), body.to_string());
     let seq = blocking(state, move |bus| {
@@ -1072,12 +1084,13 @@ async fn send_message(state: &AppState, input: &Value) -> Result<Value, ApiError
 }
 
 async fn send_message_batch(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    let entries = batch_entries(input)?;
+    let r: rq::SendMessageBatch = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    let entries = batch_entries(&r.entries)?;
     let settings = state.sqs.settings(&name);
     let total: u64 = entries
         .iter()
-        .map(|e| str_param(e, "MessageBody").map_or(0, str::len) as u64)
+        .map(|e| text(&e.message_body).map_or(0, str::len) as u64)
         .sum();
     if total > settings.max_message_size {
         return Err(sqs_error(
@@ -1092,7 +1105,7 @@ async fn send_message_batch(state: &AppState, input: &Value) -> Result<Value, Ap
     let mut failed = Vec::new();
     let mut ok: Vec<(String, String, u64)> = Vec::new();
     for entry in entries {
-        let id = str_param(entry, "Id").unwrap_or("");
+        let id = entry.id();
         match outgoing(entry, &settings) {
             Ok((body, delay)) => ok.push((id.to_string(), body.to_string(), delay)),
             Err(e) => failed.push(batch_failure(id, &e)),
@@ -1150,17 +1163,32 @@ fn attribute_selected(filters: &[String], name: &str) -> bool {
 }
 
 async fn receive_message(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
+    let r: rq::ReceiveMessage = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    if r.receive_request_attempt_id.is_some() {
+        return Err(no_fifo());
+    }
     let settings = state.sqs.settings(&name);
-    let max = int_param(input, "MaxNumberOfMessages", 1, MAX_BATCH as u64)?.unwrap_or(1) as usize;
-    let visibility = int_param(input, "VisibilityTimeout", 0, MAX_VISIBILITY_TIMEOUT)?
-        .unwrap_or(settings.visibility_timeout);
-    let wait =
-        int_param(input, "WaitTimeSeconds", 0, MAX_WAIT_SECONDS)?.unwrap_or(settings.wait_seconds);
+    let max = int_param(
+        &r.max_number_of_messages,
+        "MaxNumberOfMessages",
+        1,
+        MAX_BATCH as u64,
+    )?
+    .unwrap_or(1) as usize;
+    let visibility = int_param(
+        &r.visibility_timeout,
+        "VisibilityTimeout",
+        0,
+        MAX_VISIBILITY_TIMEOUT,
+    )?
+    .unwrap_or(settings.visibility_timeout);
+    let wait = int_param(&r.wait_time_seconds, "WaitTimeSeconds", 0, MAX_WAIT_SECONDS)?
+        .unwrap_or(settings.wait_seconds);
     let mut system: Vec<&str> = Vec::new();
-    for a in str_list(input, "AttributeNames")
+    for a in texts(&r.attribute_names)
         .iter()
-        .chain(&str_list(input, "MessageSystemAttributeNames"))
+        .chain(&texts(&r.message_system_attribute_names))
     {
         if a == "All" {
             system.extend_from_slice(SYSTEM_ATTRIBUTES);
@@ -1170,7 +1198,7 @@ async fn receive_message(state: &AppState, input: &Value) -> Result<Value, ApiEr
     }
     system.sort_unstable();
     system.dedup();
-    let filters = str_list(input, "MessageAttributeNames");
+    let filters = texts(&r.message_attribute_names);
 
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
@@ -1242,8 +1270,9 @@ fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> 
 }
 
 async fn delete_message(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    let handle = required_str(input, "ReceiptHandle")?;
+    let r: rq::Handle = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    let handle = required(&r.receipt_handle, "ReceiptHandle")?;
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     let seq = match state.sqs.check_handle(&name, handle) {
@@ -1259,15 +1288,16 @@ async fn delete_message(state: &AppState, input: &Value) -> Result<Value, ApiErr
 }
 
 async fn delete_message_batch(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    let entries = batch_entries(input)?;
+    let r: rq::HandleBatch = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    let entries = batch_entries(&r.entries)?;
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     let mut failed = Vec::new();
     let mut deleted: Vec<(String, u64, String)> = Vec::new();
     for entry in entries {
-        let id = str_param(entry, "Id").unwrap_or("");
-        let handle = str_param(entry, "ReceiptHandle").unwrap_or("");
+        let id = entry.id();
+        let handle = text(&entry.receipt_handle).unwrap_or("");
         if handle.is_empty() {
             failed.push(batch_failure(id, &missing("ReceiptHandle")));
             continue;
@@ -1319,10 +1349,16 @@ fn change_visibility(
 }
 
 async fn change_message_visibility(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    let handle = required_str(input, "ReceiptHandle")?;
-    let timeout = int_param(input, "VisibilityTimeout", 0, MAX_VISIBILITY_TIMEOUT)?
-        .ok_or_else(|| missing("VisibilityTimeout"))?;
+    let r: rq::Handle = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    let handle = required(&r.receipt_handle, "ReceiptHandle")?;
+    let timeout = int_param(
+        &r.visibility_timeout,
+        "VisibilityTimeout",
+        0,
+        MAX_VISIBILITY_TIMEOUT,
+    )?
+    .ok_or_else(|| missing("VisibilityTimeout"))?;
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     change_visibility(state, &name, handle, timeout)?;
@@ -1333,17 +1369,23 @@ async fn change_message_visibility_batch(
     state: &AppState,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
-    let entries = batch_entries(input)?;
+    let r: rq::HandleBatch = read(input)?;
+    let name = queue_param(&r.queue_url)?;
+    let entries = batch_entries(&r.entries)?;
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     let mut successful = Vec::new();
     let mut failed = Vec::new();
     for entry in entries {
-        let id = str_param(entry, "Id").unwrap_or("");
-        let result = required_str(entry, "ReceiptHandle").and_then(|handle| {
-            let timeout = int_param(entry, "VisibilityTimeout", 0, MAX_VISIBILITY_TIMEOUT)?
-                .ok_or_else(|| missing("VisibilityTimeout"))?;
+        let id = entry.id();
+        let result = required(&entry.receipt_handle, "ReceiptHandle").and_then(|handle| {
+            let timeout = int_param(
+                &entry.visibility_timeout,
+                "VisibilityTimeout",
+                0,
+                MAX_VISIBILITY_TIMEOUT,
+            )?
+            .ok_or_else(|| missing("VisibilityTimeout"))?;
             change_visibility(state, &name, handle, timeout)
         });
         match result {
@@ -1355,7 +1397,8 @@ async fn change_message_visibility_batch(
 }
 
 async fn purge_queue(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let name = queue_param(input)?;
+    let r: rq::QueueRef = read(input)?;
+    let name = queue_param(&r.queue_url)?;
     let owned = name.clone();
     blocking(state, move |bus| {
         require_queue(bus, &owned)?;
@@ -1583,6 +1626,47 @@ mod tests {
         assert!(attribute_selected(&f(&["bar.*"]), "bar.baz"));
         assert!(!attribute_selected(&f(&["bar.*"]), "barbaz"));
         assert!(!attribute_selected(&f(&[]), "RULE_ARN"));
+    }
+
+    #[test]
+    fn integer_parameters_are_numbers_or_their_text() {
+        let t = |s: &str| Some(Text(s.to_string()));
+        assert_eq!(int_param(&None, "WaitTimeSeconds", 0, 20).unwrap(), None);
+        assert_eq!(
+            int_param(&t("20"), "WaitTimeSeconds", 0, 20).unwrap(),
+            Some(20)
+        );
+        for bad in ["21", "-1", "1.5", " 5", "", "true", "abc"] {
+            let e = int_param(&t(bad), "WaitTimeSeconds", 0, 20).unwrap_err();
+            assert_eq!(
+                e.type_name, "com.amazonaws.sqs#InvalidParameterValue",
+                "{bad}"
+            );
+            assert_eq!(
+                e.message,
+                format!(
+                    "Value {bad} for parameter WaitTimeSeconds is invalid. Reason: Must be between 0 and 20, if provided."
+                )
+            );
+        }
+        assert_eq!(required(&t("q"), "QueueUrl").unwrap(), "q");
+        for absent in [None, t("")] {
+            let e = required(&absent, "QueueUrl").unwrap_err();
+            assert_eq!(
+                e.message,
+                "The request must contain the parameter QueueUrl."
+            );
+        }
+    }
+
+    #[test]
+    fn batches_need_entries() {
+        let none: Option<List<Obj<rq::Handle>>> = None;
+        let e = batch_entries(&none).unwrap_err();
+        assert_eq!(e.type_name, "com.amazonaws.sqs#MissingParameter");
+        let empty: Option<List<Obj<rq::Handle>>> = Some(List(Vec::new()));
+        let e = batch_entries(&empty).unwrap_err();
+        assert_eq!(e.type_name, "com.amazonaws.sqs#EmptyBatchRequest");
     }
 
     #[test]

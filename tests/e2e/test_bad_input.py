@@ -1,0 +1,763 @@
+"""Bad input gets the service's error, never a silent default.
+
+Thousands of bad requests, generated deterministically from botocore's own
+service models (`events` 2015-10-07, `sqs` 2012-11-05): for every operation
+ferrule serves and every member of its request (nested members too), values
+of the wrong JSON type, strings too short, too long or off the model's
+pattern, numbers out of range, unknown enum values, missing required members;
+then the cases the model cannot express (target ARNs, schedule expressions,
+event times, SQS attribute values, batch entries). They are sent raw over
+HTTP (unsigned, keep-alive), and some through boto3.
+
+Every case must be refused with a 4xx and the expected error type (or, for
+an SQS batch entry, that entry must fail alone); none may be a 5xx or take
+longer than the socket timeout; and a fixed set of buses, rules, targets and
+queue messages made first must be unchanged at the end, on a server that
+still answers.
+
+Expected error types follow the AWS JSON protocols: a member of the wrong
+JSON type is a `SerializationException`; a model constraint broken is a
+`ValidationException` (EventBridge). SQS's JSON protocol is query-compatible:
+scalars are read as text (a number where a string is expected is not an
+error), collections where scalars are expected are a
+`SerializationException`, and values are checked as query parameters
+(`MissingParameter`, `InvalidParameterValue`, `InvalidAttributeValue`, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import json
+import re
+import time
+
+import botocore.session
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, REGION
+
+SER = "SerializationException"
+VAL = "ValidationException"
+# An SQS batch entry refused on its own (HTTP 200, the entry in `Failed`).
+ENTRY = "entry-failed"
+
+
+# The members ferrule models, by structure (botocore 1.44's models). Members a
+# later botocore adds are not generated: ferrule ignores members it does not
+# model, as the services ignore unknown members. Not modelled on purpose: the
+# `Target` parameters of kinds of target ferrule does not deliver to
+# (Kinesis, RunCommand, ECS, Batch, SQS FIFO, HTTP, Redshift, SageMaker,
+# AppSync), whose targets are refused by their ARN.
+SERVED_MEMBERS = {
+    "ChangeMessageVisibilityBatchRequest": {"Entries", "QueueUrl"},
+    "ChangeMessageVisibilityBatchRequestEntry": {"Id", "ReceiptHandle", "VisibilityTimeout"},
+    "ChangeMessageVisibilityRequest": {"QueueUrl", "ReceiptHandle", "VisibilityTimeout"},
+    "CreateEventBusRequest": {
+        "DeadLetterConfig", "Description", "EventSourceName", "KmsKeyIdentifier", "LogConfig", "Name", "Tags",
+    },
+    "CreateQueueRequest": {"Attributes", "QueueName", "tags"},
+    "DeadLetterConfig": {"Arn"},
+    "DeleteEventBusRequest": {"Name"},
+    "DeleteMessageBatchRequest": {"Entries", "QueueUrl"},
+    "DeleteMessageBatchRequestEntry": {"Id", "ReceiptHandle"},
+    "DeleteMessageRequest": {"QueueUrl", "ReceiptHandle"},
+    "DeleteQueueRequest": {"QueueUrl"},
+    "DeleteRuleRequest": {"EventBusName", "Force", "Name"},
+    "DescribeEventBusRequest": {"Name"},
+    "DescribeRuleRequest": {"EventBusName", "Name"},
+    "DisableRuleRequest": {"EventBusName", "Name"},
+    "EnableRuleRequest": {"EventBusName", "Name"},
+    "GetQueueAttributesRequest": {"AttributeNames", "QueueUrl"},
+    "GetQueueUrlRequest": {"QueueName", "QueueOwnerAWSAccountId"},
+    "InputTransformer": {"InputPathsMap", "InputTemplate"},
+    "ListEventBusesRequest": {"Limit", "NamePrefix", "NextToken"},
+    "ListQueuesRequest": {"MaxResults", "NextToken", "QueueNamePrefix"},
+    "ListRuleNamesByTargetRequest": {"EventBusName", "Limit", "NextToken", "TargetArn"},
+    "ListRulesRequest": {"EventBusName", "Limit", "NamePrefix", "NextToken"},
+    "ListTargetsByRuleRequest": {"EventBusName", "Limit", "NextToken", "Rule"},
+    "LogConfig": {"IncludeDetail", "Level"},
+    "MessageAttributeValue": {"BinaryListValues", "BinaryValue", "DataType", "StringListValues", "StringValue"},
+    "MessageSystemAttributeValue": {"BinaryListValues", "BinaryValue", "DataType", "StringListValues", "StringValue"},
+    "PurgeQueueRequest": {"QueueUrl"},
+    "PutEventsRequest": {"EndpointId", "Entries"},
+    "PutEventsRequestEntry": {"Detail", "DetailType", "EventBusName", "Resources", "Source", "Time", "TraceHeader"},
+    "PutRuleRequest": {
+        "Description", "EventBusName", "EventPattern", "Name", "RoleArn", "ScheduleExpression", "State", "Tags",
+    },
+    "PutTargetsRequest": {"EventBusName", "Rule", "Targets"},
+    "ReceiveMessageRequest": {
+        "AttributeNames", "MaxNumberOfMessages", "MessageAttributeNames", "MessageSystemAttributeNames", "QueueUrl", "ReceiveRequestAttemptId", "VisibilityTimeout", "WaitTimeSeconds",
+    },
+    "RemoveTargetsRequest": {"EventBusName", "Force", "Ids", "Rule"},
+    "RetryPolicy": {"MaximumEventAgeInSeconds", "MaximumRetryAttempts"},
+    "SendMessageBatchRequest": {"Entries", "QueueUrl"},
+    "SendMessageBatchRequestEntry": {
+        "DelaySeconds", "Id", "MessageAttributes", "MessageBody", "MessageDeduplicationId", "MessageGroupId", "MessageSystemAttributes",
+    },
+    "SendMessageRequest": {
+        "DelaySeconds", "MessageAttributes", "MessageBody", "MessageDeduplicationId", "MessageGroupId", "MessageSystemAttributes", "QueueUrl",
+    },
+    "SetQueueAttributesRequest": {"Attributes", "QueueUrl"},
+    "Tag": {"Key", "Value"},
+    "Target": {"Arn", "DeadLetterConfig", "Id", "Input", "InputPath", "InputTransformer", "RetryPolicy", "RoleArn"},
+    "TestEventPatternRequest": {"Event", "EventPattern"},
+}
+
+EVENTS_OPS = [
+    "PutEvents", "PutRule", "DescribeRule", "DeleteRule", "ListRules", "EnableRule", "DisableRule",
+    "PutTargets", "RemoveTargets", "ListTargetsByRule", "ListRuleNamesByTarget", "TestEventPattern",
+    "CreateEventBus", "DescribeEventBus", "DeleteEventBus", "ListEventBuses",
+]
+SQS_OPS = [
+    "CreateQueue", "GetQueueUrl", "ListQueues", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes",
+    "SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
+    "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "PurgeQueue",
+]
+
+KEEP_PATTERN = json.dumps({"source": ["keep"]})
+QUEUE_URL_PATH = f"/{ACCOUNT}/keep-q"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:keep-q"
+DLQ_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:keep-dlq"
+BOGUS_HANDLE = "0" * 72
+
+
+def model(service: str):
+    return botocore.session.get_session().get_service_model(service)
+
+
+def events_bases(endpoint: str) -> dict[str, dict]:
+    """A valid request of each EventBridge operation, aimed at the fixed state,
+    so that a bad variant accepted by mistake would change it."""
+    event = {"version": "0", "id": "1", "detail-type": "t", "source": "keep", "account": ACCOUNT,
+             "time": "2024-05-01T12:00:00Z", "region": REGION, "resources": [], "detail": {}}
+    target = {"Id": "q", "Arn": QUEUE_ARN, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "Input": '{"a": 1}',
+              "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
+              "DeadLetterConfig": {"Arn": DLQ_ARN}}
+    return {
+        "PutEvents": {"Entries": [{"Time": 1714564800, "Source": "bad.input", "Resources": ["r"], "DetailType": "t",
+                                   "Detail": "{}", "EventBusName": "orders", "TraceHeader": "trace"}],
+                      "EndpointId": "abc.def"},
+        "PutRule": {"Name": "keep-rule", "EventBusName": "orders", "EventPattern": KEEP_PATTERN,
+                    "State": "ENABLED", "Description": "kept", "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+                    "Tags": [{"Key": "k", "Value": "v"}], "ScheduleExpression": ""},
+        "DescribeRule": {"Name": "keep-rule", "EventBusName": "orders"},
+        "DeleteRule": {"Name": "bare-rule", "EventBusName": "orders", "Force": False},
+        "ListRules": {"NamePrefix": "keep", "EventBusName": "orders", "NextToken": "ferrule-page-0", "Limit": 10},
+        "EnableRule": {"Name": "keep-rule", "EventBusName": "orders"},
+        "DisableRule": {"Name": "keep-rule", "EventBusName": "orders"},
+        "PutTargets": {"Rule": "keep-rule", "EventBusName": "orders", "Targets": [target]},
+        "RemoveTargets": {"Rule": "keep-rule", "EventBusName": "orders", "Ids": ["q"], "Force": False},
+        "ListTargetsByRule": {"Rule": "keep-rule", "EventBusName": "orders", "NextToken": "ferrule-page-0",
+                              "Limit": 10},
+        "ListRuleNamesByTarget": {"TargetArn": QUEUE_ARN, "EventBusName": "orders",
+                                  "NextToken": "ferrule-page-0", "Limit": 10},
+        "TestEventPattern": {"EventPattern": KEEP_PATTERN, "Event": json.dumps(event)},
+        "CreateEventBus": {"Name": "orders", "Description": "d", "Tags": [{"Key": "k", "Value": "v"}]},
+        "DescribeEventBus": {"Name": "orders"},
+        "DeleteEventBus": {"Name": "orders"},
+        "ListEventBuses": {"NamePrefix": "ord", "NextToken": "ferrule-page-0", "Limit": 10},
+    }
+
+
+def sqs_bases(endpoint: str) -> dict[str, dict]:
+    url = endpoint + QUEUE_URL_PATH
+    return {
+        "CreateQueue": {"QueueName": "keep-q", "Attributes": {"VisibilityTimeout": "30"}, "tags": {"k": "v"}},
+        "GetQueueUrl": {"QueueName": "keep-q", "QueueOwnerAWSAccountId": ACCOUNT},
+        "ListQueues": {"QueueNamePrefix": "keep", "NextToken": "a", "MaxResults": 10},
+        "DeleteQueue": {"QueueUrl": url},
+        "GetQueueAttributes": {"QueueUrl": url, "AttributeNames": ["All"]},
+        "SetQueueAttributes": {"QueueUrl": url, "Attributes": {"VisibilityTimeout": "30"}},
+        "SendMessage": {"QueueUrl": url, "MessageBody": "bad", "DelaySeconds": 0},
+        "SendMessageBatch": {"QueueUrl": url, "Entries": [{"Id": "a", "MessageBody": "bad", "DelaySeconds": 0}]},
+        "ReceiveMessage": {"QueueUrl": url, "AttributeNames": ["All"], "MessageSystemAttributeNames": ["All"],
+                           "MessageAttributeNames": ["All"], "MaxNumberOfMessages": 1, "VisibilityTimeout": 0,
+                           "WaitTimeSeconds": 0},
+        "DeleteMessage": {"QueueUrl": url, "ReceiptHandle": BOGUS_HANDLE},
+        "DeleteMessageBatch": {"QueueUrl": url, "Entries": [{"Id": "a", "ReceiptHandle": BOGUS_HANDLE}]},
+        "ChangeMessageVisibility": {"QueueUrl": url, "ReceiptHandle": BOGUS_HANDLE, "VisibilityTimeout": 0},
+        "ChangeMessageVisibilityBatch": {"QueueUrl": url, "Entries": [{"Id": "a", "ReceiptHandle": BOGUS_HANDLE,
+                                                                        "VisibilityTimeout": 0}]},
+        "PurgeQueue": {"QueueUrl": url},
+    }
+
+
+# ---------------------------------------------------------------------------
+# Generation from the service models
+# ---------------------------------------------------------------------------
+
+def set_path(body: dict, path: list, value) -> dict:
+    """A copy of `body` with the member at `path` set to `value`; missing
+    parents are made (with only that member in them)."""
+    out = copy.deepcopy(body)
+    node = out
+    for i, key in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(node, list):
+            while len(node) <= key:
+                node.append({} if not isinstance(nxt, int) else [])
+            node = node[key]
+        else:
+            if key not in node or node[key] is None or not isinstance(node[key], (dict, list)):
+                node[key] = [] if isinstance(nxt, int) else {}
+            node = node[key]
+    last = path[-1]
+    if isinstance(node, list):
+        while len(node) <= last:
+            node.append(None)
+        node[last] = value
+    else:
+        node[last] = value
+    return out
+
+
+def del_path(body: dict, path: list) -> dict:
+    out = copy.deepcopy(body)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+    return out
+
+
+def members(shape, path=(), depth=0):
+    """(path, shape, required) for every member under structure `shape`."""
+    if depth > 4:
+        return
+    required = set(shape.required_members)
+    for name, member in shape.members.items():
+        if name not in SERVED_MEMBERS.get(shape.name, ()):
+            continue
+        p = list(path) + [name]
+        yield p, member, name in required
+        yield from nested(member, p, depth)
+
+
+def nested(shape, path, depth):
+    if shape.type_name == "structure":
+        yield from members(shape, path, depth + 1)
+    elif shape.type_name == "list":
+        m = shape.member
+        yield path + [0], m, False
+        yield from nested(m, path + [0], depth + 1)
+    elif shape.type_name == "map":
+        v = shape.value
+        yield path + ["k"], v, False
+        yield from nested(v, path + ["k"], depth + 1)
+
+
+WRONG = {
+    # JSON values of each kind, by the kind of member they are wrong for.
+    "string": [1, 2.5, True, False, [], ["x"], {}, {"a": "b"}],
+    "timestamp": [True, [], ["x"], {}, "2024-13-45T99:99:99Z", "yesterday", "2024-05-01T12:00:00", -1],
+    "integer": ["10", True, [], [1], {}, 1e12],
+    "boolean": ["true", 1, 0, [], {}],
+    "list": ["x", 1, True, {}],
+    "structure": ["x", 1, True, [], [{}]],
+    "map": ["x", 1, True, [], [{"a": "b"}]],
+}
+PATTERN_BREAKERS = ["a b", "bad!", "*", "%41", "a\tb", "ü", "a,b", "(x)", "a:b", "a/b", "a.b", "-", "_"]
+
+
+def java_pattern(p: str):
+    try:
+        return re.compile(p, re.ASCII)
+    except re.error:
+        return None
+
+
+def pattern_violation(shape) -> str | None:
+    meta = shape.metadata
+    rx = java_pattern(meta["pattern"]) if "pattern" in meta else None
+    if rx is None:
+        return None
+    lo, hi = meta.get("min", 0), meta.get("max", 10 ** 6)
+    for s in PATTERN_BREAKERS:
+        if lo <= len(s) <= hi and not rx.fullmatch(s):
+            return s
+    return None
+
+
+def events_cases(endpoint: str) -> list[tuple]:
+    m = model("events")
+    bases = events_bases(endpoint)
+    cases = []
+    for op in EVENTS_OPS:
+        base = bases[op]
+        shape = m.operation_model(op).input_shape
+        for name in shape.required_members:
+            cases.append(("events", op, del_path(base, [name]), VAL, f"{op}: {name} missing"))
+        for path, s, required in members(shape):
+            t = s.type_name
+            label = f"{op}.{'.'.join(map(str, path))}"
+            kind = "string" if t == "string" else t
+            for v in WRONG.get(kind):
+                if t == "timestamp" and op != "PutEvents":
+                    continue
+                cases.append(("events", op, set_path(base, path, v), SER, f"{label} = {v!r}"))
+            meta = s.metadata
+            if t == "string":
+                if "enum" in meta:
+                    cases.append(("events", op, set_path(base, path, "NOT_A_VALUE"), VAL, f"{label} enum"))
+                    continue
+                if meta.get("min", 0) >= 1:
+                    cases.append(("events", op, set_path(base, path, ""), VAL, f"{label} empty"))
+                if "max" in meta and meta["max"] <= 10_000:
+                    cases.append(("events", op, set_path(base, path, "a" * (meta["max"] + 1)), VAL,
+                                  f"{label} too long"))
+                bad = pattern_violation(s)
+                if bad is not None:
+                    cases.append(("events", op, set_path(base, path, bad), VAL, f"{label} = {bad!r}"))
+            elif t == "integer":
+                if "min" in meta:
+                    cases.append(("events", op, set_path(base, path, meta["min"] - 1), VAL, f"{label} < min"))
+                if "max" in meta:
+                    cases.append(("events", op, set_path(base, path, meta["max"] + 1), VAL, f"{label} > max"))
+            elif t == "list":
+                if meta.get("min", 0) >= 1:
+                    cases.append(("events", op, set_path(base, path, []), VAL, f"{label} empty list"))
+            elif t == "structure":
+                for r in s.required_members:
+                    parent = set_path(base, path, {})
+                    cases.append(("events", op, parent, VAL, f"{label}.{r} missing"))
+                    break
+    # The same members in the second element of a list whose first is good:
+    # one bad entry or target refuses the whole request.
+    for op, list_member, second in [("PutEvents", "Entries", {}), ("PutTargets", "Targets", {"Id": "q2"})]:
+        base = copy.deepcopy(bases[op])
+        base[list_member].append(dict(copy.deepcopy(base[list_member][0]), **second))
+        element = m.operation_model(op).input_shape.members[list_member].member
+        for path, s, required in members(element):
+            full = [list_member, 1] + path
+            t = s.type_name
+            label = f"{op}.{list_member}[1].{'.'.join(map(str, path))}"
+            for v in WRONG.get(t):
+                cases.append(("events", op, set_path(base, full, v), SER, f"{label} = {v!r}"))
+            if required and len(path) == 1:
+                cases.append(("events", op, del_path(base, full), VAL, f"{label} missing"))
+            if t == "string" and s.metadata.get("max", 10 ** 6) <= 10_000:
+                cases.append(("events", op, set_path(base, full, "a" * (s.metadata["max"] + 1)), VAL,
+                              f"{label} too long"))
+    # Every character the name patterns refuse, in every rule name.
+    for op, member in [("PutRule", "Name"), ("DescribeRule", "Name"), ("DeleteRule", "Name"),
+                       ("EnableRule", "Name"), ("DisableRule", "Name"), ("PutTargets", "Rule"),
+                       ("RemoveTargets", "Rule"), ("ListTargetsByRule", "Rule")]:
+        for c in " !\"#$%&'()*+,/:;<=>?@[\\]^`{|}~":
+            cases.append(("events", op, set_path(bases[op], [member], f"keep{c}rule"), VAL,
+                          f"{op}.{member} with {c!r}"))
+    cases += target_arn_cases(bases)
+    cases += schedule_cases()
+    cases += time_cases(bases)
+    return cases
+
+
+BAD_TARGET_ARNS = [
+    "test-bucket", "file:///etc/passwd", "gopher://example.com/", "ftp://example.com/x", "http://",
+    "https:///nohost", "arn:aws:s3:::bucket", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f",
+    f"arn:aws:sns:{REGION}:{ACCOUNT}:topic", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/s",
+    f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q.fifo",
+    f"arn:aws:sqs:{REGION}:{ACCOUNT}:", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/r",
+    f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/", "arn:aws:sqs", "arn::sqs:r:a:q", "arn:aws::r:a:q",
+    "not an arn", "arn:aws:SQS:us-east-1:1:q", "javascript:alert(1)", "/local/path",
+]
+
+
+def target_arn_cases(bases) -> list[tuple]:
+    cases = []
+    for arn in BAD_TARGET_ARNS:
+        for path in (["Targets", 0, "Arn"],):
+            cases.append(("events", "PutTargets", set_path(bases["PutTargets"], path, arn), VAL,
+                          f"target Arn {arn!r}", "is not valid"))
+        dlq = set_path(bases["PutTargets"], ["Targets", 0, "DeadLetterConfig", "Arn"], arn)
+        cases.append(("events", "PutTargets", dlq, VAL, f"DeadLetterConfig.Arn {arn!r}", "is not valid"))
+        # A bad target after a good one refuses the whole call.
+        two = copy.deepcopy(bases["PutTargets"])
+        two["Targets"].append({"Id": "second", "Arn": arn})
+        cases.append(("events", "PutTargets", two, VAL, f"second target Arn {arn!r}", "is not valid"))
+    return cases
+
+
+BAD_SCHEDULES = [
+    "rate(1 minutes)", "rate(1 hours)", "rate(1 days)", "rate(2 minute)", "rate(10 hour)", "rate(10 day)",
+    "rate(10 MINUTES)", "rate( 10 minutes )", " rate(10 minutes)", "rate(10 minutes) ", "rate(10  minutes)",
+    "rate(0 minutes)", "rate(-10 minutes)", "rate(10 seconds)", "rate(10 years)", "rate(5 weeks)", "rate()",
+    "rate(10)", "rate(foo minutes)", "rate(1.5 minutes)", "rate(+5 minutes)", "RATE(5 minutes)",
+    "rate(5 minutes", "rate 5 minutes", "cron(* * * * * *)", "cron(0 12 ? * ? *)", "cron(* * *)",
+    "cron(0 12 * * ? * *)", "cron(60 * * * ? *)", "cron(-1 * * * ? *)", "cron(0 24 * * ? *)",
+    "cron(0 0 32 * ? *)", "cron(0 0 0 * ? *)", "cron(0 0 ? 13 * *)", "cron(0 0 ? 0 * *)", "cron(0 0 ? * 8 *)",
+    "cron(0 0 ? * 0 *)", "cron(0 0 ? * MON#6 *)", "cron(0 0 ? * MON#0 *)", "cron(0 0 * * ? 1969)",
+    "cron(0 0 * * ? 2200)", "cron(0/0 * * * ? *)", "cron(0  12 * * ? *)", "cron( 0 12 * * ? *)",
+    "cron(a b c d e f)", "cron()", "cron(0 12 * * ?)", "cron(0 12 * FOO ? *)", "cron(0 12 ? * FUN *)",
+    "cron(0 12 ? * 1W *)", "cron(0 12 40W * ? *)", "cron(0 12 * * 1L *)", "cron(0 12 L * L *)",
+    "cron(1-60 * * * ? *)", "cron(5-* * * * ? *)", "cron(*/ * * * ? *)", "cron(0,, * * * ? *)",
+    "cron(0 12 * * ? *", "every 5 minutes", "at(2024-05-01T12:00:00)", "5 minutes", "*/5 * * * *",
+]
+
+
+def schedule_cases() -> list[tuple]:
+    return [("events", "PutRule", {"Name": "keep-sched", "ScheduleExpression": s, "State": "DISABLED"}, VAL,
+             f"schedule {s!r}", "Parameter ScheduleExpression is not valid.") for s in BAD_SCHEDULES]
+
+
+BAD_TIMES = ["2024-13-45T99:99:99Z", "2024-02-30T00:00:00Z", "2023-02-29T12:00:00Z", "2024-05-01T24:00:00Z",
+             "2024-05-01T12:60:00Z", "2024-05-01 12:00", "2024-05-01", "12:00:00Z", "1714564800", "", "now",
+             "2024-05-01T12:00:00+25:00", "2024-W18-3T12:00:00Z", "1969-12-31T23:59:59Z", "+002024-05-01T12:00Z"]
+
+
+def time_cases(bases) -> list[tuple]:
+    cases = []
+    for t in BAD_TIMES:
+        for i in range(2):
+            body = copy.deepcopy(bases["PutEvents"])
+            body["Entries"] = [copy.deepcopy(body["Entries"][0]) for _ in range(2)]
+            body["Entries"][i]["Time"] = t
+            cases.append(("events", "PutEvents", body, SER, f"entry {i} Time {t!r}"))
+    return cases
+
+
+SQS_REQUIRED = {
+    ("CreateQueue", "QueueName"): "MissingParameter", ("GetQueueUrl", "QueueName"): "MissingParameter",
+    ("SetQueueAttributes", "Attributes"): "MissingParameter", ("SendMessage", "MessageBody"): "MissingParameter",
+    ("SendMessageBatch", "Entries"): "MissingParameter", ("DeleteMessage", "ReceiptHandle"): "MissingParameter",
+    ("DeleteMessageBatch", "Entries"): "MissingParameter",
+    ("ChangeMessageVisibility", "ReceiptHandle"): "MissingParameter",
+    ("ChangeMessageVisibility", "VisibilityTimeout"): "MissingParameter",
+    ("ChangeMessageVisibilityBatch", "Entries"): "MissingParameter",
+}
+SQS_INTS = {
+    ("ListQueues", "MaxResults"): (1, 1000), ("SendMessage", "DelaySeconds"): (0, 900),
+    ("ReceiveMessage", "MaxNumberOfMessages"): (1, 10), ("ReceiveMessage", "VisibilityTimeout"): (0, 43200),
+    ("ReceiveMessage", "WaitTimeSeconds"): (0, 20), ("ChangeMessageVisibility", "VisibilityTimeout"): (0, 43200),
+}
+QUEUE_ATTRS = {"DelaySeconds": (0, 900), "MaximumMessageSize": (1024, 1048576),
+               "MessageRetentionPeriod": (60, 1209600), "ReceiveMessageWaitTimeSeconds": (0, 20),
+               "VisibilityTimeout": (0, 43200)}
+
+
+def sqs_cases(endpoint: str) -> list[tuple]:
+    m = model("sqs")
+    bases = sqs_bases(endpoint)
+    cases = []
+    for op in SQS_OPS:
+        base = bases[op]
+        shape = m.operation_model(op).input_shape
+        for name in shape.required_members:
+            code = SQS_REQUIRED.get((op, name), "MissingParameter")
+            cases.append(("sqs", op, del_path(base, [name]), code, f"{op}: {name} missing"))
+            if shape.members[name].type_name == "string":
+                cases.append(("sqs", op, set_path(base, [name], ""), code, f"{op}: {name} empty"))
+        for path, s, _ in members(shape):
+            label = f"{op}.{'.'.join(map(str, path))}"
+            t = s.type_name
+            if t in ("string", "integer", "blob"):
+                wrong = [[], ["x"], {}, {"a": "b"}, [1, 2]]
+            elif t == "list":
+                wrong = ["x", 1, True, {}]
+            elif t == "map":
+                wrong = ["x", 1, True, [], ["a"]]
+            elif t == "structure":
+                wrong = ["x", 1, True, []]
+            else:
+                wrong = []
+            for v in wrong:
+                cases.append(("sqs", op, set_path(base, path, v), SER, f"{label} = {v!r}"))
+        for (o, name), (lo, hi) in SQS_INTS.items():
+            if o != op:
+                continue
+            for v in [lo - 1, hi + 1, "abc", "1.5", 1.5, " 5", True, "", -(2 ** 40), 2 ** 40]:
+                cases.append(("sqs", op, set_path(base, [name], v), "InvalidParameterValue",
+                              f"{op}.{name} = {v!r}"))
+    for op in ("CreateQueue", "SetQueueAttributes"):
+        for attr, (lo, hi) in QUEUE_ATTRS.items():
+            for v in ["", "-1", str(lo - 1), str(hi + 1), "abc", "1.5", " 6", "true", True, -5, hi + 1]:
+                if str(v) in (str(lo - 1),) and lo == 0 and v == "-1":
+                    continue
+                body = set_path(bases[op], ["Attributes", attr], v)
+                cases.append(("sqs", op, body, "InvalidAttributeValue", f"{op} {attr} = {v!r}"))
+        for attr in ["Bogus", "visibilitytimeout", "ApproximateNumberOfMessages", "QueueArn", ""]:
+            cases.append(("sqs", op, set_path(bases[op], ["Attributes", attr], "1"), "InvalidAttributeName",
+                          f"{op} attribute {attr!r}"))
+        for attr in ["FifoQueue", "ContentBasedDeduplication", "RedrivePolicy"]:
+            cases.append(("sqs", op, set_path(bases[op], ["Attributes", attr], "true"),
+                          "InvalidParameterValue", f"{op} attribute {attr}"))
+    for name in ["bad name", "bad!", "a" * 81, "q.fifo", "ü", "a/b"]:
+        cases.append(("sqs", "CreateQueue", {"QueueName": name}, "InvalidParameterValue", f"queue name {name!r}"))
+    # Batches: whole-batch errors and entries that fail alone.
+    for op in ("SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"):
+        base = bases[op]
+        entry = base["Entries"][0]
+        cases.append(("sqs", op, set_path(base, ["Entries"], []), "EmptyBatchRequest", f"{op} empty"))
+        eleven = [dict(entry, Id=f"e{i}") for i in range(11)]
+        cases.append(("sqs", op, set_path(base, ["Entries"], eleven), "TooManyEntriesInBatchRequest",
+                      f"{op} eleven"))
+        cases.append(("sqs", op, set_path(base, ["Entries"], [entry, entry]), "BatchEntryIdsNotDistinct",
+                      f"{op} same ids"))
+        for bad_id in ["", "bad id", "a" * 81, "ü", "a.b"]:
+            cases.append(("sqs", op, set_path(base, ["Entries", 0, "Id"], bad_id), "InvalidBatchEntryId",
+                          f"{op} id {bad_id!r}"))
+        cases.append(("sqs", op, del_path(base, ["Entries", 0, "Id"]), "InvalidBatchEntryId", f"{op} no id"))
+    sb = bases["SendMessageBatch"]
+    for v in [-1, 901, "abc", 1.5]:
+        cases.append(("sqs", "SendMessageBatch", set_path(sb, ["Entries", 0, "DelaySeconds"], v), ENTRY,
+                      f"batch DelaySeconds {v!r}"))
+    cases.append(("sqs", "SendMessageBatch", del_path(sb, ["Entries", 0, "MessageBody"]), ENTRY, "batch no body"))
+    cases.append(("sqs", "SendMessageBatch", set_path(sb, ["Entries", 0, "MessageBody"], "a\u0000b"), ENTRY,
+                  "batch body with NUL"))
+    cases.append(("sqs", "SendMessageBatch", set_path(sb, ["Entries", 0, "MessageGroupId"], "g"), ENTRY,
+                  "batch group id"))
+    for op in ("DeleteMessageBatch", "ChangeMessageVisibilityBatch"):
+        cases.append(("sqs", op, del_path(bases[op], ["Entries", 0, "ReceiptHandle"]), ENTRY, f"{op} no handle"))
+        cases.append(("sqs", op, set_path(bases[op], ["Entries", 0, "ReceiptHandle"], "nope"), ENTRY,
+                      f"{op} bad handle"))
+    for v in [-1, 43201, "abc"]:
+        cases.append(("sqs", "ChangeMessageVisibilityBatch",
+                      set_path(bases["ChangeMessageVisibilityBatch"], ["Entries", 0, "VisibilityTimeout"], v),
+                      ENTRY, f"batch VisibilityTimeout {v!r}"))
+    send = bases["SendMessage"]
+    for body, code in [("a\u0000b", "InvalidMessageContents"), ("\ufffe", "InvalidMessageContents"),
+                       ("x" * 262145, "InvalidParameterValue")]:
+        cases.append(("sqs", "SendMessage", set_path(send, ["MessageBody"], body), code, f"body {body[:8]!r}"))
+    for member in ["MessageGroupId", "MessageDeduplicationId"]:
+        cases.append(("sqs", "SendMessage", set_path(send, [member], "g"), "InvalidParameterValue", member))
+    cases.append(("sqs", "SendMessage", set_path(send, ["MessageAttributes"],
+                                                 {"a": {"DataType": "String", "StringValue": "v"}}),
+                  "InvalidParameterValue", "message attributes"))
+    for url in ["", "http://h/1/x.fifo", "http://h/1/nope", "http://h/1/bad name"]:
+        cases.append(("sqs", "SendMessage", set_path(send, ["QueueUrl"], url),
+                      "MissingParameter" if url == "" else "QueueDoesNotExist", f"queue url {url!r}"))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Sending
+# ---------------------------------------------------------------------------
+
+class Raw:
+    """Unsigned raw requests over one keep-alive connection."""
+
+    def __init__(self, url: str, timeout: float = 5.0):
+        host, port = url.removeprefix("http://").split(":")
+        self.host, self.port, self.timeout = host, int(port), timeout
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def send(self, service: str, op: str, body) -> tuple[int, dict]:
+        target, ctype = (("AWSEvents", "application/x-amz-json-1.1") if service == "events"
+                         else ("AmazonSQS", "application/x-amz-json-1.0"))
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": ctype, "X-Amz-Target": f"{target}.{op}"}
+        for attempt in range(2):
+            try:
+                self.conn.request("POST", "/", body=data, headers=headers)
+                r = self.conn.getresponse()
+                raw = r.read()
+                return r.status, (json.loads(raw) if raw else {})
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A closed keep-alive connection: reconnect once.
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def error_type(out: dict) -> str:
+    return str(out.get("__type", "")).rsplit("#", 1)[-1]
+
+
+def fixed_state(events, sqs) -> dict:
+    """Everything the bad requests could touch, read through boto3."""
+    state = {"buses": [], "queues": {}}
+    for b in events.list_event_buses()["EventBuses"]:
+        rules = events.list_rules(EventBusName=b["Name"])["Rules"]
+        state["buses"].append({
+            "name": b["Name"], "description": b.get("Description"),
+            "rules": [dict(r, Targets=events.list_targets_by_rule(Rule=r["Name"], EventBusName=b["Name"])["Targets"])
+                      for r in rules],
+        })
+    for url in sqs.list_queues().get("QueueUrls"):
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        state["queues"][url.rsplit("/", 1)[-1]] = attrs
+    return state
+
+
+def make_fixed_state(events, sqs, endpoint):
+    events.create_event_bus(Name="orders", Description="the orders bus")
+    for bus in ("default", "orders"):
+        events.put_rule(Name="keep-rule", EventBusName=bus, EventPattern=KEEP_PATTERN, State="ENABLED",
+                        Description="kept")
+        events.put_rule(Name="bare-rule", EventBusName=bus, EventPattern=KEEP_PATTERN, Description="bare")
+    events.put_rule(Name="keep-sched", ScheduleExpression="rate(5 minutes)", State="DISABLED")
+    q = sqs.create_queue(QueueName="keep-q")["QueueUrl"]
+    sqs.create_queue(QueueName="keep-dlq")
+    for bus in ("default", "orders"):
+        events.put_targets(Rule="keep-rule", EventBusName=bus, Targets=[
+            {"Id": "q", "Arn": QUEUE_ARN, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "Input": '{"a": 1}',
+             "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
+             "DeadLetterConfig": {"Arn": DLQ_ARN}}])
+    for i in range(3):
+        sqs.send_message(QueueUrl=q, MessageBody=f"kept {i}")
+    return q
+
+
+def test_generated_bad_requests_are_refused_and_change_nothing(endpoint, server, events, sqs):
+    began = time.monotonic()
+    queue_url = make_fixed_state(events, sqs, endpoint)
+    raw = Raw(endpoint)
+
+    # Positive controls: the bases themselves are well-formed requests the
+    # server accepts (a refusal below is about the bad member, not the base).
+    for op, body in [("DescribeRule", events_bases(endpoint)["DescribeRule"]),
+                     ("ListRules", events_bases(endpoint)["ListRules"]),
+                     ("ListTargetsByRule", events_bases(endpoint)["ListTargetsByRule"]),
+                     ("TestEventPattern", events_bases(endpoint)["TestEventPattern"]),
+                     ("PutEvents", events_bases(endpoint)["PutEvents"])]:
+        status, out = raw.send("events", op, body)
+        assert status == 200, (op, out)
+    for op in ("GetQueueUrl", "ListQueues", "GetQueueAttributes"):
+        status, out = raw.send("sqs", op, sqs_bases(endpoint)[op])
+        assert status == 200, (op, out)
+
+    before = fixed_state(events, sqs)
+    cases = events_cases(endpoint) + sqs_cases(endpoint)
+    assert len(cases) >= 2000, len(cases)
+    ops = {(c[0], c[1]) for c in cases}
+    assert ops == {("events", o) for o in EVENTS_OPS} | {("sqs", o) for o in SQS_OPS}
+
+    accepted, wrong, server_errors = [], [], []
+    for case in cases:
+        service, op, body, expected, label = case[:5]
+        message = case[5] if len(case) > 5 else None
+        try:
+            status, out = raw.send(service, op, body)
+        except TimeoutError as e:  # a hang
+            pytest.fail(f"{service} {label}: no answer within 5 s ({e})")
+        if status >= 500:
+            server_errors.append((label, status, out))
+        elif expected == ENTRY:
+            if status != 200 or len(out.get("Failed")) != 1 or out.get("Successful"):
+                wrong.append((label, expected, status, out))
+        elif status < 400:
+            accepted.append((label, out))
+        elif error_type(out) != expected or (message and message not in out.get("message", "")):
+            wrong.append((label, expected, status, out))
+    summary = (f"{len(cases)} cases: {len(accepted)} accepted, {len(wrong)} wrong error, "
+               f"{len(server_errors)} 5xx")
+    assert not server_errors, f"{summary}\n{server_errors[:10]}"
+    assert not accepted, f"{summary}\n" + "\n".join(map(str, accepted[:60]))
+    assert not wrong, f"{summary}\n" + "\n".join(map(str, wrong[:80]))
+
+    after = fixed_state(events, sqs)
+    assert after == before
+    # The queue's messages are exactly those sent before the bad requests.
+    got = []
+    deadline = time.monotonic() + 10
+    while len(got) < 3 and time.monotonic() < deadline:
+        got += sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages")
+    assert sorted(m["Body"] for m in got) == ["kept 0", "kept 1", "kept 2"]
+    assert server.health()["status"] == "ok"
+    assert time.monotonic() - began < 60, "the suite must stay fast"
+
+
+def test_bad_requests_through_boto3(endpoint, events, sqs):
+    """What botocore lets through (it checks types, required members and
+    minimums, not maximums or patterns; with parameter validation off,
+    anything) gets the same errors as raw requests."""
+    events.create_event_bus(Name="orders")
+    events.put_rule(Name="r", EventPattern=KEEP_PATTERN)
+    loose = {
+        "events": boto3_client_unvalidated(endpoint, "events"),
+        "sqs": boto3_client_unvalidated(endpoint, "sqs"),
+    }
+    checked = 0
+    calls = [
+        (events.put_rule, dict(Name="x" * 65, EventPattern=KEEP_PATTERN), VAL, "at 'name'"),
+        (events.put_rule, dict(Name="a b", EventPattern=KEEP_PATTERN), VAL, "regular expression pattern"),
+        (events.put_rule, dict(Name="s", ScheduleExpression="cron(* * * * * *)"), VAL,
+         "Parameter ScheduleExpression is not valid."),
+        (events.put_rule, dict(Name="s", ScheduleExpression="rate(1 minutes)"), VAL,
+         "Parameter ScheduleExpression is not valid."),
+        (events.put_rule, dict(Name="s", EventPattern=KEEP_PATTERN, State="ON"), VAL, "enum value set"),
+        (events.list_rules, dict(Limit=101), VAL, "at 'limit'"),
+        (events.put_targets, dict(Rule="r", Targets=[{"Id": "t", "Arn": "test-bucket"}]), VAL,
+         "Parameter test-bucket is not valid. Reason: Provided Arn is not in correct format."),
+        (events.put_targets, dict(Rule="r", Targets=[{"Id": "t", "Arn": "file:///etc/passwd"}]), VAL,
+         "http:// and https://"),
+        (events.put_targets, dict(Rule="r", Targets=[
+            {"Id": "t", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m"}]), VAL, "states runner"),
+        (events.put_targets, dict(Rule="r", Targets=[
+            {"Id": "t", "Arn": QUEUE_ARN, "RetryPolicy": {"MaximumRetryAttempts": 186}}]), VAL,
+         "maximumRetryAttempts"),
+        (events.put_events, dict(Entries=[{"Source": "a", "DetailType": "b", "Detail": "{}",
+                                           "TraceHeader": "t" * 501}]), VAL, "traceHeader"),
+        (loose["events"].delete_rule, dict(Name="r", EventBusName=["orders"]), SER,
+         "Start of list found where not expected"),
+        (loose["events"].list_rules, dict(Limit="10"), SER, "STRING_VALUE can not be converted to an Integer"),
+        (loose["events"].put_targets, dict(Rule="r", Targets=[
+            {"Id": "t", "Arn": QUEUE_ARN, "DeadLetterConfig": {"Arn": 0}}]), SER, "NUMBER_VALUE"),
+        (loose["events"].put_events, dict(Entries=[{"Source": "a", "DetailType": "b", "Detail": "{}",
+                                                    "Resources": [1, {}]}]), SER, "NUMBER_VALUE"),
+        (loose["events"].put_events, dict(Entries=[{"Source": "a", "DetailType": "b", "Detail": "{}",
+                                                    "TraceHeader": {}}]), SER, "Start of structure"),
+        (loose["sqs"].receive_message, dict(QueueUrl=["x"]), SER, "Unrecognized collection type"),
+    ]
+    for fn, kwargs, code, text in calls:
+        with pytest.raises(ClientError) as e:
+            fn(**kwargs)
+        err = e.value.response["Error"]
+        assert err["Code"] == code, (fn, kwargs, err)
+        assert text in err["Message"], (fn, kwargs, err)
+        checked += 1
+    assert checked == len(calls)
+    # The rule that DeleteRule with a bad EventBusName would have hit is there.
+    assert [r["Name"] for r in events.list_rules()["Rules"]] == ["r"]
+
+
+def boto3_client_unvalidated(endpoint: str, service: str):
+    import boto3
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
+                        aws_secret_access_key="test",
+                        config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+
+
+def test_good_times_are_honoured_and_bad_ones_deliver_nothing(events, sqs):
+    """The strict reading of `Time` still takes every form the service
+    takes: epoch seconds (botocore's), RFC 3339 with offsets and fractions."""
+    q = sqs.create_queue(QueueName="times")["QueueUrl"]
+    events.put_rule(Name="times", EventPattern=json.dumps({"source": ["times"]}))
+    events.put_targets(Rule="times", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:times"}])
+    raw = Raw(events.meta.endpoint_url)
+    status, out = raw.send("events", "PutEvents", {"Entries": [
+        {"Source": "times", "DetailType": "bad", "Detail": "{}", "Time": "2024-13-45T99:99:99Z"}]})
+    assert (status, error_type(out)) == (400, SER), out
+    good = [1714564800, 1714564800.9, "2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00",
+            "2024-05-01T07:30:00-04:30"]
+    status, out = raw.send("events", "PutEvents", {"Entries": [
+        {"Source": "times", "DetailType": f"t{i}", "Detail": "{}", "Time": t} for i, t in enumerate(good)]})
+    assert status == 200 and out["FailedEntryCount"] == 0, out
+    got = []
+    deadline = time.monotonic() + 15
+    while len(got) < len(good) and time.monotonic() < deadline:
+        got += sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages")
+    bodies = sorted((json.loads(m["Body"]) for m in got), key=lambda b: b["detail-type"])
+    assert [b["detail-type"] for b in bodies] == [f"t{i}" for i in range(len(good))]
+    assert {b["time"] for b in bodies} == {"2024-05-01T12:00:00Z"}, bodies
+
+
+def test_the_models_still_have_every_member_ferrule_serves():
+    """The generation covers every member ferrule models: none was renamed
+    or dropped by the installed botocore."""
+    found: dict[str, set] = {}
+    for service, ops in (("events", EVENTS_OPS), ("sqs", SQS_OPS)):
+        m = model(service)
+        for op in ops:
+            shape = m.operation_model(op).input_shape
+            found.setdefault(shape.name, set()).update(n for n in shape.members if n in SERVED_MEMBERS[shape.name])
+            for path, s, _ in members(shape):
+                if s.type_name == "structure":
+                    found.setdefault(s.name, set()).update(
+                        n for n in s.members if n in SERVED_MEMBERS.get(s.name, ()))
+    assert found == SERVED_MEMBERS
