@@ -59,6 +59,9 @@ pub struct ServerConfig {
     /// Rules to put (replacing rules of the same name).
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// Limits and timeouts of the HTTP layer (see [`super::HttpLimits`]).
+    #[serde(default)]
+    pub http: Option<super::HttpLimits>,
 }
 
 /// Quotas.
