@@ -587,7 +587,7 @@ mod tests {
         );
         let r = u.into_response("id");
         let (_, body) = r.into_parts();
-        let bytes = futures_lite_block(body);
+        let bytes = body_bytes(body);
         let text = String::from_utf8(bytes).unwrap();
         assert!(
             text.contains("&lt;script&gt;") && !text.contains("<script>"),
@@ -595,7 +595,7 @@ mod tests {
         );
     }
 
-    fn futures_lite_block(body: Body) -> Vec<u8> {
+    fn body_bytes(body: Body) -> Vec<u8> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
