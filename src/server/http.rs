@@ -1185,6 +1185,7 @@ mod tests {
     async fn at_the_connection_limit_idle_connections_make_room() {
         let (addr, _stop) = start(HttpLimits {
             header_read_timeout_seconds: 30.0,
+            body_read_timeout_seconds: 30.0,
             idle_timeout_seconds: 30.0,
             ..limits()
         })

@@ -124,14 +124,23 @@ pub(crate) fn unserved(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[
         } else {
             Wire::Query
         };
+        let message = if scope.as_deref() == Some("sqs") {
+            // Older SDKs speak SQS's query protocol.
+            format!(
+                "ferrule serves SQS over the AWS JSON protocol only (X-Amz-Target AmazonSQS.*), not the query protocol (Action {}): use a current SDK.",
+                quote(&action)
+            )
+        } else {
+            format!(
+                "ferrule does not serve {service} (Action {}); {SERVES}.",
+                quote(&action)
+            )
+        };
         return Unserved {
             wire,
             status: 400,
             code: "InvalidAction",
-            message: format!(
-                "ferrule does not serve {service} (Action {}); {SERVES}.",
-                quote(&action)
-            ),
+            message,
         };
     }
     let request = format!("{method} {}", quote(uri.path()));
@@ -491,6 +500,23 @@ mod tests {
             b"Action=DescribeInstances",
         );
         assert_eq!(u.wire, Wire::Ec2);
+        // SQS's older protocol is named as such.
+        let h = headers(&[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("authorization", &AUTH_IAM.replace("/iam/", "/sqs/")),
+        ]);
+        let u = unserved(
+            &Method::POST,
+            &Uri::from_static("/"),
+            &h,
+            b"Action=SendMessage",
+        );
+        assert_eq!(u.wire, Wire::Query);
+        assert!(
+            u.message.contains("not the query protocol") && u.message.contains("\"SendMessage\""),
+            "{}",
+            u.message
+        );
         // A form body without Action is not the query protocol.
         let h = headers(&[("content-type", "application/x-www-form-urlencoded")]);
         let u = unserved(&Method::POST, &Uri::from_static("/"), &h, b"a=b");
