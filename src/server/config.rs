@@ -70,6 +70,9 @@ pub struct ServerConfig {
     /// Rules to put (replacing rules of the same name).
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// Limits and timeouts of the HTTP layer (see [`super::HttpLimits`]).
+    #[serde(default)]
+    pub http: Option<super::HttpLimits>,
 }
 
 /// One credential: a key pair and the identity it signs for.

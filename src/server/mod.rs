@@ -14,7 +14,9 @@
 mod access;
 mod config;
 mod events;
+mod http;
 mod metrics;
+mod protocol;
 mod sigv4;
 mod sqs;
 
@@ -33,6 +35,7 @@ use axum::routing::{any, get};
 use serde_json::{Value, json};
 
 pub use config::{CredentialConfig, MetricsConfig, ServerConfig};
+pub use http::HttpLimits;
 use metrics::Metrics;
 
 use crate::bus::{Bus, BusError, BusErrorKind, BusOptions};
@@ -148,6 +151,9 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         None => ServerConfig::default(),
     };
     config.check()?;
+    if let Some(limits) = &config.http {
+        limits.validate()?;
+    }
     let mut bus_options = BusOptions::new(&options.data_dir);
     config.apply_to_options(&mut bus_options);
     let principals = Arc::new(config.principals(&bus_options.account)?);
@@ -205,18 +211,17 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%address, data_dir = %options.data_dir.display(), "ferrule is listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown({
-            let state = Arc::clone(&state);
-            async move {
-                shutdown_signal().await;
-                state
-                    .stopping
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let limits = config.http.clone().unwrap_or_default();
+    http::serve(listener, app, limits, {
+        let state = Arc::clone(&state);
+        async move {
+            shutdown_signal().await;
+            state
+                .stopping
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    })
+    .await?;
     tracing::info!("shutting down");
     drop(state);
     // Stops the ingest and delivery threads; pending deliveries stay stored.
@@ -319,7 +324,16 @@ async fn aws(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let (service, operation) = target.split_once('.').unwrap_or(("", ""));
+    let (service, operation) = protocol::split_target(&target);
+    if !protocol::is_served(service) {
+        // Another service or protocol: an error its SDK can parse.
+        let unserved = protocol::unserved(&method, &uri, &headers, &body);
+        state
+            .metrics
+            .request("unserved", unserved.status, started.elapsed());
+        tracing::debug!(target = %target, message = %unserved.message, "not served");
+        return unserved.into_response(&uuid::Uuid::new_v4().to_string());
+    }
     let content_type = match service {
         "AmazonSQS" => "application/x-amz-json-1.0",
         _ => "application/x-amz-json-1.1",
@@ -359,10 +373,11 @@ async fn aws(
                     .to_string();
                 sqs::handle(&state, operation, &input, &host).await
             }
+            // Answered above; kept so that the match stays total.
             _ => Err(ApiError::new(
                 400,
                 "UnknownOperationException",
-                format!("unknown X-Amz-Target {target:?}"),
+                protocol::unserved(&method, &uri, &headers, &body).message,
             )),
         },
     };
@@ -371,7 +386,12 @@ async fn aws(
         Ok(_) => 200,
         Err(e) => e.status,
     };
-    state.metrics.request(&target, status, elapsed);
+    // Unknown operations share one series, so clients cannot add series.
+    let label = match &result {
+        Err(e) if e.type_name == "UnknownOperationException" => format!("{service}.unknown"),
+        _ => target.clone(),
+    };
+    state.metrics.request(&label, status, elapsed);
     tracing::debug!(target = %target, status, micros = elapsed.as_micros() as u64, "request");
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut response = match result {
