@@ -8,7 +8,7 @@ use super::affix::{AffixIndex, End};
 use super::interval::IntervalIndex;
 use super::targets::{PoolBuilder, Targets};
 use super::wildcards::WildcardIndex;
-use crate::event::{FlattenScratch, Kind, LeafValue};
+use crate::event::{Flat, Kind, LeafValue};
 use crate::pattern::{AnythingBut, ValuePattern};
 use crate::util::ip::{self, IpKey};
 use crate::util::{casefold, number};
@@ -229,7 +229,7 @@ impl ValueIndex {
     pub fn visit(
         &self,
         value: &LeafValue,
-        flat: &FlattenScratch,
+        flat: &Flat<'_>,
         scratch: &mut ValueScratch,
         mut emit: impl FnMut(Targets),
     ) {
@@ -238,7 +238,7 @@ impl ValueIndex {
         }
         match value.kind {
             Kind::String => self.visit_string(flat.text(value), scratch, &mut emit),
-            Kind::Number => self.visit_number(value.number, || flat.text(value), &mut emit),
+            Kind::Number => self.visit_number(value, flat, &mut emit),
             Kind::True => emit(self.true_),
             Kind::False => emit(self.false_),
             Kind::Null => emit(self.null),
@@ -295,12 +295,8 @@ impl ValueIndex {
         }
     }
 
-    fn visit_number<'t>(
-        &self,
-        number: f64,
-        text: impl Fn() -> &'t [u8],
-        emit: &mut impl FnMut(Targets),
-    ) {
+    fn visit_number(&self, value: &LeafValue, flat: &Flat<'_>, emit: &mut impl FnMut(Targets)) {
+        let number = flat.number(value);
         let key = number::ordered(number);
         let listed = match &self.few_numbers {
             Some(keys) => keys.contains(&key),
@@ -310,28 +306,27 @@ impl ValueIndex {
             && !self.number_texts.is_empty()
             && let Some(candidates) = self.number_texts.get(&key)
         {
-            let text = text();
+            let text = flat.text(value);
             for (literal, t) in candidates {
                 if **literal == *text {
                     emit(*t);
                 }
             }
         }
-        if self.number_keys.is_empty() && self.numeric.is_none() {
+        // A literal beyond the f64 range compares as text only.
+        if (self.number_keys.is_empty() && self.numeric.is_none()) || !number.is_finite() {
             return;
         }
-        // Look up with simd-json's value; confirm with the exact rule only on a hit.
-        let mut confirmed: Option<bool> = None;
-        let mut confirm = || *confirmed.get_or_insert_with(|| number::is_exact(text(), number));
+        // Look up by value; confirm with the exact rule (once per leaf) only on a hit.
         if listed
             && let Some(t) = self.number_keys.get(&key)
-            && confirm()
+            && flat.exact(value)
         {
             emit(*t);
         }
         if let Some(n) = &self.numeric {
             n.query(key, |t| {
-                if confirm() {
+                if flat.exact(value) {
                     emit(t)
                 }
             });
@@ -437,7 +432,7 @@ impl Complement {
     fn visit(
         &self,
         value: &LeafValue,
-        flat: &FlattenScratch,
+        flat: &Flat<'_>,
         scratch: &mut ValueScratch,
         emit: &mut impl FnMut(Targets),
     ) {
@@ -468,9 +463,9 @@ impl Complement {
                 }
             }
             Kind::Number if !self.numbers.is_empty() => {
-                let key = number::ordered(value.number);
+                let key = number::ordered(flat.number(value));
                 if let Some(ids) = self.numbers.get(&key)
-                    && number::is_exact(text, value.number)
+                    && flat.exact(value)
                 {
                     excluded.extend_from_slice(ids);
                 }

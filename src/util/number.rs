@@ -23,6 +23,18 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
     Some(if value == 0.0 { 0.0 } else { value })
 }
 
+/// Parses a JSON number literal to the nearest `f64`, ±∞ when its
+/// magnitude is beyond the `f64` range (`1e400`); `-0` becomes `0`. Text
+/// that is not a number gives NaN (the readers never pass such text).
+#[inline]
+pub fn parse_any(text: &[u8]) -> f64 {
+    let value = std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    if value == 0.0 { 0.0 } else { value }
+}
+
 /// Whether the literal `text` is numerically equal to the shortest
 /// round-trip decimal of `value` (which must be `text` parsed).
 pub fn is_exact(text: &[u8], value: f64) -> bool {
