@@ -29,12 +29,16 @@ pub(crate) struct ValueIndex {
     exact: HashMap<Box<[u8]>, Targets>,
     exact_ip: HashMap<IpKey, Targets>,
     number_keys: HashMap<u64, Targets>,
-    /// Literals that are not comparable, keyed by their (rounded) value so
-    /// that most numbers are ruled out without reading their text.
-    number_texts: HashMap<u64, Vec<LiteralTargets>>,
-    /// Every key of `number_keys` and `number_texts` when there are only a
-    /// few: most numbers (coordinates, sizes) match none, and a short scan
-    /// rules them out faster than hashing.
+    /// Literals that are not comparable (and those beyond the f64 range),
+    /// keyed by their text: they match only the same spelling, so an event
+    /// number is looked up by its text without being converted.
+    number_texts: HashMap<Box<[u8]>, Targets>,
+    /// The same when there are only a few: a short scan of lengths and bytes
+    /// rules most numbers out faster than hashing.
+    few_texts: Option<Box<[LiteralTargets]>>,
+    /// Every key of `number_keys` when there are only a few: most numbers
+    /// (coordinates, sizes) match none, and a short scan rules them out
+    /// faster than hashing.
     few_numbers: Option<Box<[u64]>>,
     true_: Targets,
     false_: Targets,
@@ -125,20 +129,17 @@ impl ValueIndex {
             }
         }
 
-        let mut by_value: HashMap<u64, Vec<LiteralTargets>> = HashMap::default();
-        for (text, states) in number_texts {
-            // A literal too large for an f64 is text-only; key it by infinity,
-            // which no event number has.
-            let value = std::str::from_utf8(&text)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .unwrap_or(f64::INFINITY);
-            by_value
-                .entry(number::ordered(value))
-                .or_default()
-                .push((text, pool.intern(states)));
-        }
-        let number_texts = by_value;
+        let number_texts: HashMap<Box<[u8]>, Targets> = number_texts
+            .into_iter()
+            .map(|(text, states)| (text, pool.intern(states)))
+            .collect();
+        let few_texts = (number_texts.len() <= 8).then(|| {
+            number_texts
+                .iter()
+                .map(|(text, t)| (text.clone(), *t))
+                .collect::<Vec<LiteralTargets>>()
+                .into_boxed_slice()
+        });
         let mut intern_map = |m: HashMap<_, Vec<u32>>| -> HashMap<_, Targets> {
             m.into_iter().map(|(k, v)| (k, pool.intern(v))).collect()
         };
@@ -191,10 +192,9 @@ impl ValueIndex {
                 .as_ref()
                 .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
-        let few_numbers = (number_keys.len() + number_texts.len() <= 8).then(|| {
+        let few_numbers = (number_keys.len() <= 8).then(|| {
             number_keys
                 .keys()
-                .chain(number_texts.keys())
                 .copied()
                 .collect::<Vec<u64>>()
                 .into_boxed_slice()
@@ -204,6 +204,7 @@ impl ValueIndex {
             exact_ip,
             number_keys,
             number_texts,
+            few_texts,
             few_numbers,
             true_: pool.intern(true_),
             false_: pool.intern(false_),
@@ -296,29 +297,39 @@ impl ValueIndex {
     }
 
     fn visit_number(&self, value: &LeafValue, flat: &Flat<'_>, emit: &mut impl FnMut(Targets)) {
+        if !self.number_texts.is_empty() {
+            let text = flat.text(value);
+            match &self.few_texts {
+                Some(list) => {
+                    for (literal, t) in list.iter() {
+                        if **literal == *text {
+                            emit(*t);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(t) = self.number_texts.get(text) {
+                        emit(*t);
+                    }
+                }
+            }
+        }
+        if self.number_keys.is_empty() && self.numeric.is_none() {
+            return;
+        }
         let number = flat.number(value);
+        // A literal beyond the f64 range compares as text only.
+        if !number.is_finite() {
+            return;
+        }
         let key = number::ordered(number);
         let listed = match &self.few_numbers {
             Some(keys) => keys.contains(&key),
             None => true,
         };
-        if listed
-            && !self.number_texts.is_empty()
-            && let Some(candidates) = self.number_texts.get(&key)
-        {
-            let text = flat.text(value);
-            for (literal, t) in candidates {
-                if **literal == *text {
-                    emit(*t);
-                }
-            }
-        }
-        // A literal beyond the f64 range compares as text only.
-        if (self.number_keys.is_empty() && self.numeric.is_none()) || !number.is_finite() {
-            return;
-        }
         // Look up by value; confirm with the exact rule (once per leaf) only on a hit.
         if listed
+            && !self.number_keys.is_empty()
             && let Some(t) = self.number_keys.get(&key)
             && flat.exact(value)
         {

@@ -28,11 +28,83 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
 /// that is not a number gives NaN (the readers never pass such text).
 #[inline]
 pub fn parse_any(text: &[u8]) -> f64 {
-    let value = std::str::from_utf8(text)
-        .ok()
-        .and_then(|t| t.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
+    let value = match fast_parse(text) {
+        Some(v) => v,
+        None => std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN),
+    };
     if value == 0.0 { 0.0 } else { value }
+}
+
+/// Powers of ten that are exact in an f64.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Clinger's fast path: when the literal's digits form an integer `m` of at
+/// most 2^53 and its decimal exponent `e` is within ±22, both `m` and 10^|e|
+/// are exact f64s and one multiplication or division rounds correctly.
+/// `None` for every other literal (and for text that is not a number).
+#[inline]
+fn fast_parse(text: &[u8]) -> Option<f64> {
+    let (negative, body) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut m: u64 = 0;
+    let mut exponent: i32 = 0;
+    let mut i = 0;
+    let mut seen_digit = false;
+    let mut in_fraction = false;
+    while let Some(&c) = body.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                m = m.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                seen_digit = true;
+                if in_fraction {
+                    exponent -= 1;
+                }
+            }
+            b'.' if !in_fraction => in_fraction = true,
+            b'e' | b'E' => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    if !seen_digit || m > 1 << 53 {
+        return None;
+    }
+    if i < body.len() {
+        let rest = body.get(i + 1..)?;
+        let (sign, digits) = match rest.split_first() {
+            Some((b'-', d)) => (-1, d),
+            Some((b'+', d)) => (1, d),
+            _ => (1, rest),
+        };
+        if digits.is_empty() || digits.len() > 4 {
+            return None;
+        }
+        let mut e: i32 = 0;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            e = e * 10 + i32::from(c - b'0');
+        }
+        exponent += sign * e;
+    }
+    let value = m as f64;
+    let value = match exponent {
+        0 => value,
+        1..=22 => value * POW10[exponent as usize],
+        -22..=-1 => value / POW10[(-exponent) as usize],
+        _ if m == 0 => 0.0,
+        _ => return None,
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// Whether the literal `text` is numerically equal to the shortest
@@ -299,6 +371,51 @@ mod tests {
             let slow = same_decimal(text.as_bytes(), buf.format_finite(value).as_bytes());
             assert_eq!(is_exact(text.as_bytes(), value), slow, "{text}");
         }
+    }
+
+    #[test]
+    fn the_fast_parse_agrees_with_the_standard_library() {
+        for text in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "300",
+            "3e2",
+            "3.0E2",
+            "30000e-2",
+            "3.00e+2",
+            "0.1",
+            "-2.5e-3",
+            "9007199254740992",
+            "9007199254740993",
+            "1e22",
+            "1e23",
+            "1e-22",
+            "1e-23",
+            "123.456",
+            "37.80780792169409",
+            "-122.41",
+            "0.000001",
+            "4.35",
+            "1e400",
+            "1e-400",
+            "0e999",
+            "12345678901234567890",
+            "1.7976931348623157e308",
+            "5e-324",
+            "2.5E+10",
+            "1E0",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            let want = if want == 0.0 { 0.0 } else { want };
+            assert_eq!(
+                parse_any(text.as_bytes()).to_bits(),
+                want.to_bits(),
+                "{text}"
+            );
+        }
+        assert!(parse_any(b"x").is_nan());
     }
 
     #[test]
