@@ -1319,14 +1319,23 @@ impl BenchData {
         }
     }
 
-    /// Every scenario, in a stable order: one per operator group
+    /// Every scenario, in a stable order: one exact rule (`exact-1`), one per operator group
     /// (`op-...`), the four classic citylots patterns (`citylots-4`), the
     /// mixed rule sets (`rules-1k`, `rules-10k`) and the rule-count scaling
     /// series (`scale-10`, `scale-100`, `scale-1000`: the first rules of
     /// the 10k set; `rules-10k` completes the series).
     pub fn scenarios(&self) -> Vec<Scenario> {
         let sample = CitylotsSample::of(&self.citylots);
-        let mut out = operator_scenarios(&sample, &self.twitter, &self.cloudtrail);
+        let mut out = vec![Scenario::new(
+            "exact-1",
+            "one exact rule (STREET = CRANLEIGH)",
+            EventSet::Citylots,
+            vec![BenchRule::new(
+                "cranleigh".to_string(),
+                r#"{"properties":{"STREET":["CRANLEIGH"]}}"#.to_string(),
+            )],
+        )];
+        out.extend(operator_scenarios(&sample, &self.twitter, &self.cloudtrail));
         out.push(Scenario::new(
             "citylots-4",
             "the four classic citylots patterns",
@@ -1358,6 +1367,44 @@ impl BenchData {
         }
         out
     }
+}
+
+/// The structural-index baseline: ferrule's event reader in validated mode
+/// with no rule, so that it enters no member and only checks and skips —
+/// the cost of finding the structure of an event, the floor of validated
+/// matching.
+pub struct StructureReader {
+    scratch: crate::event::FlattenScratch,
+    trie: crate::event::PathTrie,
+}
+
+impl fmt::Debug for StructureReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StructureReader").finish_non_exhaustive()
+    }
+}
+
+impl Default for StructureReader {
+    fn default() -> StructureReader {
+        StructureReader {
+            scratch: crate::event::FlattenScratch::default(),
+            trie: crate::event::PathTrie::new([]),
+        }
+    }
+}
+
+impl StructureReader {
+    /// Whether `event` is a valid event (checked throughout).
+    pub fn check(&mut self, event: &[u8]) -> bool {
+        self.scratch
+            .read(event, &self.trie, crate::ReadMode::Validated)
+            .is_ok()
+    }
+}
+
+/// The memory floor: one `memchr` pass over the event counting quotes.
+pub fn memchr_scan(event: &[u8]) -> usize {
+    memchr::memchr_iter(b'"', event).count()
 }
 
 /// Values seen in citylots lines, to aim generated rules at real values.

@@ -60,6 +60,6 @@ pub mod transform;
 mod util;
 
 pub use automaton::{AutomatonStats, MatchScratch};
-pub use event::{EventError, MAX_EVENT_DEPTH};
+pub use event::{EventError, MAX_EVENT_DEPTH, ReadMode, validate_event};
 pub use pattern::{Limits, Pattern, PatternError, PatternErrorKind};
 pub use ruleset::{Matcher, RuleId, RuleSet, SharedMatcher};

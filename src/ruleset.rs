@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use rayon::prelude::*;
 
 use crate::automaton::{Automaton, AutomatonStats, MatchScratch};
-use crate::event::EventError;
+use crate::event::{EventError, ReadMode};
 use crate::pattern::{Limits, Pattern, PatternError};
 
 /// Identifies a rule within one [`Matcher`]. Ids follow the rule names'
@@ -154,11 +154,25 @@ impl fmt::Debug for Matcher {
 impl Matcher {
     /// The ids of the rules `event` (JSON text) matches, sorted.
     ///
-    /// Uses a thread-local [`MatchScratch`]; see [`Matcher::matches_with`] to
+    /// The event is read in [`ReadMode::Validated`]: invalid JSON anywhere
+    /// in it, also in members no rule reads, is an [`EventError`]. Uses a
+    /// thread-local [`MatchScratch`]; see [`Matcher::matches_with`] to
     /// supply your own.
     pub fn matches(&self, event: &[u8]) -> Result<Vec<RuleId>, EventError> {
+        self.matches_in_mode(event, ReadMode::Validated)
+    }
+
+    /// Like [`Matcher::matches`] for bytes already known to be valid JSON
+    /// ([`ReadMode::Trusted`]): members no rule reads are skipped without
+    /// being checked. For invalid input the answer is unspecified (an error
+    /// or wrong ids), never a panic.
+    pub fn matches_trusted(&self, event: &[u8]) -> Result<Vec<RuleId>, EventError> {
+        self.matches_in_mode(event, ReadMode::Trusted)
+    }
+
+    fn matches_in_mode(&self, event: &[u8], mode: ReadMode) -> Result<Vec<RuleId>, EventError> {
         with_scratch(|scratch, out| {
-            self.matches_with(event, scratch, out)?;
+            self.matches_with_mode(event, mode, scratch, out)?;
             Ok(out.clone())
         })
     }
@@ -171,7 +185,32 @@ impl Matcher {
         scratch: &mut MatchScratch,
         out: &mut Vec<RuleId>,
     ) -> Result<(), EventError> {
-        self.automaton.run(event, scratch, out, true)
+        self.matches_with_mode(event, ReadMode::Validated, scratch, out)
+    }
+
+    /// Like [`Matcher::matches_with`], reading the event in `mode`.
+    pub fn matches_with_mode(
+        &self,
+        event: &[u8],
+        mode: ReadMode,
+        scratch: &mut MatchScratch,
+        out: &mut Vec<RuleId>,
+    ) -> Result<(), EventError> {
+        self.automaton.run(event, Some(mode), scratch, out, true)
+    }
+
+    /// The test oracle: like [`Matcher::matches_with`], but the event is
+    /// parsed fully with simd-json into a tape first (the reader ferrule
+    /// used before the on-demand one). For differential tests and fuzzing;
+    /// it rejects numbers beyond the f64 range, which the reader accepts.
+    #[doc(hidden)]
+    pub fn matches_full_parse_with(
+        &self,
+        event: &[u8],
+        scratch: &mut MatchScratch,
+        out: &mut Vec<RuleId>,
+    ) -> Result<(), EventError> {
+        self.automaton.run(event, None, scratch, out, true)
     }
 
     /// The names of the rules `event` matches, sorted.
@@ -196,16 +235,41 @@ impl Matcher {
             .collect()
     }
 
+    /// [`Matcher::matches_batch`] for events already known to be valid JSON
+    /// (each read as by [`Matcher::matches_trusted`]).
+    pub fn matches_batch_trusted<E: AsRef<[u8]> + Sync>(
+        &self,
+        events: &[E],
+    ) -> Vec<Result<Vec<RuleId>, EventError>> {
+        events
+            .par_iter()
+            .with_min_len(64)
+            .map(|e| self.matches_trusted(e.as_ref()))
+            .collect()
+    }
+
     /// Counts, over many events in parallel, (events matched, total matches);
     /// events that fail to parse count as unmatched. Allocates nothing per
     /// event, and skips sorting the ids since only their number is used.
     pub fn count_batch<E: AsRef<[u8]> + Sync>(&self, events: &[E]) -> (usize, usize) {
+        self.count_batch_with_mode(events, ReadMode::Validated)
+    }
+
+    /// [`Matcher::count_batch`], reading the events in `mode`.
+    pub fn count_batch_with_mode<E: AsRef<[u8]> + Sync>(
+        &self,
+        events: &[E],
+        mode: ReadMode,
+    ) -> (usize, usize) {
         events
             .par_iter()
             .with_min_len(64)
             .map(|e| {
                 with_scratch(|scratch, out| {
-                    match self.automaton.run(e.as_ref(), scratch, out, false) {
+                    match self
+                        .automaton
+                        .run(e.as_ref(), Some(mode), scratch, out, false)
+                    {
                         Ok(()) => (usize::from(!out.is_empty()), out.len()),
                         Err(_) => (0, 0),
                     }

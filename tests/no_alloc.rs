@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ferrule::{MatchScratch, RuleSet};
+use ferrule::{MatchScratch, ReadMode, RuleSet};
 
 struct Counting;
 
@@ -51,7 +51,8 @@ fn matching_allocates_nothing_per_event_once_warm() {
         .map(|i| {
             format!(
                 r#"{{"source": "aws.s3", "detail": {{"size": {i}, "key": "uploads/{i}/img-{i}.png", "ip": "10.0.{}.1",
-                   "tags": [{{"k": "env", "v": "prod"}}, {{"k": "team", "v": "x{i}"}}], "noise": [1, 2, {{"deep": [3]}}]}}}}"#,
+                   "tags": [{{"k": "env", "v": "prod"}}, {{"k": "team", "v": "x\u00e9{i}"}}], "noise": [1, 2, {{"deep": [3, "\"]"]}}],
+                   "big": 1e400, "dup": "a", "dup": "b"}}}}"#,
                 i % 256
             )
         })
@@ -63,16 +64,25 @@ fn matching_allocates_nothing_per_event_once_warm() {
         matcher
             .matches_with(e.as_bytes(), &mut scratch, &mut out)
             .unwrap();
+        matcher
+            .matches_with_mode(e.as_bytes(), ReadMode::Trusted, &mut scratch, &mut out)
+            .unwrap();
     }
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let mut total = 0;
+    let mut trusted = 0;
     for e in &events {
         matcher
             .matches_with(e.as_bytes(), &mut scratch, &mut out)
             .unwrap();
         total += out.len();
+        matcher
+            .matches_with_mode(e.as_bytes(), ReadMode::Trusted, &mut scratch, &mut out)
+            .unwrap();
+        trusted += out.len();
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(trusted, total, "the trusted mode gives the same matches");
     assert!(total >= 5 * events.len(), "the rules do match ({total})");
     assert_eq!(
         after - before,

@@ -5,7 +5,7 @@ mod reference;
 
 use std::collections::BTreeSet;
 
-use ferrule::{Matcher, RuleSet};
+use ferrule::{MatchScratch, Matcher, ReadMode, RuleSet};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
@@ -680,6 +680,108 @@ proptest! {
     }
 }
 
+/// The three readers on one event: the on-demand reader validated and
+/// trusted, and the full-parse oracle. Validated must equal the oracle
+/// (matches, or both errors; the oracle also rejects numbers beyond the f64
+/// range, which are valid JSON); trusted must equal validated on valid JSON
+/// and must return on anything.
+fn readers_agree(matcher: &Matcher, event: &[u8]) -> Result<(), TestCaseError> {
+    let (mut s1, mut s2, mut s3) = (
+        MatchScratch::default(),
+        MatchScratch::default(),
+        MatchScratch::default(),
+    );
+    let (mut validated, mut trusted, mut oracle) = (Vec::new(), Vec::new(), Vec::new());
+    let v = matcher.matches_with(event, &mut s1, &mut validated);
+    let t = matcher.matches_with_mode(event, ReadMode::Trusted, &mut s2, &mut trusted);
+    let o = matcher.matches_full_parse_with(event, &mut s3, &mut oracle);
+    let shown = String::from_utf8_lossy(event);
+    match (&v, &o) {
+        (Ok(()), Ok(())) => prop_assert_eq!(&validated, &oracle, "event {}", shown),
+        (Err(_), Err(_)) => {}
+        (Ok(()), Err(e)) if e.message().contains("InvalidNumber") => {}
+        _ => prop_assert!(false, "validated {:?} vs oracle {:?} on {}", v, o, shown),
+    }
+    if v.is_ok() {
+        prop_assert!(t.is_ok(), "trusted rejected valid {}", shown);
+        prop_assert_eq!(&trusted, &validated, "trusted vs validated on {}", shown);
+    }
+    Ok(())
+}
+
+/// Bytes that make edits of JSON text interesting.
+const EDIT_BYTES: &[u8] = b"{}[]\",:.-+0123456789eEtrufalsn \t\n\\u\x01\xff\xc3\xa9";
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// d. The on-demand reader (both modes) agrees with the full-parse
+    /// oracle on generated events in every spelling, and on the same events
+    /// with random byte edits (which make most of them invalid, often in a
+    /// member no rule reads).
+    #[test]
+    fn readers_agree_with_the_full_parse(
+        (patterns, events) in patterns_and_events(1..6, 1..4),
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), 0u8..3, select(EDIT_BYTES.to_vec())),
+            1..4,
+        ),
+    ) {
+        let matcher = compile(&patterns);
+        for event in &events {
+            for style in 0..4 {
+                let text = spelled(event, style);
+                readers_agree(&matcher, text.as_bytes())?;
+                let mut bytes = text.into_bytes();
+                for (at, op, byte) in &edits {
+                    let at = at.index(bytes.len() + 1);
+                    match op {
+                        0 => bytes.insert(at, *byte),
+                        1 if at < bytes.len() => { bytes.remove(at); }
+                        _ if at < bytes.len() => bytes[at] = *byte,
+                        _ => bytes.push(*byte),
+                    }
+                }
+                readers_agree(&matcher, &bytes)?;
+            }
+        }
+    }
+
+    /// e. Duplicate top-level keys all count: an event made of the members
+    /// of two generated events (keys they share appear twice) matches as the
+    /// reference says when it collects every member's leaves.
+    #[test]
+    fn duplicate_keys_all_count(
+        (patterns, events) in patterns_and_events(1..4, 2..4),
+    ) {
+        let matcher = compile(&patterns);
+        for pair in events.windows(2) {
+            let mut members: Vec<(String, Value)> = Vec::new();
+            for e in pair {
+                if let Value::Object(m) = e {
+                    members.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}:{}", text(&Value::String(k.clone())), text(v)))
+                .collect();
+            let event = format!("{{{}}}", body.join(","));
+            let got = matcher.matching_names(event.as_bytes()).expect("valid event");
+            let trusted = matcher.matches_trusted(event.as_bytes()).expect("valid event");
+            prop_assert_eq!(got.len(), trusted.len());
+            for (i, p) in patterns.iter().enumerate() {
+                let name = format!("r{i}");
+                prop_assert_eq!(
+                    got.contains(&name.as_str()),
+                    reference::matches_members(p, &members),
+                    "pattern {} event {}", text(p), event
+                );
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Hand-written regressions
 // ---------------------------------------------------------------------------
@@ -861,5 +963,78 @@ fn spellings_denote_the_same_values() {
     ];
     for (style, want) in expected.iter().enumerate() {
         assert_eq!(spelled(&v, style as u8), *want);
+    }
+}
+
+#[test]
+fn duplicate_keys_match_each_value() {
+    let mut rules = RuleSet::new();
+    rules.add("x", r#"{"a": ["x"]}"#).unwrap();
+    rules.add("y", r#"{"a": ["y"]}"#).unwrap();
+    rules
+        .add("both", r#"{"a": ["x"], "b": {"c": [2]}}"#)
+        .unwrap();
+    rules
+        .add("not-x", r#"{"a": [{"anything-but": "x"}]}"#)
+        .unwrap();
+    rules
+        .add("absent", r#"{"a": [{"exists": false}]}"#)
+        .unwrap();
+    let m = rules.compile();
+    let event = br#"{"a": "x", "b": {"c": 1}, "a": "y", "b": {"c": 2}}"#;
+    assert_eq!(
+        m.matching_names(event).unwrap(),
+        ["both", "not-x", "x", "y"]
+    );
+    assert_eq!(m.matches_trusted(event).unwrap(), m.matches(event).unwrap());
+}
+
+#[test]
+fn numbers_beyond_the_f64_range_compare_as_text() {
+    let mut rules = RuleSet::new();
+    rules.add("literal", r#"{"a": [1e400]}"#).unwrap();
+    rules.add("negative", r#"{"a": [-1e400]}"#).unwrap();
+    rules
+        .add("positive", r#"{"a": [{"numeric": [">", 0]}]}"#)
+        .unwrap();
+    rules
+        .add(
+            "any-range",
+            r#"{"a": [{"numeric": [">", -1e308, "<", 1e308]}]}"#,
+        )
+        .unwrap();
+    rules
+        .add("not-one", r#"{"a": [{"anything-but": [1]}]}"#)
+        .unwrap();
+    rules.add("exists", r#"{"a": [{"exists": true}]}"#).unwrap();
+    rules.add("zero", r#"{"a": [0]}"#).unwrap();
+    rules.add("string", r#"{"a": ["1e400"]}"#).unwrap();
+    let m = rules.compile();
+    for (event, want) in [
+        (
+            &br#"{"a": 1e400}"#[..],
+            &["exists", "literal", "not-one"][..],
+        ),
+        (br#"{"a": -1e400}"#, &["exists", "negative", "not-one"]),
+        // The same value spelled differently is a different text.
+        (br#"{"a": 10e399}"#, &["exists", "not-one"]),
+        // Underflow: not comparable, so not numerically zero.
+        (br#"{"a": 1e-400}"#, &["exists", "not-one"]),
+        (
+            br#"{"a": [1e400, 5]}"#,
+            &["any-range", "exists", "literal", "not-one", "positive"],
+        ),
+        (
+            br#"{"x": 1e400, "a": 0}"#,
+            &["any-range", "exists", "not-one", "zero"],
+        ),
+    ] {
+        assert_eq!(
+            m.matching_names(event).unwrap(),
+            want,
+            "{}",
+            String::from_utf8_lossy(event)
+        );
+        assert_eq!(m.matches_trusted(event).unwrap(), m.matches(event).unwrap());
     }
 }

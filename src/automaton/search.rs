@@ -13,7 +13,7 @@ use bumpalo::Bump;
 use super::Automaton;
 use super::values::ValueScratch;
 use crate::RuleId;
-use crate::event::{EventError, FieldValues, FlattenScratch};
+use crate::event::{EventError, FieldValues, Flat, FlattenScratch, ReadMode};
 
 /// Reusable per-thread state for matching; create one per thread (or use
 /// the matcher's built-in thread-local one).
@@ -53,15 +53,21 @@ impl MatchScratch {
 
 impl Automaton {
     /// Matches one event; `out` receives the rule ids, sorted if `sort`.
+    /// `reader` is how the event is read: `Some(mode)` with the on-demand
+    /// reader, `None` with the full-parse test oracle.
     pub fn run(
         &self,
         event: &[u8],
+        reader: Option<ReadMode>,
         scratch: &mut MatchScratch,
         out: &mut Vec<RuleId>,
         sort: bool,
     ) -> Result<(), EventError> {
         out.clear();
-        scratch.flat.flatten(event, &self.trie)?;
+        match reader {
+            Some(mode) => scratch.flat.read(event, &self.trie, mode)?,
+            None => scratch.flat.flatten_tape(event, &self.trie)?,
+        }
         scratch.next_generation(self.states.len(), self.rule_count);
         let generation = scratch.generation;
         let MatchScratch {
@@ -75,7 +81,7 @@ impl Automaton {
         } = scratch;
         let mut walk = Walk {
             automaton: self,
-            flat,
+            flat: flat.view(event),
             value_scratch,
             visited,
             seen_rule,
@@ -117,7 +123,7 @@ fn sort_ids(out: &mut Vec<RuleId>, bits: &mut [u64]) {
 
 struct Walk<'a, 'b> {
     automaton: &'a Automaton,
-    flat: &'a FlattenScratch,
+    flat: Flat<'a>,
     value_scratch: &'a mut ValueScratch,
     visited: &'a mut [u32],
     seen_rule: &'a mut [u32],
@@ -129,8 +135,7 @@ struct Walk<'a, 'b> {
 
 impl<'a, 'b> Walk<'a, 'b> {
     fn values_of(&self, field: u32) -> FieldValues<'a> {
-        let flat: &'a FlattenScratch = self.flat;
-        flat.values_of(field)
+        self.flat.values_of(field)
     }
 
     /// Whether `frame` lies in the same element of every array `membership` names.
@@ -193,11 +198,11 @@ impl<'a, 'b> Walk<'a, 'b> {
                         continue;
                     }
                     let start = self.stack.len();
-                    let flat: &'a FlattenScratch = self.flat;
+                    let flat = self.flat;
                     let stack = &mut *self.stack;
                     let (out, seen_rule, generation) =
                         (&mut *self.out, &mut *self.seen_rule, self.generation);
-                    index.visit(value, flat, self.value_scratch, |targets| {
+                    index.visit(value, &flat, self.value_scratch, |targets| {
                         for &rule in targets.rules(&automaton.pools) {
                             if seen_rule[rule as usize] != generation {
                                 seen_rule[rule as usize] = generation;

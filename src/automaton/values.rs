@@ -8,7 +8,7 @@ use super::affix::{AffixIndex, End};
 use super::interval::IntervalIndex;
 use super::targets::{PoolBuilder, Targets};
 use super::wildcards::WildcardIndex;
-use crate::event::{FlattenScratch, Kind, LeafValue};
+use crate::event::{Flat, Kind, LeafValue};
 use crate::pattern::{AnythingBut, ValuePattern};
 use crate::util::ip::{self, IpKey};
 use crate::util::{casefold, number};
@@ -29,12 +29,16 @@ pub(crate) struct ValueIndex {
     exact: HashMap<Box<[u8]>, Targets>,
     exact_ip: HashMap<IpKey, Targets>,
     number_keys: HashMap<u64, Targets>,
-    /// Literals that are not comparable, keyed by their (rounded) value so
-    /// that most numbers are ruled out without reading their text.
-    number_texts: HashMap<u64, Vec<LiteralTargets>>,
-    /// Every key of `number_keys` and `number_texts` when there are only a
-    /// few: most numbers (coordinates, sizes) match none, and a short scan
-    /// rules them out faster than hashing.
+    /// Literals that are not comparable (and those beyond the f64 range),
+    /// keyed by their text: they match only the same spelling, so an event
+    /// number is looked up by its text without being converted.
+    number_texts: HashMap<Box<[u8]>, Targets>,
+    /// The same when there are only a few: a short scan of lengths and bytes
+    /// rules most numbers out faster than hashing.
+    few_texts: Option<Box<[LiteralTargets]>>,
+    /// Every key of `number_keys` when there are only a few: most numbers
+    /// (coordinates, sizes) match none, and a short scan rules them out
+    /// faster than hashing.
     few_numbers: Option<Box<[u64]>>,
     true_: Targets,
     false_: Targets,
@@ -125,20 +129,17 @@ impl ValueIndex {
             }
         }
 
-        let mut by_value: HashMap<u64, Vec<LiteralTargets>> = HashMap::default();
-        for (text, states) in number_texts {
-            // A literal too large for an f64 is text-only; key it by infinity,
-            // which no event number has.
-            let value = std::str::from_utf8(&text)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .unwrap_or(f64::INFINITY);
-            by_value
-                .entry(number::ordered(value))
-                .or_default()
-                .push((text, pool.intern(states)));
-        }
-        let number_texts = by_value;
+        let number_texts: HashMap<Box<[u8]>, Targets> = number_texts
+            .into_iter()
+            .map(|(text, states)| (text, pool.intern(states)))
+            .collect();
+        let few_texts = (number_texts.len() <= 8).then(|| {
+            number_texts
+                .iter()
+                .map(|(text, t)| (text.clone(), *t))
+                .collect::<Vec<LiteralTargets>>()
+                .into_boxed_slice()
+        });
         let mut intern_map = |m: HashMap<_, Vec<u32>>| -> HashMap<_, Targets> {
             m.into_iter().map(|(k, v)| (k, pool.intern(v))).collect()
         };
@@ -191,10 +192,9 @@ impl ValueIndex {
                 .as_ref()
                 .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
-        let few_numbers = (number_keys.len() + number_texts.len() <= 8).then(|| {
+        let few_numbers = (number_keys.len() <= 8).then(|| {
             number_keys
                 .keys()
-                .chain(number_texts.keys())
                 .copied()
                 .collect::<Vec<u64>>()
                 .into_boxed_slice()
@@ -204,6 +204,7 @@ impl ValueIndex {
             exact_ip,
             number_keys,
             number_texts,
+            few_texts,
             few_numbers,
             true_: pool.intern(true_),
             false_: pool.intern(false_),
@@ -229,7 +230,7 @@ impl ValueIndex {
     pub fn visit(
         &self,
         value: &LeafValue,
-        flat: &FlattenScratch,
+        flat: &Flat<'_>,
         scratch: &mut ValueScratch,
         mut emit: impl FnMut(Targets),
     ) {
@@ -238,7 +239,7 @@ impl ValueIndex {
         }
         match value.kind {
             Kind::String => self.visit_string(flat.text(value), scratch, &mut emit),
-            Kind::Number => self.visit_number(value.number, || flat.text(value), &mut emit),
+            Kind::Number => self.visit_number(value, flat, &mut emit),
             Kind::True => emit(self.true_),
             Kind::False => emit(self.false_),
             Kind::Null => emit(self.null),
@@ -295,43 +296,48 @@ impl ValueIndex {
         }
     }
 
-    fn visit_number<'t>(
-        &self,
-        number: f64,
-        text: impl Fn() -> &'t [u8],
-        emit: &mut impl FnMut(Targets),
-    ) {
-        let key = number::ordered(number);
-        let listed = match &self.few_numbers {
-            Some(keys) => keys.contains(&key),
-            None => true,
-        };
-        if listed
-            && !self.number_texts.is_empty()
-            && let Some(candidates) = self.number_texts.get(&key)
-        {
-            let text = text();
-            for (literal, t) in candidates {
-                if **literal == *text {
-                    emit(*t);
+    fn visit_number(&self, value: &LeafValue, flat: &Flat<'_>, emit: &mut impl FnMut(Targets)) {
+        if !self.number_texts.is_empty() {
+            let text = flat.text(value);
+            match &self.few_texts {
+                Some(list) => {
+                    for (literal, t) in list.iter() {
+                        if **literal == *text {
+                            emit(*t);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(t) = self.number_texts.get(text) {
+                        emit(*t);
+                    }
                 }
             }
         }
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
-        // Look up with simd-json's value; confirm with the exact rule only on a hit.
-        let mut confirmed: Option<bool> = None;
-        let mut confirm = || *confirmed.get_or_insert_with(|| number::is_exact(text(), number));
+        let number = flat.number(value);
+        // A literal beyond the f64 range compares as text only.
+        if !number.is_finite() {
+            return;
+        }
+        let key = number::ordered(number);
+        let listed = match &self.few_numbers {
+            Some(keys) => keys.contains(&key),
+            None => true,
+        };
+        // Look up by value; confirm with the exact rule (once per leaf) only on a hit.
         if listed
+            && !self.number_keys.is_empty()
             && let Some(t) = self.number_keys.get(&key)
-            && confirm()
+            && flat.exact(value)
         {
             emit(*t);
         }
         if let Some(n) = &self.numeric {
             n.query(key, |t| {
-                if confirm() {
+                if flat.exact(value) {
                     emit(t)
                 }
             });
@@ -437,7 +443,7 @@ impl Complement {
     fn visit(
         &self,
         value: &LeafValue,
-        flat: &FlattenScratch,
+        flat: &Flat<'_>,
         scratch: &mut ValueScratch,
         emit: &mut impl FnMut(Targets),
     ) {
@@ -468,9 +474,9 @@ impl Complement {
                 }
             }
             Kind::Number if !self.numbers.is_empty() => {
-                let key = number::ordered(value.number);
+                let key = number::ordered(flat.number(value));
                 if let Some(ids) = self.numbers.get(&key)
-                    && number::is_exact(text, value.number)
+                    && flat.exact(value)
                 {
                     excluded.extend_from_slice(ids);
                 }

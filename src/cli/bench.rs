@@ -2,9 +2,13 @@
 //!
 //! Each scenario (a rule set over an event set, see
 //! [`crate::benchdata::BenchData::scenarios`]) is matched for `--seconds` per
-//! thread count; the table gives events/second and the ratio to parsing the
-//! same events with simd-json (a full parse onto a tape: the limit to
-//! approach) and with serde_json (into a `serde_json::Value`).
+//! thread count, by ferrule in both reading modes (validated, the default of
+//! `Matcher::matches`, and trusted) and, on one thread, by the quamina crate
+//! side by side in the same run. The baselines, per event set: the
+//! structural-index reader alone (ferrule's reader validating the event and
+//! entering nothing: the floor of validated matching), a `memchr` pass over
+//! the bytes (the memory floor), simd-json's full parse onto a tape and
+//! serde_json into a `Value`.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -13,11 +17,14 @@ use rayon::prelude::*;
 
 use super::input::{open_lines, read_rules};
 use super::{Args, CliError};
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use crate::benchdata::{
-    BenchData, CITYLOTS_FULL_LINES, CITYLOTS_PATTERNS, CitylotsCounts, DataSource, EventSet,
-    SimdParser, load_rules,
+    BenchData, BenchRule, CITYLOTS_FULL_LINES, CITYLOTS_PATTERNS, CitylotsCounts, DataSource,
+    EventSet, SimdParser, StructureReader, load_rules, memchr_scan,
 };
-use crate::{Matcher, Pattern, RuleSet};
+use crate::{Matcher, Pattern, ReadMode, RuleSet};
 
 const DEFAULT_LINES: usize = 50_000;
 const SMOKE_LINES: usize = 1_000;
@@ -102,6 +109,8 @@ struct Job {
     about: String,
     events: EventSet,
     rules: Rules,
+    /// The rules in quamina's language, when it has every operator used.
+    portable: Option<Vec<BenchRule>>,
 }
 
 enum Rules {
@@ -136,10 +145,12 @@ impl Rules {
     }
 }
 
-/// The parse-only baselines of an event set at a thread count.
+/// The baselines of an event set at a thread count.
 struct Baseline {
     set: EventSet,
     threads: usize,
+    structure: Timing,
+    memchr: Timing,
     simd: Timing,
     serde: Timing,
 }
@@ -154,6 +165,10 @@ struct Row {
     /// Events per second of CPU time (all threads): unlike wall time, it
     /// does not depend on how many cores other processes leave us.
     events_per_cpu_second: f64,
+    /// The trusted mode, CPU-time rate.
+    trusted_per_cpu_second: f64,
+    /// quamina (one thread only), CPU-time rate, or why it was not timed.
+    quamina: Result<f64, String>,
     matched: usize,
     matches: usize,
     event_count: usize,
@@ -339,6 +354,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
             name: s.name,
             about: s.about,
             events: s.events,
+            portable: s.portable.then(|| s.rules.clone()),
             rules: Rules::Text(s.rules.into_iter().map(|r| (r.name, r.pattern)).collect()),
         })
         .collect();
@@ -349,6 +365,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
             about: format!("the rules of {path}"),
             events: EventSet::Citylots,
             rules: Rules::Parsed(rules),
+            portable: None,
         });
     }
     if opts.list {
@@ -398,13 +415,35 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         .iter()
         .map(|&t| pool(t).map(|p| (t, p)))
         .collect::<Result<_, _>>()?;
-    let mut progress = Progress::new((jobs.len() + 2 * sets.len()) * pools.len());
+    let mut progress = Progress::new((jobs.len() + 4 * sets.len()) * pools.len());
 
-    // Baselines: parsing alone.
+    // Baselines: reading or parsing alone.
     let mut baselines: Vec<Baseline> = Vec::new();
     for &set in &sets {
         let events = data.events(set);
         for (threads, pool) in &pools {
+            progress.step(&format!("structure {}, {threads} thread(s)", set.name()));
+            let structure = run_timed(events.len(), &opts, || {
+                pool.install(|| {
+                    let ok: usize = events
+                        .par_iter()
+                        .with_min_len(64)
+                        .map_init(StructureReader::default, |r, e| usize::from(r.check(e)))
+                        .sum();
+                    (std::hint::black_box(ok), 0)
+                })
+            });
+            progress.step(&format!("memchr {}, {threads} thread(s)", set.name()));
+            let memchr = run_timed(events.len(), &opts, || {
+                pool.install(|| {
+                    let n: usize = events
+                        .par_iter()
+                        .with_min_len(64)
+                        .map(|e| memchr_scan(e))
+                        .sum();
+                    (std::hint::black_box(n), 0)
+                })
+            });
             progress.step(&format!(
                 "parse {} simd-json, {threads} thread(s)",
                 set.name()
@@ -436,6 +475,8 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
             baselines.push(Baseline {
                 set,
                 threads: *threads,
+                structure,
+                memchr,
                 simd,
                 serde,
             });
@@ -459,11 +500,34 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                 ));
             }
         }
+        let quamina = match &job.portable {
+            None => Err("unsupported".to_string()),
+            Some(rules) => quamina_engine(rules, &matcher, events),
+        };
         for (threads, pool) in &pools {
             progress.step(&format!("{}, {threads} thread(s)", job.name));
             let t = run_timed(events.len(), &opts, || {
-                pool.install(|| matcher.count_batch(events))
+                pool.install(|| matcher.count_batch_with_mode(events, ReadMode::Validated))
             });
+            let trusted = run_timed(events.len(), &opts, || {
+                pool.install(|| matcher.count_batch_with_mode(events, ReadMode::Trusted))
+            });
+            if (trusted.matched, trusted.matches) != (t.matched, t.matches) {
+                wrong.push(format!(
+                    "{}: the trusted mode counts {:?}, the validated {:?}",
+                    job.name,
+                    (trusted.matched, trusted.matches),
+                    (t.matched, t.matches)
+                ));
+            }
+            let quamina = match (&quamina, *threads) {
+                (Ok(q), 1) => {
+                    let timing = run_timed(events.len(), &opts, || (quamina_pass(q, events), 0));
+                    Ok(rate(timing.events_per_cpu_second, timing.events_per_second))
+                }
+                (Ok(_), _) => Err("1 thread only".to_string()),
+                (Err(e), _) => Err(e.clone()),
+            };
             rows.push(Row {
                 scenario: job.name.clone(),
                 events: job.events,
@@ -471,6 +535,11 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                 threads: *threads,
                 events_per_second: t.events_per_second,
                 events_per_cpu_second: t.events_per_cpu_second,
+                trusted_per_cpu_second: rate(
+                    trusted.events_per_cpu_second,
+                    trusted.events_per_second,
+                ),
+                quamina,
                 matched: t.matched,
                 matches: t.matches,
                 event_count: events.len(),
@@ -498,6 +567,90 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         return Ok(1);
     }
     Ok(0)
+}
+
+type Quamina = quamina::Quamina<u32>;
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+/// quamina built over `rules` (its default arena budget, or 1 GiB if that is
+/// too small), if its answers on `events` agree with ferrule's; otherwise
+/// why not (a rejected rule, a panic, different answers).
+fn quamina_engine(
+    rules: &[BenchRule],
+    matcher: &Matcher,
+    events: &[Vec<u8>],
+) -> Result<Quamina, String> {
+    let build = |budget: Option<usize>| -> Result<Quamina, String> {
+        let mut builder = quamina::QuaminaBuilder::<u32>::new();
+        if let Some(b) = budget {
+            builder = builder.with_arena_byte_budget(b);
+        }
+        let mut q = builder.build().map_err(|e| format!("build: {e}"))?;
+        for (i, r) in rules.iter().enumerate() {
+            for p in r.portable.iter().flatten() {
+                q.add_pattern(i as u32, p)
+                    .map_err(|e| format!("rejects {}: {e}", r.name))?;
+            }
+        }
+        // quamina finishes its automaton on the first match.
+        let _ = q.matches_for_event(b"{}");
+        Ok(q)
+    };
+    let attempt = |budget| match catch_unwind(AssertUnwindSafe(|| build(budget))) {
+        Ok(r) => r,
+        Err(p) => Err(format!("panics: {}", panic_text(p))),
+    };
+    let q = match attempt(None) {
+        Err(e) if e.contains("budget") || e.contains("too complex") => attempt(Some(1 << 30))?,
+        other => other?,
+    };
+    // Rule i of `rules` is ferrule's rule of the same name.
+    let ids: HashMap<u32, u32> = rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| matcher.id(&r.name).map(|id| (i as u32, id.0)))
+        .collect();
+    let differ = catch_unwind(AssertUnwindSafe(|| {
+        events
+            .iter()
+            .filter(|e| {
+                let mut theirs: Vec<u32> = q
+                    .matches_for_event(e)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|i| ids.get(i).copied())
+                    .collect();
+                theirs.sort_unstable();
+                theirs.dedup();
+                let ours: Vec<u32> = matcher
+                    .matches(e)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|id| id.0)
+                    .collect();
+                theirs != ours
+            })
+            .count()
+    }))
+    .map_err(|p| format!("panics: {}", panic_text(p)))?;
+    if differ > 0 {
+        return Err(format!("answers differ on {differ} events"));
+    }
+    Ok(q)
+}
+
+fn quamina_pass(q: &Quamina, events: &[Vec<u8>]) -> usize {
+    events
+        .iter()
+        .map(|e| q.matches_for_event(e).map_or(0, |v| v.len()))
+        .sum()
 }
 
 /// `--write-citylots FILE`: the generated citylots lines (all 206,560 of
@@ -624,24 +777,9 @@ fn baseline(baselines: &[Baseline], set: EventSet, threads: usize) -> Option<&Ba
         .find(|b| b.set == set && b.threads == threads)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn table_line(
-    name: &str,
-    rules: &str,
-    threads: usize,
-    eps: f64,
-    cpu: f64,
-    vs_simd: String,
-    vs_serde: String,
-    vs_one: String,
-    matched: &str,
-    matches: &str,
-) {
-    println!(
-        "{name:<26} {rules:>6} {threads:>3} {:>10} {:>10} {vs_simd:>8} {vs_serde:>8} {vs_one:>8} {matched:>12} {matches:>9}",
-        fmt_rate(eps),
-        fmt_rate(cpu),
-    );
+/// The rate shown for a timing: CPU-time based, or wall-clock in a smoke run.
+fn rate(cpu: f64, wall: f64) -> f64 {
+    if cpu.is_nan() { wall } else { cpu }
 }
 
 fn print_table(rows: &[Row], baselines: &[Baseline], pools: &[(usize, rayon::ThreadPool)]) {
@@ -651,73 +789,124 @@ fn print_table(rows: &[Row], baselines: &[Baseline], pools: &[(usize, rayon::Thr
     };
     println!();
     println!(
-        "{:<26} {:>6} {:>3} {:>10} {:>10} {:>8} {:>8} {:>8} {:>12} {:>9}",
+        "rates are events per CPU-second (all threads); ÷q: ratio to quamina; ÷s: ratio to the \
+         structural-index baseline (ferrule's reader validating everything and entering nothing)"
+    );
+    println!(
+        "{:<26} {:>6} {:>3} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>12} {:>9}",
         "scenario",
         "rules",
         "thr",
-        "events/s",
-        "ev/cpu-s",
-        "vs simd",
-        "vs serde",
-        "vs 1 thr",
+        "validated",
+        "trusted",
+        "quamina",
+        "val÷q",
+        "tru÷q",
+        "val÷s",
+        "tru÷s",
+        "vs 1thr",
         "matched",
         "matches"
     );
     for b in baselines {
-        let (simd, serde) = (b.simd.events_per_second, b.serde.events_per_second);
-        table_line(
-            &format!("parse:simd-json/{}", b.set.name()),
-            "-",
-            b.threads,
-            simd,
-            b.simd.events_per_cpu_second,
-            "1.00".to_string(),
-            ratio(simd, serde),
-            "-".to_string(),
-            "-",
-            "-",
+        let s = rate(
+            b.structure.events_per_cpu_second,
+            b.structure.events_per_second,
         );
-        table_line(
-            &format!("parse:serde_json/{}", b.set.name()),
-            "-",
-            b.threads,
-            serde,
-            b.serde.events_per_cpu_second,
-            ratio(serde, simd),
-            "1.00".to_string(),
-            "-".to_string(),
-            "-",
-            "-",
-        );
+        for (name, t) in [
+            ("structure", &b.structure),
+            ("memchr", &b.memchr),
+            ("parse:simd-json", &b.simd),
+            ("parse:serde_json", &b.serde),
+        ] {
+            let r = rate(t.events_per_cpu_second, t.events_per_second);
+            println!(
+                "{:<26} {:>6} {:>3} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>12} {:>9}",
+                format!("{name}/{}", b.set.name()),
+                "-",
+                b.threads,
+                fmt_rate(r),
+                "",
+                "",
+                "",
+                "",
+                ratio(r, s),
+                "",
+                "",
+                "",
+                ""
+            );
+        }
     }
     for r in rows {
-        let (simd, serde) = baseline(baselines, r.events, r.threads)
-            .map_or((f64::NAN, f64::NAN), |b| {
-                (b.simd.events_per_second, b.serde.events_per_second)
-            });
+        let s = baseline(baselines, r.events, r.threads).map_or(f64::NAN, |b| {
+            rate(
+                b.structure.events_per_cpu_second,
+                b.structure.events_per_second,
+            )
+        });
         let scaling = match (pools.len() > 1, one_thread(&r.scenario)) {
             (true, Some(one)) if r.threads != 1 => {
                 ratio(r.events_per_second, one.events_per_second)
             }
             _ => "-".to_string(),
         };
-        table_line(
-            &r.scenario,
-            &r.rules.to_string(),
+        let v = rate(r.events_per_cpu_second, r.events_per_second);
+        let t = r.trusted_per_cpu_second;
+        let (q, vq, tq) = match &r.quamina {
+            Ok(q) => (fmt_rate(*q), ratio(v, *q), ratio(t, *q)),
+            Err(why) => (short(why), "-".to_string(), "-".to_string()),
+        };
+        println!(
+            "{:<26} {:>6} {:>3} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>12} {:>9}",
+            r.scenario,
+            r.rules,
             r.threads,
-            r.events_per_second,
-            r.events_per_cpu_second,
-            ratio(r.events_per_second, simd),
-            ratio(r.events_per_second, serde),
+            fmt_rate(v),
+            fmt_rate(t),
+            q,
+            vq,
+            tq,
+            ratio(v, s),
+            ratio(t, s),
             scaling,
-            &format!("{}/{}", r.matched, r.event_count),
-            &r.matches.to_string(),
+            format!("{}/{}", r.matched, r.event_count),
+            r.matches
         );
     }
+    let notes: Vec<String> = rows
+        .iter()
+        .filter(|r| r.threads == 1)
+        .filter_map(|r| match &r.quamina {
+            Err(why) if why != "unsupported" => Some(format!("  {}: quamina {why}", r.scenario)),
+            _ => None,
+        })
+        .collect();
+    if !notes.is_empty() {
+        println!("quamina not timed:");
+        for n in notes {
+            println!("{n}");
+        }
+    }
     println!(
-        "(ev/cpu-s: events per second of CPU time over all threads; when it stays level from 1 to N \
+        "(vs 1thr: wall-clock events/s against one thread; when ev/cpu-s stays level from 1 to N \
          threads, the matcher itself scales and a lower events/s means the cores were busy elsewhere)"
     );
+}
+
+/// A reason short enough for a table cell.
+fn short(why: &str) -> String {
+    if why == "unsupported" {
+        "unsupp.".to_string()
+    } else if why.starts_with("answers differ") {
+        "differs".to_string()
+    } else if why.starts_with("panics") {
+        "panics".to_string()
+    } else if why == "1 thread only" {
+        "-".to_string()
+    } else {
+        "rejects".to_string()
+    }
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -738,8 +927,50 @@ fn print_targets(rows: &[Row], baselines: &[Baseline]) {
     };
     let mut lines = Vec::new();
     let mark = |ok: bool| if ok { "met   " } else { "MISSED" };
+    let cpu = |r: &Row| rate(r.events_per_cpu_second, r.events_per_second);
+    if let Some(four) = row("citylots-4", 1) {
+        let (v, t) = (cpu(four), four.trusted_per_cpu_second);
+        lines.push(format!(
+            "{} citylots-4 validated {} ev/cpu-s (target >= 1.0M); trusted {} (target >= 1.3M): {}",
+            mark(v >= 1e6),
+            fmt_rate(v),
+            fmt_rate(t),
+            if t >= 1.3e6 { "met" } else { "MISSED" }
+        ));
+        if let Ok(q) = four.quamina {
+            lines.push(format!(
+                "{} citylots-4 validated {:.2}x quamina (target >= 5x)",
+                mark(v >= 5.0 * q),
+                v / q
+            ));
+        }
+    }
+    if let Some(one) = row("exact-1", 1)
+        && let Ok(q) = one.quamina
+    {
+        lines.push(format!(
+            "{} exact-1 validated {:.2}x quamina, trusted {:.2}x (target >= 2x)",
+            mark(cpu(one) >= 2.0 * q),
+            cpu(one) / q,
+            one.trusted_per_cpu_second / q
+        ));
+    }
+    for r in rows
+        .iter()
+        .filter(|r| r.scenario.starts_with("op-") && r.threads == 1)
+    {
+        if let Ok(q) = r.quamina {
+            lines.push(format!(
+                "{} {} validated {:.2}x quamina, trusted {:.2}x (target >= 1.5x)",
+                mark(cpu(r) >= 1.5 * q),
+                r.scenario,
+                cpu(r) / q,
+                r.trusted_per_cpu_second / q
+            ));
+        }
+    }
     if let (Some(big), Some(four)) = (row("rules-10k", 1), row("citylots-4", 1)) {
-        let r = big.events_per_second / four.events_per_second;
+        let r = cpu(big) / cpu(four);
         lines.push(format!(
             "{} rules-10k at {:.0}% of citylots-4 (target >= 50%)",
             mark(r >= 0.5),
@@ -753,7 +984,7 @@ fn print_targets(rows: &[Row], baselines: &[Baseline]) {
         if let Some(b) = baseline(baselines, r.events, 1)
             && !r.events_per_second.is_nan()
         {
-            let q = r.events_per_second / b.simd.events_per_second;
+            let q = cpu(r) / rate(b.simd.events_per_cpu_second, b.simd.events_per_second);
             lines.push(format!(
                 "{} {} at {:.0}% of simd-json parse-only (target >= 50%)",
                 mark(q >= 0.5),
@@ -782,9 +1013,7 @@ fn print_targets(rows: &[Row], baselines: &[Baseline]) {
     }
     if !lines.is_empty() {
         println!();
-        println!(
-            "targets (for compile and memory see above; for quamina run `cargo bench --bench engines`):"
-        );
+        println!("targets (for compile and memory see above):");
         for l in lines {
             println!("  {l}");
         }

@@ -1,16 +1,25 @@
 //! Events: from JSON bytes to the flattened leaf values that rules can use.
 //!
-//! simd-json parses the event into a tape over a reused buffer. The walker
-//! then follows the tape and, in lockstep, simd-json's structural indexes
-//! (so that a number's literal text can be read back: numeric equality
-//! depends on it). A [`PathTrie`] of every field path some rule names tells
-//! the walker which members to enter; every other member is skipped as a
-//! whole without being looked at.
+//! Two readers fill the same [`FlattenScratch`]:
+//!
+//! * [`FlattenScratch::read`] (module `reader`), the one matching uses: one
+//!   on-demand pass over the bytes that enters only members whose path some
+//!   rule uses, keeps strings as byte ranges and numbers as text, in a
+//!   validated or a trusted [`ReadMode`];
+//! * [`FlattenScratch::flatten_tape`], the full parse with simd-json into a
+//!   tape, walked with simd-json's structural indexes in lockstep. It is kept
+//!   as the test oracle for the reader (differential tests and fuzzing).
+//!
+//! A [`PathTrie`] of every field path some rule names tells both which
+//! members to enter.
 
+mod reader;
 mod trie;
 
+pub use reader::ReadMode;
 pub(crate) use trie::PathTrie;
 
+use std::cell::Cell;
 use std::fmt;
 
 use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
@@ -45,6 +54,16 @@ impl fmt::Display for EventError {
 
 impl std::error::Error for EventError {}
 
+/// Checks that `event` is an event [`Matcher::matches`](crate::Matcher::matches)
+/// accepts: one JSON object, valid throughout (the validated reader's check,
+/// without collecting anything). Numbers beyond the `f64` range and
+/// duplicate keys are valid JSON and pass.
+pub fn validate_event(event: &[u8]) -> Result<(), EventError> {
+    let trie = PathTrie::new([]);
+    let mut scratch = FlattenScratch::default();
+    scratch.read(event, &trie, ReadMode::Validated)
+}
+
 /// The JSON type of a leaf value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -55,19 +74,33 @@ pub(crate) enum Kind {
     Null,
 }
 
+/// Whether a number leaf is comparable (see `util::number::is_exact`),
+/// decided once per leaf when an edge first needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exactness {
+    Unknown,
+    Exact,
+    Inexact,
+}
+
 /// One leaf of the event at a field some rule uses.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct LeafValue {
     /// The field (index into the automaton's field list).
     pub field: u32,
     pub kind: Kind,
-    /// Byte range in the scratch input: the decoded text of a string; for a
-    /// number, `start` is where its literal begins and `len` is 0 (the end
-    /// is found only if the text is needed, see [`FlattenScratch::text`]).
+    /// Whether `start..start + len` is in the scratch's decoded-string
+    /// buffer (a string with escapes) rather than in the event bytes.
+    pub decoded: bool,
+    /// Byte range of the value's text: a string's content, a number's
+    /// literal; empty for literals.
     pub start: u32,
     pub len: u32,
-    /// The parsed value of a number (simd-json's parse).
-    pub number: f64,
+    /// A number's value, parsed from its text when first needed (NaN until
+    /// then: no JSON literal parses to NaN); out-of-range literals are ±∞.
+    pub number: Cell<f64>,
+    /// Whether the number is comparable, decided when first needed.
+    pub exact: Cell<Exactness>,
     /// The innermost array element (container) this value sits in, as an
     /// index into the frame list; 0 when it is in none.
     pub frame: u32,
@@ -88,7 +121,13 @@ pub(crate) struct Frame {
 
 /// Reusable per-thread buffers for flattening.
 pub(crate) struct FlattenScratch {
+    /// The tape parser's copy of the event (its strings decoded in place).
     input: Vec<u8>,
+    /// Whether the last fill was by the tape parser (texts are in `input`)
+    /// or by the reader (texts are in the event bytes or `decoded`).
+    from_tape: bool,
+    decoded: Vec<u8>,
+    key: Vec<u8>,
     buffers: Buffers,
     tape: Tape<'static>,
     pub values: Vec<LeafValue>,
@@ -98,12 +137,18 @@ pub(crate) struct FlattenScratch {
     /// are linked in document order, so nothing is sorted per event.
     lists: Vec<(u32, u32, u32)>,
     generation: u32,
+    /// Tests keep a copy of the event so that texts can be read back.
+    #[cfg(test)]
+    test_event: Vec<u8>,
 }
 
 impl Default for FlattenScratch {
     fn default() -> Self {
         FlattenScratch {
             input: Vec::new(),
+            from_tape: false,
+            decoded: Vec::new(),
+            key: Vec::new(),
             buffers: Buffers::with_max_depth(4096, MAX_EVENT_DEPTH),
             tape: Tape::null(),
             values: Vec::new(),
@@ -111,52 +156,24 @@ impl Default for FlattenScratch {
             arrays: 0,
             lists: Vec::new(),
             generation: 0,
+            #[cfg(test)]
+            test_event: Vec::new(),
         }
     }
 }
 
 impl FlattenScratch {
-    /// The bytes of a value (valid until the next flatten).
-    pub fn text(&self, value: &LeafValue) -> &[u8] {
-        let start = value.start as usize;
-        if value.kind == Kind::Number {
-            let rest = &self.input[start..];
-            let len = rest
-                .iter()
-                .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                .count();
-            return &rest[..len];
-        }
-        &self.input[start..start + value.len as usize]
-    }
-
-    /// The values of `field`, in document order.
-    pub fn values_of(&self, field: u32) -> FieldValues<'_> {
-        let next = match self.lists.get(field as usize) {
-            Some(&(generation, first, _)) if generation == self.generation => first,
-            _ => NO_VALUE,
-        };
-        FieldValues {
-            values: &self.values,
-            next,
+    /// A view of the leaves read from `event` (the bytes last given to
+    /// [`read`](Self::read) or [`flatten_tape`](Self::flatten_tape)).
+    pub fn view<'a>(&'a self, event: &'a [u8]) -> Flat<'a> {
+        Flat {
+            scratch: self,
+            raw: if self.from_tape { &self.input } else { event },
         }
     }
 
-    /// The (array, index) pairs of a frame and its ancestors, innermost first.
-    pub fn chain(&self, mut frame: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
-        std::iter::from_fn(move || {
-            if frame == 0 {
-                return None;
-            }
-            let f = self.frames[frame as usize];
-            frame = f.parent;
-            Some((f.array, f.index))
-        })
-    }
-
-    /// Parses `event` and collects its leaves at fields in `trie`, in
-    /// document order.
-    pub fn flatten(&mut self, event: &[u8], trie: &PathTrie) -> Result<(), EventError> {
+    /// Clears the per-event state; returns the sink parts.
+    fn begin(&mut self, trie: &PathTrie) {
         self.values.clear();
         self.frames.clear();
         self.frames.push(Frame {
@@ -165,6 +182,7 @@ impl FlattenScratch {
             parent: 0,
         });
         self.arrays = 0;
+        self.decoded.clear();
         if self.generation == u32::MAX {
             self.generation = 0;
             self.lists.iter_mut().for_each(|l| l.0 = 0);
@@ -174,6 +192,38 @@ impl FlattenScratch {
             self.lists
                 .resize(trie.field_count(), (0, NO_VALUE, NO_VALUE));
         }
+    }
+
+    /// Reads `event` on demand and collects its leaves at fields in `trie`,
+    /// in document order (see the `reader` module).
+    pub fn read(
+        &mut self,
+        event: &[u8],
+        trie: &PathTrie,
+        mode: ReadMode,
+    ) -> Result<(), EventError> {
+        self.begin(trie);
+        self.from_tape = false;
+        if event.len() > u32::MAX as usize {
+            return Err(EventError::new("event is larger than 4 GiB"));
+        }
+        let sink = reader::Sink {
+            values: &mut self.values,
+            frames: &mut self.frames,
+            lists: &mut self.lists,
+            generation: self.generation,
+            decoded: &mut self.decoded,
+            key: &mut self.key,
+            arrays: 0,
+        };
+        reader::read(event, trie, mode, sink)
+    }
+
+    /// The test oracle: parses `event` fully with simd-json and collects its
+    /// leaves at fields in `trie`, in document order.
+    pub fn flatten_tape(&mut self, event: &[u8], trie: &PathTrie) -> Result<(), EventError> {
+        self.begin(trie);
+        self.from_tape = true;
         if event.len() > u32::MAX as usize - INPUT_PADDING {
             return Err(EventError::new("event is larger than 4 GiB"));
         }
@@ -207,6 +257,87 @@ impl FlattenScratch {
         };
         self.tape = tape.reset();
         result
+    }
+}
+
+/// The leaves of one event with the bytes their texts live in.
+#[derive(Clone, Copy)]
+pub(crate) struct Flat<'a> {
+    pub scratch: &'a FlattenScratch,
+    raw: &'a [u8],
+}
+
+impl<'a> Flat<'a> {
+    /// The text of a value: a string's decoded content, a number's literal.
+    #[inline]
+    pub fn text(&self, value: &LeafValue) -> &'a [u8] {
+        let source: &'a [u8] = if value.decoded {
+            &self.scratch.decoded
+        } else {
+            self.raw
+        };
+        let start = value.start as usize;
+        source
+            .get(start..start + value.len as usize)
+            .unwrap_or_default()
+    }
+
+    /// A number leaf's value (±∞ when out of the f64 range), parsed once.
+    #[inline]
+    pub fn number(&self, value: &LeafValue) -> f64 {
+        let n = value.number.get();
+        if !n.is_nan() {
+            return n;
+        }
+        let n = crate::util::number::parse_any(self.text(value));
+        value.number.set(n);
+        n
+    }
+
+    /// Whether a number leaf is comparable (decided once per leaf).
+    #[inline]
+    pub fn exact(&self, value: &LeafValue) -> bool {
+        match value.exact.get() {
+            Exactness::Exact => true,
+            Exactness::Inexact => false,
+            Exactness::Unknown => {
+                let n = self.number(value);
+                let exact = n.is_finite() && crate::util::number::is_exact(self.text(value), n);
+                value.exact.set(if exact {
+                    Exactness::Exact
+                } else {
+                    Exactness::Inexact
+                });
+                exact
+            }
+        }
+    }
+
+    /// The values of `field`, in document order.
+    #[inline]
+    pub fn values_of(&self, field: u32) -> FieldValues<'a> {
+        let scratch: &'a FlattenScratch = self.scratch;
+        let next = match scratch.lists.get(field as usize) {
+            Some(&(generation, first, _)) if generation == scratch.generation => first,
+            _ => NO_VALUE,
+        };
+        FieldValues {
+            values: &scratch.values,
+            next,
+        }
+    }
+
+    /// The (array, index) pairs of a frame and its ancestors, innermost first.
+    pub fn chain(&self, mut frame: u32) -> impl Iterator<Item = (u32, u32)> + use<'a> {
+        let frames: &'a [Frame] = &self.scratch.frames;
+        std::iter::from_fn(move || {
+            if frame == 0 {
+                return None;
+            }
+            let f = frames.get(frame as usize)?;
+            frame = f.parent;
+            Some((f.array, f.index))
+        })
     }
 }
 
@@ -275,15 +406,14 @@ impl Walker<'_, '_> {
                 {
                     return Err(EventError::new("internal: string outside the input"));
                 }
-                LeafValue {
+                LeafValue::new(
                     field,
-                    kind: Kind::String,
-                    start: offset as u32,
-                    len: text.len() as u32,
-                    number: 0.0,
+                    Kind::String,
+                    offset as u32,
+                    text.len() as u32,
+                    false,
                     frame,
-                    next: NO_VALUE,
-                }
+                )
             }
             Node::Static(value) => {
                 let (kind, number) = match value {
@@ -294,20 +424,23 @@ impl Walker<'_, '_> {
                     StaticNode::U64(u) => (Kind::Number, *u as f64),
                     StaticNode::F64(f) => (Kind::Number, *f),
                 };
-                let start = if kind == Kind::Number {
-                    self.structural(s)? as u32
+                let (start, len) = if kind == Kind::Number {
+                    let start = self.structural(s)?;
+                    let rest = self.raw.get(start..).unwrap_or_default();
+                    let len = rest
+                        .iter()
+                        .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                        .count();
+                    (start as u32, len as u32)
                 } else {
-                    0
+                    (0, 0)
                 };
-                LeafValue {
-                    field,
-                    kind,
-                    start,
-                    len: 0,
-                    number,
-                    frame,
-                    next: NO_VALUE,
+                let leaf = LeafValue::new(field, kind, start, len, false, frame);
+                if kind == Kind::Number {
+                    // simd-json's value; -0 compares as 0.
+                    leaf.number.set(if number == 0.0 { 0.0 } else { number });
                 }
+                leaf
             }
             _ => return Err(EventError::new("internal: expected a scalar")),
         };

@@ -1,5 +1,70 @@
 use super::*;
 
+/// One reader's leaves in comparable form, or its error.
+fn collect(
+    event: &[u8],
+    trie: &PathTrie,
+    paths: &[String],
+    how: Option<ReadMode>,
+) -> Result<Vec<Leaf>, EventError> {
+    let mut scratch = FlattenScratch::default();
+    match how {
+        Some(mode) => scratch.read(event, trie, mode)?,
+        None => scratch.flatten_tape(event, trie)?,
+    }
+    let view = scratch.view(event);
+    Ok(scratch
+        .values
+        .iter()
+        .map(|v| Leaf {
+            path: paths[v.field as usize].clone(),
+            kind: v.kind,
+            text: String::from_utf8(view.text(v).to_vec()).expect("UTF-8 value text"),
+            chain: view.chain(v.frame).collect(),
+        })
+        .collect())
+}
+
+/// Test helpers on the scratch: `flatten` reads with the on-demand reader in
+/// validated mode after checking that the full-parse oracle and the trusted
+/// mode agree with it.
+impl FlattenScratch {
+    fn flatten(&mut self, event: &[u8], trie: &PathTrie) -> Result<(), EventError> {
+        let paths: Vec<String> = (0..trie.field_count()).map(|i| format!("f{i}")).collect();
+        let oracle = collect(event, trie, &paths, None);
+        let validated = collect(event, trie, &paths, Some(ReadMode::Validated));
+        match (&oracle, &validated) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "oracle and reader differ on {event:?}"),
+            (Err(_), Err(_)) => {}
+            // The oracle (simd-json) rejects numbers beyond the f64 range,
+            // which are valid JSON; the reader reads them as text.
+            (Err(e), Ok(_)) if e.message().contains("InvalidNumber") => {}
+            _ => panic!(
+                "oracle {oracle:?} and reader {validated:?} disagree on {:?}",
+                String::from_utf8_lossy(event)
+            ),
+        }
+        if let Ok(v) = &validated {
+            let trusted = collect(event, trie, &paths, Some(ReadMode::Trusted));
+            assert_eq!(trusted.as_ref().ok(), Some(v), "trusted mode differs");
+        }
+        self.test_event = event.to_vec();
+        self.read(event, trie, ReadMode::Validated)
+    }
+
+    fn text(&self, value: &LeafValue) -> &[u8] {
+        self.view(&self.test_event).text(value)
+    }
+
+    fn chain(&self, frame: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.view(&self.test_event).chain(frame)
+    }
+
+    fn number(&self, value: &LeafValue) -> f64 {
+        self.view(&self.test_event).number(value)
+    }
+}
+
 /// One collected leaf, in a form that is easy to compare.
 #[derive(Debug, PartialEq)]
 struct Leaf {
@@ -254,7 +319,7 @@ fn numbers_carry_their_parsed_value() {
     scratch
         .flatten(br#"{"a": [3.0e2, -7, 18446744073709551615, 0.5]}"#, &trie)
         .unwrap();
-    let numbers: Vec<f64> = scratch.values.iter().map(|v| v.number).collect();
+    let numbers: Vec<f64> = scratch.values.iter().map(|v| scratch.number(v)).collect();
     assert_eq!(numbers, [300.0, -7.0, 18446744073709551615.0, 0.5]);
     assert!(scratch.values.iter().all(|v| v.kind == Kind::Number));
     assert_eq!(scratch.text(&scratch.values[0]), b"3.0e2");
@@ -547,4 +612,204 @@ fn hostile_inputs_never_panic() {
     scratch.flatten(br#"{"b": true}"#, &trie).unwrap();
     assert_eq!(scratch.values.len(), 1);
     assert_eq!(scratch.values[0].kind, Kind::True);
+}
+
+// ---------------------------------------------------------------------------
+// Numbers beyond the f64 range, duplicates (issue 8)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn numbers_beyond_the_f64_range_are_read_as_text() {
+    let event = r#"{"a": 1e400, "b": -1e400, "c": 1e-400, "d": [2E+999, 123456789e99999]}"#;
+    assert_eq!(
+        flatten(event, &["a", "b", "c", "d"]),
+        [
+            n("a", "1e400"),
+            n("b", "-1e400"),
+            n("c", "1e-400"),
+            n("d", "2E+999"),
+            n("d", "123456789e99999"),
+        ]
+    );
+    let trie = PathTrie::new(["a", "b", "c"]);
+    let mut scratch = FlattenScratch::default();
+    scratch.flatten(event.as_bytes(), &trie).unwrap();
+    let numbers: Vec<f64> = scratch.values.iter().map(|v| scratch.number(v)).collect();
+    assert_eq!(numbers, [f64::INFINITY, f64::NEG_INFINITY, 0.0]);
+    let view = scratch.view(event.as_bytes());
+    assert!(scratch.values.iter().all(|v| !view.exact(v)));
+    // Also when skipped, and in the trusted mode.
+    let trie = PathTrie::new(["zzz"]);
+    for mode in [ReadMode::Validated, ReadMode::Trusted] {
+        scratch.read(event.as_bytes(), &trie, mode).unwrap();
+        assert!(scratch.values.is_empty());
+    }
+}
+
+#[test]
+fn duplicate_keys_count_in_every_mode() {
+    let event = br#"{"a": "x", "a": "y", "o": {"b": 1}, "o": {"b": 2}, "o.b": 3}"#;
+    let trie = PathTrie::new(["a", "o.b"]);
+    for mode in [ReadMode::Validated, ReadMode::Trusted] {
+        let mut scratch = FlattenScratch::default();
+        scratch.read(event, &trie, mode).unwrap();
+        let view = scratch.view(event);
+        let a: Vec<&[u8]> = view.values_of(0).map(|v| view.text(v)).collect();
+        assert_eq!(a, [&b"x"[..], b"y"]);
+        let b: Vec<&[u8]> = view.values_of(1).map(|v| view.text(v)).collect();
+        assert_eq!(b, [&b"1"[..], b"2", b"3"]);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Validated mode: invalid JSON in a skipped member (issue 10)
+// ---------------------------------------------------------------------------
+
+/// One invalid value of each kind of JSON error.
+const INVALID_VALUES: &[(&str, &[u8])] = &[
+    ("unterminated string", b"\"abc"),
+    ("control character in a string", b"\"a\x01b\""),
+    ("raw newline in a string", b"\"a\nb\""),
+    ("invalid escape", b"\"a\\qb\""),
+    ("short \\u escape", b"\"\\u12\""),
+    ("non-hex \\u escape", b"\"\\u12g4\""),
+    ("lone high surrogate", b"\"\\ud800\""),
+    ("high surrogate then a letter", b"\"\\ud800x\""),
+    (
+        "high surrogate then a non-low escape",
+        b"\"\\ud800\\u0041\"",
+    ),
+    ("lone low surrogate", b"\"\\udc00\""),
+    ("invalid UTF-8 in a string", b"\"\xff\xfe\""),
+    ("truncated UTF-8 in a string", b"\"\xe6\x97\""),
+    ("overlong UTF-8 in a string", b"\"\xc0\xaf\""),
+    ("UTF-16 surrogate in UTF-8", b"\"\xed\xa0\x80\""),
+    ("leading zero", b"01"),
+    ("point without digits", b"1."),
+    ("point before exponent", b"1.e3"),
+    ("exponent without digits", b"1e"),
+    ("exponent sign without digits", b"1e+"),
+    ("bare minus", b"-"),
+    ("plus sign", b"+1"),
+    ("leading point", b".5"),
+    ("hex number", b"0x10"),
+    ("NaN", b"NaN"),
+    ("Infinity", b"Infinity"),
+    ("bad true", b"tru"),
+    ("bad false", b"fals"),
+    ("bad null", b"nul"),
+    ("capital literal", b"True"),
+    ("single quotes", b"'x'"),
+    ("unquoted key", b"{a: 1}"),
+    ("number key", b"{1: 1}"),
+    ("missing colon", b"{\"a\" 1}"),
+    ("missing value", b"{\"a\":}"),
+    ("missing comma in object", b"{\"a\": 1 \"b\": 2}"),
+    ("trailing comma in object", b"{\"a\": 1,}"),
+    ("missing comma in array", b"[1 2]"),
+    ("trailing comma in array", b"[1,]"),
+    ("leading comma in array", b"[,1]"),
+    ("mismatched brackets", b"[1}"),
+    ("mismatched braces", b"{\"a\": 1]"),
+    ("unclosed array", b"[1, [2]"),
+    ("unclosed object", b"{\"a\": {\"b\": 1}"),
+    ("bad value in a nested array", b"[[1, [2, x]]]"),
+    (
+        "bad string in a nested object",
+        b"{\"o\": {\"s\": \"\\x\"}}",
+    ),
+    ("invalid byte outside strings", b"[1, \xff]"),
+    ("NUL byte", b"[\x00]"),
+];
+
+#[test]
+fn invalid_json_in_a_skipped_member_is_an_error() {
+    let deep = format!(
+        "{}1{}",
+        "[".repeat(MAX_EVENT_DEPTH),
+        "]".repeat(MAX_EVENT_DEPTH)
+    );
+    let mut cases: Vec<(&str, Vec<u8>)> = INVALID_VALUES
+        .iter()
+        .map(|(what, v)| (*what, v.to_vec()))
+        .collect();
+    cases.push(("nesting beyond the limit", deep.into_bytes()));
+    for (what, value) in &cases {
+        // A skipped member at the top, inside an entered object, inside an
+        // entered array, and as a skipped key.
+        let mut events: Vec<Vec<u8>> = Vec::new();
+        for (head, tail) in [
+            (&b"{\"skip\": "[..], &b", \"keep\": 1}"[..]),
+            (b"{\"keep\": 1, \"skip\": ", b"}"),
+            (b"{\"o\": {\"skip\": ", b", \"keep\": 2}, \"keep\": 1}"),
+            (b"{\"o\": [{\"skip\": ", b"}], \"keep\": 1}"),
+        ] {
+            events.push([head, value.as_slice(), tail].concat());
+        }
+        if value.first() == Some(&b'"') {
+            events.push([b"{".as_slice(), value, b": 1, \"keep\": 1}"].concat());
+        }
+        for event in &events {
+            let mut scratch = FlattenScratch::default();
+            let trie = PathTrie::new(["keep", "o.keep"]);
+            let e = scratch
+                .read(event, &trie, ReadMode::Validated)
+                .expect_err(&format!(
+                    "{what}: {:?} accepted",
+                    String::from_utf8_lossy(event)
+                ));
+            assert!(e.message().starts_with("invalid JSON"), "{what}: {e}");
+            // The oracle (a full parse) rejects it too...
+            assert!(
+                scratch.flatten_tape(event, &trie).is_err(),
+                "{what}: oracle"
+            );
+            // ...and the trusted mode, which does not check, returns.
+            let _ = scratch.read(event, &trie, ReadMode::Trusted);
+            // The scratch is still usable.
+            scratch
+                .read(br#"{"keep": 5}"#, &trie, ReadMode::Validated)
+                .unwrap();
+            assert_eq!(scratch.values.len(), 1);
+        }
+    }
+}
+
+#[test]
+fn validated_mode_checks_the_text_after_the_root() {
+    let trie = PathTrie::new(["a"]);
+    let mut scratch = FlattenScratch::default();
+    for event in [
+        &b"{\"a\": 1} x"[..],
+        b"{\"a\": 1}}",
+        b"{\"a\": 1} {}",
+        b"{} \x00",
+    ] {
+        assert!(scratch.read(event, &trie, ReadMode::Validated).is_err());
+        assert!(scratch.flatten_tape(event, &trie).is_err());
+    }
+    scratch
+        .read(b" \t\r\n{\"a\": 1} \n", &trie, ReadMode::Validated)
+        .unwrap();
+    assert_eq!(scratch.values.len(), 1);
+}
+
+#[test]
+fn valid_tricky_json_is_accepted_by_every_reader() {
+    for event in [
+        &br#"{"s": "\u0000\u001f\ud83d\ude00\/\b\f", "k": 1}"#[..],
+        br#"{"s": "\"", "t": "\\", "u": "\\\"", "k": [0, -0, 0.0e-0, 1E+5, -12.5e-3]}"#,
+        "{\"é\": \"日本\u{1F600}\", \"k\": true}".as_bytes(),
+        br#"{"n": [[[[]]], {}, [{}], "]", "}", "[", "{"], "k": null}"#,
+        br#"{"skip": {"a": {"b": {"c": [1, {"d": "}}]]"}]}}}, "k": false}"#,
+        b"{\"k\":1,\"skip\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18]}",
+    ] {
+        let trie = PathTrie::new(["k"]);
+        let mut scratch = FlattenScratch::default();
+        // `flatten` also checks that the oracle and both modes agree.
+        scratch
+            .flatten(event, &trie)
+            .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(event)));
+        assert!(!scratch.values.is_empty());
+    }
 }

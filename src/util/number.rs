@@ -23,6 +23,90 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
     Some(if value == 0.0 { 0.0 } else { value })
 }
 
+/// Parses a JSON number literal to the nearest `f64`, ±∞ when its
+/// magnitude is beyond the `f64` range (`1e400`); `-0` becomes `0`. Text
+/// that is not a number gives NaN (the readers never pass such text).
+#[inline]
+pub fn parse_any(text: &[u8]) -> f64 {
+    let value = match fast_parse(text) {
+        Some(v) => v,
+        None => std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN),
+    };
+    if value == 0.0 { 0.0 } else { value }
+}
+
+/// Powers of ten that are exact in an f64.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Clinger's fast path: when the literal's digits form an integer `m` of at
+/// most 2^53 and its decimal exponent `e` is within ±22, both `m` and 10^|e|
+/// are exact f64s and one multiplication or division rounds correctly.
+/// `None` for every other literal (and for text that is not a number).
+#[inline]
+fn fast_parse(text: &[u8]) -> Option<f64> {
+    let (negative, body) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut m: u64 = 0;
+    let mut exponent: i32 = 0;
+    let mut i = 0;
+    let mut seen_digit = false;
+    let mut in_fraction = false;
+    while let Some(&c) = body.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                m = m.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                seen_digit = true;
+                if in_fraction {
+                    exponent -= 1;
+                }
+            }
+            b'.' if !in_fraction => in_fraction = true,
+            b'e' | b'E' => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    if !seen_digit || m > 1 << 53 {
+        return None;
+    }
+    if i < body.len() {
+        let rest = body.get(i + 1..)?;
+        let (sign, digits) = match rest.split_first() {
+            Some((b'-', d)) => (-1, d),
+            Some((b'+', d)) => (1, d),
+            _ => (1, rest),
+        };
+        if digits.is_empty() || digits.len() > 4 {
+            return None;
+        }
+        let mut e: i32 = 0;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            e = e * 10 + i32::from(c - b'0');
+        }
+        exponent += sign * e;
+    }
+    let value = m as f64;
+    let value = match exponent {
+        0 => value,
+        1..=22 => value * POW10[exponent as usize],
+        -22..=-1 => value / POW10[(-exponent) as usize],
+        _ if m == 0 => 0.0,
+        _ => return None,
+    };
+    Some(if negative { -value } else { value })
+}
+
 /// Whether the literal `text` is numerically equal to the shortest
 /// round-trip decimal of `value` (which must be `text` parsed).
 pub fn is_exact(text: &[u8], value: f64) -> bool {
@@ -44,6 +128,9 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
         16 | 17 => {}
         _ => return false,
     }
+    if let Some(exact) = exact_by_integers(text, value) {
+        return exact;
+    }
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(value).as_bytes();
     if !shape.exponent {
@@ -55,6 +142,69 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
         }
     }
     same_decimal(text, shortest)
+}
+
+/// Decides exactness of a 16- or 17-digit literal `D` without formatting,
+/// in integer arithmetic, for the common shapes (a fraction, magnitude below
+/// 2^53, `v = value` a normal float not a power of two): `None` when it
+/// cannot decide (then ryu does).
+///
+/// `D` (n digits, it rounds to `v`) equals the shortest round-trip decimal of
+/// `v` iff no decimal of fewer digits lies in `v`'s rounding interval
+/// (`v ± ulp/2`) and `D` is the n-digit decimal closest to `v`. Only the two
+/// (n−1)-digit neighbours of `D` need checking: the interval is contiguous
+/// and contains `D`. Both tests compare exact integers after scaling by
+/// `10^-q · 2^-e` (`D = m·10^q`, `v = M·2^e`); a tie on either bound is
+/// left to ryu.
+fn exact_by_integers(text: &[u8], value: f64) -> Option<bool> {
+    let d = Digits::of(text)?;
+    if !(16..=17).contains(&d.len) {
+        return None;
+    }
+    let mut m: u64 = 0;
+    for &c in &d.digits[..d.len] {
+        // Interior zeros are stored as 0, other digits as ASCII.
+        m = m * 10 + u64::from(c.saturating_sub(b'0'));
+    }
+    let q = d.scale - d.len as i64;
+    let bits = value.abs().to_bits();
+    let biased = (bits >> 52) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    if biased == 0 || fraction == 0 {
+        // Subnormal, or a power of two (its interval is asymmetric).
+        return None;
+    }
+    let big_m = u128::from(fraction | (1 << 52));
+    let e = biased - 1075;
+    if q >= 0 || e >= 0 || -q > 22 || -e > 69 {
+        return None;
+    }
+    let ten = 10u128.pow((-q) as u32); // the scaled ulp
+    let shift = (-e) as u32;
+    let v = big_m.checked_mul(ten)?;
+    let at = |c: u64| -> Option<u128> { u128::from(c).checked_shl(shift) };
+    // D closest among n-digit decimals: |D − v| < 10^q / 2.
+    let twice = 2 * at(m)?.abs_diff(v);
+    // One step of the n-digit grid, 10^q, scaled: 2^-e.
+    let unit = 1u128.checked_shl(shift)?;
+    if twice == unit {
+        return None;
+    }
+    if twice > unit {
+        return Some(false);
+    }
+    // No (n−1)-digit decimal within ulp/2 of v.
+    let below = m / 10 * 10;
+    for c in [below, below + 10] {
+        let twice = 2 * at(c)?.abs_diff(v);
+        if twice == ten {
+            return None;
+        }
+        if twice < ten {
+            return Some(false);
+        }
+    }
+    Some(true)
 }
 
 /// What one pass over a literal tells: its significant digits, whether it
@@ -287,6 +437,101 @@ mod tests {
             let slow = same_decimal(text.as_bytes(), buf.format_finite(value).as_bytes());
             assert_eq!(is_exact(text.as_bytes(), value), slow, "{text}");
         }
+    }
+
+    /// The integer test agrees with ryu on many 16- and 17-digit literals:
+    /// shortest forms of random floats (exact) and their digit neighbours.
+    #[test]
+    fn the_integer_exactness_test_agrees_with_ryu() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut decided = 0;
+        for i in 0..200_000 {
+            // Magnitudes from 1e-6 to 1e12, coordinates in between.
+            let mantissa = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 10f64.powi((next() % 19) as i32 - 6);
+            let value = if i % 2 == 0 {
+                mantissa * scale
+            } else {
+                -mantissa * scale
+            };
+            let mut buf = ryu::Buffer::new();
+            let shortest = buf.format_finite(value).to_string();
+            let mut candidates = vec![shortest.clone()];
+            // 17-digit spellings near it: change the last digit.
+            let digits = format!("{:.*e}", 16, value.abs());
+            for delta in [-2i64, -1, 1, 2] {
+                let (mant, exp) = digits.split_once('e').unwrap();
+                let body: String = mant.chars().filter(|c| *c != '.').collect();
+                let n: i64 = body.parse().unwrap();
+                let changed = format!("{}e{}", n + delta, exp.parse::<i64>().unwrap() - 16);
+                candidates.push(changed);
+            }
+            for text in candidates {
+                let Ok(v) = text.parse::<f64>() else { continue };
+                if v == 0.0 || !v.is_finite() || v.abs() < f64::MIN_POSITIVE {
+                    continue;
+                }
+                let mut b2 = ryu::Buffer::new();
+                let slow = same_decimal(text.as_bytes(), b2.format_finite(v).as_bytes());
+                if let Some(fast) = exact_by_integers(text.as_bytes(), v) {
+                    decided += 1;
+                    assert_eq!(fast, slow, "{text}");
+                }
+                assert_eq!(is_exact(text.as_bytes(), v), slow, "{text}");
+            }
+        }
+        assert!(decided > 100_000, "the integer test decided only {decided}");
+    }
+
+    #[test]
+    fn the_fast_parse_agrees_with_the_standard_library() {
+        for text in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "300",
+            "3e2",
+            "3.0E2",
+            "30000e-2",
+            "3.00e+2",
+            "0.1",
+            "-2.5e-3",
+            "9007199254740992",
+            "9007199254740993",
+            "1e22",
+            "1e23",
+            "1e-22",
+            "1e-23",
+            "123.456",
+            "37.80780792169409",
+            "-122.41",
+            "0.000001",
+            "4.35",
+            "1e400",
+            "1e-400",
+            "0e999",
+            "12345678901234567890",
+            "1.7976931348623157e308",
+            "5e-324",
+            "2.5E+10",
+            "1E0",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            let want = if want == 0.0 { 0.0 } else { want };
+            assert_eq!(
+                parse_any(text.as_bytes()).to_bits(),
+                want.to_bits(),
+                "{text}"
+            );
+        }
+        assert!(parse_any(b"x").is_nan());
     }
 
     #[test]

@@ -147,7 +147,22 @@ fn expand<'p>(members: &'p Map<String, Value>, prefix: &str) -> Vec<Alternative<
 
 /// Whether `pattern` matches `event`.
 pub fn matches(pattern: &Value, event: &Value) -> bool {
-    let flat = flatten(event);
+    matches_flat(pattern, flatten(event))
+}
+
+/// Whether `pattern` matches the event whose top-level members are
+/// `members`, in order, duplicate keys included (every one counts: their
+/// leaves are all collected, as if each member were the only one).
+pub fn matches_members(pattern: &Value, members: &[(String, Value)]) -> bool {
+    let mut flat = Flat::new();
+    let mut next_array_id = 0;
+    for (key, value) in members {
+        walk(value, key, &Vec::new(), &mut next_array_id, &mut flat);
+    }
+    matches_flat(pattern, flat)
+}
+
+fn matches_flat(pattern: &Value, flat: Flat<'_>) -> bool {
     branches(pattern).iter().any(|branch| {
         let conditions: Vec<(&str, &[Value])> = branch
             .iter()

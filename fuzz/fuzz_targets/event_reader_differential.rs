@@ -1,0 +1,52 @@
+//! The on-demand event reader against the full-parse oracle (simd-json onto
+//! a tape), in both reading modes, on arbitrary bytes.
+//!
+//! The first byte chooses the shape: the bytes as the event, or the bytes
+//! placed as the value of a member no rule reads (`{"skip": DATA, ...}`) or
+//! inside an array an entered path holds, so that invalid JSON in a skipped
+//! region is exercised as much as at the top.
+//!
+//! Checks: validated matching gives the oracle's answer (the same ids, or an
+//! error for both; the oracle alone rejects numbers beyond the f64 range,
+//! which are valid JSON); when the validated mode accepts, the trusted mode
+//! gives the same ids; the trusted mode never panics on anything.
+#![no_main]
+
+use ferrule::{MatchScratch, ReadMode};
+use libfuzzer_sys::fuzz_target;
+
+#[path = "shared_rules.rs"]
+mod shared_rules;
+use shared_rules::matcher;
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&shape, data)) = input.split_first() else {
+        return;
+    };
+    let event: Vec<u8> = match shape % 4 {
+        0 => data.to_vec(),
+        1 => [&br#"{"source": "aws.s3", "skip": "#[..], data, br#", "region": "eu-west-1"}"#].concat(),
+        2 => [&br#"{"detail": {"size": 5, "noise": "#[..], data, br#"}, "a": {"b": "x"}}"#].concat(),
+        _ => [&br#"{"employees": [{"first": "Anna"}, "#[..], data, br#"], "n": 3}"#].concat(),
+    };
+    let m = matcher();
+    let (mut s1, mut s2, mut s3) = (
+        MatchScratch::default(),
+        MatchScratch::default(),
+        MatchScratch::default(),
+    );
+    let (mut validated, mut trusted, mut oracle) = (Vec::new(), Vec::new(), Vec::new());
+    let v = m.matches_with(&event, &mut s1, &mut validated);
+    let t = m.matches_with_mode(&event, ReadMode::Trusted, &mut s2, &mut trusted);
+    let o = m.matches_full_parse_with(&event, &mut s3, &mut oracle);
+    match (&v, &o) {
+        (Ok(()), Ok(())) => assert_eq!(validated, oracle, "validated reader differs from the oracle"),
+        (Err(_), Err(_)) => {}
+        (Ok(()), Err(e)) if e.message().contains("InvalidNumber") => {}
+        _ => panic!("validated {v:?} but oracle {o:?}"),
+    }
+    if v.is_ok() {
+        assert!(t.is_ok(), "trusted rejected a valid event: {t:?}");
+        assert_eq!(trusted, validated, "trusted differs from validated");
+    }
+});

@@ -1,0 +1,780 @@
+//! The on-demand event reader: one pass over the bytes, entering only the
+//! members whose path some rule uses.
+//!
+//! Nothing is built for what no rule reads: a skipped member is scanned to
+//! its end and forgotten; a string a rule reads is kept as a byte range of
+//! the event (its escapes are decoded into a side buffer only when it has
+//! any); a number is kept as its literal text and converted only when an
+//! automaton edge compares numbers (see [`super::Flat::number`]).
+//!
+//! Two modes ([`ReadMode`]):
+//!
+//! * **validated**: the whole event is checked as strictly as a full parse
+//!   would (RFC 8259 grammar, UTF-8, escapes and surrogate pairs, nesting
+//!   depth, nothing after the root), skipped members included; skipping is
+//!   then a grammar walk that records nothing.
+//! * **trusted**: for bytes known to be valid JSON. Entered members are read
+//!   as in validated mode; skipped containers are jumped over by counting
+//!   their own kind of bracket with `memchr3` (brackets of the other kind
+//!   balance inside valid JSON, and strings are skipped whole), skipped
+//!   strings with `memchr2`. UTF-8 is not checked and trailing text is not
+//!   looked at. On invalid input the result is unspecified but safe: an
+//!   error or some set of leaves, never a panic.
+//!
+//! Every member is read, in both modes: the reader never stops early,
+//! because duplicate keys all count (`{"a":"x","a":"y"}` gives `a` both
+//! values) and a dotted key reaches the same path as nesting
+//! (`{"a.b":1,"a":{"b":2}}`), so a later member can always add a value to a
+//! path already seen. What the trusted mode saves is the checking of what it
+//! skips, not the reading of keys.
+//!
+//! Safe Rust only: the word-at-a-time scans below use `u64::from_le_bytes`
+//! over bounds-checked slices.
+
+use memchr::{memchr2, memchr3};
+
+use super::{EventError, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie};
+
+/// How much of an event the reader checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReadMode {
+    /// Every byte is checked: invalid JSON anywhere, also in members no rule
+    /// reads, is an [`EventError`]. The default.
+    #[default]
+    Validated,
+    /// The bytes are known to be valid JSON (for example an envelope the
+    /// caller built around a payload it already validated): members no rule
+    /// reads are skipped without being checked. Invalid input gives an
+    /// unspecified result (an error or wrong matches), never a panic.
+    Trusted,
+}
+
+/// Where the reader writes its leaves (borrowed from the scratch).
+pub(super) struct Sink<'s> {
+    pub values: &'s mut Vec<LeafValue>,
+    pub frames: &'s mut Vec<Frame>,
+    pub lists: &'s mut [(u32, u32, u32)],
+    pub generation: u32,
+    /// Decoded text of strings with escapes.
+    pub decoded: &'s mut Vec<u8>,
+    /// A decoded key with escapes.
+    pub key: &'s mut Vec<u8>,
+    pub arrays: u32,
+}
+
+/// Reads `event`, collecting the leaves at fields of `trie` into `sink`.
+pub(super) fn read(
+    event: &[u8],
+    trie: &PathTrie,
+    mode: ReadMode,
+    sink: Sink<'_>,
+) -> Result<(), EventError> {
+    let validate = mode == ReadMode::Validated;
+    if validate && simdutf8::basic::from_utf8(event).is_err() {
+        let at = std::str::from_utf8(event)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        return Err(EventError::new(format!(
+            "invalid JSON: invalid UTF-8 at byte {at}"
+        )));
+    }
+    let mut reader = Reader {
+        b: event,
+        i: 0,
+        validate,
+        trie,
+        sink,
+    };
+    reader.root()
+}
+
+struct Reader<'e, 's, 't> {
+    b: &'e [u8],
+    i: usize,
+    validate: bool,
+    trie: &'t PathTrie,
+    sink: Sink<'s>,
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes at `j`, if there are eight.
+#[inline(always)]
+fn word(b: &[u8], j: usize) -> Option<u64> {
+    let chunk: [u8; 8] = b.get(j..j.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// High bit set in each byte of `v` that is zero. Bits above the lowest set
+/// one may be false positives (borrows); the lowest is exact.
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// The first index at or after `j` holding `"`, `\` or a control character
+/// (below 0x20), or `b.len()`.
+#[inline]
+fn find_string_special(b: &[u8], mut j: usize) -> usize {
+    while let Some(v) = word(b, j) {
+        let quote = zero_bytes(v ^ (LO * u64::from(b'"')));
+        let backslash = zero_bytes(v ^ (LO * u64::from(b'\\')));
+        let control = v.wrapping_sub(LO * 0x20) & !v & HI;
+        let m = quote | backslash | control;
+        if m != 0 {
+            return j + (m.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while let Some(&c) = b.get(j) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return j;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// The first index at or after `j` that is not an ASCII digit, or `b.len()`.
+#[inline]
+fn digits_end(b: &[u8], mut j: usize) -> usize {
+    while let Some(v) = word(b, j) {
+        // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3.
+        // A carry out of a non-digit byte only disturbs bytes above it.
+        let high = (v & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030;
+        let over = (v.wrapping_add(LO * 6) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030;
+        let m = high | over;
+        if m != 0 {
+            return j + (m.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while let Some(c) = b.get(j) {
+        if !c.is_ascii_digit() {
+            return j;
+        }
+        j += 1;
+    }
+    j
+}
+
+fn hex(c: u8) -> Option<u32> {
+    match c {
+        b'0'..=b'9' => Some(u32::from(c - b'0')),
+        b'a'..=b'f' => Some(u32::from(c - b'a' + 10)),
+        b'A'..=b'F' => Some(u32::from(c - b'A' + 10)),
+        _ => None,
+    }
+}
+
+/// The four hex digits at `j`.
+fn hex4(b: &[u8], j: usize) -> Option<u32> {
+    let d = b.get(j..j.checked_add(4)?)?;
+    let mut v = 0;
+    for &c in d {
+        v = v * 16 + hex(c)?;
+    }
+    Some(v)
+}
+
+/// A scanned string: its content is `b[start..end]`; `escaped` if it
+/// contains a backslash.
+#[derive(Clone, Copy)]
+struct Scanned {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl Reader<'_, '_, '_> {
+    fn error(&self, what: &str) -> EventError {
+        EventError::new(format!("invalid JSON: {what} at byte {}", self.i))
+    }
+
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline(always)]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn too_deep(&self) -> EventError {
+        EventError::new(format!(
+            "invalid JSON: nested deeper than {MAX_EVENT_DEPTH} levels at byte {}",
+            self.i
+        ))
+    }
+
+    fn root(&mut self) -> Result<(), EventError> {
+        self.ws();
+        match self.peek() {
+            Some(b'{') => self.object(PathTrie::ROOT, true, 0, 1)?,
+            Some(_) => {
+                if self.validate {
+                    self.check_value(0)?;
+                    self.end()?;
+                }
+                return Err(EventError::new("an event must be a JSON object"));
+            }
+            None => return Err(self.error("empty input")),
+        }
+        if self.validate {
+            self.end()?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), EventError> {
+        self.ws();
+        if self.i != self.b.len() {
+            return Err(self.error("unexpected text after the event"));
+        }
+        Ok(())
+    }
+
+    /// After a member or element: `,` (true) or `close` (false).
+    #[inline]
+    fn next_or_close(&mut self, close: u8) -> Result<bool, EventError> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                self.ws();
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            _ => Err(self.error(if close == b'}' {
+                "expected ',' or '}' in an object"
+            } else {
+                "expected ',' or ']' in an array"
+            })),
+        }
+    }
+
+    #[inline]
+    fn colon(&mut self) -> Result<(), EventError> {
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected ':' after an object key"));
+        }
+        self.i += 1;
+        self.ws();
+        Ok(())
+    }
+
+    /// Reads the object at `self.i` (its `{`) whose path is trie `node`.
+    fn object(&mut self, node: u32, top: bool, frame: u32, depth: usize) -> Result<(), EventError> {
+        if depth > MAX_EVENT_DEPTH {
+            return Err(self.too_deep());
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.string()?;
+            let child = self.member(node, key, top)?;
+            self.colon()?;
+            match child {
+                Some(child) => self.value(child, frame, depth)?,
+                None => self.skip(depth)?,
+            }
+            if !self.next_or_close(b'}')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The trie node of member `key` of an object at `node`.
+    #[inline]
+    fn member(&mut self, node: u32, key: Scanned, top: bool) -> Result<Option<u32>, EventError> {
+        if !key.escaped {
+            let bytes = self.b.get(key.start..key.end).unwrap_or_default();
+            return Ok(self.trie.member(node, bytes, top));
+        }
+        let mut buf = std::mem::take(self.sink.key);
+        buf.clear();
+        let decoded = self.decode(key, &mut buf);
+        let found = decoded.map(|()| self.trie.member(node, &buf, top));
+        *self.sink.key = buf;
+        found
+    }
+
+    /// Reads the value at `self.i`, whose path is trie `node` (entered).
+    /// `depth` is the nesting level of the container holding it.
+    fn value(&mut self, node: u32, frame: u32, depth: usize) -> Result<(), EventError> {
+        match self.peek() {
+            Some(b'{') => {
+                if self.trie.has_children(node) {
+                    self.object(node, false, frame, depth + 1)
+                } else {
+                    self.skip(depth)
+                }
+            }
+            Some(b'[') => self.array(node, frame, depth + 1),
+            _ => self.scalar(self.trie.field(node), frame),
+        }
+    }
+
+    fn array(&mut self, node: u32, frame: u32, depth: usize) -> Result<(), EventError> {
+        if depth > MAX_EVENT_DEPTH {
+            return Err(self.too_deep());
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        self.sink.arrays += 1;
+        let array = self.sink.arrays;
+        let field = self.trie.field(node);
+        let mut index = 0u32;
+        loop {
+            match self.peek() {
+                Some(b'{') if !self.trie.has_children(node) => self.skip(depth)?,
+                Some(open @ (b'{' | b'[')) => {
+                    self.sink.frames.push(Frame {
+                        array,
+                        index,
+                        parent: frame,
+                    });
+                    let element = (self.sink.frames.len() - 1) as u32;
+                    if open == b'{' {
+                        self.object(node, false, element, depth + 1)?;
+                    } else {
+                        self.array(node, element, depth + 1)?;
+                    }
+                }
+                _ => self.scalar(field, frame)?,
+            }
+            index = index.wrapping_add(1);
+            if !self.next_or_close(b']')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Appends a leaf and links it at the end of its field's list.
+    #[inline]
+    fn push(
+        &mut self,
+        field: u32,
+        kind: Kind,
+        start: usize,
+        len: usize,
+        decoded: bool,
+        frame: u32,
+    ) {
+        let at = self.sink.values.len() as u32;
+        let generation = self.sink.generation;
+        let Some(list) = self.sink.lists.get_mut(field as usize) else {
+            return;
+        };
+        if list.0 == generation {
+            if let Some(last) = self.sink.values.get_mut(list.2 as usize) {
+                last.next = at;
+            }
+            list.2 = at;
+        } else {
+            *list = (generation, at, at);
+        }
+        self.sink.values.push(LeafValue::new(
+            field,
+            kind,
+            start as u32,
+            len as u32,
+            decoded,
+            frame,
+        ));
+    }
+
+    /// Reads a scalar (a string, number or literal); records it if `field`.
+    #[inline]
+    fn scalar(&mut self, field: Option<u32>, frame: u32) -> Result<(), EventError> {
+        match self.peek() {
+            Some(b'"') => {
+                let s = self.string()?;
+                if let Some(field) = field {
+                    if s.escaped {
+                        let mut buf = std::mem::take(self.sink.decoded);
+                        let start = buf.len();
+                        let decoded = self.decode(s, &mut buf);
+                        let len = buf.len() - start;
+                        *self.sink.decoded = buf;
+                        decoded?;
+                        self.push(field, Kind::String, start, len, true, frame);
+                    } else {
+                        self.push(field, Kind::String, s.start, s.end - s.start, false, frame);
+                    }
+                }
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
+                self.number()?;
+                if let Some(field) = field {
+                    self.push(field, Kind::Number, start, self.i - start, false, frame);
+                }
+                Ok(())
+            }
+            Some(b't') => self.literal(b"true", field, Kind::True, frame),
+            Some(b'f') => self.literal(b"false", field, Kind::False, frame),
+            Some(b'n') => self.literal(b"null", field, Kind::Null, frame),
+            Some(_) => Err(self.error("expected a JSON value")),
+            None => Err(self.error("unexpected end of input")),
+        }
+    }
+
+    fn literal(
+        &mut self,
+        word: &[u8],
+        field: Option<u32>,
+        kind: Kind,
+        frame: u32,
+    ) -> Result<(), EventError> {
+        if self.b.get(self.i..self.i + word.len()) != Some(word) {
+            return Err(self.error("expected a JSON value"));
+        }
+        self.i += word.len();
+        if let Some(field) = field {
+            self.push(field, kind, 0, 0, false, frame);
+        }
+        Ok(())
+    }
+
+    /// Reads a number literal (RFC 8259 grammar) at `self.i`.
+    #[inline]
+    fn number(&mut self) -> Result<(), EventError> {
+        let b = self.b;
+        let mut j = self.i;
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        match b.get(j) {
+            Some(b'0') => j += 1,
+            Some(b'1'..=b'9') => j = digits_end(b, j + 1),
+            _ => {
+                self.i = j;
+                return Err(self.error("invalid number"));
+            }
+        }
+        if b.get(j) == Some(&b'.') {
+            let k = digits_end(b, j + 1);
+            if k == j + 1 {
+                self.i = k;
+                return Err(self.error("invalid number: digits expected after '.'"));
+            }
+            j = k;
+        }
+        if let Some(b'e' | b'E') = b.get(j) {
+            j += 1;
+            if let Some(b'+' | b'-') = b.get(j) {
+                j += 1;
+            }
+            let k = digits_end(b, j);
+            if k == j {
+                self.i = k;
+                return Err(self.error("invalid number: digits expected in the exponent"));
+            }
+            j = k;
+        }
+        self.i = j;
+        Ok(())
+    }
+
+    /// Scans the string whose `"` is at `self.i`; leaves `self.i` after its
+    /// closing quote. In validated mode, control characters and escapes are
+    /// checked (also `\u` surrogate pairs).
+    #[inline]
+    fn string(&mut self) -> Result<Scanned, EventError> {
+        let b = self.b;
+        let start = self.i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        loop {
+            j = find_string_special(b, j);
+            match b.get(j) {
+                Some(b'"') => {
+                    self.i = j + 1;
+                    return Ok(Scanned {
+                        start,
+                        end: j,
+                        escaped,
+                    });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    j = if self.validate {
+                        match self.escape(j) {
+                            Ok((_, next)) => next,
+                            Err(reason) => {
+                                self.i = j;
+                                return Err(self.error(reason));
+                            }
+                        }
+                    } else {
+                        j + 2
+                    };
+                }
+                Some(_) => {
+                    if self.validate {
+                        self.i = j;
+                        return Err(self.error("control character in a string"));
+                    }
+                    j += 1;
+                }
+                None => {
+                    self.i = b.len();
+                    return Err(self.error("unterminated string"));
+                }
+            }
+        }
+    }
+
+    /// The escape at `j` (its backslash): the character and where the next
+    /// byte is. Lone surrogates are errors (as in a full parse).
+    fn escape(&self, j: usize) -> Result<(char, usize), &'static str> {
+        let b = self.b;
+        let c = match b.get(j + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let unit = hex4(b, j + 2).ok_or("invalid \\u escape")?;
+                if (0xD800..0xDC00).contains(&unit) {
+                    if b.get(j + 6..j + 8) != Some(b"\\u") {
+                        return Err("lone surrogate in a \\u escape");
+                    }
+                    let low = hex4(b, j + 8).ok_or("invalid \\u escape")?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err("lone surrogate in a \\u escape");
+                    }
+                    let cp = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    let ch = char::from_u32(cp).ok_or("invalid \\u escape")?;
+                    return Ok((ch, j + 12));
+                }
+                let ch = char::from_u32(unit).ok_or("lone surrogate in a \\u escape")?;
+                return Ok((ch, j + 6));
+            }
+            Some(_) => return Err("invalid escape in a string"),
+            None => return Err("unterminated string"),
+        };
+        Ok((c, j + 2))
+    }
+
+    /// Appends the decoded content of `s` to `out`.
+    fn decode(&mut self, s: Scanned, out: &mut Vec<u8>) -> Result<(), EventError> {
+        let b = self.b;
+        let mut j = s.start;
+        while j < s.end {
+            let Some(k) = memchr::memchr(b'\\', b.get(j..s.end).unwrap_or_default()) else {
+                out.extend_from_slice(b.get(j..s.end).unwrap_or_default());
+                break;
+            };
+            out.extend_from_slice(b.get(j..j + k).unwrap_or_default());
+            j += k;
+            match self.escape(j) {
+                Ok((c, next)) => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    j = next;
+                }
+                Err(reason) => {
+                    self.i = j;
+                    return Err(self.error(reason));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips the value at `self.i`, which no rule reads. `depth` is the
+    /// nesting level of the container holding it.
+    #[inline]
+    fn skip(&mut self, depth: usize) -> Result<(), EventError> {
+        if self.validate {
+            self.check_value(depth)
+        } else {
+            self.jump()
+        }
+    }
+
+    /// Validated skipping: the grammar, recording nothing.
+    fn check_value(&mut self, depth: usize) -> Result<(), EventError> {
+        match self.peek() {
+            Some(b'{') => {
+                if depth + 1 > MAX_EVENT_DEPTH {
+                    return Err(self.too_deep());
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    if self.peek() != Some(b'"') {
+                        return Err(self.error("expected a string key"));
+                    }
+                    self.string()?;
+                    self.colon()?;
+                    self.check_value(depth + 1)?;
+                    if !self.next_or_close(b'}')? {
+                        return Ok(());
+                    }
+                }
+            }
+            Some(b'[') => {
+                if depth + 1 > MAX_EVENT_DEPTH {
+                    return Err(self.too_deep());
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.check_value(depth + 1)?;
+                    if !self.next_or_close(b']')? {
+                        return Ok(());
+                    }
+                }
+            }
+            _ => self.scalar(None, 0),
+        }
+    }
+
+    /// Trusted skipping: jump to the end of the value without checking it.
+    fn jump(&mut self) -> Result<(), EventError> {
+        let (open, close) = match self.peek() {
+            Some(b'{') => (b'{', b'}'),
+            Some(b'[') => (b'[', b']'),
+            Some(b'"') => return self.jump_string(),
+            _ => return self.scalar(None, 0),
+        };
+        // Inside valid JSON the other kind of bracket balances within this
+        // value, and brackets inside strings are stepped over with them.
+        let mut depth = 0usize;
+        loop {
+            let rest = self.b.get(self.i..).unwrap_or_default();
+            let Some(k) = memchr3(open, close, b'"', rest) else {
+                self.i = self.b.len();
+                return Err(self.error("unexpected end of input"));
+            };
+            self.i += k;
+            match self.peek() {
+                Some(b'"') => self.jump_string()?,
+                Some(c) if c == open => {
+                    depth += 1;
+                    self.i += 1;
+                }
+                _ => {
+                    depth = depth.saturating_sub(1);
+                    self.i += 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    fn jump_string(&mut self) -> Result<(), EventError> {
+        let mut j = self.i + 1;
+        loop {
+            let rest = self.b.get(j..).unwrap_or_default();
+            match memchr2(b'"', b'\\', rest) {
+                Some(k) if rest.get(k) == Some(&b'"') => {
+                    self.i = j + k + 1;
+                    return Ok(());
+                }
+                Some(k) => j += k + 2,
+                None => {
+                    self.i = self.b.len();
+                    return Err(self.error("unterminated string"));
+                }
+            }
+        }
+    }
+}
+
+impl LeafValue {
+    #[inline]
+    pub(super) fn new(
+        field: u32,
+        kind: Kind,
+        start: u32,
+        len: u32,
+        decoded: bool,
+        frame: u32,
+    ) -> LeafValue {
+        LeafValue {
+            field,
+            kind,
+            decoded,
+            start,
+            len,
+            number: std::cell::Cell::new(f64::NAN),
+            exact: std::cell::Cell::new(super::Exactness::Unknown),
+            frame,
+            next: NO_VALUE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_scan_finds_the_first_special_byte() {
+        let text = b"abcdefghijklmnop\"qr";
+        assert_eq!(find_string_special(text, 0), 16);
+        assert_eq!(find_string_special(b"abc\\d", 0), 3);
+        assert_eq!(find_string_special(b"abcdefgh\x01", 0), 8);
+        assert_eq!(find_string_special(b"a\x7f\xff\xe9abcdefg", 0), 11);
+        for i in 0..20 {
+            let mut s = vec![b'x'; 20];
+            s[i] = b'"';
+            assert_eq!(find_string_special(&s, 0), i);
+            s[i] = 0x1f;
+            assert_eq!(find_string_special(&s, 0), i);
+            s[i] = b' ';
+            assert_eq!(find_string_special(&s, 0), 20);
+        }
+    }
+
+    #[test]
+    fn digit_scan_stops_at_the_first_non_digit() {
+        for i in 0..20 {
+            let mut s = vec![b'7'; 20];
+            for c in [b'.', b'e', b'/', b':', 0xff, b' ', b'0' - 1, b'9' + 1] {
+                s[i] = c;
+                assert_eq!(digits_end(&s, 0), i, "{c} at {i}");
+            }
+            s[i] = b'0';
+            assert_eq!(digits_end(&s, 0), 20);
+        }
+    }
+}
