@@ -860,3 +860,43 @@ fn background_delivery_with_sync() {
         got += 1;
     }
 }
+
+#[test]
+fn details_the_engine_accepts_are_matched_on_the_bus() {
+    let dir = TempDir::new("wide");
+    let clock = Arc::new(ManualClock::new(T0));
+    let bus = open(&dir, &clock);
+    let queue = bus.create_queue("wide").unwrap();
+    bus.put_rule(PutRuleInput::new(
+        "dup",
+        r#"{"detail": {"a": ["y"], "big": [1e400]}}"#,
+    ))
+    .unwrap();
+    bus.put_targets("dup", None, vec![target("q", &queue)])
+        .unwrap();
+    // Duplicate keys all count, and a number beyond f64 compares as text.
+    let out = bus
+        .put_events(vec![PutEventsEntry::new(
+            "app",
+            "T",
+            r#"{"a": "x", "a": "y", "big": 1e400}"#,
+        )])
+        .unwrap();
+    assert_eq!(out.failed_entry_count, 0, "{out:?}");
+    bus.run_due();
+    let messages = bus.queue_messages("wide", 10).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].body.contains("1e400"));
+    assert!(
+        bus.test_event_pattern(r#"{"detail": {"big": [1e400]}}"#, &messages[0].body)
+            .unwrap()
+    );
+    // Invalid JSON is still MalformedDetail.
+    let out = bus
+        .put_events(vec![PutEventsEntry::new("app", "T", r#"{"a": 1,}"#)])
+        .unwrap();
+    assert_eq!(
+        out.entries[0].error_code.as_deref(),
+        Some("MalformedDetail")
+    );
+}

@@ -639,12 +639,27 @@ impl Bus {
     pub fn test_event_pattern(&self, pattern: &str, event: &str) -> Result<bool, BusError> {
         let parsed = self.inner.check_pattern(pattern)?;
         let invalid = || BusError::validation("Parameter Event is not valid.");
-        let value: serde_json::Value = serde_json::from_str(event).map_err(|_| invalid())?;
-        let object = value.as_object().ok_or_else(invalid)?;
-        for field in ["id", "account", "source", "time", "region", "detail-type"] {
-            if !object.contains_key(field) {
-                return Err(invalid());
-            }
+        if !event.trim_start().starts_with('{') || crate::validate_event(event.as_bytes()).is_err()
+        {
+            return Err(invalid());
+        }
+        // The envelope fields must be present: matched with `exists`, which
+        // reads the event as the engine does (numbers beyond f64 included).
+        let mut required = RuleSet::new();
+        for (i, field) in ["id", "account", "source", "time", "region", "detail-type"]
+            .iter()
+            .enumerate()
+        {
+            let p = format!(r#"{{"{field}": [{{"exists": true}}]}}"#);
+            let pattern = Pattern::parse(&p).map_err(|e| BusError::internal(e.to_string()))?;
+            required.add_pattern(&i.to_string(), pattern);
+        }
+        let present = required
+            .compile()
+            .matches(event.as_bytes())
+            .map_err(|_| invalid())?;
+        if present.len() < 6 {
+            return Err(invalid());
         }
         let mut rules = RuleSet::new();
         rules.add_pattern("p", parsed);
