@@ -26,6 +26,7 @@
 
 mod clock;
 mod error;
+mod health;
 mod ingest;
 mod model;
 
