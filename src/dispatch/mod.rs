@@ -235,7 +235,7 @@ impl Dispatcher {
     /// it starts failing, and reported by [`Dispatcher::faults`].
     fn store_error(&self, component: &'static str, e: &StoreError) {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
-        self.health.fail(component, e);
+        self.health.fail(component, &e.0);
     }
 
     fn fetch_loop(self: Arc<Self>) {

@@ -408,7 +408,7 @@ impl<'a> Writer<'a> {
     /// failed encoding leaves it usable; an I/O error does not.
     fn check(&mut self, db: &Database, e: &StoreError) {
         if let Err(now) = db.begin_write() {
-            self.shared.health.fail("store", e);
+            self.shared.health.fail("store", &e.0);
             tracing::debug!(error = %now, "the store needs reopening");
             self.broken = Some((e.clone(), Instant::now() + self.delay));
         }
@@ -426,7 +426,7 @@ impl<'a> Writer<'a> {
                 self.shared.health.recover("store");
             }
             Err(e) => {
-                self.shared.health.fail("store", &e);
+                self.shared.health.fail("store", &e.0);
                 tracing::debug!(error = %e, cause = %cause, "reopening the store failed");
                 self.delay = (self.delay * 2).min(REOPEN_MAX);
                 self.broken = Some((e, Instant::now() + self.delay));
