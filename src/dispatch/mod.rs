@@ -77,6 +77,9 @@ const LANE_CAPACITY: usize = 256;
 const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
 const STORE_RETRY_MAX: Duration = Duration::from_secs(2);
 
+/// Where outcomes are sent, and the thread that records them.
+type Settler = (Sender<Vec<Settlement>>, thread::JoinHandle<()>);
+
 /// Delivers what the store holds.
 pub struct Dispatcher {
     store: Arc<dyn DispatchStore>,
@@ -88,7 +91,7 @@ pub struct Dispatcher {
     wake: (Mutex<bool>, Condvar),
     stop: AtomicBool,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
-    settler: Mutex<Option<(Sender<Vec<Settlement>>, thread::JoinHandle<()>)>>,
+    settler: Mutex<Option<Settler>>,
     health: Health,
     store_errors: AtomicU64,
 }

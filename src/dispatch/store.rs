@@ -579,11 +579,12 @@ fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<R
                     replies.push(Reply::Done);
                 }
                 Write::QueuePurge(queue) => {
-                    let seqs: Vec<u64> = queues
+                    // A row that cannot be read fails the purge (not skipped).
+                    let seqs = queues
                         .range((queue.as_str(), 0)..=(queue.as_str(), u64::MAX))
                         .map_err(err)?
-                        .filter_map(|r| r.ok().map(|(k, _)| k.value().1))
-                        .collect();
+                        .map(|r| r.map(|(k, _)| k.value().1).map_err(err))
+                        .collect::<Result<Vec<u64>, StoreError>>()?;
                     for seq in seqs {
                         queues.remove((queue.as_str(), seq)).map_err(err)?;
                     }
@@ -744,5 +745,67 @@ impl DispatchStore for RedbStore {
 
     fn faults(&self) -> Vec<Fault> {
         self.shared.health.faults()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            event_id: "e".into(),
+            bus: "default".into(),
+            rule: "r".into(),
+            rule_arn: "arn:r".into(),
+            target_id: "t".into(),
+            target_arn: "arn:aws:sqs:us-east-1:000000000000:q".into(),
+            max_retries: 3,
+            max_age_ms: 60_000,
+            dead_letter_arn: None,
+            payload: "{}".into(),
+            event: "{}".into(),
+            ingested_ms: 0,
+            attempts: 1,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn settling_twice_enqueues_and_reschedules_once() {
+        let dir = std::env::temp_dir().join(format!("ferrule-store-twice-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = RedbStore::open(&dir.join("s.redb"), SyncMode::Never).unwrap();
+        let keys = store
+            .append(vec![(0, delivery()), (0, delivery())])
+            .unwrap();
+        let message = QueueMessage {
+            seq: 0,
+            body: "m".into(),
+            attributes: Vec::new(),
+            sent_ms: 0,
+        };
+        let outcomes = vec![
+            Settlement::Enqueue {
+                key: keys[0],
+                queue: "q".into(),
+                message,
+            },
+            Settlement::Retry {
+                key: keys[1],
+                due_ms: 5,
+                delivery: delivery(),
+            },
+        ];
+        // A retried settlement (the first commit failed after all, or not)
+        // must not enqueue a second message or a second pending delivery.
+        store.settle(outcomes.clone()).unwrap();
+        store.settle(outcomes).unwrap();
+        assert_eq!(store.queue_messages("q", 10).unwrap().len(), 1);
+        assert_eq!(store.pending().unwrap(), 1);
+        assert_eq!(store.due(5, 10, &|_| false).unwrap()[0].0.due_ms, 5);
+        assert!(store.faults().is_empty());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
