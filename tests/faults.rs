@@ -264,10 +264,7 @@ fn disk_full_fails_entries_then_recovers_without_restart() {
         !failures.is_empty(),
         "PutEvents kept succeeding on a full disk"
     );
-    for (code, message) in &failures {
-        assert_eq!(code, "InternalFailure");
-        assert!(!message.is_empty());
-    }
+    // At once (the first reopen is 100 ms away): degraded, with the reason.
     let health = bus.health();
     assert!(!health.is_ok(), "a full disk must degrade health");
     assert_eq!(health.status(), "degraded");
@@ -279,39 +276,62 @@ fn disk_full_fails_entries_then_recovers_without_restart() {
         "reason: {reason}"
     );
 
-    // While the disk stays full, entries keep failing (with the error, fast)
-    // and the fault is logged once, not once per request.
+    // While the disk stays full, entries keep failing with the error, fast.
+    // (A reopen frees the failed commit's pages inside the file, so some
+    // writes may succeed in between: health then truthfully says ok until
+    // the file must grow again.)
     let started = Instant::now();
-    let mut failed_while_full = 0;
-    for _ in 0..30 {
+    let mut failed_puts = 1;
+    while failed_puts < 40 && started.elapsed() < Duration::from_secs(20) {
         let (ok, failed) = put(&bus, "disk.test", 10);
         acked.extend(ok);
-        failed_while_full += failed.len();
+        if !failed.is_empty() {
+            failed_puts += 1;
+            failures.extend(failed);
+        }
     }
-    assert!(failed_while_full > 0, "no entry failed on a full disk");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "failing requests must not hang"
-    );
-    assert!(!bus.health().is_ok());
+    assert!(failed_puts >= 40, "entries stopped failing on a full disk");
+    for (code, message) in &failures {
+        assert_eq!(code, "InternalFailure");
+        assert!(
+            message.contains("No space left on device") || message.contains("cannot write"),
+            "{message}"
+        );
+    }
     #[cfg(feature = "server")]
     {
-        let errors = log_lines(&["ERROR", "degraded: store failing"]);
+        // Logged at ERROR once per transition to degraded, not per request.
+        let errors = log_lines(&["ERROR", "degraded: store failing"]).len();
+        let recoveries = log_lines(&["INFO", "recovered: store works again"]).len();
+        assert!(errors >= 1);
         assert!(
-            !errors.is_empty() && errors.len() <= 5,
-            "the store fault is logged at ERROR once per transition: {errors:?}"
+            errors == recoveries || errors == recoveries + 1,
+            "{errors} ERROR lines for {recoveries} recoveries"
+        );
+        assert!(
+            errors < failed_puts / 2,
+            "{errors} ERROR lines for {failed_puts} failed requests"
         );
     }
 
     // Free the space: the store recovers by itself, without a restart.
     std::fs::remove_file(&filler).unwrap();
+    let freed = Instant::now();
     assert!(
         wait_until(Duration::from_secs(15), || bus.health().is_ok()),
         "health stayed {:?}",
         bus.health()
     );
+    eprintln!("healthy {:?} after the space was freed", freed.elapsed());
+    #[cfg(feature = "server")]
+    if std::env::var_os("FERRULE_FAULTS_VERBOSE").is_some() {
+        for l in log_lines(&["store"]) {
+            eprintln!("{l}");
+        }
+    }
     #[cfg(feature = "server")]
     assert!(!log_lines(&["INFO", "recovered: store works again"]).is_empty());
+    assert!(bus.health().is_ok());
     let (ok, failed) = put(&bus, "disk.test", 10);
     assert!(failed.is_empty(), "after freeing space: {failed:?}");
     acked.extend(ok);
@@ -681,8 +701,9 @@ fn a_hanging_endpoint_does_not_delay_other_targets() {
         slowest < Duration::from_secs(1),
         "slowest delivery {slowest:?}"
     );
-    // The hanging target is still stuck: attempts in flight, nothing delivered.
-    assert!(hanging.connections() >= 1);
+    // The hanging target is still stuck: attempts in flight (as many as a
+    // target may have, `DispatchConfig::workers`), nothing delivered.
+    assert_eq!(hanging.connections(), 4);
     let slow = |f: fn(&ferrule::dispatch::CounterSnapshot) -> u64| {
         bus.counters()
             .iter()

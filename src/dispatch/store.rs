@@ -368,6 +368,7 @@ impl<'a> Writer<'a> {
                 }
             }
             if let Some((e, _)) = &self.broken {
+                self.shared.health.fail("store", &e.0);
                 let e = StoreError(format!("cannot write ({})", e.0));
                 for (_, reply) in batch {
                     let _ = reply.send(Err(e.clone()));

@@ -114,9 +114,13 @@ def test_disk_full_degrades_health_and_recovers_without_restart(tmpfs, server_fa
     for _ in range(20):
         ok, _ = put(events, 10)
         acked += ok
-    errors = [line for line in server.log().splitlines()
-              if "ERROR" in line and "degraded: store failing" in line]
-    assert 1 <= len(errors) <= 5, server.log()
+    # (A reopen frees the failed commit's pages inside the file, so the store
+    # may work again for a while and fail anew: one ERROR per transition.)
+    lines = server.log().splitlines()
+    errors = [line for line in lines if "ERROR" in line and "degraded: store failing" in line]
+    recoveries = [line for line in lines if "recovered: store works again" in line]
+    assert 1 <= len(errors) <= len(recoveries) + 1, server.log()
+    assert len(errors) < 10, server.log()
 
     filler.unlink()
     assert wait_until(lambda: health(server.url)[0] == 200, timeout=15), health(server.url)
