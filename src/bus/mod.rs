@@ -27,6 +27,7 @@
 mod access;
 mod clock;
 mod error;
+mod health;
 mod ingest;
 mod model;
 

@@ -11,6 +11,8 @@ pub struct TargetCounters {
     pub delivered: AtomicU64,
     /// Attempts that failed and were scheduled again.
     pub retried: AtomicU64,
+    /// Attempts that failed, whatever came next (a retry or giving up).
+    pub failed_attempts: AtomicU64,
     /// Deliveries given up (retries exhausted, too old, or a permanent error).
     pub failed: AtomicU64,
     /// Failed deliveries written to a dead-letter queue.
@@ -34,6 +36,8 @@ pub struct CounterSnapshot {
     pub delivered: u64,
     /// Attempts that failed and were scheduled again.
     pub retried: u64,
+    /// Attempts that failed, whatever came next.
+    pub failed_attempts: u64,
     /// Deliveries given up.
     pub failed: u64,
     /// Failed deliveries written to a dead-letter queue.
@@ -98,6 +102,7 @@ impl Counters {
                     matched: 0,
                     delivered: c.delivered.load(Ordering::Relaxed),
                     retried: c.retried.load(Ordering::Relaxed),
+                    failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
                     failed: c.failed.load(Ordering::Relaxed),
                     dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
                     invalid_input: c.invalid_input.load(Ordering::Relaxed),

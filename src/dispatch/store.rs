@@ -4,10 +4,13 @@
 //! transaction and a single sync (group commit), so the cost of durability
 //! is paid once per batch, not once per event.
 
-use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
+use std::time::{Duration, Instant};
+
+use super::health::{Fault, Health};
 
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -170,6 +173,11 @@ pub trait DispatchStore: Send + Sync + 'static {
     fn put_config(&self, key: &str, value: Option<String>) -> Result<(), StoreError>;
     /// Every configuration document whose key starts with `prefix`.
     fn configs(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// What does not work now (a write failing, the store reopening); empty
+    /// when healthy. A store that cannot tell answers empty.
+    fn faults(&self) -> Vec<Fault> {
+        Vec::new()
+    }
 }
 
 const PENDING: TableDefinition<(u64, u64), &str> = TableDefinition::new("pending");
@@ -195,10 +203,43 @@ enum Reply {
 type Request = (Write, SyncSender<Result<Reply, StoreError>>);
 
 /// The embedded store: one redb file, with group commit.
+///
+/// redb latches the first I/O error of a write (a full disk, typically): from
+/// then on every write transaction fails with "Previous I/O error occurred.
+/// Please close and re-open the database." until the database is reopened.
+/// The writer thread therefore reopens it (with backoff) after such a
+/// failure and probes it with a small commit; writes fail at once, with the
+/// error, while the store is broken, and nothing is acknowledged that was not
+/// committed. Reads use the current database.
 pub struct RedbStore {
-    db: Arc<Database>,
+    shared: Arc<Shared>,
     writer: Mutex<Option<SyncSender<Request>>>,
     thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+struct Shared {
+    path: PathBuf,
+    /// `None` while a reopen has failed.
+    db: RwLock<Option<Arc<Database>>>,
+    health: Health,
+}
+
+impl Shared {
+    fn db(&self) -> Result<Arc<Database>, StoreError> {
+        let db = match self.db.read() {
+            Ok(d) => d.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        db.ok_or_else(|| StoreError("the store is closed after an I/O error; reopening".into()))
+    }
+
+    fn set_db(&self, db: Option<Arc<Database>>) -> Option<Arc<Database>> {
+        let mut slot = match self.db.write() {
+            Ok(d) => d,
+            Err(p) => p.into_inner(),
+        };
+        std::mem::replace(&mut *slot, db)
+    }
 }
 
 /// How the embedded store makes writes durable.
@@ -211,29 +252,40 @@ pub enum SyncMode {
     Never,
 }
 
+/// The first wait before reopening a broken store; it doubles up to [`REOPEN_MAX`].
+const REOPEN_FIRST: Duration = Duration::from_millis(100);
+const REOPEN_MAX: Duration = Duration::from_secs(2);
+
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let tx = db.begin_write().map_err(err)?;
+    tx.open_table(PENDING).map_err(err)?;
+    tx.open_table(QUEUES).map_err(err)?;
+    tx.open_table(CONFIG).map_err(err)?;
+    tx.open_table(META).map_err(err)?;
+    tx.commit().map_err(err)
+}
+
 impl RedbStore {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path, sync: SyncMode) -> Result<RedbStore, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let db = Arc::new(Database::create(path).map_err(err)?);
-        {
-            let tx = db.begin_write().map_err(err)?;
-            tx.open_table(PENDING).map_err(err)?;
-            tx.open_table(QUEUES).map_err(err)?;
-            tx.open_table(CONFIG).map_err(err)?;
-            tx.open_table(META).map_err(err)?;
-            tx.commit().map_err(err)?;
-        }
+        let db = Database::create(path).map_err(err)?;
+        create_tables(&db)?;
+        let shared = Arc::new(Shared {
+            path: path.to_path_buf(),
+            db: RwLock::new(Some(Arc::new(db))),
+            health: Health::default(),
+        });
         let (sender, receiver) = mpsc::sync_channel::<Request>(4096);
-        let writer_db = Arc::clone(&db);
+        let writer_shared = Arc::clone(&shared);
         let thread = thread::Builder::new()
             .name("ferrule-store-writer".into())
-            .spawn(move || writer_loop(&writer_db, &receiver, sync))
+            .spawn(move || Writer::new(&writer_shared, sync).run(&receiver))
             .map_err(err)?;
         Ok(RedbStore {
-            db,
+            shared,
             writer: Mutex::new(Some(sender)),
             thread: Mutex::new(Some(thread)),
         })
@@ -268,27 +320,149 @@ impl Drop for RedbStore {
     }
 }
 
-fn writer_loop(db: &Database, requests: &Receiver<Request>, sync: SyncMode) {
-    while let Ok(first) = requests.recv() {
-        let mut batch = vec![first];
-        while batch.len() < 1024 {
-            match requests.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
+/// The writer thread: group commit, and recovery from I/O failures.
+struct Writer<'a> {
+    shared: &'a Shared,
+    sync: SyncMode,
+    /// Set after a write failed with the database unusable: the error, and
+    /// when to try reopening it.
+    broken: Option<(StoreError, Instant)>,
+    delay: Duration,
+}
+
+impl<'a> Writer<'a> {
+    fn new(shared: &'a Shared, sync: SyncMode) -> Writer<'a> {
+        Writer {
+            shared,
+            sync,
+            broken: None,
+            delay: REOPEN_FIRST,
         }
-        match apply_batch(db, &batch, sync) {
-            Ok(replies) => {
-                for ((_, reply), r) in batch.into_iter().zip(replies) {
-                    let _ = reply.send(Ok(r));
+    }
+
+    fn run(mut self, requests: &Receiver<Request>) {
+        loop {
+            let first = match &self.broken {
+                None => match requests.recv() {
+                    Ok(r) => Some(r),
+                    Err(_) => return,
+                },
+                Some((_, retry_at)) => {
+                    let wait = retry_at.saturating_duration_since(Instant::now());
+                    match requests.recv_timeout(wait) {
+                        Ok(r) => Some(r),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            };
+            if self
+                .broken
+                .as_ref()
+                .is_some_and(|(_, at)| Instant::now() >= *at)
+            {
+                self.reopen();
+            }
+            let Some(first) = first else { continue };
+            let mut batch = vec![first];
+            while batch.len() < 1024 {
+                match requests.try_recv() {
+                    Ok(more) => batch.push(more),
+                    Err(_) => break,
                 }
             }
-            Err(e) => {
+            if let Some((e, _)) = &self.broken {
+                self.shared.health.fail("store", &e.0);
+                let e = StoreError(format!("cannot write ({})", e.0));
                 for (_, reply) in batch {
                     let _ = reply.send(Err(e.clone()));
                 }
+                continue;
+            }
+            let result = match self.shared.db() {
+                Ok(db) => {
+                    let result = apply_batch(&db, &batch, self.sync);
+                    if let Err(e) = &result {
+                        self.check(&db, e);
+                    }
+                    result
+                }
+                Err(e) => {
+                    // Only a failed reopen leaves no database: try again now.
+                    self.broken = Some((e.clone(), Instant::now()));
+                    Err(e)
+                }
+            };
+            match result {
+                Ok(replies) => {
+                    self.shared.health.recover("store");
+                    for ((_, reply), r) in batch.into_iter().zip(replies) {
+                        let _ = reply.send(Ok(r));
+                    }
+                }
+                Err(e) => {
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
             }
         }
+    }
+
+    /// After a failed batch: whether the database still accepts writes. A
+    /// failed encoding leaves it usable; an I/O error does not.
+    fn check(&mut self, db: &Database, e: &StoreError) {
+        if let Err(now) = db.begin_write() {
+            self.shared.health.fail("store", &e.0);
+            tracing::debug!(error = %now, "the store needs reopening");
+            self.broken = Some((e.clone(), Instant::now() + self.delay));
+        }
+    }
+
+    /// Closes and reopens the database, then probes it with a small commit.
+    fn reopen(&mut self) {
+        let Some((cause, _)) = self.broken.take() else {
+            return;
+        };
+        let result = self.try_reopen();
+        match result {
+            Ok(()) => {
+                self.delay = REOPEN_FIRST;
+                self.shared.health.recover("store");
+            }
+            Err(e) => {
+                self.shared.health.fail("store", &e.0);
+                tracing::debug!(error = %e, cause = %cause, "reopening the store failed");
+                self.delay = (self.delay * 2).min(REOPEN_MAX);
+                self.broken = Some((e, Instant::now() + self.delay));
+            }
+        }
+    }
+
+    fn try_reopen(&self) -> Result<(), StoreError> {
+        if let Some(old) = self.shared.set_db(None) {
+            // Readers hold the database for the length of a read; redb
+            // refuses a second open of the file while any handle lives.
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            drop(old);
+        }
+        let db = Database::create(&self.shared.path).map_err(err)?;
+        create_tables(&db)?;
+        let db = Arc::new(db);
+        self.shared.set_db(Some(Arc::clone(&db)));
+        // A commit proves that the disk takes writes again.
+        let mut tx = db.begin_write().map_err(err)?;
+        if self.sync == SyncMode::Never {
+            tx.set_durability(Durability::None).map_err(err)?;
+        }
+        {
+            let mut meta = tx.open_table(META).map_err(err)?;
+            meta.insert("probe", super::health::now_ms()).map_err(err)?;
+        }
+        tx.commit().map_err(err)
     }
 }
 
@@ -296,6 +470,17 @@ fn next_seq(meta: &mut redb::Table<&str, u64>) -> Result<u64, StoreError> {
     let current = meta.get("seq").map_err(err)?.map_or(0, |v| v.value());
     meta.insert("seq", current + 1).map_err(err)?;
     Ok(current + 1)
+}
+
+/// Removes a pending delivery; whether it was there.
+fn remove_pending(
+    pending: &mut redb::Table<(u64, u64), &str>,
+    key: &DeliveryKey,
+) -> Result<bool, StoreError> {
+    Ok(pending
+        .remove((key.due_ms, key.seq))
+        .map_err(err)?
+        .is_some())
 }
 
 fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<Reply>, StoreError> {
@@ -335,7 +520,11 @@ fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<R
                                 queue,
                                 message,
                             } => {
-                                pending.remove((key.due_ms, key.seq)).map_err(err)?;
+                                // Settling twice (a commit that failed after
+                                // all, then retried) must not enqueue twice.
+                                if !remove_pending(&mut pending, key)? {
+                                    continue;
+                                }
                                 let seq = next_seq(&mut meta)?;
                                 let mut m = message.clone();
                                 m.seq = seq;
@@ -349,14 +538,18 @@ fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<R
                                 due_ms,
                                 delivery,
                             } => {
-                                pending.remove((key.due_ms, key.seq)).map_err(err)?;
+                                if !remove_pending(&mut pending, key)? {
+                                    continue;
+                                }
                                 let text = serde_json::to_string(delivery).map_err(err)?;
                                 pending
                                     .insert((*due_ms, key.seq), text.as_str())
                                     .map_err(err)?;
                             }
                             Settlement::Fail { key, dead_letter } => {
-                                pending.remove((key.due_ms, key.seq)).map_err(err)?;
+                                if !remove_pending(&mut pending, key)? {
+                                    continue;
+                                }
                                 if let Some((queue, letter)) = dead_letter {
                                     let seq = next_seq(&mut meta)?;
                                     let message = dead_letter_message(seq, letter);
@@ -391,11 +584,12 @@ fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<R
                     replies.push(Reply::Done);
                 }
                 Write::QueuePurge(queue) => {
-                    let seqs: Vec<u64> = queues
+                    // A row that cannot be read fails the purge (not skipped).
+                    let seqs = queues
                         .range((queue.as_str(), 0)..=(queue.as_str(), u64::MAX))
                         .map_err(err)?
-                        .filter_map(|r| r.ok().map(|(k, _)| k.value().1))
-                        .collect();
+                        .map(|r| r.map(|(k, _)| k.value().1).map_err(err))
+                        .collect::<Result<Vec<u64>, StoreError>>()?;
                     for seq in seqs {
                         queues.remove((queue.as_str(), seq)).map_err(err)?;
                     }
@@ -461,7 +655,8 @@ impl DispatchStore for RedbStore {
         limit: usize,
         skip: &dyn Fn(&DeliveryKey) -> bool,
     ) -> Result<Vec<(DeliveryKey, Delivery)>, StoreError> {
-        let tx = self.db.begin_read().map_err(err)?;
+        let db = self.shared.db()?;
+        let tx = db.begin_read().map_err(err)?;
         let table = tx.open_table(PENDING).map_err(err)?;
         let mut out = Vec::new();
         for row in table.range((0, 0)..=(now_ms, u64::MAX)).map_err(err)? {
@@ -481,7 +676,8 @@ impl DispatchStore for RedbStore {
     }
 
     fn next_due(&self) -> Result<Option<u64>, StoreError> {
-        let tx = self.db.begin_read().map_err(err)?;
+        let db = self.shared.db()?;
+        let tx = db.begin_read().map_err(err)?;
         let table = tx.open_table(PENDING).map_err(err)?;
         let first = table.first().map_err(err)?;
         Ok(first.map(|(k, _)| k.value().0))
@@ -495,7 +691,8 @@ impl DispatchStore for RedbStore {
     }
 
     fn pending(&self) -> Result<u64, StoreError> {
-        let tx = self.db.begin_read().map_err(err)?;
+        let db = self.shared.db()?;
+        let tx = db.begin_read().map_err(err)?;
         let table = tx.open_table(PENDING).map_err(err)?;
         table.len().map_err(err)
     }
@@ -508,7 +705,8 @@ impl DispatchStore for RedbStore {
     }
 
     fn queue_messages(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>, StoreError> {
-        let tx = self.db.begin_read().map_err(err)?;
+        let db = self.shared.db()?;
+        let tx = db.begin_read().map_err(err)?;
         let table = tx.open_table(QUEUES).map_err(err)?;
         let mut out = Vec::new();
         for row in table.range((queue, 0)..=(queue, u64::MAX)).map_err(err)? {
@@ -536,7 +734,8 @@ impl DispatchStore for RedbStore {
     }
 
     fn configs(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let tx = self.db.begin_read().map_err(err)?;
+        let db = self.shared.db()?;
+        let tx = db.begin_read().map_err(err)?;
         let table = tx.open_table(CONFIG).map_err(err)?;
         let mut out = Vec::new();
         for row in table.range(prefix..).map_err(err)? {
@@ -547,5 +746,72 @@ impl DispatchStore for RedbStore {
             out.push((k.value().to_string(), v.value().to_string()));
         }
         Ok(out)
+    }
+
+    fn faults(&self) -> Vec<Fault> {
+        self.shared.health.faults()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            event_id: "e".into(),
+            bus: "default".into(),
+            rule: "r".into(),
+            rule_arn: "arn:r".into(),
+            target_id: "t".into(),
+            target_arn: "arn:aws:sqs:us-east-1:000000000000:q".into(),
+            max_retries: 3,
+            max_age_ms: 60_000,
+            dead_letter_arn: None,
+            payload: "{}".into(),
+            event: "{}".into(),
+            ingested_ms: 0,
+            attempts: 1,
+            last_error: None,
+            principal: None,
+        }
+    }
+
+    #[test]
+    fn settling_twice_enqueues_and_reschedules_once() {
+        let dir = std::env::temp_dir().join(format!("ferrule-store-twice-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = RedbStore::open(&dir.join("s.redb"), SyncMode::Never).unwrap();
+        let keys = store
+            .append(vec![(0, delivery()), (0, delivery())])
+            .unwrap();
+        let message = QueueMessage {
+            seq: 0,
+            body: "m".into(),
+            attributes: Vec::new(),
+            sent_ms: 0,
+        };
+        let outcomes = vec![
+            Settlement::Enqueue {
+                key: keys[0],
+                queue: "q".into(),
+                message,
+            },
+            Settlement::Retry {
+                key: keys[1],
+                due_ms: 5,
+                delivery: delivery(),
+            },
+        ];
+        // A retried settlement (the first commit failed after all, or not)
+        // must not enqueue a second message or a second pending delivery.
+        store.settle(outcomes.clone()).unwrap();
+        store.settle(outcomes).unwrap();
+        assert_eq!(store.queue_messages("q", 10).unwrap().len(), 1);
+        assert_eq!(store.pending().unwrap(), 1);
+        assert_eq!(store.due(5, 10, &|_| false).unwrap()[0].0.due_ms, 5);
+        assert!(store.faults().is_empty());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -134,8 +134,17 @@ impl Metrics {
             "ferrule_pending_deliveries {}",
             bus.pending_deliveries().unwrap_or(0)
         );
+        let health = bus.health();
+        let _ = writeln!(
+            out,
+            "# HELP ferrule_store_errors_total Store operations that failed."
+        );
+        let _ = writeln!(out, "# TYPE ferrule_store_errors_total counter");
+        let _ = writeln!(out, "ferrule_store_errors_total {}", health.store_errors);
+        let _ = writeln!(out, "# TYPE ferrule_degraded gauge");
+        let _ = writeln!(out, "ferrule_degraded {}", u8::from(!health.is_ok()));
         let counters = bus.counters();
-        let series: [Series; 6] = [
+        let series: [Series; 7] = [
             (
                 "ferrule_rule_matches_total",
                 "Events each rule matched.",
@@ -148,6 +157,11 @@ impl Metrics {
                 "ferrule_retries_total",
                 "Delivery attempts that failed and were retried.",
                 |c| c.retried,
+            ),
+            (
+                "ferrule_failed_attempts_total",
+                "Delivery attempts that failed (retried or not).",
+                |c| c.failed_attempts,
             ),
             (
                 "ferrule_failed_deliveries_total",

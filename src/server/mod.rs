@@ -253,17 +253,43 @@ async fn shutdown_signal() {
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let pending = state.bus.pending_deliveries().unwrap_or(0);
+    // 503 while degraded (the store cannot write, delivery cannot read or
+    // record), so that a load balancer or probe sees it; the body says why.
+    let bus = Arc::clone(&state.bus);
+    let report = tokio::task::spawn_blocking(move || bus.health())
+        .await
+        .unwrap_or_default();
+    let status = if report.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut body = json!({
+        "status": report.status(),
+        "auth": if state.is_open() { "open" } else { "sigv4" },
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "pending_deliveries": report.pending_deliveries,
+        "store_errors": report.store_errors,
+    });
+    if let Some(reason) = report.reason() {
+        body["reason"] = json!(reason);
+        body["faults"] = report
+            .faults
+            .iter()
+            .map(|f| {
+                json!({
+                    "component": f.component,
+                    "reason": f.reason,
+                    "since": crate::bus::format_millis(f.since_ms),
+                    "failures": f.failures,
+                })
+            })
+            .collect();
+    }
     (
-        StatusCode::OK,
+        status,
         [("content-type", "application/json")],
-        json!({
-            "status": "ok",
-            "auth": if state.is_open() { "open" } else { "sigv4" },
-            "uptime_seconds": state.started.elapsed().as_secs(),
-            "pending_deliveries": pending,
-        })
-        .to_string(),
+        body.to_string(),
     )
 }
 
