@@ -1,0 +1,6 @@
+//! placeholder
+pub mod error;
+pub mod intrinsic;
+pub mod path;
+pub mod payload;
+pub mod timestamp;
