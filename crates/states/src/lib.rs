@@ -1,4 +1,6 @@
 //! placeholder
+pub mod choice;
+pub mod definition;
 pub mod error;
 pub mod intrinsic;
 pub mod path;
