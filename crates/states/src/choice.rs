@@ -80,13 +80,19 @@ impl Operator {
         ("NumericLessThan", Operator::NumericLessThan),
         ("NumericGreaterThan", Operator::NumericGreaterThan),
         ("NumericLessThanEquals", Operator::NumericLessThanEquals),
-        ("NumericGreaterThanEquals", Operator::NumericGreaterThanEquals),
+        (
+            "NumericGreaterThanEquals",
+            Operator::NumericGreaterThanEquals,
+        ),
         ("BooleanEquals", Operator::BooleanEquals),
         ("TimestampEquals", Operator::TimestampEquals),
         ("TimestampLessThan", Operator::TimestampLessThan),
         ("TimestampGreaterThan", Operator::TimestampGreaterThan),
         ("TimestampLessThanEquals", Operator::TimestampLessThanEquals),
-        ("TimestampGreaterThanEquals", Operator::TimestampGreaterThanEquals),
+        (
+            "TimestampGreaterThanEquals",
+            Operator::TimestampGreaterThanEquals,
+        ),
         ("IsNull", Operator::IsNull),
         ("IsPresent", Operator::IsPresent),
         ("IsNumeric", Operator::IsNumeric),
@@ -98,19 +104,39 @@ impl Operator {
     pub(crate) fn operand_kind(self) -> OperandKind {
         use Operator::*;
         match self {
-            StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals | StringGreaterThanEquals | StringMatches => {
-                OperandKind::String
+            StringEquals
+            | StringLessThan
+            | StringGreaterThan
+            | StringLessThanEquals
+            | StringGreaterThanEquals
+            | StringMatches => OperandKind::String,
+            NumericEquals
+            | NumericLessThan
+            | NumericGreaterThan
+            | NumericLessThanEquals
+            | NumericGreaterThanEquals => OperandKind::Number,
+            TimestampEquals
+            | TimestampLessThan
+            | TimestampGreaterThan
+            | TimestampLessThanEquals
+            | TimestampGreaterThanEquals => OperandKind::Timestamp,
+            BooleanEquals | IsNull | IsPresent | IsNumeric | IsString | IsBoolean | IsTimestamp => {
+                OperandKind::Boolean
             }
-            NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals | NumericGreaterThanEquals => OperandKind::Number,
-            TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals | TimestampGreaterThanEquals => {
-                OperandKind::Timestamp
-            }
-            BooleanEquals | IsNull | IsPresent | IsNumeric | IsString | IsBoolean | IsTimestamp => OperandKind::Boolean,
         }
     }
 
     pub(crate) fn has_path_variant(self) -> bool {
-        !matches!(self, Operator::StringMatches | Operator::IsNull | Operator::IsPresent | Operator::IsNumeric | Operator::IsString | Operator::IsBoolean | Operator::IsTimestamp)
+        !matches!(
+            self,
+            Operator::StringMatches
+                | Operator::IsNull
+                | Operator::IsPresent
+                | Operator::IsNumeric
+                | Operator::IsString
+                | Operator::IsBoolean
+                | Operator::IsTimestamp
+        )
     }
 }
 
@@ -146,7 +172,10 @@ pub enum Rule {
 fn invalid(path: &Path) -> StatesError {
     StatesError::new(
         names::RUNTIME,
-        format!("Invalid path '{}': The choice state's condition path references an invalid value.", path.as_str()),
+        format!(
+            "Invalid path '{}': The choice state's condition path references an invalid value.",
+            path.as_str()
+        ),
     )
 }
 
@@ -171,7 +200,11 @@ impl Rule {
                 Ok(false)
             }
             Rule::Not(r) => Ok(!r.matches(input, context)?),
-            Rule::Compare { variable, op, operand } => {
+            Rule::Compare {
+                variable,
+                op,
+                operand,
+            } => {
                 let doc = |p: &Path| if p.context { context } else { input };
                 let value = variable.select(doc(variable));
                 let expected = match operand {
@@ -206,16 +239,35 @@ fn compare(op: Operator, v: &Value, e: &Value) -> bool {
         IsPresent => true,
         BooleanEquals => matches!((v, e), (Value::Bool(a), Value::Bool(b)) if a == b),
         StringMatches => matches!((v, e), (Value::String(s), Value::String(p)) if wildcard(p, s)),
-        StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals | StringGreaterThanEquals => {
-            let (Some(a), Some(b)) = (v.as_str(), e.as_str()) else { return false };
+        StringEquals
+        | StringLessThan
+        | StringGreaterThan
+        | StringLessThanEquals
+        | StringGreaterThanEquals => {
+            let (Some(a), Some(b)) = (v.as_str(), e.as_str()) else {
+                return false;
+            };
             ordered(op, a.cmp(b))
         }
-        NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals | NumericGreaterThanEquals => {
-            let (Some(a), Some(b)) = (v.as_f64(), e.as_f64()) else { return false };
+        NumericEquals
+        | NumericLessThan
+        | NumericGreaterThan
+        | NumericLessThanEquals
+        | NumericGreaterThanEquals => {
+            let (Some(a), Some(b)) = (v.as_f64(), e.as_f64()) else {
+                return false;
+            };
             a.partial_cmp(&b).is_some_and(|o| ordered(op, o))
         }
-        TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals | TimestampGreaterThanEquals => {
-            let (Some(a), Some(b)) = (v.as_str().and_then(timestamp::parse), e.as_str().and_then(timestamp::parse)) else {
+        TimestampEquals
+        | TimestampLessThan
+        | TimestampGreaterThan
+        | TimestampLessThanEquals
+        | TimestampGreaterThanEquals => {
+            let (Some(a), Some(b)) = (
+                v.as_str().and_then(timestamp::parse),
+                e.as_str().and_then(timestamp::parse),
+            ) else {
                 return false;
             };
             ordered(op, a.cmp(&b))
@@ -284,7 +336,11 @@ mod tests {
     use serde_json::json;
 
     fn cmp(var: &str, op: Operator, v: Value) -> Rule {
-        Rule::Compare { variable: Path::parse(var).unwrap(), op, operand: Operand::Value(v) }
+        Rule::Compare {
+            variable: Path::parse(var).unwrap(),
+            op,
+            operand: Operand::Value(v),
+        }
     }
 
     #[test]
@@ -304,7 +360,11 @@ mod tests {
         no(cmp("$.n", NumericLessThan, json!(3)));
         no(cmp("$.s", NumericEquals, json!(3)));
         yes(cmp("$.b", BooleanEquals, json!(true)));
-        yes(cmp("$.t", TimestampEquals, json!("2020-01-01T01:00:00+01:00")));
+        yes(cmp(
+            "$.t",
+            TimestampEquals,
+            json!("2020-01-01T01:00:00+01:00"),
+        ));
         yes(cmp("$.t", TimestampLessThan, json!("2020-01-01T00:00:01Z")));
         no(cmp("$.s", TimestampLessThan, json!("2020-01-01T00:00:01Z")));
         yes(cmp("$.z", IsNull, json!(true)));
@@ -316,12 +376,27 @@ mod tests {
         yes(cmp("$.b", IsBoolean, json!(true)));
         yes(cmp("$.t", IsTimestamp, json!(true)));
         no(cmp("$.s", IsTimestamp, json!(true)));
-        yes(Rule::Compare { variable: Path::parse("$.n").unwrap(), op: NumericEquals, operand: Operand::Path(Path::parse("$.o.n").unwrap()) });
-        yes(Rule::And(vec![cmp("$.s", StringEquals, json!("b")), Rule::Not(Box::new(cmp("$.n", NumericEquals, json!(4))))]));
-        no(Rule::Or(vec![cmp("$.s", StringEquals, json!("x")), cmp("$.n", NumericEquals, json!(4))]));
-        let e = cmp("$.missing", StringEquals, json!("x")).matches(&input, &ctx).unwrap_err();
+        yes(Rule::Compare {
+            variable: Path::parse("$.n").unwrap(),
+            op: NumericEquals,
+            operand: Operand::Path(Path::parse("$.o.n").unwrap()),
+        });
+        yes(Rule::And(vec![
+            cmp("$.s", StringEquals, json!("b")),
+            Rule::Not(Box::new(cmp("$.n", NumericEquals, json!(4)))),
+        ]));
+        no(Rule::Or(vec![
+            cmp("$.s", StringEquals, json!("x")),
+            cmp("$.n", NumericEquals, json!(4)),
+        ]));
+        let e = cmp("$.missing", StringEquals, json!("x"))
+            .matches(&input, &ctx)
+            .unwrap_err();
         assert_eq!(e.error, "States.Runtime");
-        assert_eq!(e.cause, "Invalid path '$.missing': The choice state's condition path references an invalid value.");
+        assert_eq!(
+            e.cause,
+            "Invalid path '$.missing': The choice state's condition path references an invalid value."
+        );
     }
 
     #[test]

@@ -176,31 +176,132 @@ impl Kind {
     }
 }
 
-const STATE_TYPES: [&str; 8] = ["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
+const STATE_TYPES: [&str; 8] = [
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
+];
 /// Fields that exist only in JSONata mode.
 const JSONATA_FIELDS: [&str; 4] = ["Arguments", "Output", "Items", "Condition"];
 
 fn allowed_fields(ty: &str) -> &'static [&'static str] {
     match ty {
-        "Pass" => &["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Parameters", "Result", "ResultPath", "Next", "End", "Assign"],
-        "Task" => &[
-            "Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Next", "End",
-            "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath",
-            "Credentials", "Assign",
+        "Pass" => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "Result",
+            "ResultPath",
+            "Next",
+            "End",
+            "Assign",
         ],
-        "Choice" => &["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Choices", "Default", "Assign"],
-        "Wait" => &["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Next", "End", "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "Assign"],
-        "Succeed" => &["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath"],
-        "Fail" => &["Type", "Comment", "QueryLanguage", "Error", "ErrorPath", "Cause", "CausePath"],
+        "Task" => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Next",
+            "End",
+            "Resource",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Credentials",
+            "Assign",
+        ],
+        "Choice" => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Choices",
+            "Default",
+            "Assign",
+        ],
+        "Wait" => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Next",
+            "End",
+            "Seconds",
+            "Timestamp",
+            "SecondsPath",
+            "TimestampPath",
+            "Assign",
+        ],
+        "Succeed" => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+        ],
+        "Fail" => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "Error",
+            "ErrorPath",
+            "Cause",
+            "CausePath",
+        ],
         "Parallel" => &[
-            "Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Next", "End",
-            "Branches", "Retry", "Catch", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Next",
+            "End",
+            "Branches",
+            "Retry",
+            "Catch",
+            "Assign",
         ],
         _ => &[
-            "Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Next", "End",
-            "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath",
-            "ItemBatcher", "ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage",
-            "ToleratedFailurePercentagePath", "ItemReader", "ResultWriter", "Label", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Next",
+            "End",
+            "Retry",
+            "Catch",
+            "ItemsPath",
+            "ItemSelector",
+            "ItemProcessor",
+            "Iterator",
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            "ItemBatcher",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "ItemReader",
+            "ResultWriter",
+            "Label",
+            "Assign",
         ],
     }
 }
@@ -212,7 +313,11 @@ struct Check {
 
 impl Check {
     fn schema(&mut self, message: impl Into<String>, at: &str) {
-        self.diags.push(Diagnostic::error(DiagnosticCode::SchemaValidationFailed, message, Some(loc(at))));
+        self.diags.push(Diagnostic::error(
+            DiagnosticCode::SchemaValidationFailed,
+            message,
+            Some(loc(at)),
+        ));
     }
 
     fn string<'a>(&mut self, obj: &'a Map<String, Value>, key: &str, at: &str) -> Option<&'a str> {
@@ -225,16 +330,29 @@ impl Check {
         }
     }
 
-    fn integer(&mut self, obj: &Map<String, Value>, key: &str, at: &str, min: u64, max: u64) -> Option<u64> {
+    fn integer(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
         let v = obj.get(key)?;
         match v.as_u64() {
             Some(n) if (min..=max).contains(&n) => Some(n),
             Some(_) => {
-                self.schema(format!("Value must be between {min} and {max}"), &format!("{at}/{key}"));
+                self.schema(
+                    format!("Value must be between {min} and {max}"),
+                    &format!("{at}/{key}"),
+                );
                 None
             }
             None if v.as_i64().is_some() => {
-                self.schema(format!("Value must be between {min} and {max}"), &format!("{at}/{key}"));
+                self.schema(
+                    format!("Value must be between {min} and {max}"),
+                    &format!("{at}/{key}"),
+                );
                 None
             }
             None => {
@@ -244,14 +362,31 @@ impl Check {
         }
     }
 
-    fn path(&mut self, obj: &Map<String, Value>, key: &str, at: &str, reference: bool) -> Option<Path> {
+    fn path(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        reference: bool,
+    ) -> Option<Path> {
         let s = self.string(obj, key, at)?;
-        let parsed = if reference { Path::parse_reference(s) } else { Path::parse(s) };
+        let parsed = if reference {
+            Path::parse_reference(s)
+        } else {
+            Path::parse(s)
+        };
         match parsed {
             Ok(p) => Some(p),
             Err(_) => {
-                let what = if reference { "ReferencePath" } else { "JSONPath" };
-                self.schema(format!("The value for the field '{key}' must be a valid {what}"), &format!("{at}/{key}"));
+                let what = if reference {
+                    "ReferencePath"
+                } else {
+                    "JSONPath"
+                };
+                self.schema(
+                    format!("The value for the field '{key}' must be a valid {what}"),
+                    &format!("{at}/{key}"),
+                );
                 None
             }
         }
@@ -262,7 +397,9 @@ impl Check {
         match obj.get(key) {
             None => PathField::Whole,
             Some(Value::Null) => PathField::Discard,
-            Some(_) => self.path(obj, key, at, false).map_or(PathField::Whole, PathField::Path),
+            Some(_) => self
+                .path(obj, key, at, false)
+                .map_or(PathField::Whole, PathField::Path),
         }
     }
 
@@ -270,7 +407,9 @@ impl Check {
         match obj.get("ResultPath") {
             None => ResultPathField::Replace,
             Some(Value::Null) => ResultPathField::Discard,
-            Some(_) => self.path(obj, "ResultPath", at, true).map_or(ResultPathField::Replace, ResultPathField::At),
+            Some(_) => self
+                .path(obj, "ResultPath", at, true)
+                .map_or(ResultPathField::Replace, ResultPathField::At),
         }
     }
 
@@ -286,14 +425,26 @@ impl Check {
     }
 
     /// A number field and its `...Path` twin, mutually exclusive.
-    fn number_or_path(&mut self, obj: &Map<String, Value>, key: &str, at: &str, min: u64, max: u64) -> Option<Number> {
+    fn number_or_path(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<Number> {
         let path_key = format!("{key}Path");
         match (obj.contains_key(key), obj.contains_key(&path_key)) {
             (true, true) => {
-                self.schema(format!("Fields '{key}' and '{path_key}' are mutually exclusive"), at);
+                self.schema(
+                    format!("Fields '{key}' and '{path_key}' are mutually exclusive"),
+                    at,
+                );
                 None
             }
-            (true, false) => self.integer(obj, key, at, min, max).map(|n| Number::Fixed(n as f64)),
+            (true, false) => self
+                .integer(obj, key, at, min, max)
+                .map(|n| Number::Fixed(n as f64)),
             (false, true) => self.path(obj, &path_key, at, true).map(Number::Path),
             (false, false) => None,
         }
@@ -305,10 +456,15 @@ impl Check {
                 self.schema("Fields 'Next' and 'End' are mutually exclusive", at);
                 Transition::End
             }
-            (Some(_), None) => self.string(obj, "Next", at).map_or(Transition::End, |n| Transition::Next(n.to_string())),
+            (Some(_), None) => self
+                .string(obj, "Next", at)
+                .map_or(Transition::End, |n| Transition::Next(n.to_string())),
             (None, Some(Value::Bool(true))) => Transition::End,
             (None, Some(Value::Bool(false))) => {
-                self.schema("The value of the field 'End' must be true", &format!("{at}/End"));
+                self.schema(
+                    "The value of the field 'End' must be true",
+                    &format!("{at}/End"),
+                );
                 Transition::End
             }
             (None, Some(_)) => {
@@ -330,7 +486,10 @@ impl Check {
             }
             Some(Value::Array(a)) if !a.is_empty() => a,
             Some(_) => {
-                self.schema("The field 'ErrorEquals' must be a non-empty array of strings", &format!("{at}/ErrorEquals"));
+                self.schema(
+                    "The field 'ErrorEquals' must be a non-empty array of strings",
+                    &format!("{at}/ErrorEquals"),
+                );
                 return Vec::new();
             }
         };
@@ -338,14 +497,23 @@ impl Check {
         for (i, v) in list.iter().enumerate() {
             match v.as_str() {
                 Some(s) => out.push(s.to_string()),
-                None => self.schema("Expected value of type: String", &format!("{at}/ErrorEquals[{i}]")),
+                None => self.schema(
+                    "Expected value of type: String",
+                    &format!("{at}/ErrorEquals[{i}]"),
+                ),
             }
         }
         if out.iter().any(|e| e == names::ALL) {
             if out.len() > 1 {
-                self.schema("The error name 'States.ALL' must appear alone in 'ErrorEquals'", &format!("{at}/ErrorEquals"));
+                self.schema(
+                    "The error name 'States.ALL' must appear alone in 'ErrorEquals'",
+                    &format!("{at}/ErrorEquals"),
+                );
             } else if !last {
-                self.schema("The error name 'States.ALL' may only appear in the last retrier or catcher", &format!("{at}/ErrorEquals"));
+                self.schema(
+                    "The error name 'States.ALL' may only appear in the last retrier or catcher",
+                    &format!("{at}/ErrorEquals"),
+                );
             }
         }
         out
@@ -370,16 +538,27 @@ impl Check {
     }
 
     fn required(&mut self, obj: &Map<String, Value>, fields: &[&str], at: &str) -> bool {
-        let missing: Vec<&str> = fields.iter().copied().filter(|f| !obj.contains_key(*f)).collect();
+        let missing: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|f| !obj.contains_key(*f))
+            .collect();
         if !missing.is_empty() {
-            self.schema(format!("These fields are required: [{}]", missing.join(", ")), at);
+            self.schema(
+                format!("These fields are required: [{}]", missing.join(", ")),
+                at,
+            );
         }
         missing.is_empty()
     }
 }
 
 fn loc(at: &str) -> String {
-    if at.is_empty() { "/".to_string() } else { at.to_string() }
+    if at.is_empty() {
+        "/".to_string()
+    } else {
+        at.to_string()
+    }
 }
 
 impl StateMachine {
@@ -408,22 +587,42 @@ impl StateMachine {
                 )],
             });
         };
-        ck.unknown_fields(top, &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"], "");
+        ck.unknown_fields(
+            top,
+            &[
+                "Comment",
+                "StartAt",
+                "States",
+                "Version",
+                "TimeoutSeconds",
+                "QueryLanguage",
+            ],
+            "",
+        );
         query_language(&mut ck, top, "");
         let comment = ck.string(top, "Comment", "").map(str::to_string);
         ck.string(top, "Version", "");
         let timeout_seconds = ck.integer(top, "TimeoutSeconds", "", 1, 31_622_400);
         let root = container(&mut ck, top, "");
         match root {
-            Some(root) if ck.diags.is_empty() => Ok(StateMachine { comment, timeout_seconds, root }),
-            _ => Err(DefinitionError { diagnostics: ck.diags }),
+            Some(root) if ck.diags.is_empty() => Ok(StateMachine {
+                comment,
+                timeout_seconds,
+                root,
+            }),
+            _ => Err(DefinitionError {
+                diagnostics: ck.diags,
+            }),
         }
     }
 
     /// The diagnostics `ValidateStateMachineDefinition` returns (empty when the definition is
     /// valid).
     pub fn validate(definition: &str) -> Vec<Diagnostic> {
-        StateMachine::parse(definition).err().map(|e| e.diagnostics).unwrap_or_default()
+        StateMachine::parse(definition)
+            .err()
+            .map(|e| e.diagnostics)
+            .unwrap_or_default()
     }
 
     /// The name of the first state.
@@ -445,7 +644,10 @@ fn query_language(ck: &mut Check, obj: &Map<String, Value>, at: &str) {
             "The QueryLanguage 'JSONata' is not supported yet by ferrule: only 'JSONPath' is",
             &format!("{at}/QueryLanguage"),
         ),
-        Some(_) => ck.schema("Value is not one of the allowed values [JSONPath, JSONata]", &format!("{at}/QueryLanguage")),
+        Some(_) => ck.schema(
+            "Value is not one of the allowed values [JSONPath, JSONata]",
+            &format!("{at}/QueryLanguage"),
+        ),
     }
 }
 
@@ -458,7 +660,10 @@ fn container(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Conta
     let states_obj = match obj.get("States") {
         Some(Value::Object(m)) if !m.is_empty() => m,
         Some(Value::Object(_)) => {
-            ck.schema("The field 'States' must contain at least one state", &format!("{at}/States"));
+            ck.schema(
+                "The field 'States' must contain at least one state",
+                &format!("{at}/States"),
+            );
             return None;
         }
         _ => {
@@ -470,7 +675,10 @@ fn container(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Conta
     for (name, v) in states_obj {
         let sat = format!("{at}/States/{name}");
         if name.is_empty() || name.chars().count() > MAX_STATE_NAME {
-            ck.schema(format!("State names must be 1 to {MAX_STATE_NAME} characters long"), &sat);
+            ck.schema(
+                format!("State names must be 1 to {MAX_STATE_NAME} characters long"),
+                &sat,
+            );
         }
         if let Some(obj) = ck.object(v, &sat)
             && let Some(s) = state(ck, name, obj, &sat)
@@ -478,8 +686,16 @@ fn container(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Conta
             states.push(s);
         }
     }
-    let index: HashMap<String, usize> = states.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-    let c = Container { start_at, states, index };
+    let index: HashMap<String, usize> = states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), i))
+        .collect();
+    let c = Container {
+        start_at,
+        states,
+        index,
+    };
     graph(ck, &c, states_obj, at);
     Some(c)
 }
@@ -515,7 +731,9 @@ fn graph(ck: &mut Check, c: &Container, raw: &Map<String, Value>, at: &str) {
                 }
                 None
             }
-            Kind::Task { work, .. } | Kind::Parallel { work, .. } | Kind::Map { work, .. } => Some(work),
+            Kind::Task { work, .. } | Kind::Parallel { work, .. } | Kind::Map { work, .. } => {
+                Some(work)
+            }
             Kind::Choice { choices, default } => {
                 for (i, (_, n)) in choices.iter().enumerate() {
                     out.push((n, format!("{sat}/Choices[{i}]/Next")));
@@ -549,7 +767,11 @@ fn graph(ck: &mut Check, c: &Container, raw: &Map<String, Value>, at: &str) {
     }
     if !terminal {
         // The service reports this alone: it skips the reachability walk.
-        ck.diags.push(Diagnostic::error(DiagnosticCode::MissingEndState, "Workflow has no terminal state", None));
+        ck.diags.push(Diagnostic::error(
+            DiagnosticCode::MissingEndState,
+            "Workflow has no terminal state",
+            None,
+        ));
         return;
     }
     let mut seen: HashSet<&str> = HashSet::new();
@@ -578,7 +800,13 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
         return None;
     };
     let Some(ty) = ty_v.as_str().filter(|t| STATE_TYPES.contains(t)) else {
-        ck.schema(format!("Value is not one of the allowed values [{}]", STATE_TYPES.join(", ")), &format!("{at}/Type"));
+        ck.schema(
+            format!(
+                "Value is not one of the allowed values [{}]",
+                STATE_TYPES.join(", ")
+            ),
+            &format!("{at}/Type"),
+        );
         return None;
     };
     query_language(ck, obj, at);
@@ -586,7 +814,10 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
         if JSONATA_FIELDS.contains(&k.as_str()) {
             ck.schema(format!("The QueryLanguage is set to 'JSONPath', but field '{k}' is only supported for the 'JSONata' QueryLanguage"), at);
         } else if k == "Assign" {
-            ck.schema("Field 'Assign' (workflow variables) is not supported yet by ferrule", at);
+            ck.schema(
+                "Field 'Assign' (workflow variables) is not supported yet by ferrule",
+                at,
+            );
         } else if !allowed_fields(ty).contains(&k.as_str()) {
             ck.schema(format!("Field '{k}' is not supported"), at);
         }
@@ -603,9 +834,15 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
         },
         "Task" => {
             ck.required(obj, &["Resource"], at);
-            let resource = ck.string(obj, "Resource", at).unwrap_or_default().to_string();
+            let resource = ck
+                .string(obj, "Resource", at)
+                .unwrap_or_default()
+                .to_string();
             if obj.get("Resource").is_some_and(Value::is_string) && !resource.starts_with("arn:") {
-                ck.schema("Value is not a valid resource ARN", &format!("{at}/Resource"));
+                ck.schema(
+                    "Value is not a valid resource ARN",
+                    &format!("{at}/Resource"),
+                );
             }
             let timeout = ck.number_or_path(obj, "TimeoutSeconds", at, 1, MAX_TASK_SECONDS);
             let heartbeat = ck.number_or_path(obj, "HeartbeatSeconds", at, 1, MAX_TASK_SECONDS);
@@ -618,9 +855,18 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
             if let Some(c) = &credentials
                 && !c.is_object()
             {
-                ck.schema("Expected value of type: Object", &format!("{at}/Credentials"));
+                ck.schema(
+                    "Expected value of type: Object",
+                    &format!("{at}/Credentials"),
+                );
             }
-            Kind::Task { resource, timeout, heartbeat, credentials, work: work(ck, obj, at) }
+            Kind::Task {
+                resource,
+                timeout,
+                heartbeat,
+                credentials,
+                work: work(ck, obj, at),
+            }
         }
         "Choice" => {
             let mut choices = Vec::new();
@@ -645,12 +891,21 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                 None => {
                     ck.schema("These fields are required: [Choices]", at);
                 }
-                Some(_) => ck.schema("The field 'Choices' must be a non-empty array", &format!("{at}/Choices")),
+                Some(_) => ck.schema(
+                    "The field 'Choices' must be a non-empty array",
+                    &format!("{at}/Choices"),
+                ),
             }
-            Kind::Choice { choices, default: ck.string(obj, "Default", at).map(str::to_string) }
+            Kind::Choice {
+                choices,
+                default: ck.string(obj, "Default", at).map(str::to_string),
+            }
         }
         "Wait" => {
-            let given: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"].into_iter().filter(|k| obj.contains_key(*k)).collect();
+            let given: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
+                .into_iter()
+                .filter(|k| obj.contains_key(*k))
+                .collect();
             if given.len() != 1 {
                 ck.schema("Exactly one of the fields [Seconds, Timestamp, SecondsPath, TimestampPath] is required", at);
             }
@@ -667,10 +922,16 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                 Some(_) => ck.path(obj, "TimestampPath", at, false).map(WaitFor::TimestampPath),
                 None => None,
             };
-            Kind::Wait { wait: wait.unwrap_or(WaitFor::Seconds(0)), transition: ck.transition(obj, at) }
+            Kind::Wait {
+                wait: wait.unwrap_or(WaitFor::Seconds(0)),
+                transition: ck.transition(obj, at),
+            }
         }
         "Succeed" => Kind::Succeed,
-        "Fail" => Kind::Fail { error: text(ck, obj, "Error", at), cause: text(ck, obj, "Cause", at) },
+        "Fail" => Kind::Fail {
+            error: text(ck, obj, "Error", at),
+            cause: text(ck, obj, "Cause", at),
+        },
         "Parallel" => {
             let mut branches = Vec::new();
             match obj.get("Branches") {
@@ -688,24 +949,43 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                 None => {
                     ck.schema("These fields are required: [Branches]", at);
                 }
-                Some(_) => ck.schema("The field 'Branches' must be a non-empty array", &format!("{at}/Branches")),
+                Some(_) => ck.schema(
+                    "The field 'Branches' must be a non-empty array",
+                    &format!("{at}/Branches"),
+                ),
             }
-            Kind::Parallel { branches, work: work(ck, obj, at) }
+            Kind::Parallel {
+                branches,
+                work: work(ck, obj, at),
+            }
         }
         _ => map_state(ck, obj, at)?,
     };
-    Some(State { name: name.to_string(), input_path, output_path, kind })
+    Some(State {
+        name: name.to_string(),
+        input_path,
+        output_path,
+        kind,
+    })
 }
 
 fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind> {
     for k in ["ItemReader", "ResultWriter"] {
         if obj.contains_key(k) {
-            ck.schema(format!("Field '{k}' is not supported yet by ferrule (it reads or writes Amazon S3)"), at);
+            ck.schema(
+                format!(
+                    "Field '{k}' is not supported yet by ferrule (it reads or writes Amazon S3)"
+                ),
+                at,
+            );
         }
     }
     let (key, proc_v) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
         (Some(_), Some(_)) => {
-            ck.schema("Fields 'ItemProcessor' and 'Iterator' are mutually exclusive", at);
+            ck.schema(
+                "Fields 'ItemProcessor' and 'Iterator' are mutually exclusive",
+                at,
+            );
             return None;
         }
         (Some(p), None) => ("ItemProcessor", p),
@@ -719,7 +999,11 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
     let po = ck.object(proc_v, &pat)?;
     let mut distributed = false;
     if key == "ItemProcessor" {
-        ck.unknown_fields(po, &["ProcessorConfig", "StartAt", "States", "Comment"], &pat);
+        ck.unknown_fields(
+            po,
+            &["ProcessorConfig", "StartAt", "States", "Comment"],
+            &pat,
+        );
         if let Some(cfg) = po.get("ProcessorConfig") {
             let cat = format!("{pat}/ProcessorConfig");
             if let Some(co) = ck.object(cfg, &cat) {
@@ -728,13 +1012,22 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
                     None if !co.contains_key("Mode") => {}
                     Some("INLINE") => {}
                     Some("DISTRIBUTED") => distributed = true,
-                    _ => ck.schema("Value is not one of the allowed values [INLINE, DISTRIBUTED]", &format!("{cat}/Mode")),
+                    _ => ck.schema(
+                        "Value is not one of the allowed values [INLINE, DISTRIBUTED]",
+                        &format!("{cat}/Mode"),
+                    ),
                 }
                 match co.get("ExecutionType").and_then(Value::as_str) {
                     None if !co.contains_key("ExecutionType") => {}
                     Some("STANDARD" | "EXPRESS") if distributed => {}
-                    Some("STANDARD" | "EXPRESS") => ck.schema("Field 'ExecutionType' is only supported in the DISTRIBUTED mode", &cat),
-                    _ => ck.schema("Value is not one of the allowed values [STANDARD, EXPRESS]", &format!("{cat}/ExecutionType")),
+                    Some("STANDARD" | "EXPRESS") => ck.schema(
+                        "Field 'ExecutionType' is only supported in the DISTRIBUTED mode",
+                        &cat,
+                    ),
+                    _ => ck.schema(
+                        "Value is not one of the allowed values [STANDARD, EXPRESS]",
+                        &format!("{cat}/ExecutionType"),
+                    ),
                 }
             }
         }
@@ -743,40 +1036,81 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
     }
     let processor = container(ck, po, &pat);
     if !distributed {
-        for k in ["ItemBatcher", "ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label"] {
+        for k in [
+            "ItemBatcher",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "Label",
+        ] {
             if obj.contains_key(k) {
-                ck.schema(format!("Field '{k}' is only supported in the DISTRIBUTED mode"), at);
+                ck.schema(
+                    format!("Field '{k}' is only supported in the DISTRIBUTED mode"),
+                    at,
+                );
             }
         }
     }
     let items_path = match obj.get("ItemsPath") {
         None => PathField::Whole,
-        Some(_) => ck.path(obj, "ItemsPath", at, false).map_or(PathField::Whole, PathField::Path),
+        Some(_) => ck
+            .path(obj, "ItemsPath", at, false)
+            .map_or(PathField::Whole, PathField::Path),
     };
-    let item_selector = match (obj.contains_key("ItemSelector"), obj.contains_key("Parameters")) {
+    let item_selector = match (
+        obj.contains_key("ItemSelector"),
+        obj.contains_key("Parameters"),
+    ) {
         (true, true) => {
-            ck.schema("Fields 'ItemSelector' and 'Parameters' are mutually exclusive", at);
+            ck.schema(
+                "Fields 'ItemSelector' and 'Parameters' are mutually exclusive",
+                at,
+            );
             None
         }
         (true, false) => ck.template(obj, "ItemSelector", at),
         (false, true) => ck.template(obj, "Parameters", at),
         (false, false) => None,
     };
-    let max_concurrency = ck.number_or_path(obj, "MaxConcurrency", at, 0, u64::from(u32::MAX)).unwrap_or(Number::Fixed(0.0));
+    let max_concurrency = ck
+        .number_or_path(obj, "MaxConcurrency", at, 0, u64::from(u32::MAX))
+        .unwrap_or(Number::Fixed(0.0));
     let batcher = obj.get("ItemBatcher").and_then(|b| {
         let bat = format!("{at}/ItemBatcher");
         let bo = ck.object(b, &bat)?;
-        ck.unknown_fields(bo, &["MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", "BatchInput"], &bat);
+        ck.unknown_fields(
+            bo,
+            &[
+                "MaxItemsPerBatch",
+                "MaxItemsPerBatchPath",
+                "MaxInputBytesPerBatch",
+                "MaxInputBytesPerBatchPath",
+                "BatchInput",
+            ],
+            &bat,
+        );
         let max_items = ck.number_or_path(bo, "MaxItemsPerBatch", &bat, 1, u64::from(u32::MAX));
         let max_bytes = ck.number_or_path(bo, "MaxInputBytesPerBatch", &bat, 1, 262_144);
         if max_items.is_none() && max_bytes.is_none() {
-            ck.schema("At least one of the fields [MaxItemsPerBatch, MaxInputBytesPerBatch] is required", &bat);
+            ck.schema(
+                "At least one of the fields [MaxItemsPerBatch, MaxInputBytesPerBatch] is required",
+                &bat,
+            );
         }
         let batch_input = ck.template(bo, "BatchInput", &bat);
-        Some(Batcher { max_items, max_bytes, batch_input })
+        Some(Batcher {
+            max_items,
+            max_bytes,
+            batch_input,
+        })
     });
-    let tolerated_count = ck.number_or_path(obj, "ToleratedFailureCount", at, 0, u64::from(u32::MAX));
-    let tolerated_percentage = match (obj.get("ToleratedFailurePercentage"), obj.contains_key("ToleratedFailurePercentagePath")) {
+    let tolerated_count =
+        ck.number_or_path(obj, "ToleratedFailureCount", at, 0, u64::from(u32::MAX));
+    let tolerated_percentage = match (
+        obj.get("ToleratedFailurePercentage"),
+        obj.contains_key("ToleratedFailurePercentagePath"),
+    ) {
         (Some(_), true) => {
             ck.schema("Fields 'ToleratedFailurePercentage' and 'ToleratedFailurePercentagePath' are mutually exclusive", at);
             None
@@ -784,11 +1118,16 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
         (Some(v), false) => match v.as_f64() {
             Some(p) if (0.0..=100.0).contains(&p) => Some(Number::Fixed(p)),
             _ => {
-                ck.schema("Value must be a number between 0 and 100", &format!("{at}/ToleratedFailurePercentage"));
+                ck.schema(
+                    "Value must be a number between 0 and 100",
+                    &format!("{at}/ToleratedFailurePercentage"),
+                );
                 None
             }
         },
-        (None, true) => ck.path(obj, "ToleratedFailurePercentagePath", at, true).map(Number::Path),
+        (None, true) => ck
+            .path(obj, "ToleratedFailurePercentagePath", at, true)
+            .map(Number::Path),
         (None, false) => None,
     };
     ck.string(obj, "Label", at);
@@ -812,8 +1151,22 @@ fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
             Some(list) => {
                 for (i, r) in list.iter().enumerate() {
                     let rat = format!("{at}/Retry[{i}]");
-                    let Some(ro) = ck.object(r, &rat) else { continue };
-                    ck.unknown_fields(ro, &["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"], &rat);
+                    let Some(ro) = ck.object(r, &rat) else {
+                        continue;
+                    };
+                    ck.unknown_fields(
+                        ro,
+                        &[
+                            "ErrorEquals",
+                            "IntervalSeconds",
+                            "MaxAttempts",
+                            "BackoffRate",
+                            "MaxDelaySeconds",
+                            "JitterStrategy",
+                            "Comment",
+                        ],
+                        &rat,
+                    );
                     let error_equals = ck.error_equals(ro, &rat, i + 1 == list.len());
                     let backoff_rate = match ro.get("BackoffRate") {
                         None => 2.0,
@@ -829,16 +1182,29 @@ fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
                         None | Some(Some("NONE")) => false,
                         Some(Some("FULL")) => true,
                         Some(_) => {
-                            ck.schema("Value is not one of the allowed values [FULL, NONE]", &format!("{rat}/JitterStrategy"));
+                            ck.schema(
+                                "Value is not one of the allowed values [FULL, NONE]",
+                                &format!("{rat}/JitterStrategy"),
+                            );
                             false
                         }
                     };
                     retry.push(Retrier {
                         error_equals,
-                        interval_seconds: ck.integer(ro, "IntervalSeconds", &rat, 1, MAX_TASK_SECONDS).unwrap_or(1),
-                        max_attempts: ck.integer(ro, "MaxAttempts", &rat, 0, MAX_TASK_SECONDS).unwrap_or(3),
+                        interval_seconds: ck
+                            .integer(ro, "IntervalSeconds", &rat, 1, MAX_TASK_SECONDS)
+                            .unwrap_or(1),
+                        max_attempts: ck
+                            .integer(ro, "MaxAttempts", &rat, 0, MAX_TASK_SECONDS)
+                            .unwrap_or(3),
                         backoff_rate,
-                        max_delay_seconds: ck.integer(ro, "MaxDelaySeconds", &rat, 1, MAX_TASK_SECONDS),
+                        max_delay_seconds: ck.integer(
+                            ro,
+                            "MaxDelaySeconds",
+                            &rat,
+                            1,
+                            MAX_TASK_SECONDS,
+                        ),
                         jitter_full,
                     });
                 }
@@ -852,12 +1218,29 @@ fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
             Some(list) => {
                 for (i, c) in list.iter().enumerate() {
                     let cat = format!("{at}/Catch[{i}]");
-                    let Some(co) = ck.object(c, &cat) else { continue };
-                    ck.unknown_fields(co, &["ErrorEquals", "Next", "ResultPath", "Comment", "Assign", "Output"], &cat);
+                    let Some(co) = ck.object(c, &cat) else {
+                        continue;
+                    };
+                    ck.unknown_fields(
+                        co,
+                        &[
+                            "ErrorEquals",
+                            "Next",
+                            "ResultPath",
+                            "Comment",
+                            "Assign",
+                            "Output",
+                        ],
+                        &cat,
+                    );
                     let error_equals = ck.error_equals(co, &cat, i + 1 == list.len());
                     ck.required(co, &["Next"], &cat);
                     let next = ck.string(co, "Next", &cat).unwrap_or_default().to_string();
-                    catch.push(Catcher { error_equals, next, result_path: ck.result_path(co, &cat) });
+                    catch.push(Catcher {
+                        error_equals,
+                        next,
+                        result_path: ck.result_path(co, &cat),
+                    });
                 }
             }
             None => ck.schema("Expected value of type: Array", &format!("{at}/Catch")),
@@ -877,10 +1260,15 @@ fn text(ck: &mut Check, obj: &Map<String, Value>, key: &str, at: &str) -> Option
     let path_key = format!("{key}Path");
     match (obj.contains_key(key), obj.get(&path_key)) {
         (true, Some(_)) => {
-            ck.schema(format!("Fields '{key}' and '{path_key}' are mutually exclusive"), at);
+            ck.schema(
+                format!("Fields '{key}' and '{path_key}' are mutually exclusive"),
+                at,
+            );
             None
         }
-        (true, None) => ck.string(obj, key, at).map(|s| Text::Literal(s.to_string())),
+        (true, None) => ck
+            .string(obj, key, at)
+            .map(|s| Text::Literal(s.to_string())),
         (false, Some(_)) => {
             let s = ck.string(obj, &path_key, at)?;
             let parsed = if Intrinsic::looks_like_call(s) {
@@ -909,7 +1297,10 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
         if let Some(v) = obj.get(k) {
             ck.unknown_fields(obj, &[k, "Next", "Comment"], at);
             let Some(list) = v.as_array().filter(|l| !l.is_empty()) else {
-                ck.schema(format!("The field '{k}' must be a non-empty array of rules"), &format!("{at}/{k}"));
+                ck.schema(
+                    format!("The field '{k}' must be a non-empty array of rules"),
+                    &format!("{at}/{k}"),
+                );
                 return None;
             };
             let mut rules = Vec::new();
@@ -919,7 +1310,11 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
                     rules.extend(rule(ck, ro, &rat, false));
                 }
             }
-            return Some(if k == "And" { Rule::And(rules) } else { Rule::Or(rules) });
+            return Some(if k == "And" {
+                Rule::And(rules)
+            } else {
+                Rule::Or(rules)
+            });
         }
     }
     if let Some(v) = obj.get("Not") {
@@ -937,12 +1332,24 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
             found.push((op, true, name));
         }
     }
-    let operator_names: Vec<String> = found.iter().map(|(_, p, n)| if *p { format!("{n}Path") } else { n.to_string() }).collect();
+    let operator_names: Vec<String> = found
+        .iter()
+        .map(|(_, p, n)| {
+            if *p {
+                format!("{n}Path")
+            } else {
+                n.to_string()
+            }
+        })
+        .collect();
     let mut allowed: Vec<&str> = vec!["Variable", "Next", "Comment"];
     allowed.extend(operator_names.iter().map(String::as_str));
     ck.unknown_fields(obj, &allowed, at);
     if found.len() != 1 {
-        ck.schema("A choice rule must have exactly one comparison operator (or And, Or, Not)", at);
+        ck.schema(
+            "A choice rule must have exactly one comparison operator (or And, Or, Not)",
+            at,
+        );
         return None;
     }
     let (op, is_path, name) = found[0];
@@ -968,12 +1375,19 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
                 OperandKind::Boolean => "Boolean",
                 OperandKind::Timestamp => "Timestamp",
             };
-            ck.schema(format!("Expected value of type: {ty}"), &format!("{at}/{name}"));
+            ck.schema(
+                format!("Expected value of type: {ty}"),
+                &format!("{at}/{name}"),
+            );
             return None;
         }
         Operand::Value(v.clone())
     };
-    Some(Rule::Compare { variable, op, operand })
+    Some(Rule::Compare {
+        variable,
+        op,
+        operand,
+    })
 }
 
 trait RemoveFirst {
@@ -982,6 +1396,10 @@ trait RemoveFirst {
 
 impl RemoveFirst for Vec<String> {
     fn remove_first(mut self) -> String {
-        if self.is_empty() { String::new() } else { self.remove(0) }
+        if self.is_empty() {
+            String::new()
+        } else {
+            self.remove(0)
+        }
     }
 }

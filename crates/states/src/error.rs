@@ -46,15 +46,30 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn error(code: DiagnosticCode, message: impl Into<String>, location: Option<String>) -> Diagnostic {
-        Diagnostic { severity: "ERROR".into(), code, message: message.into(), location }
+    pub(crate) fn error(
+        code: DiagnosticCode,
+        message: impl Into<String>,
+        location: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: "ERROR".into(),
+            code,
+            message: message.into(),
+            location,
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The service writes `at null` when a diagnostic has no location.
-        write!(f, "{}: {} at {}", self.code.as_str(), self.message, self.location.as_deref().unwrap_or("null"))
+        write!(
+            f,
+            "{}: {} at {}",
+            self.code.as_str(),
+            self.message,
+            self.location.as_deref().unwrap_or("null")
+        )
     }
 }
 
@@ -101,7 +116,10 @@ pub struct StatesError {
 impl StatesError {
     /// An error with a name and a cause.
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> StatesError {
-        StatesError { error: error.into(), cause: cause.into() }
+        StatesError {
+            error: error.into(),
+            cause: cause.into(),
+        }
     }
 
     /// The error output a catcher passes on: `{"Error": ..., "Cause": ...}`.

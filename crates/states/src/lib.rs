@@ -2,6 +2,7 @@
 pub mod choice;
 pub mod definition;
 pub mod error;
+pub mod exec;
 pub mod intrinsic;
 pub mod path;
 pub mod payload;

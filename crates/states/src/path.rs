@@ -78,12 +78,20 @@ impl fmt::Display for Path {
 impl Path {
     /// Parses `text` as a path (`$...` or `$$...`).
     pub fn parse(text: &str) -> Result<Path, PathSyntaxError> {
-        let mut p = Parser { s: text.as_bytes(), i: 0, text };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+            text,
+        };
         let (context, segments) = p.path_from_root()?;
         if p.i != p.s.len() {
             return Err(p.err("unexpected characters"));
         }
-        Ok(Path { context, segments, text: text.to_string() })
+        Ok(Path {
+            context,
+            segments,
+            text: text.to_string(),
+        })
     }
 
     /// Parses `text` as a reference path: a path that names exactly one node, with only names and
@@ -91,7 +99,9 @@ impl Path {
     pub fn parse_reference(text: &str) -> Result<Path, PathSyntaxError> {
         let path = Path::parse(text)?;
         if path.context {
-            return Err(PathSyntaxError(format!("'{text}' is not a reference path: it reads the context object")));
+            return Err(PathSyntaxError(format!(
+                "'{text}' is not a reference path: it reads the context object"
+            )));
         }
         let simple = path.segments.iter().all(|s| match s {
             Segment::Field(_) => true,
@@ -99,7 +109,9 @@ impl Path {
             _ => false,
         });
         if !simple {
-            return Err(PathSyntaxError(format!("'{text}' is not a reference path: only names and indexes are allowed")));
+            return Err(PathSyntaxError(format!(
+                "'{text}' is not a reference path: only names and indexes are allowed"
+            )));
         }
         Ok(path)
     }
@@ -111,7 +123,9 @@ impl Path {
 
     /// Whether the path selects at most one node (names and indexes only).
     pub fn is_definite(&self) -> bool {
-        self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
+        self.segments
+            .iter()
+            .all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
     }
 
     /// Whether the path is only `$` (or `$$`).
@@ -127,7 +141,9 @@ impl Path {
             for seg in &self.segments {
                 cur = match (seg, cur) {
                     (Segment::Field(name), Value::Object(map)) => map.get(name)?,
-                    (Segment::Index(i), Value::Array(items)) => items.get(resolve_index(*i, items.len())?)?,
+                    (Segment::Index(i), Value::Array(items)) => {
+                        items.get(resolve_index(*i, items.len())?)?
+                    }
                     _ => return None,
                 };
             }
@@ -190,7 +206,11 @@ impl Path {
 fn resolve_index(i: i64, len: usize) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
     let idx = if i < 0 { len + i } else { i };
-    if idx < 0 || idx >= len { None } else { usize::try_from(idx).ok() }
+    if idx < 0 || idx >= len {
+        None
+    } else {
+        usize::try_from(idx).ok()
+    }
 }
 
 fn children(v: &Value) -> Vec<&Value> {
@@ -222,7 +242,10 @@ fn apply<'a>(seg: &Segment, node: &'a Value, root: &'a Value, out: &mut Vec<&'a 
         }
         Segment::Indexes(list) => {
             if let Some(a) = node.as_array() {
-                out.extend(list.iter().filter_map(|i| resolve_index(*i, a.len()).and_then(|x| a.get(x))));
+                out.extend(
+                    list.iter()
+                        .filter_map(|i| resolve_index(*i, a.len()).and_then(|x| a.get(x))),
+                );
             }
         }
         Segment::Wildcard => out.extend(children(node)),
@@ -270,7 +293,12 @@ fn operand_value(op: &Operand, current: &Value, root: &Value) -> Option<Value> {
         Operand::Current(s) => (current, s),
         Operand::Root(s) => (root, s),
     };
-    Path { context: false, segments: segs.clone(), text: String::new() }.select(base)
+    Path {
+        context: false,
+        segments: segs.clone(),
+        text: String::new(),
+    }
+    .select(base)
 }
 
 fn filter_holds(f: &Filter, cur: &Value, root: &Value) -> bool {
@@ -280,7 +308,8 @@ fn filter_holds(f: &Filter, cur: &Value, root: &Value) -> bool {
         Filter::Not(a) => !filter_holds(a, cur, root),
         Filter::Exists(op) => operand_value(op, cur, root).is_some(),
         Filter::Compare(l, op, r) => {
-            let (Some(l), Some(r)) = (operand_value(l, cur, root), operand_value(r, cur, root)) else {
+            let (Some(l), Some(r)) = (operand_value(l, cur, root), operand_value(r, cur, root))
+            else {
                 return false;
             };
             match op {
@@ -314,9 +343,13 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
             (Some(i), Some(j)) => i == j,
             _ => x.as_f64() == y.as_f64(),
         },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -330,7 +363,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, what: &str) -> PathSyntaxError {
-        PathSyntaxError(format!("invalid JSONPath '{}': {what} at position {}", self.text, self.i))
+        PathSyntaxError(format!(
+            "invalid JSONPath '{}': {what} at position {}",
+            self.text, self.i
+        ))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -368,7 +404,11 @@ impl Parser<'_> {
                 Some(b'.') => {
                     self.i += 1;
                     if self.eat(b'.') {
-                        let inner = if self.peek() == Some(b'[') { self.bracket()? } else { self.dot_name(in_filter)? };
+                        let inner = if self.peek() == Some(b'[') {
+                            self.bracket()?
+                        } else {
+                            self.dot_name(in_filter)?
+                        };
                         segs.push(Segment::Deep(Box::new(inner)));
                     } else {
                         segs.push(self.dot_name(in_filter)?);
@@ -388,7 +428,10 @@ impl Parser<'_> {
         }
         let start = self.i;
         while let Some(c) = self.peek() {
-            let stop = c == b'.' || c == b'[' || (in_filter && matches!(c, b' ' | b')' | b'=' | b'!' | b'<' | b'>' | b'&' | b'|'));
+            let stop = c == b'.'
+                || c == b'['
+                || (in_filter
+                    && matches!(c, b' ' | b')' | b'=' | b'!' | b'<' | b'>' | b'&' | b'|'));
             if stop {
                 break;
             }
@@ -397,7 +440,8 @@ impl Parser<'_> {
         if self.i == start {
             return Err(self.err("empty name"));
         }
-        let name = std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("invalid UTF-8"))?;
+        let name =
+            std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("invalid UTF-8"))?;
         if name.contains(['\'', '"', ' ', ']', '(', ')']) {
             return Err(self.err("invalid character in a name"));
         }
@@ -440,7 +484,8 @@ impl Parser<'_> {
         if self.i == start {
             return Ok(None);
         }
-        let t = std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("invalid number"))?;
+        let t =
+            std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("invalid number"))?;
         let v = t.parse().map_err(|_| self.err("invalid index"))?;
         self.ws();
         Ok(Some(v))
@@ -462,7 +507,11 @@ impl Parser<'_> {
                     names.push(self.quoted()?);
                     self.ws();
                 }
-                if names.len() == 1 { Segment::Field(names.remove(0)) } else { Segment::Fields(names) }
+                if names.len() == 1 {
+                    Segment::Field(names.remove(0))
+                } else {
+                    Segment::Fields(names)
+                }
             }
             Some(b'?') => {
                 self.i += 1;
@@ -483,12 +532,17 @@ impl Parser<'_> {
                     let step = if self.eat(b':') { self.int()? } else { None };
                     Segment::Slice(first, end, step)
                 } else {
-                    let first = first.ok_or_else(|| self.err("expected an index, a name, '*' or a filter"))?;
+                    let first = first
+                        .ok_or_else(|| self.err("expected an index, a name, '*' or a filter"))?;
                     let mut list = vec![first];
                     while self.eat(b',') {
                         list.push(self.int()?.ok_or_else(|| self.err("expected an index"))?);
                     }
-                    if list.len() == 1 { Segment::Index(first) } else { Segment::Indexes(list) }
+                    if list.len() == 1 {
+                        Segment::Index(first)
+                    } else {
+                        Segment::Indexes(list)
+                    }
                 }
             }
         };
@@ -541,9 +595,16 @@ impl Parser<'_> {
         let left = self.operand()?;
         self.ws();
         let rest = &self.s[self.i..];
-        let op = [("==", CmpOp::Eq), ("!=", CmpOp::Ne), ("<=", CmpOp::Le), (">=", CmpOp::Ge), ("<", CmpOp::Lt), (">", CmpOp::Gt)]
-            .into_iter()
-            .find(|(t, _)| rest.starts_with(t.as_bytes()));
+        let op = [
+            ("==", CmpOp::Eq),
+            ("!=", CmpOp::Ne),
+            ("<=", CmpOp::Le),
+            (">=", CmpOp::Ge),
+            ("<", CmpOp::Lt),
+            (">", CmpOp::Gt),
+        ]
+        .into_iter()
+        .find(|(t, _)| rest.starts_with(t.as_bytes()));
         match op {
             Some((t, op)) => {
                 self.i += t.len();
@@ -571,10 +632,14 @@ impl Parser<'_> {
             Some(b'\'' | b'"') => Ok(Operand::Literal(Value::String(self.quoted()?))),
             _ => {
                 let start = self.i;
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.')) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.'))
+                {
                     self.i += 1;
                 }
-                let t = std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("invalid literal"))?;
+                let t = std::str::from_utf8(&self.s[start..self.i])
+                    .map_err(|_| self.err("invalid literal"))?;
                 serde_json::from_str::<Value>(t)
                     .ok()
                     .filter(|v| !v.is_object() && !v.is_array() && !v.is_string())
@@ -619,13 +684,25 @@ mod tests {
         assert_eq!(sel("$..p", &v), Some(json!([5, 15])));
         assert_eq!(sel("$.items[?(@.p > 10)].n", &v), Some(json!(["b"])));
         assert_eq!(sel("$.items[?(@.p)].n", &v), Some(json!(["a", "b"])));
-        assert_eq!(sel("$.items[?(@.n == 'c' || @.p < 6)].n", &v), Some(json!(["a", "c"])));
+        assert_eq!(
+            sel("$.items[?(@.n == 'c' || @.p < 6)].n", &v),
+            Some(json!(["a", "c"]))
+        );
         assert_eq!(sel("$.missing[*]", &v), Some(json!([])));
     }
 
     #[test]
     fn syntax_errors() {
-        for p in ["", "a.b", "$.", "$.a[", "$.a[x]", "$a", "$.a['b]", "$.a[?(@.b >)]"] {
+        for p in [
+            "",
+            "a.b",
+            "$.",
+            "$.a[",
+            "$.a[x]",
+            "$a",
+            "$.a['b]",
+            "$.a[?(@.b >)]",
+        ] {
             assert!(Path::parse(p).is_err(), "{p}");
         }
         assert!(Path::parse_reference("$.a[*]").is_err());
@@ -636,16 +713,41 @@ mod tests {
     #[test]
     fn writes_reference_paths() {
         let mut v = json!({"a": 1});
-        Path::parse_reference("$.b.c").unwrap().write(&mut v, json!(2)).unwrap();
+        Path::parse_reference("$.b.c")
+            .unwrap()
+            .write(&mut v, json!(2))
+            .unwrap();
         assert_eq!(v, json!({"a": 1, "b": {"c": 2}}));
-        Path::parse_reference("$.a").unwrap().write(&mut v, json!([0, 1])).unwrap();
-        Path::parse_reference("$.a[1]").unwrap().write(&mut v, json!("x")).unwrap();
+        Path::parse_reference("$.a")
+            .unwrap()
+            .write(&mut v, json!([0, 1]))
+            .unwrap();
+        Path::parse_reference("$.a[1]")
+            .unwrap()
+            .write(&mut v, json!("x"))
+            .unwrap();
         assert_eq!(v["a"], json!([0, "x"]));
-        assert!(Path::parse_reference("$.b.c.d").unwrap().write(&mut v, json!(3)).is_err());
-        assert!(Path::parse_reference("$.a[5]").unwrap().write(&mut v, json!(3)).is_err());
+        assert!(
+            Path::parse_reference("$.b.c.d")
+                .unwrap()
+                .write(&mut v, json!(3))
+                .is_err()
+        );
+        assert!(
+            Path::parse_reference("$.a[5]")
+                .unwrap()
+                .write(&mut v, json!(3))
+                .is_err()
+        );
         let mut w = json!(1);
-        Path::parse_reference("$").unwrap().write(&mut w, json!({"r": 1})).unwrap();
+        Path::parse_reference("$")
+            .unwrap()
+            .write(&mut w, json!({"r": 1}))
+            .unwrap();
         assert_eq!(w, json!({"r": 1}));
-        assert_eq!(Path::parse("$.a.b[0]").unwrap().bracket_form(), "$['a']['b'][0]");
+        assert_eq!(
+            Path::parse("$.a.b[0]").unwrap().bracket_form(),
+            "$['a']['b'][0]"
+        );
     }
 }

@@ -60,13 +60,21 @@ impl Template {
                     if let Some(name) = k.strip_suffix(".$") {
                         let bad = || TemplateError {
                             location: loc.clone(),
-                            message: format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"),
+                            message: format!(
+                                "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
+                            ),
                         };
                         let text = v.as_str().ok_or_else(bad)?;
                         let t = if Intrinsic::looks_like_call(text) {
-                            Template::Call { field: k.clone(), call: Intrinsic::parse(text).map_err(|_| bad())? }
+                            Template::Call {
+                                field: k.clone(),
+                                call: Intrinsic::parse(text).map_err(|_| bad())?,
+                            }
                         } else {
-                            Template::Path { field: k.clone(), path: Path::parse(text).map_err(|_| bad())? }
+                            Template::Path {
+                                field: k.clone(),
+                                path: Path::parse(text).map_err(|_| bad())?,
+                            }
                         };
                         members.push((name.to_string(), t));
                     } else {
@@ -76,7 +84,11 @@ impl Template {
                 Template::Object(members)
             }
             Value::Array(items) => Template::Array(
-                items.iter().enumerate().map(|(i, x)| Template::compile_at(x, &format!("{at}[{i}]"))).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| Template::compile_at(x, &format!("{at}[{i}]")))
+                    .collect::<Result<_, _>>()?,
             ),
             other => Template::Literal(other.clone()),
         })
@@ -88,7 +100,9 @@ impl Template {
             Template::Literal(_) => false,
             Template::Object(m) => m.iter().any(|(_, t)| t.reads_task_token()),
             Template::Array(a) => a.iter().any(Template::reads_task_token),
-            Template::Path { path, .. } => path.context && path.as_str().starts_with("$$.Task.Token"),
+            Template::Path { path, .. } => {
+                path.context && path.as_str().starts_with("$$.Task.Token")
+            }
             Template::Call { call, .. } => call.as_str().contains("$$.Task.Token"),
         }
     }
@@ -152,7 +166,14 @@ impl PathField {
             PathField::Path(p) => {
                 let doc = if p.context { context } else { &value };
                 p.select(doc).ok_or_else(|| {
-                    StatesError::new(names::RUNTIME, format!("Invalid path '{}' : No results for path: {}", p.as_str(), p.bracket_form()))
+                    StatesError::new(
+                        names::RUNTIME,
+                        format!(
+                            "Invalid path '{}' : No results for path: {}",
+                            p.as_str(),
+                            p.bracket_form()
+                        ),
+                    )
                 })
             }
         }
@@ -184,7 +205,10 @@ impl ResultPathField {
                 p.write(&mut out, result).map_err(|()| {
                     StatesError::new(
                         names::RESULT_PATH_MATCH_FAILURE,
-                        format!("Unable to apply ReferencePath {} to input '{shown}'", p.as_str()),
+                        format!(
+                            "Unable to apply ReferencePath {} to input '{shown}'",
+                            p.as_str()
+                        ),
                     )
                 })?;
                 Ok(out)
@@ -210,49 +234,114 @@ mod tests {
             "list": [{"n.$": "$$.Execution.Name"}, 2],
             "f.$": "States.Format('{}-{}', $.vals[1], $$.Execution.Name)"
         }));
-        let out = tpl.render(&json!({"flagged": 7, "vals": [0, 10, 20, 30, 40, 50]}), &json!({"Execution": {"Name": "e"}})).unwrap();
+        let out = tpl
+            .render(
+                &json!({"flagged": 7, "vals": [0, 10, 20, 30, 40, 50]}),
+                &json!({"Execution": {"Name": "e"}}),
+            )
+            .unwrap();
         assert_eq!(
             out,
             json!({"flagged": true, "parts": {"first": 0, "last3": [30, 40, 50]}, "list": [{"n": "e"}, 2], "f": "10-e"})
         );
         // Member order is kept as written.
-        assert_eq!(out.as_object().unwrap().keys().collect::<Vec<_>>(), ["flagged", "parts", "list", "f"]);
+        assert_eq!(
+            out.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["flagged", "parts", "list", "f"]
+        );
     }
 
     #[test]
     fn template_errors() {
-        for bad in [json!({"a.$": 1}), json!({"a.$": "nope"}), json!({"a.$": "States.Nope()"}), json!({"x": [{"a.$": "$["}]})] {
+        for bad in [
+            json!({"a.$": 1}),
+            json!({"a.$": "nope"}),
+            json!({"a.$": "States.Nope()"}),
+            json!({"x": [{"a.$": "$["}]}),
+        ] {
             assert!(Template::compile(&bad).is_err(), "{bad}");
         }
         let e = Template::compile(&json!({"x": [{"a.$": "$["}]})).unwrap_err();
         assert_eq!(e.location, "/x[0]/a.$");
-        let e = t(json!({"b.$": "$.value"})).render(&json!({"other": 1}), &json!({})).unwrap_err();
+        let e = t(json!({"b.$": "$.value"}))
+            .render(&json!({"other": 1}), &json!({}))
+            .unwrap_err();
         assert_eq!(e.error, "States.Runtime");
-        assert_eq!(e.cause, "The JSONPath '$.value' specified for the field 'b.$' could not be found in the input '{\"other\":1}'");
-        let e = t(json!({"b.$": "States.ArrayGetItem($.a, 5)"})).render(&json!({"a": []}), &json!({})).unwrap_err();
+        assert_eq!(
+            e.cause,
+            "The JSONPath '$.value' specified for the field 'b.$' could not be found in the input '{\"other\":1}'"
+        );
+        let e = t(json!({"b.$": "States.ArrayGetItem($.a, 5)"}))
+            .render(&json!({"a": []}), &json!({}))
+            .unwrap_err();
         assert_eq!(e.error, "States.IntrinsicFailure");
     }
 
     #[test]
     fn path_fields() {
         let ctx = json!({"Execution": {"Id": "arn"}});
-        assert_eq!(PathField::Whole.apply(json!({"a": 1}), &ctx).unwrap(), json!({"a": 1}));
-        assert_eq!(PathField::Discard.apply(json!({"a": 1}), &ctx).unwrap(), json!({}));
-        assert_eq!(PathField::Path(Path::parse("$.a").unwrap()).apply(json!({"a": 1}), &ctx).unwrap(), json!(1));
-        assert_eq!(PathField::Path(Path::parse("$$.Execution.Id").unwrap()).apply(json!({}), &ctx).unwrap(), json!("arn"));
-        let e = PathField::Path(Path::parse("$.x.y").unwrap()).apply(json!({}), &ctx).unwrap_err();
-        assert_eq!(e.cause, "Invalid path '$.x.y' : No results for path: $['x']['y']");
+        assert_eq!(
+            PathField::Whole.apply(json!({"a": 1}), &ctx).unwrap(),
+            json!({"a": 1})
+        );
+        assert_eq!(
+            PathField::Discard.apply(json!({"a": 1}), &ctx).unwrap(),
+            json!({})
+        );
+        assert_eq!(
+            PathField::Path(Path::parse("$.a").unwrap())
+                .apply(json!({"a": 1}), &ctx)
+                .unwrap(),
+            json!(1)
+        );
+        assert_eq!(
+            PathField::Path(Path::parse("$$.Execution.Id").unwrap())
+                .apply(json!({}), &ctx)
+                .unwrap(),
+            json!("arn")
+        );
+        let e = PathField::Path(Path::parse("$.x.y").unwrap())
+            .apply(json!({}), &ctx)
+            .unwrap_err();
+        assert_eq!(
+            e.cause,
+            "Invalid path '$.x.y' : No results for path: $['x']['y']"
+        );
     }
 
     #[test]
     fn result_paths() {
         let at = |p: &str| ResultPathField::At(Path::parse_reference(p).unwrap());
-        assert_eq!(ResultPathField::Replace.apply(json!({"a": 1}), json!(2)).unwrap(), json!(2));
-        assert_eq!(ResultPathField::Discard.apply(json!({"a": 1}), json!(2)).unwrap(), json!({"a": 1}));
-        assert_eq!(at("$.r.s").apply(json!({"a": 1}), json!(2)).unwrap(), json!({"a": 1, "r": {"s": 2}}));
-        assert_eq!(at("$.a").apply(json!({"a": 1}), json!(2)).unwrap(), json!({"a": 2}));
-        let e = at("$.a.b").apply(json!({"a": "str"}), json!(2)).unwrap_err();
-        assert_eq!((e.error.as_str(), e.cause.as_str()), ("States.ResultPathMatchFailure", "Unable to apply ReferencePath $.a.b to input '{\"a\":\"str\"}'"));
+        assert_eq!(
+            ResultPathField::Replace
+                .apply(json!({"a": 1}), json!(2))
+                .unwrap(),
+            json!(2)
+        );
+        assert_eq!(
+            ResultPathField::Discard
+                .apply(json!({"a": 1}), json!(2))
+                .unwrap(),
+            json!({"a": 1})
+        );
+        assert_eq!(
+            at("$.r.s").apply(json!({"a": 1}), json!(2)).unwrap(),
+            json!({"a": 1, "r": {"s": 2}})
+        );
+        assert_eq!(
+            at("$.a").apply(json!({"a": 1}), json!(2)).unwrap(),
+            json!({"a": 2})
+        );
+        let e = at("$.a.b")
+            .apply(json!({"a": "str"}), json!(2))
+            .unwrap_err();
+        assert_eq!(
+            (e.error.as_str(), e.cause.as_str()),
+            (
+                "States.ResultPathMatchFailure",
+                "Unable to apply ReferencePath $.a.b to input '{\"a\":\"str\"}'"
+            )
+        );
         assert!(at("$.x").apply(json!("scalar"), json!(1)).is_err());
     }
 }

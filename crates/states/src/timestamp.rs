@@ -122,7 +122,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -133,10 +141,16 @@ mod tests {
     fn parses_the_profile() {
         assert_eq!(parse("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse("2016-03-14T01:59:00Z"), Some(1_457_920_740_000));
-        assert_eq!(parse("2016-03-14T01:59:00.123456789Z"), Some(1_457_920_740_123));
+        assert_eq!(
+            parse("2016-03-14T01:59:00.123456789Z"),
+            Some(1_457_920_740_123)
+        );
         assert_eq!(parse("2016-03-14T03:59:00+02:00"), Some(1_457_920_740_000));
         assert_eq!(parse("2016-03-13T23:59:00-02:00"), Some(1_457_920_740_000));
-        assert_eq!(parse("2024-02-29T00:00:00Z").map(format_millis).as_deref(), Some("2024-02-29T00:00:00.000Z"));
+        assert_eq!(
+            parse("2024-02-29T00:00:00Z").map(format_millis).as_deref(),
+            Some("2024-02-29T00:00:00.000Z")
+        );
     }
 
     #[test]
