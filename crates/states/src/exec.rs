@@ -1642,3 +1642,7 @@ fn catch(
     }
     None
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;
