@@ -150,6 +150,7 @@ pub(crate) enum Kind {
     },
     Map {
         processor: Container,
+        processor_key: &'static str,
         items_path: PathField,
         item_selector: Option<Template>,
         max_concurrency: Number,
@@ -604,6 +605,12 @@ impl StateMachine {
         ck.string(top, "Version", "");
         let timeout_seconds = ck.integer(top, "TimeoutSeconds", "", 1, 31_622_400);
         let root = container(&mut ck, top, "");
+        // The graph is checked once the schema holds (the service reports schema problems alone).
+        if ck.diags.is_empty()
+            && let Some(r) = &root
+        {
+            graph(&mut ck, r, "");
+        }
         match root {
             Some(root) if ck.diags.is_empty() => Ok(StateMachine {
                 comment,
@@ -691,18 +698,29 @@ fn container(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Conta
         .enumerate()
         .map(|(i, s)| (s.name.clone(), i))
         .collect();
-    let c = Container {
+    Some(Container {
         start_at,
         states,
         index,
-    };
-    graph(ck, &c, states_obj, at);
-    Some(c)
+    })
 }
 
 /// Transition targets, terminal states, reachability.
-fn graph(ck: &mut Check, c: &Container, raw: &Map<String, Value>, at: &str) {
-    let known: HashSet<&str> = raw.keys().map(String::as_str).collect();
+fn graph(ck: &mut Check, c: &Container, at: &str) {
+    // Inner containers first, as they appear.
+    for s in &c.states {
+        let sat = format!("{at}/States/{}", s.name);
+        match &s.kind {
+            Kind::Parallel { branches, .. } => {
+                for (i, b) in branches.iter().enumerate() {
+                    graph(ck, b, &format!("{sat}/Branches[{i}]"));
+                }
+            }
+            Kind::Map { processor, processor_key, .. } => graph(ck, processor, &format!("{sat}/{processor_key}")),
+            _ => {}
+        }
+    }
+    let known: HashSet<&str> = c.index.keys().map(String::as_str).collect();
     let missing = |ck: &mut Check, target: &str, where_: String| {
         ck.diags.push(Diagnostic::error(
             DiagnosticCode::MissingTransitionTarget,
@@ -710,7 +728,8 @@ fn graph(ck: &mut Check, c: &Container, raw: &Map<String, Value>, at: &str) {
             Some(where_),
         ));
     };
-    if !known.contains(c.start_at.as_str()) {
+    let start_known = known.contains(c.start_at.as_str());
+    if !start_known {
         ck.diags.push(Diagnostic::error(
             DiagnosticCode::MissingTransitionTarget,
             format!("Missing 'StartAt' target: {}", c.start_at),
@@ -772,6 +791,9 @@ fn graph(ck: &mut Check, c: &Container, raw: &Map<String, Value>, at: &str) {
             "Workflow has no terminal state",
             None,
         ));
+        return;
+    }
+    if !start_known {
         return;
     }
     let mut seen: HashSet<&str> = HashSet::new();
@@ -1134,6 +1156,7 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
     let processor = processor?;
     Some(Kind::Map {
         processor,
+        processor_key: key,
         items_path,
         item_selector,
         max_concurrency,
@@ -1345,11 +1368,14 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
     let mut allowed: Vec<&str> = vec!["Variable", "Next", "Comment"];
     allowed.extend(operator_names.iter().map(String::as_str));
     ck.unknown_fields(obj, &allowed, at);
+    let unknown_reported = obj.keys().any(|k| !allowed.contains(&k.as_str()));
     if found.len() != 1 {
-        ck.schema(
-            "A choice rule must have exactly one comparison operator (or And, Or, Not)",
-            at,
-        );
+        if !(found.is_empty() && unknown_reported) {
+            ck.schema(
+                "A choice rule must have exactly one comparison operator (or And, Or, Not)",
+                at,
+            );
+        }
         return None;
     }
     let (op, is_path, name) = found[0];

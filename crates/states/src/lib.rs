@@ -1,5 +1,6 @@
 //! placeholder
 pub mod choice;
+pub use definition::StateMachine;
 pub mod definition;
 pub mod error;
 pub mod exec;
