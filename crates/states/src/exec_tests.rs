@@ -339,7 +339,7 @@ fn timeout_seconds_path() {
 #[test]
 fn choice_rules_default_and_no_match() {
     let def = |default: bool| {
-        let mut c = json!({"Type": "Choice", "Choices": [
+        let c = json!({"Type": "Choice", "Choices": [
             {"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"},
             {"And": [{"Variable": "$.s", "IsPresent": true}, {"Variable": "$.s", "StringMatches": "ok*"}], "Next": "Ok"}
         ]});
