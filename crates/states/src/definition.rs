@@ -116,6 +116,8 @@ pub(crate) struct Batcher {
     pub batch_input: Option<Template>,
 }
 
+// Built once per definition and never moved in a hot path: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
     Pass {
@@ -716,7 +718,11 @@ fn graph(ck: &mut Check, c: &Container, at: &str) {
                     graph(ck, b, &format!("{sat}/Branches[{i}]"));
                 }
             }
-            Kind::Map { processor, processor_key, .. } => graph(ck, processor, &format!("{sat}/{processor_key}")),
+            Kind::Map {
+                processor,
+                processor_key,
+                ..
+            } => graph(ck, processor, &format!("{sat}/{processor_key}")),
             _ => {}
         }
     }

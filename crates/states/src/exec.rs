@@ -1143,24 +1143,10 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                             .transpose()?,
                     )),
                 };
-                let mut inputs = Vec::with_capacity(items.len());
-                let groups = match batcher {
-                    Some(b) => batches(b, &items, &effective)?,
-                    None => items.iter().map(|v| vec![v.clone()]).collect(),
-                };
-                for (i, group) in groups.into_iter().enumerate() {
-                    let value = match batcher {
-                        Some(b) => {
-                            let mut m = Map::new();
-                            if let Some(bi) = &b.batch_input {
-                                m.insert("BatchInput".into(), bi.render(&effective, &ctx)?);
-                            }
-                            m.insert("Items".into(), Value::Array(group));
-                            Value::Object(m)
-                        }
-                        None => group.into_iter().next().unwrap_or(Value::Null),
-                    };
-                    inputs.push(match item_selector {
+                // ItemSelector shapes each item first; the batcher then groups the shaped items.
+                let mut selected = Vec::with_capacity(items.len());
+                for (i, value) in items.iter().enumerate() {
+                    selected.push(match item_selector {
                         Some(sel) => {
                             let mut ictx = ctx.clone();
                             if let Some(m) = ictx.as_object_mut() {
@@ -1171,9 +1157,30 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                             }
                             sel.render(&effective, &ictx)?
                         }
-                        None => value,
+                        None => value.clone(),
                     });
                 }
+                let inputs = match batcher {
+                    None => selected,
+                    Some(b) => {
+                        let batch_input = b
+                            .batch_input
+                            .as_ref()
+                            .map(|bi| bi.render(&effective, &ctx))
+                            .transpose()?;
+                        batches(b, &selected, &effective)?
+                            .into_iter()
+                            .map(|group| {
+                                let mut m = Map::new();
+                                if let Some(bi) = &batch_input {
+                                    m.insert("BatchInput".into(), bi.clone());
+                                }
+                                m.insert("Items".into(), Value::Array(group));
+                                Value::Object(m)
+                            })
+                            .collect()
+                    }
+                };
                 Ok((max, tolerated, inputs))
             };
             let (max, tolerated, inputs) = match numbers() {

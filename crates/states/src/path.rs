@@ -69,6 +69,19 @@ impl fmt::Display for PathSyntaxError {
 
 impl std::error::Error for PathSyntaxError {}
 
+/// A reference path could not be written: a node on the way is not an object (or not an array
+/// long enough for an index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathWriteError;
+
+impl fmt::Display for PathWriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the path cannot be applied to the value")
+    }
+}
+
+impl std::error::Error for PathWriteError {}
+
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -163,22 +176,22 @@ impl Path {
     /// Writes `value` at this reference path inside `target`, creating the objects on the way
     /// (`ResultPath`). Fails when an existing node on the way is not an object (or, for an
     /// index, not an array long enough).
-    pub fn write(&self, target: &mut Value, value: Value) -> Result<(), ()> {
+    pub fn write(&self, target: &mut Value, value: Value) -> Result<(), PathWriteError> {
         let mut cur = target;
         for seg in &self.segments {
             cur = match seg {
                 Segment::Field(name) => match cur {
                     Value::Object(map) => map.entry(name.clone()).or_insert(Value::Null),
-                    _ => return Err(()),
+                    _ => return Err(PathWriteError),
                 },
                 Segment::Index(i) => match cur {
                     Value::Array(items) => {
-                        let idx = resolve_index(*i, items.len()).ok_or(())?;
-                        items.get_mut(idx).ok_or(())?
+                        let idx = resolve_index(*i, items.len()).ok_or(PathWriteError)?;
+                        items.get_mut(idx).ok_or(PathWriteError)?
                     }
-                    _ => return Err(()),
+                    _ => return Err(PathWriteError),
                 },
-                _ => return Err(()),
+                _ => return Err(PathWriteError),
             };
             // A field that was created above (or held null) becomes an object if more follows.
             if cur.is_null() {

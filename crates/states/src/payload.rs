@@ -202,7 +202,7 @@ impl ResultPathField {
             ResultPathField::At(p) => {
                 let mut out = input;
                 let shown = out.to_string();
-                p.write(&mut out, result).map_err(|()| {
+                p.write(&mut out, result).map_err(|_| {
                     StatesError::new(
                         names::RESULT_PATH_MATCH_FAILURE,
                         format!(

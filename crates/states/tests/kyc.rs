@@ -7,8 +7,11 @@
 //! the other states are reconstructed around them. The document's text lost the `Source`
 //! values, so the entries here use `com.example.kyc`.
 
-use ferrule_states::exec::{Clock, Execution, ExecutionInfo, ExecutionStatus, ManualClock, RunState, TaskContext, TaskExecutor, TaskOutcome};
 use ferrule_states::StateMachine;
+use ferrule_states::exec::{
+    Clock, Execution, ExecutionInfo, ExecutionStatus, ManualClock, RunState, TaskContext,
+    TaskExecutor, TaskOutcome,
+};
 use serde_json::{Value, json};
 use std::cell::RefCell;
 
@@ -55,7 +58,8 @@ const KYC: &str = r#"{
 
 /// `DefinitionSubstitutions` as AWS SAM applies them.
 fn definition(def: &str) -> StateMachine {
-    StateMachine::parse(&def.replace("${CentralEventBusName}", "CentralEventBus")).unwrap_or_else(|e| panic!("{e}"))
+    StateMachine::parse(&def.replace("${CentralEventBusName}", "CentralEventBus"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A bus that keeps what `putEvents` tasks publish, with the integration's behaviour: `Detail`
@@ -77,15 +81,29 @@ impl TaskExecutor for RecordingBus {
         let wait = match resource {
             "arn:aws:states:::events:putEvents" => false,
             "arn:aws:states:::events:putEvents.waitForTaskToken" => true,
-            other => return TaskOutcome::Failed { error: "States.Runtime".into(), cause: format!("unsupported resource {other}") },
+            other => {
+                return TaskOutcome::Failed {
+                    error: "States.Runtime".into(),
+                    cause: format!("unsupported resource {other}"),
+                };
+            }
         };
         if *self.fail_next.borrow() > 0 {
             *self.fail_next.borrow_mut() -= 1;
-            return TaskOutcome::Failed { error: "EventBridge.EventBridgeException".into(), cause: "Service unavailable".into() };
+            return TaskOutcome::Failed {
+                error: "EventBridge.EventBridgeException".into(),
+                cause: "Service unavailable".into(),
+            };
         }
         let mut entries = Vec::new();
         let mut failed = 0;
-        for (i, e) in parameters["Entries"].as_array().cloned().unwrap_or_default().into_iter().enumerate() {
+        for (i, e) in parameters["Entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
             if e["Source"].as_str().is_none_or(str::is_empty) {
                 failed += 1;
                 entries.push(json!({"ErrorCode": "InvalidArgument", "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required argument."}));
@@ -109,10 +127,16 @@ impl TaskExecutor for RecordingBus {
         }
         let response = json!({"Entries": entries, "FailedEntryCount": failed});
         if failed > 0 {
-            return TaskOutcome::Failed { error: "EventBridge.FailedEntry".into(), cause: response.to_string() };
+            return TaskOutcome::Failed {
+                error: "EventBridge.FailedEntry".into(),
+                cause: response.to_string(),
+            };
         }
         match (wait, ctx.task_token) {
-            (true, Some(token)) => TaskOutcome::Pending { token: token.to_string(), submitted: Some(response) },
+            (true, Some(token)) => TaskOutcome::Pending {
+                token: token.to_string(),
+                submitted: Some(response),
+            },
             _ => TaskOutcome::Succeeded(response),
         }
     }
@@ -148,16 +172,31 @@ fn approved_path_publishes_both_events_with_the_execution_in_resources() {
     assert_eq!(s, RunState::Finished);
     assert_eq!(e.status(), ExecutionStatus::Succeeded, "{:?}", e.error());
     let events = bus.events.borrow();
-    let kinds: Vec<(&str, &str)> = events.iter().map(|(b, ev)| (b.as_str(), ev["detail-type"].as_str().unwrap())).collect();
-    assert_eq!(kinds, [("CentralEventBus", "Identity check completed"), ("CentralEventBus", "New account approved")]);
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(b, ev)| (b.as_str(), ev["detail-type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("CentralEventBus", "Identity check completed"),
+            ("CentralEventBus", "New account approved")
+        ]
+    );
     let approved = &events[1].1;
     assert_eq!(
         approved["detail"],
         json!({"customerName": "Nikki Wolf", "customerAddress": "123 Any Street, Any Town, USA", "indentityChecked": true, "agencyChecked": true, "checksPassed": true})
     );
-    assert_eq!(approved["resources"], json!([info().state_machine_arn, info().execution_arn]));
+    assert_eq!(
+        approved["resources"],
+        json!([info().state_machine_arn, info().execution_arn])
+    );
     // The identity event carries the state's input, before the risk check.
-    assert_eq!(events[0].1["detail"], json!({"customerName": "Nikki Wolf", "customerAddress": "123 Any Street, Any Town, USA", "indentityChecked": true, "agencyChecked": true}));
+    assert_eq!(
+        events[0].1["detail"],
+        json!({"customerName": "Nikki Wolf", "customerAddress": "123 Any Street, Any Town, USA", "indentityChecked": true, "agencyChecked": true})
+    );
     // The task saw `Detail` as an object (the integration serialises it).
     assert!(bus.calls.borrow()[0]["Entries"][0]["Detail"].is_object());
     // ResultPath null: the PutEvents response did not replace the data; the last task's did.
@@ -166,10 +205,26 @@ fn approved_path_publishes_both_events_with_the_execution_in_resources() {
     assert_eq!(
         types(&e),
         [
-            "ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited",
-            "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited",
-            "ChoiceStateEntered", "ChoiceStateExited", "PassStateEntered", "PassStateExited",
-            "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
         ]
     );
     let sched = e.history()[6].to_api_json();
@@ -198,7 +253,12 @@ fn the_retry_block_absorbs_a_failure_and_gives_up_after_two_retries() {
     let bus = RecordingBus::default();
     *bus.fail_next.borrow_mut() = 1;
     let (mut e, s) = Execution::start(&m, info(), requested(), &clock, &bus);
-    assert_eq!(s, RunState::Waiting { wake_at_ms: Some(1000) });
+    assert_eq!(
+        s,
+        RunState::Waiting {
+            wake_at_ms: Some(1000)
+        }
+    );
     assert!(bus.events.borrow().is_empty());
     clock.advance(1000);
     assert_eq!(e.run(&m, &clock, &bus), RunState::Finished);
@@ -207,13 +267,26 @@ fn the_retry_block_absorbs_a_failure_and_gives_up_after_two_retries() {
 
     // Without Source every attempt fails: 1 s, then 2 s of backoff, then the execution fails
     // with the integration's error and the whole PutEvents response as the cause.
-    let m = definition(&KYC.replace(", \"Source\": \"com.example.kyc\"}]},\n      \"ResultPath\": null", "}]},\n      \"ResultPath\": null"));
+    let m = definition(&KYC.replace(
+        ", \"Source\": \"com.example.kyc\"}]},\n      \"ResultPath\": null",
+        "}]},\n      \"ResultPath\": null",
+    ));
     let clock = ManualClock::new(0);
     let bus = RecordingBus::default();
     let (mut e, s) = Execution::start(&m, info(), requested(), &clock, &bus);
-    assert_eq!(s, RunState::Waiting { wake_at_ms: Some(1000) });
+    assert_eq!(
+        s,
+        RunState::Waiting {
+            wake_at_ms: Some(1000)
+        }
+    );
     clock.set(1000);
-    assert_eq!(e.run(&m, &clock, &bus), RunState::Waiting { wake_at_ms: Some(3000) });
+    assert_eq!(
+        e.run(&m, &clock, &bus),
+        RunState::Waiting {
+            wake_at_ms: Some(3000)
+        }
+    );
     clock.set(3000);
     assert_eq!(e.run(&m, &clock, &bus), RunState::Finished);
     assert_eq!(bus.calls.borrow().len(), 3);
@@ -221,7 +294,10 @@ fn the_retry_block_absorbs_a_failure_and_gives_up_after_two_retries() {
     assert_eq!(err.error, "EventBridge.FailedEntry");
     let cause: Value = serde_json::from_str(&err.cause).unwrap();
     assert_eq!(cause["FailedEntryCount"], 1);
-    assert_eq!(cause["Entries"][0]["ErrorMessage"], "Parameter Source is not valid. Reason: Source is a required argument.");
+    assert_eq!(
+        cause["Entries"][0]["ErrorMessage"],
+        "Parameter Source is not valid. Reason: Source is a required argument."
+    );
     assert_eq!(e.history().last().unwrap().event_type, "ExecutionFailed");
 }
 
@@ -245,24 +321,46 @@ fn wait_for_task_token_variant_completed_from_the_event_after_a_restart() {
     let clock = ManualClock::new(0);
     let bus = RecordingBus::default();
     let (e, s) = Execution::start(&m, info(), requested(), &clock, &bus);
-    assert_eq!(s, RunState::Waiting { wake_at_ms: Some(600_000) });
-    let token = bus.events.borrow()[0].1["detail"]["TaskToken"].as_str().unwrap().to_string();
-    assert_eq!(e.pending_tokens(), [token.clone()]);
+    assert_eq!(
+        s,
+        RunState::Waiting {
+            wake_at_ms: Some(600_000)
+        }
+    );
+    let token = bus.events.borrow()[0].1["detail"]["TaskToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(e.pending_tokens(), std::slice::from_ref(&token));
     // A restart: the execution is persisted and loaded again.
     let saved = serde_json::to_vec(&e).unwrap();
     drop(e);
     let mut e: Execution = serde_json::from_slice(&saved).unwrap();
     clock.set(300_000);
     e.send_task_heartbeat(&token, clock.now_ms()).unwrap();
-    assert_eq!(e.run(&m, &clock, &bus), RunState::Waiting { wake_at_ms: Some(900_000) });
-    e.send_task_success(&token, "{\"riskTeam\": \"ok\"}").unwrap();
+    assert_eq!(
+        e.run(&m, &clock, &bus),
+        RunState::Waiting {
+            wake_at_ms: Some(900_000)
+        }
+    );
+    e.send_task_success(&token, "{\"riskTeam\": \"ok\"}")
+        .unwrap();
     assert_eq!(e.run(&m, &clock, &bus), RunState::Finished);
     assert_eq!(e.status(), ExecutionStatus::Succeeded);
     let t = types(&e);
     let i = t.iter().position(|x| x == "TaskSubmitted").unwrap();
     assert_eq!(t[i + 1], "TaskSucceeded");
     let submitted = e.history()[i].to_api_json();
-    let out: Value = serde_json::from_str(submitted["taskSubmittedEventDetails"]["output"].as_str().unwrap()).unwrap();
+    let out: Value = serde_json::from_str(
+        submitted["taskSubmittedEventDetails"]["output"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(out["FailedEntryCount"], 0);
-    assert_eq!(bus.events.borrow()[1].1["detail-type"], "New account approved");
+    assert_eq!(
+        bus.events.borrow()[1].1["detail-type"],
+        "New account approved"
+    );
 }

@@ -3,7 +3,9 @@
 //! JSON pointers.
 
 use ferrule_states::StateMachine;
-use ferrule_states::exec::{Execution, ExecutionInfo, ExecutionStatus, ManualClock, TaskContext, TaskExecutor, TaskOutcome};
+use ferrule_states::exec::{
+    Execution, ExecutionInfo, ExecutionStatus, ManualClock, TaskContext, TaskExecutor, TaskOutcome,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -38,7 +40,11 @@ fn pointer(segs: &[String]) -> String {
 }
 
 fn field() -> impl Strategy<Value = Field> {
-    let seg = prop_oneof![Just("a".to_string()), Just("b".to_string()), Just("c".to_string())];
+    let seg = prop_oneof![
+        Just("a".to_string()),
+        Just("b".to_string()),
+        Just("c".to_string())
+    ];
     prop_oneof![
         1 => Just(Field::Absent),
         1 => Just(Field::Null),
@@ -47,15 +53,33 @@ fn field() -> impl Strategy<Value = Field> {
 }
 
 fn value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![any::<i32>().prop_map(Value::from), "[a-z]{0,3}".prop_map(Value::from), Just(Value::Null)];
+    let leaf = prop_oneof![
+        any::<i32>().prop_map(Value::from),
+        "[a-z]{0,3}".prop_map(Value::from),
+        Just(Value::Null)
+    ];
     leaf.prop_recursive(3, 16, 3, |inner| {
-        prop::collection::vec((prop_oneof![Just("a"), Just("b"), Just("c")], inner), 0..3)
-            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>()))
+        prop::collection::vec((prop_oneof![Just("a"), Just("b"), Just("c")], inner), 0..3).prop_map(
+            |kv| {
+                Value::Object(
+                    kv.into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect::<Map<_, _>>(),
+                )
+            },
+        )
     })
 }
 
 /// The reference: Ok(output) or Err(error name).
-fn reference(input: &Value, ip: &Field, params: &Option<Vec<String>>, rs: bool, rp: &Field, op: &Field) -> Result<Value, &'static str> {
+fn reference(
+    input: &Value,
+    ip: &Field,
+    params: &Option<Vec<String>>,
+    rs: bool,
+    rp: &Field,
+    op: &Field,
+) -> Result<Value, &'static str> {
     let select = |v: &Value, f: &Field| -> Result<Value, &'static str> {
         match f {
             Field::Absent => Ok(v.clone()),
@@ -67,12 +91,19 @@ fn reference(input: &Value, ip: &Field, params: &Option<Vec<String>>, rs: bool, 
     let task_input = match params {
         None => effective,
         Some(segs) => {
-            let x = effective.pointer(&pointer(segs)).cloned().ok_or("States.Runtime")?;
+            let x = effective
+                .pointer(&pointer(segs))
+                .cloned()
+                .ok_or("States.Runtime")?;
             json!({"x": x, "lit": [1, "two"]})
         }
     };
     let result = json!({"echo": task_input, "n": 7});
-    let selected = if rs { json!({"picked": result["echo"].clone(), "n": 7}) } else { result };
+    let selected = if rs {
+        json!({"picked": result["echo"].clone(), "n": 7})
+    } else {
+        result
+    };
     let combined = match rp {
         Field::Absent => selected,
         Field::Null => input.clone(),
@@ -95,7 +126,13 @@ fn reference(input: &Value, ip: &Field, params: &Option<Vec<String>>, rs: bool, 
     select(&combined, op)
 }
 
-fn definition(ip: &Field, params: &Option<Vec<String>>, rs: bool, rp: &Field, op: &Field) -> String {
+fn definition(
+    ip: &Field,
+    params: &Option<Vec<String>>,
+    rs: bool,
+    rp: &Field,
+    op: &Field,
+) -> String {
     let mut task = json!({"Type": "Task", "Resource": "arn:aws:states:::test:echo", "End": true});
     let put = |task: &mut Value, key: &str, f: &Field| match f {
         Field::Absent => {}
