@@ -24,6 +24,54 @@ pub struct StateMachine {
     /// `TimeoutSeconds` of the whole execution.
     pub timeout_seconds: Option<u64>,
     pub(crate) root: Container,
+    /// Whether any field reads the context object (`$$`): when none does, the interpreter does
+    /// not build it for every state.
+    pub(crate) uses_context: bool,
+    /// Whether a field may read `$$.Execution.Input` (a copy of the execution input per state
+    /// otherwise, which costs as much as the input is large).
+    pub(crate) uses_execution_input: bool,
+}
+
+/// (reads `$$` at all, may read `$$.Execution.Input`).
+fn context_use(v: &Value) -> (bool, bool) {
+    const CHEAP: [&str; 9] = [
+        ".State",
+        ".Task",
+        ".Map",
+        ".Execution.Id",
+        ".Execution.Name",
+        ".Execution.RoleArn",
+        ".Execution.StartTime",
+        ".Execution.Redrive",
+        "$",
+    ];
+    match v {
+        Value::String(s) => {
+            let mut any = false;
+            let mut input = false;
+            for (i, _) in s.match_indices("$$") {
+                any = true;
+                let rest = &s[i + 2..];
+                if !CHEAP.iter().any(|p| rest.starts_with(p)) {
+                    input = true;
+                }
+            }
+            (any, input)
+        }
+        Value::Array(a) => a
+            .iter()
+            .map(context_use)
+            .fold((false, false), |x, y| (x.0 || y.0, x.1 || y.1)),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| {
+                let (a, b) = context_use(v);
+                let (c, d) = context_use(&Value::String(k.clone()));
+                (a || c, b || d)
+            })
+            .fold((false, false), |x, y| (x.0 || y.0, x.1 || y.1)),
+        _ => (false, false),
+    }
 }
 
 /// A set of states with a start (the machine itself, a Parallel branch, a Map processor).
@@ -614,11 +662,16 @@ impl StateMachine {
             graph(&mut ck, r, "");
         }
         match root {
-            Some(root) if ck.diags.is_empty() => Ok(StateMachine {
-                comment,
-                timeout_seconds,
-                root,
-            }),
+            Some(root) if ck.diags.is_empty() => {
+                let (uses_context, uses_execution_input) = context_use(value);
+                Ok(StateMachine {
+                    comment,
+                    timeout_seconds,
+                    root,
+                    uses_context,
+                    uses_execution_input,
+                })
+            }
             _ => Err(DefinitionError {
                 diagnostics: ck.diags,
             }),

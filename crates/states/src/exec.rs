@@ -340,10 +340,19 @@ impl Env<'_> {
         retry_count: u64,
         token: Option<&str>,
     ) -> Value {
+        // Nothing reads it: skip building it (a task with a token still gets it).
+        if !self.machine.uses_context && token.is_none() {
+            return Value::Null;
+        }
+        let input = if self.machine.uses_execution_input {
+            self.input.clone()
+        } else {
+            Value::Null
+        };
         let mut ctx = json!({
             "Execution": {
                 "Id": self.info.execution_arn,
-                "Input": self.input,
+                "Input": input,
                 "Name": self.info.name,
                 "RoleArn": self.info.role_arn,
                 "StartTime": timestamp::format_millis(self.start_ms as i64),
@@ -1446,26 +1455,23 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                 let mut wake = None;
                 let mut finished_any = false;
                 let mut fatal: Option<StatesError> = None;
-                let mut k = 0;
-                while k < m.active.len() {
-                    let (i, c) = &mut m.active[k];
+                let run = &mut **m;
+                for (i, c) in run.active.iter_mut() {
                     let i = *i;
                     match advance(c, env) {
-                        Progress::Blocked(w) => {
-                            wake = earliest(wake, w);
-                            k += 1;
-                        }
+                        Progress::Blocked(w) => wake = earliest(wake, w),
                         Progress::Done => {
                             finished_any = true;
-                            let (_, mut c) = m.active.remove(k);
-                            match std::mem::replace(&mut c.phase, Phase::Done(Ok(Value::Null))) {
+                            let outcome =
+                                std::mem::replace(&mut c.phase, Phase::Done(Ok(Value::Null)));
+                            match outcome {
                                 Phase::Done(Ok(v)) => {
                                     env.emit(
                                         &mut c.last_event,
                                         "MapIterationSucceeded",
                                         json!({"name": st.name, "index": i}),
                                     );
-                                    m.results[i] = Some(v);
+                                    run.results[i] = Some(v);
                                 }
                                 Phase::Done(Err(e)) => {
                                     env.emit(
@@ -1473,17 +1479,17 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                                         "MapIterationFailed",
                                         json!({"name": st.name, "index": i}),
                                     );
-                                    m.failures += 1;
-                                    m.results[i] = Some(e.to_output());
-                                    match m.tolerated {
+                                    run.failures += 1;
+                                    run.results[i] = Some(e.to_output());
+                                    match run.tolerated {
                                         None => fatal = Some(e),
                                         Some((count, pct)) => {
                                             // Exceeding either threshold that is set fails the Map.
                                             let over_count =
-                                                count.is_some_and(|c| m.failures as u64 > c);
+                                                count.is_some_and(|c| run.failures as u64 > c);
                                             let over_pct = pct.is_some_and(|p| {
                                                 total > 0
-                                                    && (m.failures as f64 * 100.0 / total as f64)
+                                                    && (run.failures as f64 * 100.0 / total as f64)
                                                         > p
                                             });
                                             if over_count || over_pct {
@@ -1504,9 +1510,17 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                         }
                     }
                 }
+                // Finished iterations leave the active set in one pass (not one removal each).
+                run.active
+                    .retain(|(_, c)| !matches!(c.phase, Phase::Done(_)));
                 if let Some(e) = fatal {
-                    for (_, c) in m.active.iter_mut() {
+                    for (i, c) in m.active.iter_mut() {
                         abort_thread(c, env);
+                        env.emit(
+                            &mut c.last_event,
+                            "MapIterationAborted",
+                            json!({"name": st.name, "index": i}),
+                        );
                     }
                     m.active.clear();
                     env.emit(&mut t.last_event, "MapStateFailed", Value::Null);
