@@ -212,6 +212,34 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// `PassStateEntered`, `TaskStateEntered`, ...
+    pub(crate) fn entered_event(&self) -> &'static str {
+        match self {
+            Kind::Pass { .. } => "PassStateEntered",
+            Kind::Task { .. } => "TaskStateEntered",
+            Kind::Choice { .. } => "ChoiceStateEntered",
+            Kind::Wait { .. } => "WaitStateEntered",
+            Kind::Succeed => "SucceedStateEntered",
+            Kind::Fail { .. } => "FailStateEntered",
+            Kind::Parallel { .. } => "ParallelStateEntered",
+            Kind::Map { .. } => "MapStateEntered",
+        }
+    }
+
+    /// `PassStateExited`, ... (a Fail state has none).
+    pub(crate) fn exited_event(&self) -> &'static str {
+        match self {
+            Kind::Pass { .. } => "PassStateExited",
+            Kind::Task { .. } => "TaskStateExited",
+            Kind::Choice { .. } => "ChoiceStateExited",
+            Kind::Wait { .. } => "WaitStateExited",
+            Kind::Succeed => "SucceedStateExited",
+            Kind::Fail { .. } => "FailStateExited",
+            Kind::Parallel { .. } => "ParallelStateExited",
+            Kind::Map { .. } => "MapStateExited",
+        }
+    }
+
     /// The `Type` name.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {

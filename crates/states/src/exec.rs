@@ -797,7 +797,7 @@ fn advance(t: &mut Thread, env: &mut Env<'_>) -> Progress {
                     )));
                     return Progress::Done;
                 };
-                let ev = format!("{}StateEntered", st.kind.type_name());
+                let ev = st.kind.entered_event();
                 let id = env.emit(&mut t.last_event, &ev, entered(&state, &input));
                 let r = Running {
                     state,
@@ -1567,7 +1567,7 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
             if ty != "Fail" {
                 env.emit(
                     &mut t.last_event,
-                    &format!("{ty}StateExited"),
+                    st.kind.exited_event(),
                     exited(&st.name, &output),
                 );
             }
@@ -1651,7 +1651,7 @@ fn catch(
         Ok(output) => {
             env.emit(
                 &mut t.last_event,
-                &format!("{}StateExited", st.kind.type_name()),
+                st.kind.exited_event(),
                 exited(&st.name, &output),
             );
             t.phase = Phase::Enter {

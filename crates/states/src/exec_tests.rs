@@ -878,11 +878,14 @@ fn context_object_fields() {
     let (e, _, _) = run(def, json!({"k": [1]}), &Fake::echo());
     assert_eq!(
         e.output(),
-        Some(&json!({"in": {"k": [1]}, "start": "2023-11-14T22:13:20.000Z", "id": info().execution_arn, "role": info().role_arn,
-                     "sm": "M", "smid": info().state_machine_arn, "entered": "2023-11-14T22:13:20.000Z", "retries": 0}))
+        Some(
+            &json!({"in": {"k": [1]}, "start": "2023-11-14T22:13:20.000Z", "id": info().execution_arn, "role": info().role_arn,
+                     "sm": "M", "smid": info().state_machine_arn, "entered": "2023-11-14T22:13:20.000Z", "retries": 0})
+        )
     );
     // The whole context object, through InputPath.
-    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "InputPath": "$$"}}});
+    let def =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "InputPath": "$$"}}});
     let (e, _, _) = run(def, json!({"k": 1}), &Fake::echo());
     assert_eq!(e.output().unwrap()["Execution"]["Input"], json!({"k": 1}));
     assert_eq!(e.output().unwrap()["State"]["Name"], "A");

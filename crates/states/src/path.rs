@@ -176,7 +176,11 @@ impl Path {
     /// Writes `value` at this reference path inside `target`, creating the objects on the way
     /// (`ResultPath`). Fails when an existing node on the way is not an object (or, for an
     /// index, not an array long enough).
+    /// On failure `target` is left as it was.
     pub fn write(&self, target: &mut Value, value: Value) -> Result<(), PathWriteError> {
+        if !self.writable(target) {
+            return Err(PathWriteError);
+        }
         let mut cur = target;
         for seg in &self.segments {
             cur = match seg {
@@ -200,6 +204,26 @@ impl Path {
         }
         *cur = value;
         Ok(())
+    }
+
+    /// Whether [`Path::write`] would succeed on `target`.
+    fn writable(&self, target: &Value) -> bool {
+        let mut cur = Some(target);
+        for seg in &self.segments {
+            cur = match (seg, cur) {
+                // A missing (or null) node becomes an object: names may follow, not indexes.
+                (Segment::Field(_), None | Some(Value::Null)) => None,
+                (Segment::Field(name), Some(Value::Object(m))) => m.get(name),
+                (Segment::Index(i), Some(Value::Array(a))) => {
+                    match resolve_index(*i, a.len()).and_then(|x| a.get(x)) {
+                        Some(v) => Some(v),
+                        None => return false,
+                    }
+                }
+                _ => return false,
+            };
+        }
+        true
     }
 
     /// The `$['a']['b']` form Jayway uses in its "No results for path" messages.
@@ -762,5 +786,34 @@ mod tests {
             Path::parse("$.a.b[0]").unwrap().bracket_form(),
             "$['a']['b'][0]"
         );
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_failed_write_changes_nothing() {
+        let mut v = json!({"a": {"k": 1}});
+        assert!(
+            Path::parse_reference("$.x[0]")
+                .unwrap()
+                .write(&mut v, json!(1))
+                .is_err()
+        );
+        assert!(
+            Path::parse_reference("$.a.k.z")
+                .unwrap()
+                .write(&mut v, json!(1))
+                .is_err()
+        );
+        assert_eq!(v, json!({"a": {"k": 1}}));
+        Path::parse_reference("$.n.m")
+            .unwrap()
+            .write(&mut v, json!(2))
+            .unwrap();
+        assert_eq!(v, json!({"a": {"k": 1}, "n": {"m": 2}}));
     }
 }

@@ -201,17 +201,17 @@ impl ResultPathField {
             ResultPathField::At(p) if p.is_root() => Ok(result),
             ResultPathField::At(p) => {
                 let mut out = input;
-                let shown = out.to_string();
-                p.write(&mut out, result).map_err(|_| {
-                    StatesError::new(
+                // `write` leaves `out` untouched when it fails, so the message shows the input.
+                match p.write(&mut out, result) {
+                    Ok(()) => Ok(out),
+                    Err(_) => Err(StatesError::new(
                         names::RESULT_PATH_MATCH_FAILURE,
                         format!(
-                            "Unable to apply ReferencePath {} to input '{shown}'",
+                            "Unable to apply ReferencePath {} to input '{out}'",
                             p.as_str()
                         ),
-                    )
-                })?;
-                Ok(out)
+                    )),
+                }
             }
         }
     }
