@@ -798,7 +798,7 @@ fn advance(t: &mut Thread, env: &mut Env<'_>) -> Progress {
                     return Progress::Done;
                 };
                 let ev = st.kind.entered_event();
-                let id = env.emit(&mut t.last_event, &ev, entered(&state, &input));
+                let id = env.emit(&mut t.last_event, ev, entered(&state, &input));
                 let r = Running {
                     state,
                     input,
