@@ -494,6 +494,11 @@ impl Check {
 
     fn template(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<Template> {
         let v = obj.get(key)?;
+        // Selectors shape an object; `Parameters` may be any JSON value.
+        if matches!(key, "ResultSelector" | "ItemSelector") && !v.is_object() {
+            self.schema("Expected value of type: Object", &format!("{at}/{key}"));
+            return None;
+        }
         match Template::compile(v) {
             Ok(t) => Some(t),
             Err(e) => {

@@ -339,9 +339,10 @@ impl Env<'_> {
         entered_ms: u64,
         retry_count: u64,
         token: Option<&str>,
+        for_task: bool,
     ) -> Value {
-        // Nothing reads it: skip building it (a task with a token still gets it).
-        if !self.machine.uses_context && token.is_none() {
+        // Nothing reads it: skip building it (a task, `token` set or not, always gets it).
+        if !self.machine.uses_context && token.is_none() && !for_task {
             return Value::Null;
         }
         let input = if self.machine.uses_execution_input {
@@ -840,7 +841,7 @@ enum Body {
 /// Starts (or, after a retry backoff, restarts) a state's work.
 fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body {
     let retry_count: u64 = r.retry_counts.iter().sum();
-    let ctx = env.context(&st.name, r.entered_ms, retry_count, None);
+    let ctx = env.context(&st.name, r.entered_ms, retry_count, None, false);
     let effective = match st.input_path.apply(r.input.clone(), &ctx) {
         Ok(v) => v,
         Err(e) => {
@@ -1020,7 +1021,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                     env.history.len() + 1
                 )
             });
-            let ctx = env.context(&st.name, r.entered_ms, retry_count, token.as_deref());
+            let ctx = env.context(&st.name, r.entered_ms, retry_count, token.as_deref(), true);
             let params = match &work.parameters {
                 Some(p) => match p.render(&effective, &ctx) {
                     Ok(v) => v,
@@ -1289,7 +1290,13 @@ fn finish_work(
     result: Value,
     env: &Env<'_>,
 ) -> Result<Value, StatesError> {
-    let ctx = env.context(&st.name, r.entered_ms, r.retry_counts.iter().sum(), None);
+    let ctx = env.context(
+        &st.name,
+        r.entered_ms,
+        r.retry_counts.iter().sum(),
+        None,
+        false,
+    );
     let res = match &work.result_selector {
         Some(sel) => sel.render(&result, &ctx),
         None => Ok(result),
