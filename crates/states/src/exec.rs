@@ -511,7 +511,9 @@ impl Execution {
         if self.status != ExecutionStatus::Running {
             return RunState::Finished;
         }
-        let deadline = self.timeout_seconds.map(|s| self.start_ms + s * 1000);
+        let deadline = self
+            .timeout_seconds
+            .map(|s| self.start_ms.saturating_add(s.saturating_mul(1000)));
         let mut env = Env {
             machine,
             clock,
@@ -589,7 +591,7 @@ impl Execution {
             ..
         } = step
         {
-            *heartbeat_deadline = Some(now_ms + *hb);
+            *heartbeat_deadline = Some(now_ms.saturating_add(*hb));
         }
         Ok(())
     }
@@ -952,11 +954,11 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
         Kind::Wait { wait, .. } => {
             let now = env.now();
             let until = match wait {
-                WaitFor::Seconds(s) => Ok(now + s * 1000),
+                WaitFor::Seconds(s) => Ok(now.saturating_add(s.saturating_mul(1000))),
                 WaitFor::Timestamp(ms) => Ok((*ms).max(0) as u64),
                 WaitFor::SecondsPath(p) => match p.select(&effective) {
                     Some(Value::Number(n)) if n.as_u64().is_some() => {
-                        Ok(now + n.as_u64().unwrap_or(0) * 1000)
+                        Ok(now.saturating_add(n.as_u64().unwrap_or(0).saturating_mul(1000)))
                     }
                     _ => Err(StatesError::new(
                         names::RUNTIME,
@@ -1074,9 +1076,10 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                     r.step = Step::Task {
                         token,
                         resource: resource.clone(),
-                        deadline: timeout_s.map(|s| now + s * 1000),
-                        heartbeat_ms: heartbeat_s.map(|s| s * 1000),
-                        heartbeat_deadline: heartbeat_s.map(|s| now + s * 1000),
+                        deadline: timeout_s.map(|s| now.saturating_add(s.saturating_mul(1000))),
+                        heartbeat_ms: heartbeat_s.map(|s| s.saturating_mul(1000)),
+                        heartbeat_deadline: heartbeat_s
+                            .map(|s| now.saturating_add(s.saturating_mul(1000))),
                         resolved: None,
                     };
                     resume(st, r, t, env)
@@ -1626,7 +1629,7 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
                         if retrier.jitter_full {
                             delay *= fastrand::f64();
                         }
-                        let until = env.now() + delay as u64;
+                        let until = env.now().saturating_add(delay as u64);
                         r.step = Step::Retrying { until };
                         t.phase = Phase::Running(r);
                         return None;

@@ -890,3 +890,26 @@ fn context_object_fields() {
     assert_eq!(e.output().unwrap()["Execution"]["Input"], json!({"k": 1}));
     assert_eq!(e.output().unwrap()["State"]["Name"], "A");
 }
+
+#[test]
+fn huge_seconds_from_the_input_do_not_overflow() {
+    let m = machine(
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}}),
+    );
+    let clock = ManualClock::new(T0);
+    let (_, s) = Execution::start(&m, info(), json!({"s": u64::MAX}), &clock, &Fake::echo());
+    assert_eq!(
+        s,
+        RunState::Waiting {
+            wake_at_ms: Some(u64::MAX)
+        }
+    );
+    let m = token_machine(json!({"TimeoutSecondsPath": "$.t", "HeartbeatSecondsPath": "$.t"}));
+    let (_, s) = Execution::start(&m, info(), json!({"t": 1.0e300}), &clock, &pending());
+    assert_eq!(
+        s,
+        RunState::Waiting {
+            wake_at_ms: Some(u64::MAX)
+        }
+    );
+}

@@ -263,17 +263,22 @@ impl Intrinsic {
                         "The step argument of {name} must not be zero"
                     )));
                 }
-                let count = if (step > 0 && end < start) || (step < 0 && end > start) {
+                // In i128: the span of two i64 arguments overflows i64.
+                let count: i128 = if (step > 0 && end < start) || (step < 0 && end > start) {
                     0
                 } else {
-                    (end - start) / step + 1
+                    (i128::from(end) - i128::from(start)) / i128::from(step) + 1
                 };
-                if count > MAX_RANGE {
+                if count > i128::from(MAX_RANGE) {
                     return Err(fail(format!(
                         "{name} can produce at most {MAX_RANGE} elements, this call produces {count}"
                     )));
                 }
-                Value::Array((0..count).map(|k| Value::from(start + k * step)).collect())
+                Value::Array(
+                    (0..count as i64)
+                        .map(|k| Value::from(start + k * step))
+                        .collect(),
+                )
             }
             Func::ArrayGetItem => {
                 let items = arr_arg(&vals[0])?;
@@ -674,6 +679,13 @@ mod tests {
         assert_eq!(ev("States.ArrayRange(5, 1, 2)", json!({})), Ok(json!([])));
         assert!(failure("States.ArrayRange(0, 1000, 1)", json!({})).contains("at most 1000"));
         assert!(failure("States.ArrayRange(0, 1, 0)", json!({})).contains("zero"));
+        assert!(
+            failure(
+                "States.ArrayRange(-9223372036854775808, 9223372036854775807, 1)",
+                json!({})
+            )
+            .contains("at most 1000")
+        );
         assert_eq!(
             ev("States.ArrayGetItem($.a, 1)", json!({"a": [1, 2, 3]})),
             Ok(json!(2))
