@@ -684,6 +684,56 @@ impl Execution {
         &self.history
     }
 
+    /// The execution as DescribeExecution answers (camelCase members, dates in epoch seconds,
+    /// `input`/`output` as JSON text).
+    pub fn describe(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("executionArn".into(), json!(self.info.execution_arn));
+        m.insert("stateMachineArn".into(), json!(self.info.state_machine_arn));
+        m.insert("name".into(), json!(self.info.name));
+        m.insert("status".into(), json!(self.status));
+        m.insert("startDate".into(), json!(self.start_ms as f64 / 1000.0));
+        if let Some(stop) = self.stop_ms {
+            m.insert("stopDate".into(), json!(stop as f64 / 1000.0));
+        }
+        m.insert("input".into(), json!(self.input.to_string()));
+        m.insert("inputDetails".into(), json!({"included": true}));
+        if let Some(out) = &self.output {
+            m.insert("output".into(), json!(out.to_string()));
+            m.insert("outputDetails".into(), json!({"included": true}));
+        }
+        if let Some(e) = &self.error {
+            if !e.error.is_empty() {
+                m.insert("error".into(), json!(e.error));
+            }
+            if !e.cause.is_empty() {
+                m.insert("cause".into(), json!(e.cause));
+            }
+        }
+        m.insert("redriveCount".into(), json!(0));
+        Value::Object(m)
+    }
+
+    /// The `detail` of the "Step Functions Execution Status Change" event the service publishes
+    /// on the default bus (`source: aws.states`) for the execution's current status; dates in
+    /// epoch milliseconds as the service writes them there.
+    pub fn status_change_detail(&self) -> Value {
+        json!({
+            "executionArn": self.info.execution_arn,
+            "stateMachineArn": self.info.state_machine_arn,
+            "name": self.info.name,
+            "status": self.status,
+            "startDate": self.start_ms,
+            "stopDate": self.stop_ms,
+            "input": self.input.to_string(),
+            "output": self.output.as_ref().map(Value::to_string),
+            "inputDetails": {"included": true},
+            "outputDetails": self.output.as_ref().map(|_| json!({"included": true})),
+            "error": self.error.as_ref().map(|e| e.error.clone()).filter(|e| !e.is_empty()),
+            "cause": self.error.as_ref().map(|e| e.cause.clone()).filter(|c| !c.is_empty()),
+        })
+    }
+
     /// The tokens of the tasks the execution waits for.
     pub fn pending_tokens(&self) -> Vec<String> {
         let mut out = Vec::new();

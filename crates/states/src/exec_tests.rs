@@ -913,3 +913,39 @@ fn huge_seconds_from_the_input_do_not_overflow() {
         }
     );
 }
+
+#[test]
+fn describe_and_status_change() {
+    let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "Next": "F"}, "F": {"Type": "Fail", "Error": "E", "Cause": "C"}}});
+    let m = machine(def);
+    let clock = ManualClock::new(T0);
+    let ex = Fake::echo();
+    let (mut e, _) = Execution::start(&m, info(), json!({"a": 1}), &clock, &ex);
+    let d = e.describe();
+    assert_eq!(d["status"], "RUNNING");
+    assert_eq!(d["input"], "{\"a\":1}");
+    assert_eq!(d["startDate"], json!(1_700_000_000.0));
+    assert!(d.get("stopDate").is_none());
+    assert_eq!(e.status_change_detail()["status"], "RUNNING");
+    clock.advance(2000);
+    e.run(&m, &clock, &ex);
+    let d = e.describe();
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["error"].as_str(),
+            d["cause"].as_str()
+        ),
+        (Some("FAILED"), Some("E"), Some("C"))
+    );
+    assert_eq!(d["stopDate"], json!(1_700_000_002.0));
+    let s = e.status_change_detail();
+    assert_eq!(
+        (
+            s["status"].as_str(),
+            s["stopDate"].as_u64(),
+            s["output"].is_null()
+        ),
+        (Some("FAILED"), Some(T0 + 2000), true)
+    );
+}
