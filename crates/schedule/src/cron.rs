@@ -108,7 +108,10 @@ impl Cron {
         // trailing blanks) makes an empty or odd field and is refused.
         let fields: Vec<&str> = body.split(' ').collect();
         if fields.len() != 6 {
-            return Err(format!("cron needs 6 fields separated by single spaces, got {}", fields.len()));
+            return Err(format!(
+                "cron needs 6 fields separated by single spaces, got {}",
+                fields.len()
+            ));
         }
         let minutes = to_u8(values(fields[0], &MINUTES)?);
         let hours = to_u8(values(fields[1], &HOURS)?);
@@ -231,7 +234,12 @@ fn value(text: &str, rule: &FieldRule) -> Result<u16, String> {
         let upper = text.to_ascii_uppercase();
         match names.iter().position(|n| *n == upper) {
             Some(i) => i as u16 + 1,
-            None => return Err(format!("{} value {text:?} is not a number or name", rule.name)),
+            None => {
+                return Err(format!(
+                    "{} value {text:?} is not a number or name",
+                    rule.name
+                ));
+            }
         }
     } else {
         return Err(format!("{} value {text:?} is not a number", rule.name));
@@ -258,8 +266,12 @@ fn values(field: &str, rule: &FieldRule) -> Result<Vec<u16>, String> {
             }
             Some((range, step)) => {
                 let span = rule.max - rule.min + 1;
-                let step = if !step.is_empty() && step.len() <= 4 && step.bytes().all(|b| b.is_ascii_digit()) {
-                    step.parse::<u16>().map_err(|_| format!("bad step {step:?}"))?
+                let step = if !step.is_empty()
+                    && step.len() <= 4
+                    && step.bytes().all(|b| b.is_ascii_digit())
+                {
+                    step.parse::<u16>()
+                        .map_err(|_| format!("bad step {step:?}"))?
                 } else {
                     return Err(format!("{} step {step:?} is not a number", rule.name));
                 };
@@ -318,7 +330,9 @@ fn day_of_month(field: &str) -> Result<DaySpec, String> {
         return Ok(DaySpec::NearestWeekday(value(n, &DAY_OF_MONTH)? as u8));
     }
     if field.contains(['L', 'W', '#']) {
-        return Err(format!("day-of-month {field:?}: 'L' and 'W' stand alone ('L', 'LW', 'nW')"));
+        return Err(format!(
+            "day-of-month {field:?}: 'L' and 'W' stand alone ('L', 'LW', 'nW')"
+        ));
     }
     let mask = values(field, &DAY_OF_MONTH)?
         .into_iter()
@@ -393,11 +407,23 @@ mod tests {
         assert_eq!(cron("0 9-17 * * ? *").hours, (9..=17).collect::<Vec<u8>>());
         assert_eq!(cron("0 22-2 * * ? *").hours, vec![0, 1, 2, 22, 23]);
         assert_eq!(cron("0 22-4/2 * * ? *").hours, vec![0, 2, 4, 22]);
-        assert_eq!(cron("0 0 1 JAN,mar,Dec ? *").months, (1 << 1) | (1 << 3) | (1 << 12));
+        assert_eq!(
+            cron("0 0 1 JAN,mar,Dec ? *").months,
+            (1 << 1) | (1 << 3) | (1 << 12)
+        );
         assert_eq!(cron("0 0 1 */4 ? *").months, (1 << 1) | (1 << 5) | (1 << 9));
-        assert_eq!(cron("0 0 1 NOV-FEB ? *").months, (1 << 11) | (1 << 12) | (1 << 1) | (1 << 2));
-        assert_eq!(cron("15 10 ? * 6L 2002-2005").years, vec![2002, 2003, 2004, 2005]);
-        assert_eq!(cron("0 0 1 * ? 2020/50").years, vec![2020, 2070, 2120, 2170]);
+        assert_eq!(
+            cron("0 0 1 NOV-FEB ? *").months,
+            (1 << 11) | (1 << 12) | (1 << 1) | (1 << 2)
+        );
+        assert_eq!(
+            cron("15 10 ? * 6L 2002-2005").years,
+            vec![2002, 2003, 2004, 2005]
+        );
+        assert_eq!(
+            cron("0 0 1 * ? 2020/50").years,
+            vec![2020, 2070, 2120, 2170]
+        );
         assert_eq!(cron("0 0 1 * ? 1970,2199").years, vec![1970, 2199]);
     }
 
@@ -419,8 +445,14 @@ mod tests {
         // 31W in a 30-day month never runs.
         assert_eq!(days_in(&cron("0 0 31W * ? *"), 2024, 6), Vec::<i8>::new());
         assert_eq!(days_in(&cron("0 0 31 * ? *"), 2024, 4), Vec::<i8>::new());
-        assert_eq!(days_in(&cron("0 0 1/10 * ? *"), 2024, 1), vec![1, 11, 21, 31]);
-        assert_eq!(days_in(&cron("0 0 28-3 * ? *"), 2024, 2), vec![1, 2, 3, 28, 29]);
+        assert_eq!(
+            days_in(&cron("0 0 1/10 * ? *"), 2024, 1),
+            vec![1, 11, 21, 31]
+        );
+        assert_eq!(
+            days_in(&cron("0 0 28-3 * ? *"), 2024, 2),
+            vec![1, 2, 3, 28, 29]
+        );
     }
 
     #[test]
@@ -428,10 +460,16 @@ mod tests {
         // 2024-05: Wednesday the 1st.
         assert_eq!(days_in(&cron("0 0 ? * MON-FRI *"), 2024, 5).len(), 23);
         assert_eq!(days_in(&cron("0 0 ? * 1 *"), 2024, 5), vec![5, 12, 19, 26]);
-        assert_eq!(days_in(&cron("0 0 ? * SUN *"), 2024, 5), vec![5, 12, 19, 26]);
+        assert_eq!(
+            days_in(&cron("0 0 ? * SUN *"), 2024, 5),
+            vec![5, 12, 19, 26]
+        );
         assert_eq!(days_in(&cron("0 0 ? * 7 *"), 2024, 5), vec![4, 11, 18, 25]);
         assert_eq!(days_in(&cron("0 0 ? * L *"), 2024, 5), vec![4, 11, 18, 25]);
-        assert_eq!(days_in(&cron("0 0 ? * SAT,sun *"), 2024, 5), vec![4, 5, 11, 12, 18, 19, 25, 26]);
+        assert_eq!(
+            days_in(&cron("0 0 ? * SAT,sun *"), 2024, 5),
+            vec![4, 5, 11, 12, 18, 19, 25, 26]
+        );
         // Fri 3,10,17,24,31 + Sat 4 + Sun 4 + Mon 4.
         assert_eq!(days_in(&cron("0 0 ? * FRI-MON *"), 2024, 5).len(), 17);
         assert_eq!(days_in(&cron("0 0 ? * 6L *"), 2024, 5), vec![31]);

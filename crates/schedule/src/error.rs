@@ -43,7 +43,11 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Error {
             kind,
             message: message.into(),

@@ -291,7 +291,10 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidExpression);
             assert_eq!(e.message(), "Parameter ScheduleExpression is not valid.");
             // The Scheduler API documents both forms as units.
-            assert!(matches!(ok(text, Flavor::Scheduler), ScheduleExpression::Rate(_)));
+            assert!(matches!(
+                ok(text, Flavor::Scheduler),
+                ScheduleExpression::Rate(_)
+            ));
         }
     }
 
@@ -383,28 +386,51 @@ mod tests {
         for flavor in [Flavor::Rule, Flavor::Scheduler] {
             let e = refused(&long, flavor);
             assert_eq!(e.kind(), ErrorKind::ExpressionLength);
-            assert!(e.message().starts_with("1 validation error detected: Value 'cron(0 0 1 * ? 2020,"));
+            assert!(
+                e.message()
+                    .starts_with("1 validation error detected: Value 'cron(0 0 1 * ? 2020,")
+            );
             assert!(e.message().ends_with(
                 "at 'scheduleExpression' failed to satisfy constraint: Member must have length less than or equal to 256"
             ));
         }
         let e = refused("", Flavor::Scheduler);
         assert_eq!(e.kind(), ErrorKind::ExpressionLength);
-        assert!(e.message().ends_with("Member must have length greater than or equal to 1"));
+        assert!(
+            e.message()
+                .ends_with("Member must have length greater than or equal to 1")
+        );
         // Exactly 256 characters is within the limit, so the grammar decides.
         let at_limit = format!("cron(0 0 1 * ? {})", "2020,".repeat(47) + "2020");
         assert_eq!(at_limit.len(), 255);
         assert!(ScheduleExpression::parse(&at_limit, Flavor::Rule).is_ok());
         let over = format!("{at_limit} ");
-        assert_eq!(refused(&over, Flavor::Rule).kind(), ErrorKind::InvalidExpression);
+        assert_eq!(
+            refused(&over, Flavor::Rule).kind(),
+            ErrorKind::InvalidExpression
+        );
     }
 
     #[test]
     fn time_zones() {
-        for name in ["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "Etc/GMT+5"] {
+        for name in [
+            "UTC",
+            "America/New_York",
+            "Europe/Berlin",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+            "Etc/GMT+5",
+        ] {
             assert!(parse_timezone(name).is_ok(), "{name}");
         }
-        for name in ["Mars/Olympus", "America/New York", "../etc/passwd", "/etc/localtime", "Europe//Berlin", "EST5EDT,M3.2.0,M11.1.0"] {
+        for name in [
+            "Mars/Olympus",
+            "America/New York",
+            "../etc/passwd",
+            "/etc/localtime",
+            "Europe//Berlin",
+            "EST5EDT,M3.2.0,M11.1.0",
+        ] {
             let e = match parse_timezone(name) {
                 Ok(_) => panic!("{name} accepted"),
                 Err(e) => e,
@@ -413,9 +439,15 @@ mod tests {
             assert_eq!(e.message(), format!("Invalid time zone {name}."));
         }
         let e = parse_timezone("").err();
-        assert!(e.is_some_and(|e| e.message().ends_with("Member must have length greater than or equal to 1")));
+        assert!(e.is_some_and(|e| {
+            e.message()
+                .ends_with("Member must have length greater than or equal to 1")
+        }));
         let long = "A".repeat(51);
         let e = parse_timezone(&long).err();
-        assert!(e.is_some_and(|e| e.message().ends_with("Member must have length less than or equal to 50")));
+        assert!(e.is_some_and(|e| {
+            e.message()
+                .ends_with("Member must have length less than or equal to 50")
+        }));
     }
 }

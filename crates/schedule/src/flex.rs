@@ -33,7 +33,10 @@ impl FlexibleTimeWindow {
     /// (`MaximumWindowInMinutes is required when Mode is FLEXIBLE.` /
     /// `MaximumWindowInMinutes must not be set when Mode is OFF.`): the model leaves the window
     /// optional, and the service's texts for these cases were not found in public recordings.
-    pub fn parse(mode: &str, maximum_window_minutes: Option<i64>) -> Result<FlexibleTimeWindow, Error> {
+    pub fn parse(
+        mode: &str,
+        maximum_window_minutes: Option<i64>,
+    ) -> Result<FlexibleTimeWindow, Error> {
         let invalid = |message: String, reason: &str| {
             Error::new(ErrorKind::InvalidFlexibleTimeWindow, message, reason)
         };
@@ -47,7 +50,11 @@ impl FlexibleTimeWindow {
             };
             if let Some(constraint) = constraint {
                 return Err(invalid(
-                    constraint_message(&w.to_string(), "flexibleTimeWindow.maximumWindowInMinutes", constraint),
+                    constraint_message(
+                        &w.to_string(),
+                        "flexibleTimeWindow.maximumWindowInMinutes",
+                        constraint,
+                    ),
                     "window out of 1-1440",
                 ));
             }
@@ -137,7 +144,10 @@ mod tests {
 
     #[test]
     fn parse_modes_and_refusals() {
-        assert_eq!(FlexibleTimeWindow::parse("OFF", None), Ok(FlexibleTimeWindow::Off));
+        assert_eq!(
+            FlexibleTimeWindow::parse("OFF", None),
+            Ok(FlexibleTimeWindow::Off)
+        );
         for w in [1, 15, 1440] {
             assert_eq!(
                 FlexibleTimeWindow::parse("FLEXIBLE", Some(w)),
@@ -147,13 +157,41 @@ mod tests {
             );
         }
         let cases: [(&str, Option<i64>, &str); 7] = [
-            ("FLEXIBLE", Some(0), "1 validation error detected: Value '0' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value greater than or equal to 1"),
-            ("FLEXIBLE", Some(-5), "1 validation error detected: Value '-5' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value greater than or equal to 1"),
-            ("FLEXIBLE", Some(1441), "1 validation error detected: Value '1441' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value less than or equal to 1440"),
-            ("FLEXIBLE", None, "MaximumWindowInMinutes is required when Mode is FLEXIBLE."),
-            ("OFF", Some(5), "MaximumWindowInMinutes must not be set when Mode is OFF."),
-            ("off", None, "1 validation error detected: Value 'off' at 'flexibleTimeWindow.mode' failed to satisfy constraint: Member must satisfy enum value set: [OFF, FLEXIBLE]"),
-            ("", None, "1 validation error detected: Value '' at 'flexibleTimeWindow.mode' failed to satisfy constraint: Member must satisfy enum value set: [OFF, FLEXIBLE]"),
+            (
+                "FLEXIBLE",
+                Some(0),
+                "1 validation error detected: Value '0' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            ),
+            (
+                "FLEXIBLE",
+                Some(-5),
+                "1 validation error detected: Value '-5' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            ),
+            (
+                "FLEXIBLE",
+                Some(1441),
+                "1 validation error detected: Value '1441' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value less than or equal to 1440",
+            ),
+            (
+                "FLEXIBLE",
+                None,
+                "MaximumWindowInMinutes is required when Mode is FLEXIBLE.",
+            ),
+            (
+                "OFF",
+                Some(5),
+                "MaximumWindowInMinutes must not be set when Mode is OFF.",
+            ),
+            (
+                "off",
+                None,
+                "1 validation error detected: Value 'off' at 'flexibleTimeWindow.mode' failed to satisfy constraint: Member must satisfy enum value set: [OFF, FLEXIBLE]",
+            ),
+            (
+                "",
+                None,
+                "1 validation error detected: Value '' at 'flexibleTimeWindow.mode' failed to satisfy constraint: Member must satisfy enum value set: [OFF, FLEXIBLE]",
+            ),
         ];
         for (mode, w, message) in cases {
             match FlexibleTimeWindow::parse(mode, w) {
@@ -179,11 +217,27 @@ mod tests {
             maximum_window_minutes: 15,
         };
         let t = ts("2024-05-01T10:00:00Z");
-        let a = w.invocation_time("arn:aws:scheduler:us-east-1:000000000000:schedule/default/a", t);
+        let a = w.invocation_time(
+            "arn:aws:scheduler:us-east-1:000000000000:schedule/default/a",
+            t,
+        );
         // Predictable from the documented hash.
-        let expected = spread_hash("arn:aws:scheduler:us-east-1:000000000000:schedule/default/a", t) % 900;
-        assert_eq!(a, t.checked_add(SignedDuration::from_secs(expected as i64)).unwrap_or(t));
-        assert_eq!(a, w.invocation_time("arn:aws:scheduler:us-east-1:000000000000:schedule/default/a", t));
+        let expected = spread_hash(
+            "arn:aws:scheduler:us-east-1:000000000000:schedule/default/a",
+            t,
+        ) % 900;
+        assert_eq!(
+            a,
+            t.checked_add(SignedDuration::from_secs(expected as i64))
+                .unwrap_or(t)
+        );
+        assert_eq!(
+            a,
+            w.invocation_time(
+                "arn:aws:scheduler:us-east-1:000000000000:schedule/default/a",
+                t
+            )
+        );
         // One schedule's runs are not all at the same offset.
         let offsets: std::collections::BTreeSet<i64> = (0..50)
             .map(|i| {
@@ -194,7 +248,10 @@ mod tests {
         assert!(offsets.len() > 40, "{offsets:?}");
         for i in 0..2_000 {
             let o = w.offset(&format!("schedule-{i}"), t);
-            assert!(o >= SignedDuration::ZERO && o < SignedDuration::from_mins(15), "{o:?}");
+            assert!(
+                o >= SignedDuration::ZERO && o < SignedDuration::from_mins(15),
+                "{o:?}"
+            );
         }
     }
 
@@ -212,7 +269,8 @@ mod tests {
         let mut buckets = [0u32; 10];
         let mut seconds = std::collections::BTreeSet::new();
         for i in 0..n {
-            let identity = format!("arn:aws:scheduler:us-east-1:000000000000:schedule/default/s{i}");
+            let identity =
+                format!("arn:aws:scheduler:us-east-1:000000000000:schedule/default/s{i}");
             let o = w.offset(&identity, t).as_secs();
             buckets[(o / 60) as usize] += 1;
             seconds.insert(o);

@@ -93,7 +93,10 @@ pub fn next_fire(
         ScheduleExpression::Rate(rate) => next_rate(rate, after, window.start)?,
         ScheduleExpression::Cron(cron) => {
             // Times before the start do not count: search from just before it.
-            let floor = window.start.checked_sub(SignedDuration::from_nanos(1)).ok()?;
+            let floor = window
+                .start
+                .checked_sub(SignedDuration::from_nanos(1))
+                .ok()?;
             next_cron(cron, tz, after.max(floor))?
         }
     };
@@ -106,11 +109,16 @@ pub fn next_fire(
 /// All fire times of `expr` in `window`, in order (the first is the first at or after
 /// `window.start()`; for `at()`, its one time whatever the window).
 pub fn fire_times(expr: &ScheduleExpression, tz: &TimeZone, window: &Window) -> FireTimes {
+    let after = match expr {
+        // One-time schedules ignore the window.
+        ScheduleExpression::At(_) => Some(Timestamp::MIN),
+        _ => window.start.checked_sub(SignedDuration::from_nanos(1)).ok(),
+    };
     FireTimes {
         expr: expr.clone(),
         tz: tz.clone(),
         window: *window,
-        after: window.start.checked_sub(SignedDuration::from_nanos(1)).ok(),
+        after,
     }
 }
 
