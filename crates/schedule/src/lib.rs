@@ -42,6 +42,8 @@
 //! `FlexibleTimeWindow`. What is not: the service that keeps schedules and fires them (it lives
 //! in ferrule's server and calls these functions).
 
+#![warn(missing_docs)]
+
 mod cron;
 mod error;
 mod expr;
