@@ -200,12 +200,13 @@ fn next_cron(cron: &Cron, tz: &TimeZone, after: Timestamp) -> Option<Timestamp> 
 
 /// The first of `cron`'s times on `date` whose instant is after `after`, by the DST rules.
 fn first_time_on(cron: &Cron, tz: &TimeZone, date: Date, after: Timestamp) -> Option<Timestamp> {
+    // Skip a day wholly at or before `after` with one conversion.
+    if before_or_at(tz, date.at(23, 59, 0, 0), after) {
+        return None;
+    }
     for &hour in cron.hours() {
         // Skip an hour wholly at or before `after` with one conversion instead of sixty.
-        let end_of_hour = tz.to_ambiguous_timestamp(date.at(hour as i8, 59, 0, 0));
-        if let AmbiguousOffset::Unambiguous { .. } = end_of_hour.offset()
-            && end_of_hour.compatible().is_ok_and(|t| t <= after)
-        {
+        if before_or_at(tz, date.at(hour as i8, 59, 0, 0), after) {
             continue;
         }
         for &minute in cron.minutes() {
@@ -224,4 +225,12 @@ fn first_time_on(cron: &Cron, tz: &TimeZone, date: Date, after: Timestamp) -> Op
         }
     }
     None
+}
+
+/// Whether the wall-clock time `civil` exists once in `tz` and is at or before `after` (so every
+/// earlier wall-clock time of the same day is too). Ambiguous times answer `false`: no skipping.
+fn before_or_at(tz: &TimeZone, civil: jiff::civil::DateTime, after: Timestamp) -> bool {
+    let t = tz.to_ambiguous_timestamp(civil);
+    matches!(t.offset(), AmbiguousOffset::Unambiguous { .. })
+        && t.compatible().is_ok_and(|t| t <= after)
 }

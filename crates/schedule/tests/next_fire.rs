@@ -176,6 +176,57 @@ fn rates_are_absolute_across_dst() {
 }
 
 #[test]
+fn late_in_the_day_and_late_in_the_hour() {
+    // The day and hour skips must not pass over a time still ahead.
+    let w = Window::starting(ts("2024-01-01T00:00:00Z"));
+    for (text, tz, after, expected) in [
+        (
+            "cron(30 23 * * ? *)",
+            "UTC",
+            "2024-05-01T23:10:00Z",
+            "2024-05-01T23:30:00Z",
+        ),
+        (
+            "cron(59 23 * * ? *)",
+            "UTC",
+            "2024-05-01T23:58:59Z",
+            "2024-05-01T23:59:00Z",
+        ),
+        (
+            "cron(59 * * * ? *)",
+            "UTC",
+            "2024-05-01T10:58:30Z",
+            "2024-05-01T10:59:00Z",
+        ),
+        (
+            "cron(0 0 * * ? *)",
+            "UTC",
+            "2024-05-01T23:59:59Z",
+            "2024-05-02T00:00:00Z",
+        ),
+        // 23:45 in New York (EDT) is 03:45 UTC the next day.
+        (
+            "cron(45 23 * * ? *)",
+            "America/New_York",
+            "2024-05-02T03:40:00Z",
+            "2024-05-02T03:45:00Z",
+        ),
+        (
+            "cron(45 23 * * ? *)",
+            "Europe/Berlin",
+            "2024-05-01T21:44:59Z",
+            "2024-05-01T21:45:00Z",
+        ),
+    ] {
+        assert_eq!(
+            next_fire(&expr(text), &zone(tz), ts(after), &w),
+            Some(ts(expected)),
+            "{text} {tz} after {after}"
+        );
+    }
+}
+
+#[test]
 fn one_time_schedules() {
     let ny = zone("America/New_York");
     let w = Window::starting(ts("2030-01-01T00:00:00Z"));
