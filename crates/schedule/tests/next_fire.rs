@@ -71,6 +71,16 @@ fn spring_forward_skips_the_missing_time() {
             "2024-03-10T07:20:00Z"
         ])
     );
+    // Lord Howe Island, 2024-10-06: 02:00 (+10:30) jumps to 02:30 (+11:00), a 30-minute gap.
+    assert_eq!(
+        fires(
+            "cron(15 2 * * ? *)",
+            "Australia/Lord_Howe",
+            "2024-10-04T00:00:00Z",
+            2
+        ),
+        all(&["2024-10-04T15:45:00Z", "2024-10-06T15:15:00Z"])
+    );
     // Berlin, 2024-03-31: 02:00 CET jumps to 03:00 CEST.
     assert_eq!(
         fires(
