@@ -196,6 +196,25 @@ impl Cron {
         }
     }
 
+    /// False when no month the expression names is long enough for the day it names
+    /// (`cron(0 0 31 FEB ? *)`, `cron(0 0 30W 2,4 ? *)`): such an expression never runs, and
+    /// saying so up front spares the search 230 years of days.
+    pub(crate) fn days_possible(&self) -> bool {
+        // Longest length of each month, leap years included.
+        const LONGEST: [u8; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let longest = (1..=12)
+            .filter(|&m| self.months & (1 << m) != 0)
+            .map(|m| LONGEST[m])
+            .max()
+            .unwrap_or(0);
+        match self.days {
+            // The lowest day named must fit in the longest month named.
+            DaySpec::MonthDays(mask) => mask.trailing_zeros() <= u32::from(longest),
+            DaySpec::NearestWeekday(n) => n <= longest,
+            _ => true,
+        }
+    }
+
     /// The minutes (0-59) the expression runs at, ascending.
     pub(crate) fn minutes(&self) -> &[u8] {
         &self.minutes
@@ -480,6 +499,28 @@ mod tests {
         assert_eq!(days_in(&cron("0 0 ? * 4#5 *"), 2024, 5), vec![29]);
         assert_eq!(days_in(&cron("0 0 ? * 2#5 *"), 2024, 5), Vec::<i8>::new());
         assert_eq!(days_in(&cron("0 0 ? * * *"), 2024, 5).len(), 31);
+    }
+
+    #[test]
+    fn impossible_days_are_known() {
+        for body in [
+            "0 0 31 2 ? *",
+            "0 0 30,31 FEB ? *",
+            "0 0 31 4,6,9,11 ? *",
+            "0 0 30W 2 ? *",
+        ] {
+            assert!(!cron(body).days_possible(), "{body}");
+        }
+        for body in [
+            "0 0 29 2 ? *",
+            "0 0 31 1,2 ? *",
+            "0 0 30,31 2,4 ? *",
+            "0 0 L 2 ? *",
+            "0 0 ? 2 1#5 *",
+            "0 0 31W * ? *",
+        ] {
+            assert!(cron(body).days_possible(), "{body}");
+        }
     }
 
     #[test]

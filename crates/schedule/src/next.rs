@@ -164,6 +164,9 @@ fn next_rate(rate: &Rate, after: Timestamp, anchor: Timestamp) -> Option<Timesta
 
 /// The first wall-clock time of `cron` in `tz` whose instant is strictly after `after`.
 fn next_cron(cron: &Cron, tz: &TimeZone, after: Timestamp) -> Option<Timestamp> {
+    if !cron.days_possible() {
+        return None;
+    }
     // Start a day early: around a fall-back at midnight an instant after `after` can carry the
     // previous local date.
     let mut date = after
