@@ -159,7 +159,8 @@ fn input_path_delivers_the_sub_tree() {
         "payload": {"acc_id": "0a787ecb-4015", "payload": {"message": "baz", "id": "123"}}}));
     assert_eq!(
         render(&path("$.detail.payload"), &dup),
-        r#"{"acc_id":"0a787ecb-4015","payload":{"id":"123","message":"baz"}}"#
+        // The event's own key order is kept.
+        r#"{"acc_id":"0a787ecb-4015","payload":{"message":"baz","id":"123"}}"#
     );
 }
 
