@@ -637,7 +637,12 @@ fn to_epoch(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32
         0,
     )
     .ok()?;
-    Some(dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second())
+    Some(
+        dt.to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp()
+            .as_second(),
+    )
 }
 
 /// `YYYYMMDDTHHMMSSZ`.
