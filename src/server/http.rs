@@ -840,8 +840,18 @@ async fn respond(req: Request<Incoming>, app: Router, limits: &HttpLimits) -> Re
 /// The router's own bare errors (405 on `/health`, ...) in the JSON shape.
 fn protocol_error(response: Response<Body>, method: &Method, path: &str) -> Response<Body> {
     let status = response.status();
+    // Handlers that render their own JSON (errors, /health's 503 with its
+    // reasons, /metrics' refusals) are left as they are.
+    let json = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("application/json") || v.starts_with("application/x-amz-json")
+        });
     if !(status.is_client_error() || status.is_server_error())
         || response.headers().contains_key("x-amzn-errortype")
+        || json
     {
         return response;
     }

@@ -322,6 +322,7 @@ def test_metrics_can_require_a_bearer_token(server_factory):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(server.url + "/metrics", timeout=5)
     assert e.value.code == 401
+    assert json.loads(e.value.read())["__type"] == "UnrecognizedClientException"
     req = urllib.request.Request(server.url + "/metrics", headers={"Authorization": "Bearer scrape-me"})
     with urllib.request.urlopen(req, timeout=5) as r:
         assert r.status == 200 and b"ferrule_" in r.read()
