@@ -4,9 +4,7 @@
 //! bus's policy.
 #![cfg(feature = "bus")]
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrule::bus::{
     Bus, BusErrorKind, BusOptions, PermissionCondition, PutEventsEntry, PutPermissionInput,
@@ -15,26 +13,9 @@ use ferrule::bus::{
 use ferrule::dispatch::SyncMode;
 use ferrule::policy::{Decision, Principal};
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "ferrule-auth-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::TempDir;
 
 const ACCOUNT: &str = "000000000000";
 

@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
+pub(crate) use access::denied_message;
 pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
 pub use clock::{
     Clock, ManualClock, SystemClock, epoch_seconds_ms, format_millis, format_seconds,

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::{ApiError, AppState};
-use crate::bus::bus_name_of;
+use crate::bus::{bus_name_of, denied_message};
 use crate::policy::{Decision, Principal};
 
 /// What one request acts on.
@@ -64,17 +64,10 @@ fn sqs_resource(state: &AppState, body: &Value) -> Resource {
 }
 
 fn denied(caller: &Principal, action: &str, resource: &str, decision: Decision) -> ApiError {
-    let why = match decision {
-        Decision::ExplicitDeny => "with an explicit deny in a policy",
-        _ => "because no policy allows the action",
-    };
     ApiError::new(
         400,
         "AccessDeniedException",
-        format!(
-            "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
-            caller.arn()
-        ),
+        denied_message(caller, action, resource, decision),
     )
 }
 
