@@ -274,6 +274,18 @@ def test_cross_account_put_needs_a_grant_that_survives_restart(server_factory, w
     allowed.put_permission(Action="events:PutEvents", Principal="*", StatementId="org",
                            Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-partner"})
     assert partner.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    with pytest.raises(ClientError) as e:
+        allowed.put_permission(Action="events:PutRule", Principal="*", StatementId="bad")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "events:PutEvents" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        allowed.put_permission(Action="events:PutEvents", Principal="12345", StatementId="bad")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "principal" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        allowed.remove_permission(EventBusName="default")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert [s["Sid"] for s in json.loads(allowed.describe_event_bus()["Policy"])["Statement"]] == ["org"]
     policy = '{"Version": "2012-10-17", "Statement": [{"Sid": "p", "Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "events:PutEvents", "Resource": "arn:aws:events:us-east-1:000000000000:event-bus/shared"}]}'
     # botocore's CreateEventBus has no Policy member (CloudFormation's
     # AWS::Events::EventBus does): ferrule accepts it on the wire.

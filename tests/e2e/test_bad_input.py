@@ -84,6 +84,9 @@ SERVED_MEMBERS = {
     "PurgeQueueRequest": {"QueueUrl"},
     "PutEventsRequest": {"EndpointId", "Entries"},
     "PutEventsRequestEntry": {"Detail", "DetailType", "EventBusName", "Resources", "Source", "Time", "TraceHeader"},
+    "PutPermissionRequest": {"Action", "Condition", "EventBusName", "Policy", "Principal", "StatementId"},
+    "Condition": {"Key", "Type", "Value"},
+    "RemovePermissionRequest": {"EventBusName", "RemoveAllPermissions", "StatementId"},
     "PutRuleRequest": {
         "Description", "EventBusName", "EventPattern", "Name", "RoleArn", "ScheduleExpression", "State", "Tags",
     },
@@ -109,7 +112,8 @@ SERVED_MEMBERS = {
 EVENTS_OPS = [
     "PutEvents", "PutRule", "DescribeRule", "DeleteRule", "ListRules", "EnableRule", "DisableRule",
     "PutTargets", "RemoveTargets", "ListTargetsByRule", "ListRuleNamesByTarget", "TestEventPattern",
-    "CreateEventBus", "DescribeEventBus", "DeleteEventBus", "ListEventBuses",
+    "CreateEventBus", "DescribeEventBus", "DeleteEventBus", "ListEventBuses", "PutPermission",
+    "RemovePermission",
 ]
 SQS_OPS = [
     "CreateQueue", "GetQueueUrl", "ListQueues", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes",
@@ -159,6 +163,10 @@ def events_bases(endpoint: str) -> dict[str, dict]:
         "DescribeEventBus": {"Name": "orders"},
         "DeleteEventBus": {"Name": "orders"},
         "ListEventBuses": {"NamePrefix": "ord", "NextToken": "ferrule-page-0", "Limit": 10},
+        "PutPermission": {"EventBusName": "orders", "Action": "events:PutEvents", "Principal": "111122223333",
+                          "StatementId": "s1",
+                          "Condition": {"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-1"}},
+        "RemovePermission": {"EventBusName": "orders", "StatementId": "s1"},
     }
 
 
