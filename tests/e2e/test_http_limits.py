@@ -137,7 +137,12 @@ def raw(server, data: bytes, wait: float = 3.0, then: bytes | None = None) -> by
     """Sends `data` on a fresh connection, reads until close or `wait`."""
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=wait) as s:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server refused early (a head over the limit) and closed
+            # while the rest was still being sent: its answer is read below.
+            pass
         out = b""
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
