@@ -13,7 +13,7 @@ use ferrule_core::time::{format_millis, format_seconds};
 use ferrule_dispatch::Delivery;
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
 use ferrule_policy::Principal;
-use ferrule_transform::{InputSpec, RenderContext};
+use ferrule_transform::{InputSpec, Needed, RenderContext};
 
 /// One entry of a PutEvents request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -199,26 +199,37 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                         InputSpec::Constant(text) => Ok(text.clone()),
                         _ => {
                             if parsed.is_none() {
-                                // A Detail the engine accepts but serde_json
-                                // cannot hold (a number beyond f64) fails
-                                // this target's transformation alone.
+                                // One partial parse per event, of the members
+                                // the bus's targets read, shared by all of
+                                // them. A selected value serde_json cannot
+                                // hold (a number beyond f64) fails this
+                                // target's transformation alone.
                                 parsed = Some(
-                                    serde_json::from_str::<serde_json::Value>(&event.envelope)
+                                    compiled
+                                        .needed
+                                        .read(&event.envelope)
                                         .map_err(|e| e.to_string()),
                                 );
                             }
+                            let context = RenderContext {
+                                rule_arn: &rule.arn,
+                                rule_name: &rule.name,
+                                ingestion_time: &ingestion_time,
+                            };
                             match &parsed {
                                 Some(Ok(value)) => spec
-                                    .render(
-                                        value,
-                                        &RenderContext {
-                                            rule_arn: &rule.arn,
-                                            rule_name: &rule.name,
-                                            ingestion_time: &ingestion_time,
-                                        },
-                                    )
+                                    .render(value, &context)
                                     .map_err(|e| e.reason().to_string()),
-                                Some(Err(e)) => Err(e.clone()),
+                                // Some target's member cannot be read: this
+                                // target reads its own members, so that only
+                                // the targets selecting it fail.
+                                Some(Err(_)) => Needed::of(spec)
+                                    .read(&event.envelope)
+                                    .map_err(|e| e.to_string())
+                                    .and_then(|value| {
+                                        spec.render(&value, &context)
+                                            .map_err(|e| e.reason().to_string())
+                                    }),
                                 None => Err("unparsed".to_string()),
                             }
                         }

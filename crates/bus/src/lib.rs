@@ -56,7 +56,7 @@ use ferrule_dispatch::{
     SyncMode,
 };
 use ferrule_policy::{Policy, Principal};
-use ferrule_transform::InputSpec;
+use ferrule_transform::{InputSpec, Needed};
 pub use model::bus_of as bus_name_of;
 use model::{
     bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
@@ -227,6 +227,10 @@ pub(crate) struct Compiled {
     pub(crate) matcher: Matcher,
     /// Per matcher rule id: the rule and its targets.
     pub(crate) rules: Vec<CompiledRule>,
+    /// The members of an event that the targets' `InputPath`s and
+    /// `InputTransformer`s read: a matched event is parsed once, into only
+    /// these, for all its targets.
+    pub(crate) needed: Needed,
 }
 
 pub(crate) struct CompiledRule {
@@ -1012,9 +1016,15 @@ impl Inner {
         }
         let matcher = rules.compile();
         // Matcher rule ids follow name order, as does the map.
+        let rules: Vec<CompiledRule> = by_name.into_values().collect();
+        let mut needed = Needed::nothing();
+        for (_, spec) in rules.iter().flat_map(|r| &r.targets) {
+            needed.add(spec);
+        }
         let compiled = Arc::new(Compiled {
             matcher,
-            rules: by_name.into_values().collect(),
+            rules,
+            needed,
         });
         b.compiled = Some(Arc::clone(&compiled));
         Ok(Some(compiled))

@@ -880,3 +880,36 @@ fn details_the_engine_accepts_are_matched_on_the_bus() {
         Some("MalformedDetail")
     );
 }
+
+#[test]
+fn transformations_read_only_the_members_they_select() {
+    let dir = TempDir::new("needed");
+    let clock = Arc::new(ManualClock::new(T0));
+    let bus = open(&dir, &clock);
+    let rec = recorder(&bus, "arn:test:n");
+    bus.put_rule(PutRuleInput::new("r", r#"{"source": ["app"]}"#))
+        .unwrap();
+    let mut user = target("user", "arn:test:n");
+    user.input_path = Some("$.detail.user".into());
+    let mut big = target("big", "arn:test:n");
+    big.input_path = Some("$.detail.big".into());
+    bus.put_targets("r", None, vec![user, big]).unwrap();
+    // The event is parsed once, into the members the two targets read; a
+    // number beyond f64 fails only the target that selects it.
+    bus.put_events(vec![PutEventsEntry::new(
+        "app",
+        "T",
+        r#"{"user": {"name": "ann"}, "big": 1e400, "other": [1e999]}"#,
+    )])
+    .unwrap();
+    bus.run_due();
+    assert_eq!(*rec.payloads.lock().unwrap(), [r#"{"name":"ann"}"#]);
+    let counters = bus.counters();
+    let failed = |id: &str| {
+        counters
+            .iter()
+            .find(|c| c.target == id)
+            .map_or(0, |c| c.invalid_input)
+    };
+    assert_eq!((failed("user"), failed("big")), (0, 1));
+}

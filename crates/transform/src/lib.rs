@@ -76,11 +76,13 @@
 
 mod envelope;
 mod error;
+mod needed;
 mod path;
 mod template;
 mod value;
 
 pub use error::{PathError, RenderError, TransformError, TransformErrorKind};
+pub use needed::Needed;
 pub use path::{JsonPath, Selected};
 pub use template::Shape;
 

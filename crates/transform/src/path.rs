@@ -131,6 +131,15 @@ impl JsonPath {
         self.steps.is_empty()
     }
 
+    /// The member names the path starts with, up to its first index or
+    /// wildcard: everything it can select lies below that member.
+    pub(crate) fn member_prefix(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().map_while(|s| match s {
+            Step::Member(name) => Some(name.as_str()),
+            Step::Index(_) | Step::Wildcard => None,
+        })
+    }
+
     /// Whether the path has a wildcard, and so selects a list.
     pub fn has_wildcard(&self) -> bool {
         self.steps.contains(&Step::Wildcard)
