@@ -11,7 +11,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        (-1000i64..1000).prop_map(|n| Value::from(n)),
+        (-1000i64..1000).prop_map(Value::from),
         "[a-z]{0,3}".prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 40, 4, |inner| {
