@@ -8,7 +8,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 /// The progress of one `ferrule bench` run.
 #[derive(Debug)]
@@ -50,13 +50,14 @@ impl Progress {
     }
 
     /// A spinner alone, for the work before the measurements (the compile
-    /// report, generating the data); it is cleared when dropped or replaced.
+    /// report, generating the data); it is cleared when dropped.
     pub fn spinner(message: &str) -> ProgressBar {
         let bar = if std::io::stderr().is_terminal() {
             ProgressBar::new_spinner()
         } else {
             ProgressBar::hidden()
-        };
+        }
+        .with_finish(ProgressFinish::AndClear);
         bar.set_style(spinner_style());
         bar.set_message(message.to_string());
         if !bar.is_hidden() {
