@@ -986,8 +986,11 @@ fn protocol_error(response: Response<Body>, method: &Method, path: &str) -> Resp
         ),
     };
     let mut r = json_error(status, code, &message);
-    if let Some(allow) = response.headers().get("allow") {
-        r.headers_mut().insert("allow", allow.clone());
+    // The request id is the one of the request's span.
+    for name in ["allow", "x-amzn-requestid"] {
+        if let Some(v) = response.headers().get(name) {
+            r.headers_mut().insert(name, v.clone());
+        }
     }
     r
 }
