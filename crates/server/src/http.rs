@@ -1379,8 +1379,9 @@ mod tests {
     async fn eviction_skips_connections_whose_request_waits_unread() {
         let mut pairs = socket_pairs(4).await;
         let registry = Registry::default();
-        // The oldest by phase is idle, but its client has sent a request the
-        // server has not read yet: it must not be chosen.
+        // The oldest idle one has a request its client sent and the server
+        // has not read yet: it must not be chosen (nor a busy one, older
+        // still; a slow head only once no idle connection is left).
         let waiting = conn_at(&pairs[0].0, IDLE, 10);
         pairs[0]
             .1
@@ -1388,7 +1389,7 @@ mod tests {
             .await
             .unwrap();
         let busy = conn_at(&pairs[1].0, BUSY, 5);
-        let head = conn_at(&pairs[2].0, HEAD, 1);
+        let head = conn_at(&pairs[2].0, HEAD, 30);
         let idle = conn_at(&pairs[3].0, IDLE, 20);
         for c in [&waiting, &busy, &head, &idle] {
             registry.insert(Arc::clone(c));

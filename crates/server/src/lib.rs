@@ -21,8 +21,8 @@
 //! 2. **metrics**: a count and a latency by operation and status, for
 //!    every request a service recognized (and one `unserved` series);
 //! 3. **routing**: which [`Service`] the request is for ([`ServiceInfo`]:
-//!    by `X-Amz-Target` prefix for the AWS JSON protocols, by path prefix
-//!    for REST-JSON), as a [`layers::Target`] in the extensions; a request
+//!    by `X-Amz-Target` prefix, for the AWS JSON protocols), as a
+//!    [`layers::Target`] in the extensions; a request
 //!    for no service is answered here, in its own protocol's error shape
 //!    ([`protocol::unserved`]);
 //! 4. **authentication**: SigV4 verified for the service's signing name
