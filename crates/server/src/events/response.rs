@@ -273,3 +273,75 @@ pub(crate) struct ListEventBuses {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, to_value};
+
+    #[test]
+    fn members_have_the_services_names_and_absent_ones_are_left_out() {
+        let entries: Vec<PutEventsResultEntry> = [
+            ferrule_bus::PutEventsResultEntry {
+                event_id: Some("e".into()),
+                error_code: None,
+                error_message: None,
+            },
+            ferrule_bus::PutEventsResultEntry {
+                event_id: None,
+                error_code: Some("MalformedDetail".into()),
+                error_message: None,
+            },
+        ]
+        .iter()
+        .map(PutEventsResultEntry::from)
+        .collect();
+        assert_eq!(
+            to_value(PutEvents {
+                failed_entry_count: 1,
+                entries
+            })
+            .unwrap(),
+            json!({"FailedEntryCount": 1, "Entries": [{"EventId": "e"},
+                   {"ErrorCode": "MalformedDetail", "ErrorMessage": ""}]})
+        );
+        let target = TargetConfig {
+            id: "t".into(),
+            arn: "a".into(),
+            role_arn: None,
+            input: None,
+            input_path: Some("$.detail".into()),
+            input_transformer: None,
+            retry_policy: Some(ferrule_bus::RetryPolicy {
+                maximum_retry_attempts: None,
+                maximum_event_age_in_seconds: None,
+            }),
+            dead_letter_config: Some(ferrule_bus::DeadLetterConfig { arn: "q".into() }),
+        };
+        assert_eq!(
+            to_value(Target::from(&target)).unwrap(),
+            json!({"Id": "t", "Arn": "a", "InputPath": "$.detail", "RetryPolicy": {},
+                   "DeadLetterConfig": {"Arn": "q"}})
+        );
+        assert_eq!(
+            to_value(ListRules {
+                rules: Vec::new(),
+                next_token: None
+            })
+            .unwrap(),
+            json!({"Rules": []})
+        );
+        assert_eq!(
+            to_value(DescribeEventBus {
+                name: "default".into(),
+                arn: "arn".into(),
+                creation_time: 1.5,
+                last_modified_time: 1.5,
+                description: None,
+                policy: None
+            })
+            .unwrap(),
+            json!({"Name": "default", "Arn": "arn", "CreationTime": 1.5, "LastModifiedTime": 1.5})
+        );
+    }
+}

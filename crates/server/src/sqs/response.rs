@@ -124,3 +124,65 @@ pub(crate) struct MessageAttributeValue {
     pub data_type: String,
     pub string_value: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, to_value};
+
+    #[test]
+    fn members_have_the_services_names_and_absent_ones_are_left_out() {
+        assert_eq!(
+            to_value(SendMessage {
+                message_id: "m".into(),
+                md5_of_message_body: "d".into()
+            })
+            .unwrap(),
+            json!({"MessageId": "m", "MD5OfMessageBody": "d"})
+        );
+        let message = Message {
+            message_id: "m".into(),
+            receipt_handle: "h".into(),
+            md5_of_body: "b".into(),
+            body: "{}".into(),
+            attributes: BTreeMap::new(),
+            message_attributes: BTreeMap::from([(
+                "A".to_string(),
+                MessageAttributeValue {
+                    data_type: "String".into(),
+                    string_value: "v".into(),
+                },
+            )]),
+            md5_of_message_attributes: Some("a".into()),
+        };
+        assert_eq!(
+            to_value(&message).unwrap(),
+            json!({"MessageId": "m", "ReceiptHandle": "h", "MD5OfBody": "b", "Body": "{}",
+                   "MessageAttributes": {"A": {"DataType": "String", "StringValue": "v"}},
+                   "MD5OfMessageAttributes": "a"})
+        );
+        // Nothing received, no queues, no attributes: `{}`, as SQS answers.
+        for empty in [
+            to_value(ReceiveMessage::default()).unwrap(),
+            to_value(ListQueues::default()).unwrap(),
+            to_value(GetQueueAttributes::default()).unwrap(),
+            to_value(Empty {}).unwrap(),
+        ] {
+            assert_eq!(empty, json!({}));
+        }
+        assert_eq!(
+            to_value(Batch {
+                successful: vec![BatchId { id: "1".into() }],
+                failed: vec![BatchFailure {
+                    id: "2".into(),
+                    sender_fault: true,
+                    code: "ReceiptHandleIsInvalid".into(),
+                    message: "m".into()
+                }]
+            })
+            .unwrap(),
+            json!({"Successful": [{"Id": "1"}], "Failed": [{"Id": "2", "SenderFault": true,
+                   "Code": "ReceiptHandleIsInvalid", "Message": "m"}]})
+        );
+    }
+}
