@@ -372,10 +372,19 @@ impl Registry {
                 Some((rank, since, c))
             })
             .collect();
-        candidates.sort_unstable_by_key(|(rank, since, _)| (*rank, *since));
-        let victim = candidates.into_iter().find(|(_, _, c)| c.evictable())?.2;
-        victim.evict.notify_one();
-        Some(Arc::clone(victim))
+        // The first in that order that is evictable (usually the first:
+        // no sort of thousands of connections for one eviction).
+        loop {
+            let (i, _) = candidates
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (rank, since, _))| (*rank, *since))?;
+            let (_, _, victim) = candidates.swap_remove(i);
+            if victim.evictable() {
+                victim.evict.notify_one();
+                return Some(Arc::clone(victim));
+            }
+        }
     }
 }
 
