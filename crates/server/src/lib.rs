@@ -531,7 +531,8 @@ async fn metrics_text(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
 /// The router and its layers (see the crate's documentation).
 pub(crate) fn app(state: Arc<AppState>) -> Router {
     use axum::middleware::from_fn_with_state;
-    // `route_layer`s apply to the AWS fallback only; `layer`s to every route.
+    // Routing and authentication wrap the AWS fallback alone; request ids,
+    // tracing and metrics wrap every route (the outermost layer is added last).
     let aws_routes = Router::new()
         .fallback(any(aws))
         .layer(from_fn_with_state(Arc::clone(&state), layers::authenticate))
