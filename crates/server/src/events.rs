@@ -2,31 +2,153 @@
 //! mapped onto the [`Bus`](ferrule_bus::Bus).
 
 mod request;
+mod response;
 pub(crate) mod wire;
 
-use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+use axum::response::Response;
 
 use self::request as rq;
+use self::response as rs;
 use self::wire::{Int, List, Obj, Str};
-use super::ApiError;
-use super::AppState;
+use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_bus::{
     BusError, BusErrorKind, DeadLetterConfig, InputTransformerConfig, PermissionCondition,
-    PutEventsEntry, PutPermissionInput, PutRuleInput, RetryPolicy, RuleRecord, RuleState,
-    TargetConfig,
+    PutEventsEntry, PutPermissionInput, PutRuleInput, RetryPolicy, RuleState, TargetConfig,
 };
 use ferrule_policy::Principal;
 
 /// EventBridge's error type for a request member of the wrong JSON type.
 const SERIALIZATION: &str = "SerializationException";
 
-/// Reads and checks the request of one operation.
-macro_rules! request {
-    ($body:expr, $ty:ty) => {{
-        let r: $ty = wire::read($body, SERIALIZATION)?;
-        r.check()?;
-        r
-    }};
+/// The operations ferrule serves.
+const OPERATIONS: &[&str] = &[
+    "PutEvents",
+    "PutRule",
+    "DescribeRule",
+    "DeleteRule",
+    "ListRules",
+    "EnableRule",
+    "DisableRule",
+    "PutTargets",
+    "RemoveTargets",
+    "ListTargetsByRule",
+    "ListRuleNamesByTarget",
+    "TestEventPattern",
+    "CreateEventBus",
+    "PutPermission",
+    "RemovePermission",
+    "DescribeEventBus",
+    "DeleteEventBus",
+    "ListEventBuses",
+];
+
+/// EventBridge: AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`.
+#[derive(Debug)]
+pub(crate) struct Events;
+
+impl Service for Events {
+    const INFO: ServiceInfo = ServiceInfo {
+        id: ServiceId::Events,
+        route: Route::Target("AWSEvents"),
+        signing_name: "events",
+        protocol: Protocol::AwsJson11,
+        operations: OPERATIONS,
+        unknown_operation: |operation| {
+            ApiError::new(
+                400,
+                "UnknownOperationException",
+                format!("Operation AWSEvents.{operation} is not supported."),
+            )
+        },
+    };
+
+    async fn call(state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
+        // The bus blocks (it writes to the store): off the async runtime.
+        tokio::task::spawn_blocking(move || {
+            super::access::authorize_request(
+                &state,
+                &call.caller,
+                "AWSEvents",
+                &call.operation,
+                &call.input,
+            )?;
+            dispatch(&state, &call)
+        })
+        .await
+        .unwrap_or_else(|e| Err(ApiError::new(500, "InternalException", e.to_string())))
+    }
+}
+
+/// A request model: read from the body, then checked against the model.
+trait Request: serde::de::DeserializeOwned {
+    fn check(&self) -> Result<(), ApiError>;
+}
+
+macro_rules! requests {
+    ($($ty:ident),* $(,)?) => {$(
+        impl Request for rq::$ty {
+            fn check(&self) -> Result<(), ApiError> {
+                rq::$ty::check(self)
+            }
+        }
+    )*};
+}
+
+requests!(
+    PutEvents,
+    PutRule,
+    RuleRef,
+    ListRules,
+    PutTargets,
+    RemoveTargets,
+    ListTargetsByRule,
+    ListRuleNamesByTarget,
+    TestEventPattern,
+    CreateEventBus,
+    PutPermission,
+    RemovePermission,
+    DescribeEventBus,
+    DeleteEventBus,
+    ListEventBuses,
+);
+
+/// Reads `body` as `Req`, runs `operation`, writes its response.
+fn run<Req: Request, Resp: serde::Serialize>(
+    body: &serde_json::Value,
+    operation: impl FnOnce(Req) -> Result<Resp, ApiError>,
+) -> Result<Response, ApiError> {
+    let request: Req = wire::read(body, SERIALIZATION)?;
+    request.check()?;
+    Protocol::AwsJson11.reply(&operation(request)?)
+}
+
+/// Runs one operation for its caller (already authorized for control-plane
+/// operations; PutEvents entries are authorized one by one in the bus).
+fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
+    let body = &call.input;
+    match call.operation.as_str() {
+        "PutEvents" => run(body, |r| put_events(state, &call.caller, r)),
+        "PutRule" => run(body, |r| put_rule(state, r)),
+        "DescribeRule" => run(body, |r| describe_rule(state, r)),
+        "DeleteRule" => run(body, |r| delete_rule(state, r)),
+        "ListRules" => run(body, |r| list_rules(state, r)),
+        "EnableRule" => run(body, |r| enable_rule(state, r)),
+        "DisableRule" => run(body, |r| disable_rule(state, r)),
+        "PutTargets" => run(body, |r| put_targets(state, r)),
+        "RemoveTargets" => run(body, |r| remove_targets(state, r)),
+        "ListTargetsByRule" => run(body, |r| list_targets_by_rule(state, r)),
+        "ListRuleNamesByTarget" => run(body, |r| list_rule_names_by_target(state, r)),
+        "TestEventPattern" => run(body, |r| test_event_pattern(state, r)),
+        "CreateEventBus" => run(body, |r| create_event_bus(state, r)),
+        "PutPermission" => run(body, |r| put_permission(state, r)),
+        "RemovePermission" => run(body, |r| remove_permission(state, r)),
+        "DescribeEventBus" => run(body, |r| describe_event_bus(state, r)),
+        "DeleteEventBus" => run(body, |r| delete_event_bus(state, r)),
+        "ListEventBuses" => run(body, |r| list_event_buses(state, r)),
+        other => Err((Events::INFO.unknown_operation)(other)),
+    }
 }
 
 fn text(s: &Option<Str>) -> Option<&str> {
@@ -42,224 +164,252 @@ fn present(s: &Option<Str>) -> &str {
     text(s).unwrap_or_default()
 }
 
-/// Runs one operation for `caller` (already authorized for control-plane
-/// operations; PutEvents entries are authorized one by one in the bus).
-pub(crate) fn handle(
+fn put_events(
     state: &AppState,
-    operation: &str,
-    body: &Value,
     caller: &Principal,
-) -> Result<Value, ApiError> {
-    let bus = &state.bus;
-    match operation {
-        "PutEvents" => {
-            let r = request!(body, rq::PutEvents);
-            put_events(state, put_events_entries(r), caller)
+    r: rq::PutEvents,
+) -> Result<rs::PutEvents, ApiError> {
+    // Authorization happens in the bus, entry by entry, before matching.
+    let out = state.bus.put_events_as(caller, put_events_entries(r))?;
+    state
+        .metrics
+        .entries(out.entries.len() as u64, out.failed_entry_count as u64);
+    Ok(rs::PutEvents {
+        failed_entry_count: out.failed_entry_count,
+        entries: out
+            .entries
+            .iter()
+            .map(rs::PutEventsResultEntry::from)
+            .collect(),
+    })
+}
+
+fn put_rule(state: &AppState, r: rq::PutRule) -> Result<rs::PutRule, ApiError> {
+    let state_param = match text(&r.state) {
+        Some(s) => Some(RuleState::parse(s)?),
+        None => None,
+    };
+    let rule_arn = state.bus.put_rule(PutRuleInput {
+        name: present(&r.name).to_string(),
+        event_bus_name: owned(&r.event_bus_name),
+        event_pattern: owned(&r.event_pattern),
+        schedule_expression: owned(&r.schedule_expression),
+        state: state_param,
+        description: owned(&r.description),
+        role_arn: owned(&r.role_arn),
+    })?;
+    Ok(rs::PutRule { rule_arn })
+}
+
+fn rule(state: &AppState, r: &ferrule_bus::RuleRecord) -> rs::Rule {
+    rs::Rule::new(r, state.bus.rule_arn(&r.name, Some(&r.bus)))
+}
+
+fn describe_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Rule, ApiError> {
+    let record = state
+        .bus
+        .describe_rule(present(&r.name), text(&r.event_bus_name))?;
+    let mut out = rule(state, &record);
+    out.created_by = Some(state.bus.account().to_string());
+    Ok(out)
+}
+
+fn delete_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Empty, ApiError> {
+    // `Force` is for managed rules, which ferrule has none of.
+    state
+        .bus
+        .delete_rule(present(&r.name), text(&r.event_bus_name))?;
+    Ok(rs::Empty {})
+}
+
+fn list_rules(state: &AppState, r: rq::ListRules) -> Result<rs::ListRules, ApiError> {
+    let rules = state
+        .bus
+        .list_rules(text(&r.event_bus_name), text(&r.name_prefix))?;
+    let (page, next_token) = paginate(rules, r.limit, text(&r.next_token))?;
+    Ok(rs::ListRules {
+        rules: page.iter().map(|r| rule(state, r)).collect(),
+        next_token,
+    })
+}
+
+fn enable_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Empty, ApiError> {
+    state
+        .bus
+        .enable_rule(present(&r.name), text(&r.event_bus_name))?;
+    Ok(rs::Empty {})
+}
+
+fn disable_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Empty, ApiError> {
+    state
+        .bus
+        .disable_rule(present(&r.name), text(&r.event_bus_name))?;
+    Ok(rs::Empty {})
+}
+
+fn put_targets(state: &AppState, r: rq::PutTargets) -> Result<rs::FailedEntries, ApiError> {
+    let targets: Vec<TargetConfig> = r
+        .targets
+        .as_ref()
+        .map(|l| l.0.iter().map(|Obj(t)| target_config(t)).collect())
+        .unwrap_or_default();
+    for t in &targets {
+        ferrule_bus::check_target_arn(&t.arn)?;
+        if let Some(d) = &t.dead_letter_config {
+            ferrule_bus::check_dead_letter_arn(&d.arn)?;
         }
-        "PutRule" => {
-            let r = request!(body, rq::PutRule);
-            let state_param = match text(&r.state) {
-                Some(s) => Some(RuleState::parse(s)?),
-                None => None,
-            };
-            let arn = bus.put_rule(PutRuleInput {
-                name: present(&r.name).to_string(),
-                event_bus_name: owned(&r.event_bus_name),
-                event_pattern: owned(&r.event_pattern),
-                schedule_expression: owned(&r.schedule_expression),
-                state: state_param,
-                description: owned(&r.description),
-                role_arn: owned(&r.role_arn),
-            })?;
-            Ok(json!({ "RuleArn": arn }))
-        }
-        "DescribeRule" => {
-            let r = request!(body, rq::RuleRef);
-            let rule = bus.describe_rule(present(&r.name), text(&r.event_bus_name))?;
-            let mut out = rule_json(state, &rule);
-            out.insert("CreatedBy".into(), json!(bus.account()));
-            Ok(Value::Object(out))
-        }
-        "DeleteRule" => {
-            // `Force` is for managed rules, which ferrule has none of.
-            let r = request!(body, rq::RuleRef);
-            bus.delete_rule(present(&r.name), text(&r.event_bus_name))?;
-            Ok(json!({}))
-        }
-        "ListRules" => {
-            let r = request!(body, rq::ListRules);
-            let rules = bus.list_rules(text(&r.event_bus_name), text(&r.name_prefix))?;
-            let (page, next) = paginate(rules, r.limit, text(&r.next_token))?;
-            let mut out = json!({ "Rules": page.iter().map(|r| Value::Object(rule_json(state, r))).collect::<Vec<_>>() });
-            if let Some(n) = next {
-                out["NextToken"] = json!(n);
-            }
-            Ok(out)
-        }
-        "EnableRule" => {
-            let r = request!(body, rq::RuleRef);
-            bus.enable_rule(present(&r.name), text(&r.event_bus_name))?;
-            Ok(json!({}))
-        }
-        "DisableRule" => {
-            let r = request!(body, rq::RuleRef);
-            bus.disable_rule(present(&r.name), text(&r.event_bus_name))?;
-            Ok(json!({}))
-        }
-        "PutTargets" => {
-            let r = request!(body, rq::PutTargets);
-            let targets: Vec<TargetConfig> = r
-                .targets
-                .as_ref()
-                .map(|l| l.0.iter().map(|Obj(t)| target_config(t)).collect())
-                .unwrap_or_default();
-            for t in &targets {
-                ferrule_bus::check_target_arn(&t.arn)?;
-                if let Some(d) = &t.dead_letter_config {
-                    ferrule_bus::check_dead_letter_arn(&d.arn)?;
-                }
-            }
-            let failed = bus.put_targets(present(&r.rule), text(&r.event_bus_name), targets)?;
-            Ok(failed_entries(&failed))
-        }
-        "RemoveTargets" => {
-            let r = request!(body, rq::RemoveTargets);
-            let ids: Vec<String> = r
-                .ids
-                .map(|List(ids)| ids.into_iter().map(|s| s.0).collect())
-                .unwrap_or_default();
-            let failed = bus.remove_targets(present(&r.rule), text(&r.event_bus_name), &ids)?;
-            Ok(failed_entries(&failed))
-        }
-        "ListTargetsByRule" => {
-            let r = request!(body, rq::ListTargetsByRule);
-            let targets = bus.list_targets_by_rule(present(&r.rule), text(&r.event_bus_name))?;
-            let (page, next) = paginate(targets, r.limit, text(&r.next_token))?;
-            let mut out = json!({ "Targets": page.iter().map(target_json).collect::<Vec<_>>() });
-            if let Some(n) = next {
-                out["NextToken"] = json!(n);
-            }
-            Ok(out)
-        }
-        "ListRuleNamesByTarget" => {
-            let r = request!(body, rq::ListRuleNamesByTarget);
-            let names =
-                bus.list_rule_names_by_target(present(&r.target_arn), text(&r.event_bus_name))?;
-            let (page, next) = paginate(names, r.limit, text(&r.next_token))?;
-            let mut out = json!({ "RuleNames": page });
-            if let Some(n) = next {
-                out["NextToken"] = json!(n);
-            }
-            Ok(out)
-        }
-        "TestEventPattern" => {
-            let r = request!(body, rq::TestEventPattern);
-            Ok(
-                json!({ "Result": bus.test_event_pattern(present(&r.event_pattern), present(&r.event))? }),
-            )
-        }
-        "CreateEventBus" => {
-            let r = request!(body, rq::CreateEventBus);
-            let name = present(&r.name);
-            if let Some(source) = text(&r.event_source_name) {
-                // Partner event sources come from SaaS partners through AWS;
-                // ferrule has none.
-                return Err(BusError::new(
-                    BusErrorKind::ResourceNotFound,
-                    format!("Event source {source} does not exist."),
-                )
-                .into());
-            }
-            if r.dead_letter_config.is_some() {
-                return Err(BusError::validation(
-                    "ferrule does not support a dead-letter queue on an event bus; give the \
-                     rules' targets a DeadLetterConfig instead.",
-                )
-                .into());
-            }
-            let arn =
-                bus.create_event_bus_with_policy(name, text(&r.description), text(&r.policy))?;
-            Ok(json!({ "EventBusArn": arn }))
-        }
-        "PutPermission" => {
-            let r = request!(body, rq::PutPermission);
-            let mut input = PutPermissionInput::default();
-            input.event_bus_name = owned(&r.event_bus_name);
-            input.action = owned(&r.action);
-            input.principal = owned(&r.principal);
-            input.statement_id = owned(&r.statement_id);
-            input.policy = owned(&r.policy);
-            input.condition = r.condition.as_ref().map(|Obj(c)| PermissionCondition {
-                kind: present(&c.kind).to_string(),
-                key: present(&c.key).to_string(),
-                value: present(&c.value).to_string(),
-            });
-            bus.put_permission(input)?;
-            Ok(json!({}))
-        }
-        "RemovePermission" => {
-            let r = request!(body, rq::RemovePermission);
-            bus.remove_permission(
-                text(&r.event_bus_name),
-                text(&r.statement_id),
-                r.remove_all_permissions.is_some_and(|b| b.0),
-            )?;
-            Ok(json!({}))
-        }
-        "DescribeEventBus" => {
-            let r: rq::BusRef = wire::read(body, SERIALIZATION)?;
-            r.check_describe()?;
-            let info = bus.describe_event_bus(text(&r.name))?;
-            let mut out = json!({
-                "Name": info.name,
-                "Arn": info.arn,
-                "CreationTime": info.created_ms as f64 / 1000.0,
-                "LastModifiedTime": info.created_ms as f64 / 1000.0,
-            });
-            if let Some(d) = info.description {
-                out["Description"] = json!(d);
-            }
-            if let Some(p) = info.policy {
-                out["Policy"] = json!(p);
-            }
-            Ok(out)
-        }
-        "DeleteEventBus" => {
-            let r: rq::BusRef = wire::read(body, SERIALIZATION)?;
-            r.check_delete()?;
-            bus.delete_event_bus(present(&r.name))?;
-            Ok(json!({}))
-        }
-        "ListEventBuses" => {
-            let r = request!(body, rq::ListEventBuses);
-            let buses = bus.list_event_buses(text(&r.name_prefix))?;
-            let (page, next) = paginate(buses, r.limit, text(&r.next_token))?;
-            let list: Vec<Value> = page
-                .into_iter()
-                .map(|b| {
-                    let mut v = json!({
-                        "Name": b.name,
-                        "Arn": b.arn,
-                        "CreationTime": b.created_ms as f64 / 1000.0,
-                    });
-                    if let Some(d) = b.description {
-                        v["Description"] = json!(d);
-                    }
-                    v
-                })
-                .collect();
-            let mut out = json!({ "EventBuses": list });
-            if let Some(n) = next {
-                out["NextToken"] = json!(n);
-            }
-            Ok(out)
-        }
-        other => Err(ApiError::new(
-            400,
-            "UnknownOperationException",
-            format!("Operation AWSEvents.{other} is not supported."),
-        )),
     }
+    let failed = state
+        .bus
+        .put_targets(present(&r.rule), text(&r.event_bus_name), targets)?;
+    Ok(rs::FailedEntries::new(&failed))
+}
+
+fn remove_targets(state: &AppState, r: rq::RemoveTargets) -> Result<rs::FailedEntries, ApiError> {
+    let ids: Vec<String> = r
+        .ids
+        .map(|List(ids)| ids.into_iter().map(|s| s.0).collect())
+        .unwrap_or_default();
+    let failed = state
+        .bus
+        .remove_targets(present(&r.rule), text(&r.event_bus_name), &ids)?;
+    Ok(rs::FailedEntries::new(&failed))
+}
+
+fn list_targets_by_rule(
+    state: &AppState,
+    r: rq::ListTargetsByRule,
+) -> Result<rs::ListTargetsByRule, ApiError> {
+    let targets = state
+        .bus
+        .list_targets_by_rule(present(&r.rule), text(&r.event_bus_name))?;
+    let (page, next_token) = paginate(targets, r.limit, text(&r.next_token))?;
+    Ok(rs::ListTargetsByRule {
+        targets: page.iter().map(rs::Target::from).collect(),
+        next_token,
+    })
+}
+
+fn list_rule_names_by_target(
+    state: &AppState,
+    r: rq::ListRuleNamesByTarget,
+) -> Result<rs::ListRuleNamesByTarget, ApiError> {
+    let names = state
+        .bus
+        .list_rule_names_by_target(present(&r.target_arn), text(&r.event_bus_name))?;
+    let (rule_names, next_token) = paginate(names, r.limit, text(&r.next_token))?;
+    Ok(rs::ListRuleNamesByTarget {
+        rule_names,
+        next_token,
+    })
+}
+
+fn test_event_pattern(
+    state: &AppState,
+    r: rq::TestEventPattern,
+) -> Result<rs::TestEventPattern, ApiError> {
+    let result = state
+        .bus
+        .test_event_pattern(present(&r.event_pattern), present(&r.event))?;
+    Ok(rs::TestEventPattern { result })
+}
+
+fn create_event_bus(
+    state: &AppState,
+    r: rq::CreateEventBus,
+) -> Result<rs::CreateEventBus, ApiError> {
+    if let Some(source) = text(&r.event_source_name) {
+        // Partner event sources come from SaaS partners through AWS;
+        // ferrule has none.
+        return Err(BusError::new(
+            BusErrorKind::ResourceNotFound,
+            format!("Event source {source} does not exist."),
+        )
+        .into());
+    }
+    if r.dead_letter_config.is_some() {
+        return Err(BusError::validation(
+            "ferrule does not support a dead-letter queue on an event bus; give the \
+             rules' targets a DeadLetterConfig instead.",
+        )
+        .into());
+    }
+    let event_bus_arn = state.bus.create_event_bus_with_policy(
+        present(&r.name),
+        text(&r.description),
+        text(&r.policy),
+    )?;
+    Ok(rs::CreateEventBus { event_bus_arn })
+}
+
+fn put_permission(state: &AppState, r: rq::PutPermission) -> Result<rs::Empty, ApiError> {
+    let mut input = PutPermissionInput::default();
+    input.event_bus_name = owned(&r.event_bus_name);
+    input.action = owned(&r.action);
+    input.principal = owned(&r.principal);
+    input.statement_id = owned(&r.statement_id);
+    input.policy = owned(&r.policy);
+    input.condition = r.condition.as_ref().map(|Obj(c)| PermissionCondition {
+        kind: present(&c.kind).to_string(),
+        key: present(&c.key).to_string(),
+        value: present(&c.value).to_string(),
+    });
+    state.bus.put_permission(input)?;
+    Ok(rs::Empty {})
+}
+
+fn remove_permission(state: &AppState, r: rq::RemovePermission) -> Result<rs::Empty, ApiError> {
+    state.bus.remove_permission(
+        text(&r.event_bus_name),
+        text(&r.statement_id),
+        r.remove_all_permissions.is_some_and(|b| b.0),
+    )?;
+    Ok(rs::Empty {})
+}
+
+/// Epoch milliseconds as the JSON protocols' timestamps (epoch seconds).
+fn seconds(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn describe_event_bus(
+    state: &AppState,
+    r: rq::DescribeEventBus,
+) -> Result<rs::DescribeEventBus, ApiError> {
+    let info = state.bus.describe_event_bus(text(&r.name))?;
+    Ok(rs::DescribeEventBus {
+        name: info.name,
+        arn: info.arn,
+        creation_time: seconds(info.created_ms),
+        last_modified_time: seconds(info.created_ms),
+        description: info.description,
+        policy: info.policy,
+    })
+}
+
+fn delete_event_bus(state: &AppState, r: rq::DeleteEventBus) -> Result<rs::Empty, ApiError> {
+    state.bus.delete_event_bus(present(&r.name))?;
+    Ok(rs::Empty {})
+}
+
+fn list_event_buses(
+    state: &AppState,
+    r: rq::ListEventBuses,
+) -> Result<rs::ListEventBuses, ApiError> {
+    let buses = state.bus.list_event_buses(text(&r.name_prefix))?;
+    let (page, next_token) = paginate(buses, r.limit, text(&r.next_token))?;
+    Ok(rs::ListEventBuses {
+        event_buses: page
+            .into_iter()
+            .map(|b| rs::EventBus {
+                name: b.name,
+                arn: b.arn,
+                creation_time: seconds(b.created_ms),
+                description: b.description,
+            })
+            .collect(),
+        next_token,
+    })
 }
 
 /// One page of `items` (`limit`, checked to be 1 to 100, defaults to 100).
@@ -307,30 +457,6 @@ fn put_events_entries(request: rq::PutEvents) -> Vec<PutEventsEntry> {
         .collect()
 }
 
-fn put_events(
-    state: &AppState,
-    parsed: Vec<PutEventsEntry>,
-    caller: &Principal,
-) -> Result<Value, ApiError> {
-    // Authorization happens in the bus, entry by entry, before matching.
-    let out = state.bus.put_events_as(caller, parsed)?;
-    state
-        .metrics
-        .entries(out.entries.len() as u64, out.failed_entry_count as u64);
-    let entries: Vec<Value> = out
-        .entries
-        .iter()
-        .map(|e| match (&e.event_id, &e.error_code) {
-            (Some(id), None) => json!({ "EventId": id }),
-            _ => json!({
-                "ErrorCode": e.error_code.clone().unwrap_or_default(),
-                "ErrorMessage": e.error_message.clone().unwrap_or_default(),
-            }),
-        })
-        .collect();
-    Ok(json!({ "FailedEntryCount": out.failed_entry_count, "Entries": entries }))
-}
-
 /// A checked `Target` as the bus stores it.
 fn target_config(t: &rq::Target) -> TargetConfig {
     let int = |n: Option<Int>| n.and_then(|Int(n)| u32::try_from(n).ok());
@@ -363,80 +489,10 @@ fn target_config(t: &rq::Target) -> TargetConfig {
     }
 }
 
-fn rule_json(state: &AppState, r: &RuleRecord) -> Map<String, Value> {
-    let mut out = Map::new();
-    out.insert("Name".into(), json!(r.name));
-    out.insert(
-        "Arn".into(),
-        json!(state.bus.rule_arn(&r.name, Some(&r.bus))),
-    );
-    if let Some(p) = &r.event_pattern {
-        out.insert("EventPattern".into(), json!(p));
-    }
-    if let Some(s) = &r.schedule_expression {
-        out.insert("ScheduleExpression".into(), json!(s));
-    }
-    out.insert("State".into(), json!(r.state.as_str()));
-    if let Some(d) = &r.description {
-        out.insert("Description".into(), json!(d));
-    }
-    if let Some(role) = &r.role_arn {
-        out.insert("RoleArn".into(), json!(role));
-    }
-    out.insert("EventBusName".into(), json!(r.bus));
-    out
-}
-
-fn target_json(t: &TargetConfig) -> Value {
-    let mut out = json!({ "Id": t.id, "Arn": t.arn });
-    if let Some(r) = &t.role_arn {
-        out["RoleArn"] = json!(r);
-    }
-    if let Some(i) = &t.input {
-        out["Input"] = json!(i);
-    }
-    if let Some(p) = &t.input_path {
-        out["InputPath"] = json!(p);
-    }
-    if let Some(x) = &t.input_transformer {
-        let map: Map<String, Value> = x
-            .input_paths_map
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        out["InputTransformer"] =
-            json!({ "InputPathsMap": map, "InputTemplate": x.input_template });
-    }
-    if let Some(p) = &t.retry_policy {
-        let mut policy = Map::new();
-        if let Some(n) = p.maximum_retry_attempts {
-            policy.insert("MaximumRetryAttempts".into(), json!(n));
-        }
-        if let Some(n) = p.maximum_event_age_in_seconds {
-            policy.insert("MaximumEventAgeInSeconds".into(), json!(n));
-        }
-        out["RetryPolicy"] = Value::Object(policy);
-    }
-    if let Some(d) = &t.dead_letter_config {
-        out["DeadLetterConfig"] = json!({ "Arn": d.arn });
-    }
-    out
-}
-
-fn failed_entries(failed: &[ferrule_bus::FailedTarget]) -> Value {
-    json!({
-        "FailedEntryCount": failed.len(),
-        "FailedEntries": failed.iter().map(|f| json!({
-            "TargetId": f.target_id,
-            "ErrorCode": f.error_code,
-            "ErrorMessage": f.error_message,
-        })).collect::<Vec<_>>(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn read_time(v: Value) -> Result<Option<u64>, String> {
         let r: rq::PutEvents = wire::read(

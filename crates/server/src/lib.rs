@@ -2,7 +2,6 @@
 //! and SQS's JSON protocol over HTTP, so the aws CLI, boto3 and the AWS SDKs
 //! work against ferrule with `endpoint_url` pointed at it.
 //!
-//! Requests are routed by `X-Amz-Target` (`AWSEvents.*`, `AmazonSQS.*`).
 //! Without configured credentials the server is open (local development:
 //! every request acts as the server's account). With credentials, every
 //! request must carry a SigV4 signature scoped to the service it addresses
@@ -10,6 +9,49 @@
 //! authorized by its identity policies and the buses' resource policies
 //! before the operation runs. `GET /health` reports status and auth mode,
 //! `GET /metrics` serves Prometheus text.
+//!
+//! # A protocol layer over services
+//!
+//! A request goes through the layers of [`layers`], outermost first:
+//!
+//! 1. **request id and tracing**: a UUID, in the request's extensions
+//!    ([`layers::RequestId`]), on every response as `x-amzn-RequestId`
+//!    (errors too), and in the one span of the request (`service`,
+//!    `operation`, `request_id`, `status`);
+//! 2. **metrics**: a count and a latency by operation and status, for
+//!    every request a service recognized (and one `unserved` series);
+//! 3. **routing**: which [`Service`] the request is for ([`ServiceInfo`]:
+//!    by `X-Amz-Target` prefix, for the AWS JSON protocols), as a
+//!    [`layers::Target`] in the extensions; a request
+//!    for no service is answered here, in its own protocol's error shape
+//!    ([`protocol::unserved`]);
+//! 4. **authentication**: SigV4 verified for the service's signing name
+//!    and the server's regions; the caller's [`Principal`] goes into the
+//!    extensions, and a handler takes it with the [`layers::Caller`]
+//!    extractor (which refuses a request that has none).
+//!
+//! The handler then asks the service to run the operation. A service is
+//! one module: its [`ServiceInfo`] (route, signing name, protocol,
+//! operations), and its [`Service::call`], which authorizes the
+//! operation's resources ([`access`]) and maps the operation name to one
+//! function per operation, of the shape
+//!
+//! ```text
+//! fn put_rule(state: &AppState, request: rq::PutRule) -> Result<rs::PutRule, ApiError>
+//! ```
+//!
+//! over a typed request (serde, read as the service's protocol reads it,
+//! then checked against the service model) and a typed response (serde,
+//! `Serialize`). An [`ApiError`] renders itself in the service's protocol
+//! (`IntoResponse`). Adding Step Functions (AWS JSON 1.0,
+//! `X-Amz-Target: AWSStepFunctions.*`, signing name `states`) is one module
+//! with a `ServiceInfo` (`Route::Target("AWSStepFunctions")`,
+//! `Protocol::AwsJson10`) and its operations, plus its entry in
+//! [`SERVICES`] and in [`ServiceId::call`]. Scheduler (REST-JSON, signing
+//! name `scheduler`, paths `/schedules/{Name}`, `/schedule-groups/...`)
+//! adds one more [`Route`] kind, by path prefix, with the operation chosen
+//! from the method and path (the routing layer is where that goes); its
+//! errors render already ([`Protocol::RestJson`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -19,6 +61,7 @@ mod access;
 mod config;
 mod events;
 mod http;
+pub(crate) mod layers;
 mod metrics;
 mod protocol;
 mod sigv4;
@@ -32,7 +75,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -59,13 +102,55 @@ pub struct ServeOptions {
     pub config: Option<PathBuf>,
 }
 
-/// An error answered on the wire.
+/// The wire protocol of a service, which decides how its answers look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// AWS JSON 1.0 (SQS, Step Functions): `X-Amz-Target`, errors as
+    /// `{"__type", "message"}` with `x-amzn-ErrorType`.
+    AwsJson10,
+    /// AWS JSON 1.1 (EventBridge), the same with its own content type.
+    AwsJson11,
+    /// REST-JSON (Scheduler): `x-amzn-ErrorType` and a JSON body.
+    #[cfg_attr(not(test), expect(dead_code, reason = "for Scheduler, next"))]
+    RestJson,
+}
+
+impl Protocol {
+    /// The `Content-Type` of its answers.
+    pub(crate) fn content_type(self) -> &'static str {
+        match self {
+            Protocol::AwsJson10 => "application/x-amz-json-1.0",
+            Protocol::AwsJson11 => "application/x-amz-json-1.1",
+            Protocol::RestJson => "application/json",
+        }
+    }
+
+    /// A successful answer: `response` as JSON.
+    pub(crate) fn reply<T: serde::Serialize>(self, response: &T) -> Result<Response, ApiError> {
+        let body = serde_json::to_vec(response).map_err(|e| {
+            ApiError::new(
+                500,
+                "InternalFailure",
+                format!("cannot write the response: {e}"),
+            )
+        })?;
+        Ok((
+            StatusCode::OK,
+            [("content-type", self.content_type())],
+            body,
+        )
+            .into_response())
+    }
+}
+
+/// An error answered on the wire, in its service's protocol.
 #[derive(Clone, Debug)]
 pub(crate) struct ApiError {
     status: u16,
     type_name: String,
     message: String,
     headers: Vec<(&'static str, String)>,
+    protocol: Protocol,
 }
 
 impl ApiError {
@@ -75,6 +160,7 @@ impl ApiError {
             type_name: type_name.to_string(),
             message: message.into(),
             headers: Vec::new(),
+            protocol: Protocol::AwsJson11,
         }
     }
 
@@ -82,6 +168,41 @@ impl ApiError {
     pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
         self.headers.push((name, value.into()));
         self
+    }
+
+    /// The error as `protocol` answers it.
+    pub(crate) fn in_protocol(mut self, protocol: Protocol) -> ApiError {
+        self.protocol = protocol;
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status >= 500 {
+            // Inside the request's span: the log line carries its id.
+            tracing::warn!(error = %self.message, code = %self.type_name, "request failed");
+        }
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        // The JSON protocols name the error in the body and in
+        // `x-amzn-ErrorType`; REST-JSON clients read the header (and the
+        // body's `__type` too, when present).
+        let body = json!({ "__type": self.type_name, "message": self.message }).to_string();
+        let mut r = (status, body).into_response();
+        let h = r.headers_mut();
+        h.insert(
+            "content-type",
+            HeaderValue::from_static(self.protocol.content_type()),
+        );
+        if let Ok(v) = HeaderValue::from_str(&self.type_name) {
+            h.insert("x-amzn-errortype", v);
+        }
+        for (name, value) in &self.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(*name, v);
+            }
+        }
+        r
     }
 }
 
@@ -93,6 +214,78 @@ impl From<BusError> for ApiError {
             400
         };
         ApiError::new(status, e.kind().type_name(), e.message())
+    }
+}
+
+/// How a service's requests are recognized.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Route {
+    /// AWS JSON protocols: `X-Amz-Target: <prefix>.<Operation>`.
+    Target(&'static str),
+}
+
+/// What the layers need to know of a service.
+#[derive(Debug)]
+pub(crate) struct ServiceInfo {
+    /// Which one it is.
+    pub(crate) id: ServiceId,
+    /// How its requests are recognized.
+    pub(crate) route: Route,
+    /// The SigV4 signing name its requests are scoped to.
+    pub(crate) signing_name: &'static str,
+    /// How it answers.
+    pub(crate) protocol: Protocol,
+    /// The operations it serves (others are one `unknown` metrics series).
+    pub(crate) operations: &'static [&'static str],
+    /// Its error for an operation it does not serve.
+    pub(crate) unknown_operation: fn(&str) -> ApiError,
+}
+
+/// The services ferrule serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ServiceId {
+    /// EventBridge ([`events`]).
+    Events,
+    /// SQS ([`sqs`]).
+    Sqs,
+}
+
+/// Every served service, in the order requests are matched against them.
+pub(crate) const SERVICES: [&ServiceInfo; 2] = [&events::Events::INFO, &sqs::Sqs::INFO];
+
+/// One operation call, authenticated.
+#[derive(Debug)]
+pub(crate) struct Call {
+    /// The operation's name (`PutRule`).
+    pub(crate) operation: String,
+    /// Who calls.
+    pub(crate) caller: Principal,
+    /// The request body, parsed as JSON (`{}` when empty).
+    pub(crate) input: Value,
+    /// The request's headers.
+    pub(crate) headers: HeaderMap,
+}
+
+/// A service: its [`ServiceInfo`] and how it runs an operation.
+pub(crate) trait Service {
+    /// How the layers know it.
+    const INFO: ServiceInfo;
+
+    /// Authorizes and runs `call.operation`; the answer (or error) in the
+    /// service's protocol.
+    fn call(
+        state: Arc<AppState>,
+        call: Call,
+    ) -> impl std::future::Future<Output = Result<Response, ApiError>> + Send;
+}
+
+impl ServiceId {
+    /// The service's `call`.
+    async fn call(self, state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
+        match self {
+            ServiceId::Events => events::Events::call(state, call).await,
+            ServiceId::Sqs => sqs::Sqs::call(state, call).await,
+        }
     }
 }
 
@@ -204,12 +397,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())??;
     }
-    let app = Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(metrics_text))
-        .fallback(any(aws))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(Arc::clone(&state));
+    let app = app(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
@@ -340,137 +528,71 @@ async fn metrics_text(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
         .into_response()
 }
 
-/// Every AWS request: route by `X-Amz-Target`.
+/// The router and its layers (see the crate's documentation).
+pub(crate) fn app(state: Arc<AppState>) -> Router {
+    use axum::middleware::from_fn_with_state;
+    // Routing and authentication wrap the AWS fallback alone; request ids,
+    // tracing and metrics wrap every route (the outermost layer is added last).
+    let aws_routes = Router::new()
+        .fallback(any(aws))
+        .layer(from_fn_with_state(Arc::clone(&state), layers::authenticate))
+        .layer(axum::middleware::from_fn(layers::route));
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_text))
+        .merge(aws_routes)
+        .layer(from_fn_with_state(Arc::clone(&state), layers::metrics))
+        .layer(axum::middleware::from_fn(layers::request_id))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Every AWS request of a served service, authenticated: parsed as JSON,
+/// then the service runs the operation.
 async fn aws(
     State(state): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
+    Extension(target): Extension<layers::Target>,
+    layers::Caller(caller): layers::Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let started = Instant::now();
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let (service, operation) = protocol::split_target(&target);
-    if !protocol::is_served(service) {
-        // Another service or protocol: an error its SDK can parse.
-        let unserved = protocol::unserved(&method, &uri, &headers, &body);
-        state
-            .metrics
-            .request("unserved", unserved.status, started.elapsed());
-        tracing::debug!(target = %target, message = %unserved.message, "not served");
-        return unserved.into_response(&uuid::Uuid::new_v4().to_string());
-    }
-    let content_type = match service {
-        "AmazonSQS" => "application/x-amz-json-1.0",
-        _ => "application/x-amz-json-1.1",
-    };
-    let result = authorize(&state, service, &method, &uri, &headers, &body).and_then(|caller| {
-        let input: Value = if body.is_empty() {
-            json!({})
-        } else {
-            serde_json::from_slice(&body).map_err(|e| {
-                ApiError::new(
-                    400,
-                    "SerializationException",
-                    format!("the request body is not JSON: {e}"),
-                )
-            })?
-        };
-        access::authorize_request(&state, &caller, service, operation, &input)?;
-        Ok((caller, input))
-    });
-    let result = match result {
-        Err(e) => Err(e),
-        Ok((caller, input)) => match service {
-            "AWSEvents" => {
-                let state2 = Arc::clone(&state);
-                let operation = operation.to_string();
-                tokio::task::spawn_blocking(move || {
-                    events::handle(&state2, &operation, &input, &caller)
-                })
-                .await
-                .unwrap_or_else(|e| Err(ApiError::new(500, "InternalException", e.to_string())))
-            }
-            "AmazonSQS" => {
-                let host = headers
-                    .get("host")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("localhost")
-                    .to_string();
-                sqs::handle(&state, operation, &input, &host).await
-            }
-            // Answered above; kept so that the match stays total.
-            _ => Err(ApiError::new(
+    let info = target.service;
+    let input: Result<Value, ApiError> = if body.is_empty() {
+        Ok(json!({}))
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
                 400,
-                "UnknownOperationException",
-                protocol::unserved(&method, &uri, &headers, &body).message,
-            )),
-        },
-    };
-    let elapsed = started.elapsed();
-    let status = match &result {
-        Ok(_) => 200,
-        Err(e) => e.status,
-    };
-    // Unknown operations share one series, so clients cannot add series.
-    let label = match &result {
-        Err(e) if e.type_name == "UnknownOperationException" => format!("{service}.unknown"),
-        _ => target.clone(),
-    };
-    state.metrics.request(&label, status, elapsed);
-    tracing::debug!(target = %target, status, micros = elapsed.as_micros() as u64, "request");
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let mut response = match result {
-        Ok(value) => (StatusCode::OK, value.to_string()).into_response(),
-        Err(e) => {
-            if e.status >= 500 {
-                tracing::warn!(target = %target, error = %e.message, "request failed");
-            }
-            let body = json!({ "__type": e.type_name, "message": e.message }).to_string();
-            let mut r = (
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-                body,
+                "SerializationException",
+                format!("the request body is not JSON: {e}"),
             )
-                .into_response();
-            if let Ok(v) = HeaderValue::from_str(&e.type_name) {
-                r.headers_mut().insert("x-amzn-errortype", v);
-            }
-            for (name, value) in &e.headers {
-                if let Ok(v) = HeaderValue::from_str(value) {
-                    r.headers_mut().insert(*name, v);
-                }
-            }
-            r
-        }
+        })
     };
-    let h = response.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
-    response
-}
-
-/// The signing service of each protocol prefix of `X-Amz-Target`.
-fn signing_service(target_prefix: &str) -> Option<&'static str> {
-    match target_prefix {
-        "AWSEvents" => Some("events"),
-        "AmazonSQS" => Some("sqs"),
-        "AWSStepFunctions" => Some("states"),
-        _ => None,
-    }
+    let result = match input {
+        Ok(input) => {
+            info.id
+                .call(
+                    state,
+                    Call {
+                        operation: target.operation,
+                        caller,
+                        input,
+                        headers,
+                    },
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    result.unwrap_or_else(|e| e.in_protocol(info.protocol).into_response())
 }
 
 /// Who is calling: in open mode the server's account; otherwise the
 /// principal of the key whose signature verifies, scoped to this service
 /// and region, with every `x-amz-*` header signed.
-fn authorize(
+pub(crate) fn authenticate(
     state: &AppState,
-    service: &str,
+    signing_name: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -490,11 +612,9 @@ fn authorize(
         std::time::SystemTime::now(),
     )
     .map_err(auth)?;
-    if let Some(expected) = signing_service(service) {
-        verified
-            .check_scope(expected, &state.regions, headers)
-            .map_err(auth)?;
-    }
+    verified
+        .check_scope(signing_name, &state.regions, headers)
+        .map_err(auth)?;
     state
         .principals
         .get(&verified.access_key)

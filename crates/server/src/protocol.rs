@@ -24,9 +24,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use serde_json::json;
 
-/// `X-Amz-Target` prefixes ferrule serves.
-pub(crate) const SERVED_TARGETS: [&str; 2] = ["AWSEvents", "AmazonSQS"];
-
 /// What ferrule serves, said once for every "not served" message.
 const SERVES: &str = "ferrule serves EventBridge (X-Amz-Target AWSEvents.*) and SQS (AmazonSQS.*) over the AWS JSON protocol";
 
@@ -41,8 +38,9 @@ pub(crate) fn split_target(target: &str) -> (&str, &str) {
 }
 
 /// Whether ferrule serves requests with this target prefix.
+#[cfg(test)]
 pub(crate) fn is_served(service: &str) -> bool {
-    SERVED_TARGETS.contains(&service)
+    crate::layers::service_of(&format!("{service}.Operation")).is_some()
 }
 
 /// The wire format of an error answer.

@@ -20,14 +20,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use axum::response::Response;
 use md5::{Digest, Md5};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 mod request;
+mod response;
 
 use self::request::{self as rq, Text};
+use self::response as rs;
 use super::events::wire::{self, List, Map as WireMap, Obj};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_bus::Bus;
 use ferrule_dispatch::QueueMessage;
 
@@ -620,19 +623,19 @@ fn batch_entries<T: Entry>(entries: &Option<List<Obj<T>>>) -> Result<Vec<&T>, Ap
     Ok(entries)
 }
 
-fn batch_failure(id: &str, error: &ApiError) -> Value {
+fn batch_failure(id: &str, error: &ApiError) -> rs::BatchFailure {
     let code = error
         .headers
         .iter()
         .find(|(name, _)| *name == "x-amzn-query-error")
         .and_then(|(_, v)| v.split(';').next())
         .unwrap_or(&error.type_name);
-    json!({
-        "Id": id,
-        "SenderFault": error.status < 500,
-        "Code": code,
-        "Message": error.message,
-    })
+    rs::BatchFailure {
+        id: id.to_string(),
+        sender_fault: error.status < 500,
+        code: code.to_string(),
+        message: error.message.clone(),
+    }
 }
 
 // ---- digests and identifiers ----
@@ -771,33 +774,98 @@ fn require_queue(bus: &Bus, name: &str) -> Result<(), ApiError> {
 
 // ---- operations ----
 
+/// The operations ferrule serves.
+const OPERATIONS: &[&str] = &[
+    "CreateQueue",
+    "GetQueueUrl",
+    "ListQueues",
+    "DeleteQueue",
+    "GetQueueAttributes",
+    "SetQueueAttributes",
+    "SendMessage",
+    "SendMessageBatch",
+    "ReceiveMessage",
+    "DeleteMessage",
+    "DeleteMessageBatch",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+    "PurgeQueue",
+];
+
+/// SQS: AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Op>`.
+#[derive(Debug)]
+pub(crate) struct Sqs;
+
+impl Service for Sqs {
+    const INFO: ServiceInfo = ServiceInfo {
+        id: ServiceId::Sqs,
+        route: Route::Target("AmazonSQS"),
+        signing_name: "sqs",
+        protocol: Protocol::AwsJson10,
+        operations: OPERATIONS,
+        unknown_operation: |operation| {
+            sqs_error(
+                "UnsupportedOperation",
+                "AWS.SimpleQueueService.UnsupportedOperation",
+                format!("ferrule does not support the SQS operation {operation:?}."),
+            )
+        },
+    };
+
+    async fn call(state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
+        super::access::authorize_request(
+            &state,
+            &call.caller,
+            "AmazonSQS",
+            &call.operation,
+            &call.input,
+        )?;
+        let host = call
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
+        handle(&state, &call.operation, &call.input, host).await
+    }
+}
+
+/// Reads `input` as `Req`, runs `operation`, writes its response.
+async fn run<Req, Resp, F, Fut>(input: &Value, operation: F) -> Result<Response, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: serde::Serialize,
+    F: FnOnce(Req) -> Fut,
+    Fut: std::future::Future<Output = Result<Resp, ApiError>>,
+{
+    let request: Req = read(input)?;
+    Protocol::AwsJson10.reply(&operation(request).await?)
+}
+
 /// Answers one SQS operation.
-pub(crate) async fn handle(
+async fn handle(
     state: &AppState,
     operation: &str,
     input: &Value,
     host: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Response, ApiError> {
     match operation {
-        "CreateQueue" => create_queue(state, input, host).await,
-        "GetQueueUrl" => get_queue_url(state, input, host).await,
-        "ListQueues" => list_queues(state, input, host).await,
-        "DeleteQueue" => delete_queue(state, input).await,
-        "GetQueueAttributes" => get_queue_attributes(state, input).await,
-        "SetQueueAttributes" => set_queue_attributes(state, input).await,
-        "SendMessage" => send_message(state, input).await,
-        "SendMessageBatch" => send_message_batch(state, input).await,
-        "ReceiveMessage" => receive_message(state, input).await,
-        "DeleteMessage" => delete_message(state, input).await,
-        "DeleteMessageBatch" => delete_message_batch(state, input).await,
-        "ChangeMessageVisibility" => change_message_visibility(state, input).await,
-        "ChangeMessageVisibilityBatch" => change_message_visibility_batch(state, input).await,
-        "PurgeQueue" => purge_queue(state, input).await,
-        _ => Err(sqs_error(
-            "UnsupportedOperation",
-            "AWS.SimpleQueueService.UnsupportedOperation",
-            format!("ferrule does not support the SQS operation {operation:?}."),
-        )),
+        "CreateQueue" => run(input, |r| create_queue(state, r, host)).await,
+        "GetQueueUrl" => run(input, |r| get_queue_url(state, r, host)).await,
+        "ListQueues" => run(input, |r| list_queues(state, r, host)).await,
+        "DeleteQueue" => run(input, |r| delete_queue(state, r)).await,
+        "GetQueueAttributes" => run(input, |r| get_queue_attributes(state, r)).await,
+        "SetQueueAttributes" => run(input, |r| set_queue_attributes(state, r)).await,
+        "SendMessage" => run(input, |r| send_message(state, r)).await,
+        "SendMessageBatch" => run(input, |r| send_message_batch(state, r)).await,
+        "ReceiveMessage" => run(input, |r| receive_message(state, r)).await,
+        "DeleteMessage" => run(input, |r| delete_message(state, r)).await,
+        "DeleteMessageBatch" => run(input, |r| delete_message_batch(state, r)).await,
+        "ChangeMessageVisibility" => run(input, |r| change_message_visibility(state, r)).await,
+        "ChangeMessageVisibilityBatch" => {
+            run(input, |r| change_message_visibility_batch(state, r)).await
+        }
+        "PurgeQueue" => run(input, |r| purge_queue(state, r)).await,
+        other => Err((Sqs::INFO.unknown_operation)(other)),
     }
 }
 
@@ -857,8 +925,11 @@ fn settings_update(attributes: &Option<rq::TextMap>) -> Result<SettingsUpdate, A
     Ok(update)
 }
 
-async fn create_queue(state: &AppState, input: &Value, host: &str) -> Result<Value, ApiError> {
-    let r: rq::CreateQueue = read(input)?;
+async fn create_queue(
+    state: &AppState,
+    r: rq::CreateQueue,
+    host: &str,
+) -> Result<rs::QueueUrl, ApiError> {
     let name = required(&r.queue_name, "QueueName")?;
     if name.ends_with(".fifo") {
         return Err(no_fifo());
@@ -892,22 +963,32 @@ async fn create_queue(state: &AppState, input: &Value, host: &str) -> Result<Val
             q.modified_s = Some(now);
         }
     }
-    Ok(json!({ "QueueUrl": queue_url(state, host, name) }))
+    Ok(rs::QueueUrl {
+        queue_url: queue_url(state, host, name),
+    })
 }
 
-async fn get_queue_url(state: &AppState, input: &Value, host: &str) -> Result<Value, ApiError> {
-    let r: rq::GetQueueUrl = read(input)?;
+async fn get_queue_url(
+    state: &AppState,
+    r: rq::GetQueueUrl,
+    host: &str,
+) -> Result<rs::QueueUrl, ApiError> {
     let name = required(&r.queue_name, "QueueName")?;
     if !valid_queue_name(name) {
         return Err(no_queue());
     }
     let owned = name.to_string();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    Ok(json!({ "QueueUrl": queue_url(state, host, name) }))
+    Ok(rs::QueueUrl {
+        queue_url: queue_url(state, host, name),
+    })
 }
 
-async fn list_queues(state: &AppState, input: &Value, host: &str) -> Result<Value, ApiError> {
-    let r: rq::ListQueues = read(input)?;
+async fn list_queues(
+    state: &AppState,
+    r: rq::ListQueues,
+    host: &str,
+) -> Result<rs::ListQueues, ApiError> {
     let prefix = text(&r.queue_name_prefix).unwrap_or("").to_string();
     let max = int_param(&r.max_results, "MaxResults", 1, 1000)?;
     let after = text(&r.next_token).map(str::to_string);
@@ -918,24 +999,18 @@ async fn list_queues(state: &AppState, input: &Value, host: &str) -> Result<Valu
         .filter(|n| n.starts_with(&prefix))
         .filter(|n| after.as_ref().is_none_or(|a| n > a))
         .collect();
-    let mut out = Map::new();
+    let mut out = rs::ListQueues::default();
     if let Some(max) = max
         && names.len() > max as usize
     {
         names.truncate(max as usize);
-        if let Some(last) = names.last() {
-            out.insert("NextToken".into(), json!(last));
-        }
+        out.next_token = names.last().cloned();
     }
-    if !names.is_empty() {
-        let urls: Vec<String> = names.iter().map(|n| queue_url(state, host, n)).collect();
-        out.insert("QueueUrls".into(), json!(urls));
-    }
-    Ok(Value::Object(out))
+    out.queue_urls = names.iter().map(|n| queue_url(state, host, n)).collect();
+    Ok(out)
 }
 
-async fn delete_queue(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::QueueRef = read(input)?;
+async fn delete_queue(state: &AppState, r: rq::QueueRef) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let owned = name.clone();
     blocking(state, move |bus| {
@@ -944,7 +1019,7 @@ async fn delete_queue(state: &AppState, input: &Value) -> Result<Value, ApiError
     })
     .await?;
     state.sqs.lock().remove(&name);
-    Ok(json!({}))
+    Ok(rs::Empty {})
 }
 
 /// The attributes `GetQueueAttributes` answers (for `All`).
@@ -976,8 +1051,10 @@ const ABSENT_QUEUE_ATTRIBUTES: &[&str] = &[
     "RedrivePolicy",
 ];
 
-async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::GetQueueAttributes = read(input)?;
+async fn get_queue_attributes(
+    state: &AppState,
+    r: rq::GetQueueAttributes,
+) -> Result<rs::GetQueueAttributes, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let requested = texts(&r.attribute_names);
     let mut wanted: Vec<&str> = Vec::new();
@@ -1027,7 +1104,7 @@ async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
     let created =
         created.unwrap_or_else(|| state.bus.queue_created_ms(&name).map_or(0, |ms| ms / 1000));
     let modified = modified.unwrap_or(created);
-    let mut out = Map::new();
+    let mut out = rs::GetQueueAttributes::default();
     for a in wanted {
         let value = match a {
             "ApproximateNumberOfMessages" => visible.to_string(),
@@ -1043,16 +1120,15 @@ async fn get_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
             "VisibilityTimeout" => settings.visibility_timeout.to_string(),
             _ => continue,
         };
-        out.insert(a.to_string(), Value::String(value));
+        out.attributes.insert(a.to_string(), value);
     }
-    if out.is_empty() {
-        return Ok(json!({}));
-    }
-    Ok(json!({ "Attributes": out }))
+    Ok(out)
 }
 
-async fn set_queue_attributes(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::SetQueueAttributes = read(input)?;
+async fn set_queue_attributes(
+    state: &AppState,
+    r: rq::SetQueueAttributes,
+) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
     if r.attributes.is_none() {
         return Err(missing("Attributes"));
@@ -1064,11 +1140,10 @@ async fn set_queue_attributes(state: &AppState, input: &Value) -> Result<Value, 
     let q = queues.entry(name).or_default();
     update.apply(&mut q.settings);
     q.modified_s = Some(epoch_ms() / 1000);
-    Ok(json!({}))
+    Ok(rs::Empty {})
 }
 
-async fn send_message(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::Message = read(input)?;
+async fn send_message(state: &AppState, r: rq::Message) -> Result<rs::SendMessage, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let settings = state.sqs.settings(&name);
     let (body, delay) = outgoing(&r, &settings)?;
@@ -1080,11 +1155,16 @@ async fn send_message(state: &AppState, input: &Value) -> Result<Value, ApiError
     })
     .await?;
     state.sqs.delay(&name, &[(seq, delay)]);
-    Ok(json!({ "MessageId": message_id(seq), "MD5OfMessageBody": md5 }))
+    Ok(rs::SendMessage {
+        message_id: message_id(seq),
+        md5_of_message_body: md5,
+    })
 }
 
-async fn send_message_batch(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::SendMessageBatch = read(input)?;
+async fn send_message_batch(
+    state: &AppState,
+    r: rq::SendMessageBatch,
+) -> Result<rs::SendMessageBatch, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let entries = batch_entries(&r.entries)?;
     let settings = state.sqs.settings(&name);
@@ -1128,18 +1208,16 @@ async fn send_message_batch(state: &AppState, input: &Value) -> Result<Value, Ap
         .map(|(s, (_, _, d))| (*s, *d))
         .collect();
     state.sqs.delay(&name, &delays);
-    let successful: Vec<Value> = seqs
+    let successful = seqs
         .iter()
         .zip(&ok)
-        .map(|(seq, (id, body, _))| {
-            json!({
-                "Id": id,
-                "MessageId": message_id(*seq),
-                "MD5OfMessageBody": md5_hex(body.as_bytes()),
-            })
+        .map(|(seq, (id, body, _))| rs::SentEntry {
+            id: id.clone(),
+            message_id: message_id(*seq),
+            md5_of_message_body: md5_hex(body.as_bytes()),
         })
         .collect();
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    Ok(rs::SendMessageBatch { successful, failed })
 }
 
 /// The system attributes ferrule can give a received message.
@@ -1162,8 +1240,10 @@ fn attribute_selected(filters: &[String], name: &str) -> bool {
     })
 }
 
-async fn receive_message(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::ReceiveMessage = read(input)?;
+async fn receive_message(
+    state: &AppState,
+    r: rq::ReceiveMessage,
+) -> Result<rs::ReceiveMessage, ApiError> {
     let name = queue_param(&r.queue_url)?;
     if r.receive_request_attempt_id.is_some() {
         return Err(no_fifo());
@@ -1216,26 +1296,19 @@ async fn receive_message(state: &AppState, input: &Value) -> Result<Value, ApiEr
         }
         tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
     };
-    if claimed.is_empty() {
-        return Ok(json!({}));
-    }
     let account = state.bus.account();
-    let messages: Vec<Value> = claimed
-        .iter()
-        .map(|c| received(c, &system, &filters, account))
-        .collect();
-    Ok(json!({ "Messages": messages }))
+    Ok(rs::ReceiveMessage {
+        messages: claimed
+            .iter()
+            .map(|c| received(c, &system, &filters, account))
+            .collect(),
+    })
 }
 
 /// A received message as `ReceiveMessage` answers it.
-fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> Value {
+fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> rs::Message {
     let m = &c.message;
-    let mut out = Map::new();
-    out.insert("MessageId".into(), json!(message_id(m.seq)));
-    out.insert("ReceiptHandle".into(), json!(c.handle));
-    out.insert("MD5OfBody".into(), json!(md5_hex(m.body.as_bytes())));
-    out.insert("Body".into(), json!(m.body));
-    let mut attributes = Map::new();
+    let mut attributes = BTreeMap::new();
     for a in system {
         let value = match *a {
             "ApproximateFirstReceiveTimestamp" => c.first_receive_ms.to_string(),
@@ -1244,10 +1317,7 @@ fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> 
             "SentTimestamp" => m.sent_ms.to_string(),
             _ => continue,
         };
-        attributes.insert((*a).to_string(), Value::String(value));
-    }
-    if !attributes.is_empty() {
-        out.insert("Attributes".into(), Value::Object(attributes));
+        attributes.insert((*a).to_string(), value);
     }
     let selected: BTreeMap<&str, (&str, &str)> = m
         .attributes
@@ -1255,22 +1325,30 @@ fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> 
         .filter(|(k, _)| attribute_selected(filters, k))
         .map(|(k, v)| (k.as_str(), ("String", v.as_str())))
         .collect();
-    if !selected.is_empty() {
-        let attributes: Map<String, Value> = selected
+    rs::Message {
+        message_id: message_id(m.seq),
+        receipt_handle: c.handle.clone(),
+        md5_of_body: md5_hex(m.body.as_bytes()),
+        body: m.body.clone(),
+        attributes,
+        message_attributes: selected
             .iter()
-            .map(|(k, (t, v))| ((*k).to_string(), json!({ "DataType": t, "StringValue": v })))
-            .collect();
-        out.insert("MessageAttributes".into(), Value::Object(attributes));
-        out.insert(
-            "MD5OfMessageAttributes".into(),
-            json!(md5_of_message_attributes(&selected)),
-        );
+            .map(|(k, (t, v))| {
+                (
+                    (*k).to_string(),
+                    rs::MessageAttributeValue {
+                        data_type: (*t).to_string(),
+                        string_value: (*v).to_string(),
+                    },
+                )
+            })
+            .collect(),
+        md5_of_message_attributes: (!selected.is_empty())
+            .then(|| md5_of_message_attributes(&selected)),
     }
-    Value::Object(out)
 }
 
-async fn delete_message(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::Handle = read(input)?;
+async fn delete_message(state: &AppState, r: rq::Handle) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let handle = required(&r.receipt_handle, "ReceiptHandle")?;
     let owned = name.clone();
@@ -1278,17 +1356,16 @@ async fn delete_message(state: &AppState, input: &Value) -> Result<Value, ApiErr
     let seq = match state.sqs.check_handle(&name, handle) {
         HandleCheck::Current(seq) | HandleCheck::Unrecorded(seq) => seq,
         // Deleted already: nothing more to do.
-        HandleCheck::Deleted(_) => return Ok(json!({})),
+        HandleCheck::Deleted(_) => return Ok(rs::Empty {}),
         HandleCheck::Invalid => return Err(invalid_handle(handle)),
     };
     let owned = name.clone();
     blocking(state, move |bus| Ok(bus.queue_delete(&owned, &[seq])?)).await?;
     state.sqs.forget(&name, &[(seq, handle.to_string())]);
-    Ok(json!({}))
+    Ok(rs::Empty {})
 }
 
-async fn delete_message_batch(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::HandleBatch = read(input)?;
+async fn delete_message_batch(state: &AppState, r: rq::HandleBatch) -> Result<rs::Batch, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let entries = batch_entries(&r.entries)?;
     let owned = name.clone();
@@ -1318,11 +1395,11 @@ async fn delete_message_batch(state: &AppState, input: &Value) -> Result<Value, 
         let forget: Vec<(u64, String)> = deleted.iter().map(|(_, s, h)| (*s, h.clone())).collect();
         state.sqs.forget(&name, &forget);
     }
-    let successful: Vec<Value> = deleted
-        .iter()
-        .map(|(id, _, _)| json!({ "Id": id }))
+    let successful = deleted
+        .into_iter()
+        .map(|(id, _, _)| rs::BatchId { id })
         .collect();
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    Ok(rs::Batch { successful, failed })
 }
 
 /// Changes the visibility of the message `handle` names.
@@ -1348,8 +1425,7 @@ fn change_visibility(
     }
 }
 
-async fn change_message_visibility(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::Handle = read(input)?;
+async fn change_message_visibility(state: &AppState, r: rq::Handle) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let handle = required(&r.receipt_handle, "ReceiptHandle")?;
     let timeout = int_param(
@@ -1362,14 +1438,13 @@ async fn change_message_visibility(state: &AppState, input: &Value) -> Result<Va
     let owned = name.clone();
     blocking(state, move |bus| require_queue(bus, &owned)).await?;
     change_visibility(state, &name, handle, timeout)?;
-    Ok(json!({}))
+    Ok(rs::Empty {})
 }
 
 async fn change_message_visibility_batch(
     state: &AppState,
-    input: &Value,
-) -> Result<Value, ApiError> {
-    let r: rq::HandleBatch = read(input)?;
+    r: rq::HandleBatch,
+) -> Result<rs::Batch, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let entries = batch_entries(&r.entries)?;
     let owned = name.clone();
@@ -1389,15 +1464,14 @@ async fn change_message_visibility_batch(
             change_visibility(state, &name, handle, timeout)
         });
         match result {
-            Ok(()) => successful.push(json!({ "Id": id })),
+            Ok(()) => successful.push(rs::BatchId { id: id.to_string() }),
             Err(e) => failed.push(batch_failure(id, &e)),
         }
     }
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    Ok(rs::Batch { successful, failed })
 }
 
-async fn purge_queue(state: &AppState, input: &Value) -> Result<Value, ApiError> {
-    let r: rq::QueueRef = read(input)?;
+async fn purge_queue(state: &AppState, r: rq::QueueRef) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let owned = name.clone();
     blocking(state, move |bus| {
@@ -1406,12 +1480,18 @@ async fn purge_queue(state: &AppState, input: &Value) -> Result<Value, ApiError>
     })
     .await?;
     state.sqs.purged(&name);
-    Ok(json!({}))
+    Ok(rs::Empty {})
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// A received message as the JSON it is answered as.
+    fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> Value {
+        serde_json::to_value(super::received(c, system, filters, account)).unwrap()
+    }
 
     #[test]
     fn md5_of_body_is_hex_md5() {

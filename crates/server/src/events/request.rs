@@ -541,22 +541,30 @@ impl CreateEventBus {
     }
 }
 
-/// DescribeEventBus (`Name` is a name or an ARN) and DeleteEventBus
-/// (`Name` is a name, required).
+/// DescribeEventBus (`Name` is a name or an ARN; absent, the default bus).
 #[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct BusRef {
+pub(crate) struct DescribeEventBus {
     pub name: Option<Str>,
 }
 
-impl BusRef {
-    pub fn check_describe(&self) -> Result<(), crate::ApiError> {
+impl DescribeEventBus {
+    pub fn check(&self) -> Result<(), crate::ApiError> {
         let mut v = Violations::default();
         v.text(self.name.as_ref(), "name", BUS_NAME_OR_ARN);
         v.finish()
     }
+}
 
-    pub fn check_delete(&self) -> Result<(), crate::ApiError> {
+/// DeleteEventBus (`Name` is a name, required).
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DeleteEventBus {
+    pub name: Option<Str>,
+}
+
+impl DeleteEventBus {
+    pub fn check(&self) -> Result<(), crate::ApiError> {
         let mut v = Violations::default();
         v.required_text(self.name.as_ref(), "name", BUS_NAME);
         v.finish()
