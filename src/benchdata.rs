@@ -1373,32 +1373,15 @@ impl BenchData {
 /// with no rule, so that it enters no member and only checks and skips —
 /// the cost of finding the structure of an event, the floor of validated
 /// matching.
+#[derive(Debug, Default)]
 pub struct StructureReader {
-    scratch: crate::event::FlattenScratch,
-    trie: crate::event::PathTrie,
-}
-
-impl fmt::Debug for StructureReader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StructureReader").finish_non_exhaustive()
-    }
-}
-
-impl Default for StructureReader {
-    fn default() -> StructureReader {
-        StructureReader {
-            scratch: crate::event::FlattenScratch::default(),
-            trie: crate::event::PathTrie::new([]),
-        }
-    }
+    reader: crate::FieldReader,
 }
 
 impl StructureReader {
     /// Whether `event` is a valid event (checked throughout).
     pub fn check(&mut self, event: &[u8]) -> bool {
-        self.scratch
-            .read(event, &self.trie, crate::ReadMode::Validated)
-            .is_ok()
+        self.reader.read(event, crate::ReadMode::Validated).is_ok()
     }
 }
 

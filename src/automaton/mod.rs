@@ -160,6 +160,11 @@ impl Automaton {
         }
     }
 
+    /// The trie of every field path the rules use.
+    pub fn trie(&self) -> &PathTrie {
+        &self.trie
+    }
+
     /// Sizes, for diagnostics.
     pub fn stats(&self) -> AutomatonStats {
         AutomatonStats {
