@@ -466,6 +466,75 @@ mod tests {
         assert!(rules.is_empty());
     }
 
+    /// Sorted output through each path of the sort (a few ids, many dense
+    /// ids walked in the bitset, many ids spread over a wide span), the
+    /// unordered output equal as a set, and nothing left over between
+    /// events (the dedup bits are cleared).
+    #[test]
+    fn ids_are_sorted_deduped_and_cleared_between_events() {
+        let mut rules = RuleSet::new();
+        // Rule i matches events whose "n" is a multiple of i's divisor.
+        let divisors = [1u32, 2, 3, 7, 50, 97, 1000];
+        for i in 0..4000u32 {
+            let d = divisors[(i % 7) as usize];
+            let values: Vec<String> = (0..20).map(|k| (k * d).to_string()).collect();
+            rules
+                .add(
+                    &format!("r{i:05}"),
+                    &format!(
+                        r#"{{"n": [{}], "m": [{{"exists": true}}]}}"#,
+                        values.join(",")
+                    ),
+                )
+                .unwrap();
+            // A second pattern for some rules: matches the same events (dedup).
+            if i % 5 == 0 {
+                rules.add(&format!("r{i:05}"), r#"{"m": ["dup"]}"#).unwrap();
+            }
+        }
+        let m = rules.compile();
+        let want = |n: u32, dup: bool| -> Vec<RuleId> {
+            (0..4000u32)
+                .filter(|i| {
+                    let d = divisors[(i % 7) as usize];
+                    (n % d == 0 && n / d < 20) || (dup && i % 5 == 0)
+                })
+                .map(RuleId::new)
+                .collect()
+        };
+        let mut scratch = MatchScratch::default();
+        let mut out = Vec::new();
+        for round in 0..2 {
+            for n in [0u32, 1, 14, 21, 100, 97 * 3, 1000, 5000, 19_000, 7] {
+                for dup in [false, true] {
+                    let event =
+                        format!(r#"{{"n": {n}, "m": "{}"}}"#, if dup { "dup" } else { "x" });
+                    let expected = want(n, dup);
+                    assert_eq!(
+                        m.matches(event.as_bytes()).unwrap(),
+                        expected,
+                        "{event} {round}"
+                    );
+                    m.matches_unordered_with(
+                        event.as_bytes(),
+                        ReadMode::Validated,
+                        &mut scratch,
+                        &mut out,
+                    )
+                    .unwrap();
+                    let mut sorted = out.clone();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    assert_eq!(sorted.len(), out.len(), "duplicates in {event}");
+                    assert_eq!(sorted, expected, "{event} unordered");
+                    m.matches_with(event.as_bytes(), &mut scratch, &mut out)
+                        .unwrap();
+                    assert_eq!(out, expected, "{event} with scratch");
+                }
+            }
+        }
+    }
+
     #[test]
     fn batch_equals_one_by_one() {
         let mut rules = RuleSet::new();

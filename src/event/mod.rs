@@ -20,6 +20,8 @@ pub use reader::ReadMode;
 pub(crate) use trie::PathTrie;
 
 use std::cell::Cell;
+
+use crate::util::number::Quick;
 use std::fmt;
 
 use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
@@ -223,6 +225,8 @@ pub(crate) enum Exactness {
     Unknown,
     Exact,
     Inexact,
+    /// Read, with 16 or 17 significant digits: the full test decides.
+    Check,
 }
 
 /// One leaf of the event at a field some rule uses.
@@ -436,16 +440,44 @@ impl<'a> Flat<'a> {
             .unwrap_or_default()
     }
 
-    /// A number leaf's value (±∞ when out of the f64 range), parsed once.
+    /// A number leaf's value if it may be comparable, `None` if it is known
+    /// not to be (then nothing compares it by value: more than 17
+    /// significant digits, beyond the f64 range, subnormal). Read once per
+    /// leaf; most leaves' exactness is decided here from their digit count
+    /// (`util::number::read`), the rest by [`Flat::exact`] on a hit.
     #[inline]
+    pub fn candidate(&self, value: &LeafValue) -> Option<f64> {
+        match value.exact.get() {
+            Exactness::Inexact => None,
+            Exactness::Exact | Exactness::Check => Some(value.number.get()),
+            Exactness::Unknown => {
+                let n = value.number.get();
+                if !n.is_nan() {
+                    // Set by the full-parse oracle; exactness is decided on a hit.
+                    return n.is_finite().then_some(n);
+                }
+                let (n, quick) = crate::util::number::read(self.text(value));
+                value.number.set(n);
+                value.exact.set(match quick {
+                    Quick::Exact => Exactness::Exact,
+                    Quick::Inexact => Exactness::Inexact,
+                    Quick::Check => Exactness::Check,
+                });
+                (quick != Quick::Inexact).then_some(n)
+            }
+        }
+    }
+
+    /// A number leaf's value (±∞ when out of the f64 range), whatever its
+    /// exactness; for tests (matching uses [`Flat::candidate`]).
+    #[cfg(test)]
     pub fn number(&self, value: &LeafValue) -> f64 {
         let n = value.number.get();
-        if !n.is_nan() {
-            return n;
+        if n.is_nan() {
+            crate::util::number::parse_any(self.text(value))
+        } else {
+            n
         }
-        let n = crate::util::number::parse_any(self.text(value));
-        value.number.set(n);
-        n
     }
 
     /// Whether a number leaf is comparable (decided once per leaf).
@@ -454,9 +486,11 @@ impl<'a> Flat<'a> {
         match value.exact.get() {
             Exactness::Exact => true,
             Exactness::Inexact => false,
-            Exactness::Unknown => {
-                let n = self.number(value);
-                let exact = n.is_finite() && crate::util::number::is_exact(self.text(value), n);
+            Exactness::Check | Exactness::Unknown => {
+                let exact = match self.candidate(value) {
+                    Some(n) => crate::util::number::is_exact(self.text(value), n),
+                    None => false,
+                };
                 value.exact.set(if exact {
                     Exactness::Exact
                 } else {

@@ -107,26 +107,74 @@ fn fast_parse(text: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
-/// Whether the literal `text` is numerically equal to the shortest
-/// round-trip decimal of `value` (which must be `text` parsed).
-pub fn is_exact(text: &[u8], value: f64) -> bool {
+/// What a literal's significant digits and value say about its
+/// exactness, before any formatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    /// Comparable: at most 15 significant digits (or the literal zero), a
+    /// normal finite value.
+    Exact,
+    /// Not comparable: more than 17 significant digits, beyond the `f64`
+    /// range, subnormal, or a nonzero literal that underflows to zero.
+    Inexact,
+    /// 16 or 17 significant digits: [`is_exact`] decides.
+    Check,
+}
+
+/// Reads a JSON number literal for comparison: its value (as [`parse_any`])
+/// and what its digits say about its exactness. A literal of more than 17
+/// significant digits is never comparable, so it is not converted at all
+/// (the value is then NaN: nothing compares it by value); most others are
+/// decided here from their digit count, and only those of 16 or 17 digits
+/// are left to [`is_exact`].
+#[inline]
+pub fn read(text: &[u8]) -> (f64, Quick) {
+    let significant = LiteralShape::of(text).significant;
+    if significant > 17 {
+        return (f64::NAN, Quick::Inexact);
+    }
+    let value = parse_any(text);
+    (value, quick(value, significant))
+}
+
+/// The decision of [`read`] for a literal of `significant` digits that
+/// parses to `value`.
+#[inline]
+fn quick(value: f64, significant: usize) -> Quick {
+    if !value.is_finite() {
+        return Quick::Inexact;
+    }
+    // Zero is exact only when the literal is zero (`1e-400` underflows to it).
+    if value == 0.0 {
+        return if significant == 0 {
+            Quick::Exact
+        } else {
+            Quick::Inexact
+        };
+    }
     // Subnormals print with fewer digits than the literal needs in the
     // reference implementation's formatter; they are never comparable there.
-    if value != 0.0 && value.abs() < f64::MIN_POSITIVE {
-        return false;
+    if value.abs() < f64::MIN_POSITIVE {
+        return Quick::Inexact;
     }
     // A decimal of at most 15 significant digits always survives the trip
     // through a (normal) f64 unchanged; one of more than 17 never equals a
-    // shortest round-trip decimal. Only 16 and 17 digits need ryu.
-    let shape = LiteralShape::of(text);
-    // Zero is exact only when the literal is zero (`1e-400` underflows to it).
-    if value == 0.0 {
-        return shape.significant == 0;
+    // shortest round-trip decimal. Only 16 and 17 digits need more.
+    match significant {
+        0..=15 => Quick::Exact,
+        16 | 17 => Quick::Check,
+        _ => Quick::Inexact,
     }
-    match shape.significant {
-        0..=15 => return true,
-        16 | 17 => {}
-        _ => return false,
+}
+
+/// Whether the literal `text` is numerically equal to the shortest
+/// round-trip decimal of `value` (which must be `text` parsed, and finite).
+pub fn is_exact(text: &[u8], value: f64) -> bool {
+    let shape = LiteralShape::of(text);
+    match quick(value, shape.significant) {
+        Quick::Exact => return true,
+        Quick::Inexact => return false,
+        Quick::Check => {}
     }
     if let Some(exact) = exact_by_integers(text, value) {
         return exact;
@@ -553,5 +601,172 @@ mod tests {
             assert!(ordered(pair[0]) < ordered(pair[1]), "{pair:?}");
         }
         assert_eq!(ordered(-0.0), ordered(0.0));
+    }
+}
+
+/// The fast path of [`read`] (digit count and exponent first, the full test
+/// only for 16 and 17 digits) against the full check it replaces: convert,
+/// format the shortest round trip with ryu, compare the decimals.
+#[cfg(test)]
+mod fast_path_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The full check, as the reference implementation defines it.
+    fn full(text: &str) -> bool {
+        let Ok(v) = text.parse::<f64>() else {
+            return false;
+        };
+        if !v.is_finite() || (v != 0.0 && v.abs() < f64::MIN_POSITIVE) {
+            return false;
+        }
+        let mut buf = ryu::Buffer::new();
+        same_decimal(text.as_bytes(), buf.format_finite(v).as_bytes())
+    }
+
+    /// What matching decides: `read`, then `is_exact` only when asked to.
+    fn fast(text: &str) -> bool {
+        match read(text.as_bytes()) {
+            (_, Quick::Exact) => true,
+            (_, Quick::Inexact) => false,
+            (v, Quick::Check) => is_exact(text.as_bytes(), v),
+        }
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        prop_assert_eq!(fast(text), full(text), "{}", text);
+        let (v, q) = read(text.as_bytes());
+        if q != Quick::Inexact {
+            prop_assert_eq!(
+                v.to_bits(),
+                parse_any(text.as_bytes()).to_bits(),
+                "{}",
+                text
+            );
+        }
+        Ok(())
+    }
+
+    /// A literal spelling `digits` (significant digits, no sign) with the
+    /// point after `point` of them, `zeros` leading fraction zeros when the
+    /// point comes first, trailing zeros, and an exponent.
+    fn spell(
+        negative: bool,
+        digits: &str,
+        point: usize,
+        lead: usize,
+        trail: usize,
+        exponent: Option<i32>,
+    ) -> String {
+        let mut s = String::new();
+        if negative {
+            s.push('-');
+        }
+        let point = point.min(digits.len());
+        if point == 0 {
+            s.push_str("0.");
+            s.push_str(&"0".repeat(lead));
+            s.push_str(digits);
+        } else {
+            s.push_str(&digits[..point]);
+            if point < digits.len() || trail > 0 {
+                s.push('.');
+                s.push_str(&digits[point..]);
+            }
+        }
+        s.push_str(&"0".repeat(trail));
+        if let Some(e) = exponent {
+            s.push_str(&format!("e{e}"));
+        }
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// JSON number literals of any shape: up to 40 digits, exponents,
+        /// leading and trailing zeros, `-0`.
+        #[test]
+        fn any_literal(text in "-?(0|[1-9][0-9]{0,39})(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?") {
+            check(&text)?;
+        }
+
+        /// Runs of zeros and nines (carries, trailing zeros, 15/16/17/18
+        /// digit boundaries) around the f64 range's edges.
+        #[test]
+        fn zeros_and_nines(
+            text in "-?(0|[1-9][09]{0,24})(\\.[09]{1,30})?([eE][+-]?(30[0-9]|32[0-9]|[0-9]{1,2}))?"
+        ) {
+            check(&text)?;
+        }
+
+        /// Shortest spellings of random doubles (exact) and their 16- to
+        /// 18-digit neighbours, respelled with zeros and exponents.
+        #[test]
+        fn doubles_and_neighbours(
+            bits in any::<u64>(),
+            delta in -3i64..=3,
+            negative in any::<bool>(),
+            point in 0usize..20,
+            lead in 0usize..4,
+            trail in 0usize..4,
+            exponent in proptest::option::of(-330i32..330),
+        ) {
+            let v = f64::from_bits(bits);
+            if !v.is_finite() {
+                return Ok(());
+            }
+            let mut buf = ryu::Buffer::new();
+            let shortest = buf.format_finite(v.abs());
+            check(shortest)?;
+            // The 17 significant digits of v, nudged.
+            let seventeen = format!("{:.16e}", v.abs());
+            let (mantissa, _) = seventeen.split_once('e').unwrap_or((&seventeen, "0"));
+            let body: String = mantissa.chars().filter(|c| *c != '.').collect();
+            let n: i64 = body.parse().unwrap_or(0);
+            for digits in [
+                (n + delta).max(0).to_string(),
+                ((n + delta).max(0) / 10).to_string(),
+                format!("{}{}", (n + delta).max(0), delta.rem_euclid(10)),
+            ] {
+                check(&spell(negative, &digits, point, lead, trail, exponent))?;
+            }
+        }
+    }
+
+    #[test]
+    fn the_edges() {
+        for text in [
+            "0",
+            "-0",
+            "0.0",
+            "-0.000",
+            "0e5",
+            "0E-400",
+            "1e-400",
+            "-1e-400",
+            "5e-324",
+            "2.2250738585072014e-308",
+            "2.2250738585072011e-308",
+            "1.7976931348623157e308",
+            "1.7976931348623159e308",
+            "1e308",
+            "1e309",
+            "1e23",
+            "9007199254740992",
+            "9007199254740993",
+            "123456789012345",
+            "1234567890123456",
+            "12345678901234567",
+            "123456789012345678",
+            "0.000000000000000000000000000000123456789012345",
+            "100000000000000000000000000000000000000000",
+            "1.0000000000000000000000000",
+            "1.00000000000000000000000001",
+            "37.809747167642193",
+            "-122.425212293228341",
+        ] {
+            check(text).map_err(|e| format!("{text}: {e}")).unwrap();
+        }
     }
 }
