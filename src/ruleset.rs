@@ -488,7 +488,7 @@ mod tests {
                 )
                 .unwrap();
             // A second pattern for some rules: matches the same events (dedup).
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 rules.add(&format!("r{i:05}"), r#"{"m": ["dup"]}"#).unwrap();
             }
         }
@@ -497,7 +497,7 @@ mod tests {
             (0..4000u32)
                 .filter(|i| {
                     let d = divisors[(i % 7) as usize];
-                    (n % d == 0 && n / d < 20) || (dup && i % 5 == 0)
+                    (n.is_multiple_of(d) && n / d < 20) || (dup && i.is_multiple_of(5))
                 })
                 .map(RuleId::new)
                 .collect()

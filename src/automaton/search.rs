@@ -110,7 +110,7 @@ impl Automaton {
 /// else a pass over those words of the bitset (which clears them too). The
 /// pass costs one step per 64 rules of the span, so an event matching
 /// hundreds of rules of a large set is sorted without comparisons.
-fn finish_ids(out: &mut Vec<RuleId>, seen: &mut [u64], sort: bool) {
+fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
     if !sort || out.len() <= 32 {
         for id in out.iter() {
             let i = id.index();
