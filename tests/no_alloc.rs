@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ferrule::{MatchScratch, ReadMode, RuleSet};
+use ferrule::{FieldReader, MatchScratch, ReadMode, RuleSet, validate_event};
 
 struct Counting;
 
@@ -90,4 +90,53 @@ fn matching_allocates_nothing_per_event_once_warm() {
         "allocations while matching {} events",
         events.len()
     );
+    reading_and_unordered_matching_allocate_nothing_once_warm();
+}
+
+/// The same for the other per-event entry points: the unordered ids, the
+/// reader alone (`FieldReader`, both modes) and `validate_event`. Run from
+/// the one test above: the counter is global, and the test harness
+/// allocates when another test finishes.
+fn reading_and_unordered_matching_allocate_nothing_once_warm() {
+    let mut rules = RuleSet::new();
+    for i in 0..100 {
+        rules
+            .add(
+                &format!("r{i}"),
+                &format!(r#"{{"n": [{{"numeric": [">=", {i}]}}]}}"#),
+            )
+            .unwrap();
+    }
+    let matcher = rules.compile();
+    let mut reader = matcher.field_reader();
+    let mut by_path = FieldReader::new(["n", "s.t"]);
+    let events: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"n": {i}, "s": {{"t": ["a\u00e9", 2]}}, "x": [{{"y": 1e400}}]}}"#))
+        .collect();
+    let mut scratch = MatchScratch::default();
+    let mut out = Vec::new();
+    let mut pass = |count: &mut usize| {
+        for e in &events {
+            let e = e.as_bytes();
+            matcher
+                .matches_unordered_with(e, ReadMode::Validated, &mut scratch, &mut out)
+                .unwrap();
+            *count += out.len();
+            for mode in [ReadMode::Validated, ReadMode::Trusted] {
+                *count += reader.read(e, mode).unwrap();
+                *count += by_path.read(e, mode).unwrap();
+            }
+            validate_event(e).unwrap();
+        }
+    };
+    let mut warm = 0;
+    pass(&mut warm);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut count = 0;
+    pass(&mut count);
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(count, warm);
+    // 5050 ids, 2 * 100 leaves read by `reader`, 2 * 300 by `by_path`.
+    assert_eq!(count, 5050 + 200 + 600);
+    assert_eq!(after - before, 0, "allocations while reading");
 }

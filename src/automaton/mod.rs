@@ -49,6 +49,7 @@ struct Edge {
 
 /// Sizes of a compiled automaton, for diagnostics and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AutomatonStats {
     /// Number of states.
     pub states: usize,

@@ -19,7 +19,8 @@ mod trie;
 pub use reader::ReadMode;
 pub(crate) use trie::PathTrie;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::sync::LazyLock;
 
 use crate::util::number::Quick;
 use std::fmt;
@@ -129,11 +130,17 @@ fn internal(message: &str) -> EventError {
 /// without collecting anything). Numbers beyond the `f64` range and
 /// duplicate keys are valid JSON and pass.
 ///
-/// Allocates nothing: with no field to collect, the reader only checks.
+/// With no field to collect the reader only checks; it allocates nothing
+/// (after a thread's first call).
 pub fn validate_event(event: &[u8]) -> Result<(), EventError> {
-    let trie = PathTrie::new([]);
-    let mut scratch = FlattenScratch::default();
-    scratch.read(event, &trie, ReadMode::Validated)
+    static NO_FIELDS: LazyLock<PathTrie> = LazyLock::new(|| PathTrie::new([]));
+    thread_local! {
+        static SCRATCH: RefCell<FlattenScratch> = RefCell::new(FlattenScratch::default());
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => scratch.read(event, &NO_FIELDS, ReadMode::Validated),
+        Err(_) => FlattenScratch::default().read(event, &NO_FIELDS, ReadMode::Validated),
+    })
 }
 
 /// The event reader alone, without an automaton: reads events as matching

@@ -39,6 +39,7 @@ use super::{
 
 /// How much of an event the reader checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ReadMode {
     /// Every byte is checked: invalid JSON anywhere, also in members no rule
     /// reads, is an [`EventError`]. The default.

@@ -129,12 +129,119 @@ pub enum Quick {
 /// are left to [`is_exact`].
 #[inline]
 pub fn read(text: &[u8]) -> (f64, Quick) {
-    let significant = LiteralShape::of(text).significant;
-    if significant > 17 {
+    let Some(d) = Decimal::scan(text) else {
         return (f64::NAN, Quick::Inexact);
+    };
+    let value = if d.len == 0 {
+        0.0
+    } else if d.m <= 1 << 53 && (-22..=22).contains(&d.q) {
+        // Clinger's fast path (see `fast_parse`) on the significant digits.
+        let m = d.m as f64;
+        let v = if d.q >= 0 {
+            m * POW10[d.q as usize]
+        } else {
+            m / POW10[(-d.q) as usize]
+        };
+        if d.negative { -v } else { v }
+    } else {
+        parse_any(text)
+    };
+    (value, quick(value, d.len))
+}
+
+/// A literal's significant digits, read in one pass: `|value| = m · 10^q`
+/// with `m` of `len` digits (no leading or trailing zeros; `len` 0 for
+/// zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Decimal {
+    negative: bool,
+    m: u64,
+    len: usize,
+    q: i64,
+}
+
+impl Decimal {
+    /// `None` when the literal has more than 17 significant digits (never
+    /// comparable; then `m` would not be needed, nor fit).
+    #[inline]
+    fn scan(text: &[u8]) -> Option<Decimal> {
+        let (negative, body) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let mut m: u64 = 0;
+        let mut len = 0usize;
+        // Zeros after the last nonzero digit (significant only if another follows).
+        let mut pending = 0usize;
+        // Digits before the point, and zeros before the first nonzero digit.
+        let mut int_digits: i64 = 0;
+        let mut leading_zeros: i64 = 0;
+        let mut in_fraction = false;
+        let mut i = 0;
+        while let Some(&c) = body.get(i) {
+            match c {
+                b'0' => {
+                    if len == 0 {
+                        leading_zeros += 1;
+                    } else {
+                        pending += 1;
+                    }
+                    int_digits += i64::from(!in_fraction);
+                }
+                b'1'..=b'9' => {
+                    if len + pending + 1 > 17 {
+                        return None;
+                    }
+                    for _ in 0..pending {
+                        m *= 10;
+                    }
+                    m = m * 10 + u64::from(c - b'0');
+                    len += pending + 1;
+                    pending = 0;
+                    int_digits += i64::from(!in_fraction);
+                }
+                b'.' => in_fraction = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        let mut exponent: i64 = 0;
+        if let Some(rest) = body.get(i + 1..) {
+            let mut negative_exp = false;
+            for &c in rest {
+                match c {
+                    b'-' => negative_exp = true,
+                    b'0'..=b'9' => {
+                        exponent = exponent
+                            .saturating_mul(10)
+                            .saturating_add(i64::from(c - b'0'))
+                    }
+                    _ => {}
+                }
+            }
+            if negative_exp {
+                exponent = -exponent;
+            }
+        }
+        if len == 0 {
+            return Some(Decimal {
+                negative: false,
+                m: 0,
+                len: 0,
+                q: 0,
+            });
+        }
+        // |value| = 0.DDD × 10^scale, DDD the `len` significant digits.
+        let scale = int_digits
+            .saturating_sub(leading_zeros)
+            .saturating_add(exponent);
+        Some(Decimal {
+            negative,
+            m,
+            len,
+            q: scale.saturating_sub(len as i64),
+        })
     }
-    let value = parse_any(text);
-    (value, quick(value, significant))
 }
 
 /// The decision of [`read`] for a literal of `significant` digits that
@@ -170,15 +277,18 @@ fn quick(value: f64, significant: usize) -> Quick {
 /// Whether the literal `text` is numerically equal to the shortest
 /// round-trip decimal of `value` (which must be `text` parsed, and finite).
 pub fn is_exact(text: &[u8], value: f64) -> bool {
-    let shape = LiteralShape::of(text);
-    match quick(value, shape.significant) {
+    let Some(d) = Decimal::scan(text) else {
+        return false;
+    };
+    match quick(value, d.len) {
         Quick::Exact => return true,
         Quick::Inexact => return false,
         Quick::Check => {}
     }
-    if let Some(exact) = exact_by_integers(text, value) {
+    if let Some(exact) = exact_by_decimal(d, value) {
         return exact;
     }
+    let shape = LiteralShape::of(text);
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(value).as_bytes();
     if !shape.exponent {
@@ -204,17 +314,17 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
 /// and contains `D`. Both tests compare exact integers after scaling by
 /// `10^-q · 2^-e` (`D = m·10^q`, `v = M·2^e`); a tie on either bound is
 /// left to ryu.
+#[cfg(test)]
 fn exact_by_integers(text: &[u8], value: f64) -> Option<bool> {
-    let d = Digits::of(text)?;
+    exact_by_decimal(Decimal::scan(text)?, value)
+}
+
+/// [`exact_by_integers`] for an already scanned literal.
+fn exact_by_decimal(d: Decimal, value: f64) -> Option<bool> {
     if !(16..=17).contains(&d.len) {
         return None;
     }
-    let mut m: u64 = 0;
-    for &c in &d.digits[..d.len] {
-        // Interior zeros are stored as 0, other digits as ASCII.
-        m = m * 10 + u64::from(c.saturating_sub(b'0'));
-    }
-    let q = d.scale - d.len as i64;
+    let (m, q) = (d.m, d.q);
     let bits = value.abs().to_bits();
     let biased = (bits >> 52) as i64;
     let fraction = bits & ((1 << 52) - 1);
@@ -255,33 +365,23 @@ fn exact_by_integers(text: &[u8], value: f64) -> Option<bool> {
     Some(true)
 }
 
-/// What one pass over a literal tells: its significant digits, whether it
-/// has an exponent, and its length without trailing fraction zeros.
+/// What the ryu fallback needs of a literal: whether it has an exponent,
+/// and its length without trailing fraction zeros.
 struct LiteralShape {
-    significant: usize,
     exponent: bool,
     trimmed: usize,
 }
 
 impl LiteralShape {
-    #[inline]
     fn of(text: &[u8]) -> LiteralShape {
-        let mut first = usize::MAX;
-        let mut last = 0;
-        let mut digits = 0;
         let mut point = None;
         let mut last_nonzero_at = 0;
         let mut exponent = false;
         for (i, &c) in text.iter().enumerate() {
             if c.is_ascii_digit() {
                 if c != b'0' {
-                    if first == usize::MAX {
-                        first = digits;
-                    }
-                    last = digits;
                     last_nonzero_at = i;
                 }
-                digits += 1;
             } else if c == b'.' {
                 point = Some(i);
             } else if c == b'e' || c == b'E' {
@@ -289,21 +389,12 @@ impl LiteralShape {
                 break;
             }
         }
-        let significant = if first == usize::MAX {
-            0
-        } else {
-            last - first + 1
-        };
         let trimmed = match point {
             // Keep the integer part whole; drop fraction zeros and a bare point.
             Some(p) if !exponent => (last_nonzero_at + 1).max(p),
             _ => text.len(),
         };
-        LiteralShape {
-            significant,
-            exponent,
-            trimmed,
-        }
+        LiteralShape { exponent, trimmed }
     }
 }
 
