@@ -169,61 +169,53 @@ impl Decimal {
             Some((b'-', rest)) => (true, rest),
             _ => (false, text),
         };
+        // Up to 18 digits from the first nonzero one go into `m` (trailing
+        // zeros included, stripped below); `q` tracks the scale. Past 18,
+        // a zero only moves the scale and a nonzero digit means more than
+        // 17 significant digits.
         let mut m: u64 = 0;
-        let mut len = 0usize;
-        // Zeros after the last nonzero digit (significant only if another follows).
-        let mut pending = 0usize;
-        // Digits before the point, and zeros before the first nonzero digit.
-        let mut int_digits: i64 = 0;
-        let mut leading_zeros: i64 = 0;
-        let mut in_fraction = false;
+        let mut taken = 0u32;
+        let mut q: i64 = 0;
         let mut i = 0;
         while let Some(&c) = body.get(i) {
-            match c {
-                b'0' => {
-                    if len == 0 {
-                        leading_zeros += 1;
-                    } else {
-                        pending += 1;
-                    }
-                    int_digits += i64::from(!in_fraction);
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                break;
+            }
+            if m != 0 || d != 0 {
+                if taken < 18 {
+                    m = m * 10 + u64::from(d);
+                    taken += 1;
+                } else if d == 0 {
+                    q += 1;
+                } else {
+                    return None;
                 }
-                b'1'..=b'9' => {
-                    if len + pending + 1 > 17 {
-                        return None;
-                    }
-                    for _ in 0..pending {
-                        m *= 10;
-                    }
-                    m = m * 10 + u64::from(c - b'0');
-                    len += pending + 1;
-                    pending = 0;
-                    int_digits += i64::from(!in_fraction);
-                }
-                b'.' => in_fraction = true,
-                _ => break,
             }
             i += 1;
         }
-        let mut exponent: i64 = 0;
-        if let Some(rest) = body.get(i + 1..) {
-            let mut negative_exp = false;
-            for &c in rest {
-                match c {
-                    b'-' => negative_exp = true,
-                    b'0'..=b'9' => {
-                        exponent = exponent
-                            .saturating_mul(10)
-                            .saturating_add(i64::from(c - b'0'))
-                    }
-                    _ => {}
+        if body.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&c) = body.get(i) {
+                let d = c.wrapping_sub(b'0');
+                if d >= 10 {
+                    break;
                 }
-            }
-            if negative_exp {
-                exponent = -exponent;
+                if m != 0 || d != 0 {
+                    if taken < 18 {
+                        m = m * 10 + u64::from(d);
+                        taken += 1;
+                        q -= 1;
+                    } else if d != 0 {
+                        return None;
+                    }
+                } else {
+                    q -= 1;
+                }
+                i += 1;
             }
         }
-        if len == 0 {
+        if m == 0 {
             return Some(Decimal {
                 negative: false,
                 m: 0,
@@ -231,15 +223,34 @@ impl Decimal {
                 q: 0,
             });
         }
-        // |value| = 0.DDD × 10^scale, DDD the `len` significant digits.
-        let scale = int_digits
-            .saturating_sub(leading_zeros)
-            .saturating_add(exponent);
+        if let Some(b'e' | b'E') = body.get(i) {
+            let mut rest = body.get(i + 1..).unwrap_or_default();
+            let mut negative_exp = false;
+            if let Some((&sign @ (b'-' | b'+'), tail)) = rest.split_first() {
+                negative_exp = sign == b'-';
+                rest = tail;
+            }
+            let mut exponent: i64 = 0;
+            for &c in rest {
+                exponent = exponent
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(c.wrapping_sub(b'0')));
+            }
+            q = q.saturating_add(if negative_exp { -exponent } else { exponent });
+        }
+        while m % 10 == 0 {
+            m /= 10;
+            q += 1;
+        }
+        let len = m.ilog10() as usize + 1;
+        if len > 17 {
+            return None;
+        }
         Some(Decimal {
             negative,
             m,
             len,
-            q: scale.saturating_sub(len as i64),
+            q,
         })
     }
 }
