@@ -238,7 +238,7 @@ impl Decimal {
             }
             q = q.saturating_add(if negative_exp { -exponent } else { exponent });
         }
-        while m % 10 == 0 {
+        while m.is_multiple_of(10) {
             m /= 10;
             q += 1;
         }
