@@ -144,7 +144,12 @@ pub fn read(text: &[u8]) -> (f64, Quick) {
         };
         if d.negative { -v } else { v }
     } else {
-        parse_any(text)
+        // `fast_parse` would fail too: straight to the full conversion.
+        let v = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
+        if v == 0.0 { 0.0 } else { v }
     };
     (value, quick(value, d.len))
 }
