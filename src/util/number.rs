@@ -26,7 +26,10 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
 /// Parses a JSON number literal to the nearest `f64`, ±∞ when its
 /// magnitude is beyond the `f64` range (`1e400`); `-0` becomes `0`. Text
 /// that is not a number gives NaN (the readers never pass such text).
-#[inline]
+///
+/// Matching converts with [`read`]; this is the reference it is tested
+/// against.
+#[cfg(test)]
 pub fn parse_any(text: &[u8]) -> f64 {
     let value = match fast_parse(text) {
         Some(v) => v,
@@ -48,7 +51,7 @@ const POW10: [f64; 23] = [
 /// most 2^53 and its decimal exponent `e` is within ±22, both `m` and 10^|e|
 /// are exact f64s and one multiplication or division rounds correctly.
 /// `None` for every other literal (and for text that is not a number).
-#[inline]
+#[cfg(test)]
 fn fast_parse(text: &[u8]) -> Option<f64> {
     let (negative, body) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -121,7 +124,7 @@ pub enum Quick {
     Check,
 }
 
-/// Reads a JSON number literal for comparison: its value (as [`parse_any`])
+/// Reads a JSON number literal for comparison: its value (the tests check it against `parse_any`)
 /// and what its digits say about its exactness. A literal of more than 17
 /// significant digits is never comparable, so it is not converted at all
 /// (the value is then NaN: nothing compares it by value); most others are
