@@ -10,11 +10,23 @@ struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Whether this thread's allocations are counted: only the test's own
+    /// thread (the test harness's main thread allocates at its own times).
+    static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn count() {
+    if COUNTED.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: every method forwards to `System` unchanged, which upholds the
 // `GlobalAlloc` contract; the counter has no effect on the memory returned.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same layout contract as our caller's.
         unsafe { System.alloc(layout) }
     }
@@ -23,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: `ptr` came from `System` with `layout`; forwarded unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -34,6 +46,13 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn matching_allocates_nothing_per_event_once_warm() {
+    COUNTED.with(|c| c.set(true));
+    let probe = ALLOCATIONS.load(Ordering::Relaxed);
+    drop(std::hint::black_box(vec![0u8; 16]));
+    assert!(
+        ALLOCATIONS.load(Ordering::Relaxed) > probe,
+        "this thread's allocations are counted"
+    );
     let mut rules = RuleSet::new();
     let patterns = [
         r#"{"source": ["aws.s3"], "detail": {"size": [{"numeric": [">", 10]}]}}"#,
