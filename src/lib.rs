@@ -29,21 +29,28 @@
 //! ferrule differs from the reference implementation (aws/event-ruler) it
 //! follows the EventBridge service, and `DEVIATIONS.md` lists each case.
 //!
-//! Data flows one way through the modules: [`pattern`] parses rules, the
-//! event module flattens JSON bytes into leaf values (only the fields some
-//! rule uses), the automaton matches them, and [`RuleSet`] / [`Matcher`] are
-//! the public face.
+//! Data flows one way through the modules: the pattern module parses rules
+//! ([`Pattern`]), the event module reads JSON bytes into leaf values (only
+//! the fields some rule uses; [`FieldReader`] is that step alone), the
+//! automaton matches them, and [`RuleSet`] / [`Matcher`] are the public face.
+//!
+//! Features: `rayon` (default) runs [`Matcher::matches_batch`] and
+//! [`Matcher::count_batch`] on the rayon thread pool; without it they run
+//! on the calling thread, with the same results.
 
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 mod automaton;
 mod event;
-pub mod pattern;
+mod pattern;
 mod ruleset;
 mod util;
 
 pub use automaton::{AutomatonStats, MatchScratch};
-pub use event::{EventError, MAX_EVENT_DEPTH, ReadMode, validate_event};
+pub use event::{
+    EventError, EventErrorKind, FieldReader, MAX_EVENT_DEPTH, ReadMode, validate_event,
+};
 pub use pattern::{Limits, Pattern, PatternError, PatternErrorKind};
 pub use ruleset::{Matcher, RuleId, RuleSet, SharedMatcher};

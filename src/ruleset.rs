@@ -7,16 +7,37 @@ use std::fmt;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+#[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
 use crate::automaton::{Automaton, AutomatonStats, MatchScratch};
-use crate::event::{EventError, ReadMode};
+use crate::event::{EventError, FieldReader, ReadMode};
 use crate::pattern::{Limits, Pattern, PatternError};
 
 /// Identifies a rule within one [`Matcher`]. Ids follow the rule names'
 /// byte order, so sorting ids sorts names.
+///
+/// An id is only meaningful for the matcher that produced it: the same
+/// name may have another id in a matcher compiled from a different rule set.
+/// [`RuleId::index`] is the rule's position among the matcher's sorted names
+/// (`0..matcher.rule_count()`), for callers that keep per-rule data in a
+/// vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RuleId(pub u32);
+pub struct RuleId(u32);
+
+impl RuleId {
+    #[inline]
+    pub(crate) fn new(index: u32) -> RuleId {
+        RuleId(index)
+    }
+
+    /// The rule's position among its matcher's rule names, sorted:
+    /// `0..matcher.rule_count()`.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -199,6 +220,19 @@ impl Matcher {
         self.automaton.run(event, Some(mode), scratch, out, true)
     }
 
+    /// Like [`Matcher::matches_with_mode`], but the ids in `out` are in no
+    /// particular order (each matching rule once). Skips the sort, for
+    /// callers that count matches or put them into a set of their own.
+    pub fn matches_unordered_with(
+        &self,
+        event: &[u8],
+        mode: ReadMode,
+        scratch: &mut MatchScratch,
+        out: &mut Vec<RuleId>,
+    ) -> Result<(), EventError> {
+        self.automaton.run(event, Some(mode), scratch, out, false)
+    }
+
     /// The test oracle: like [`Matcher::matches_with`], but the event is
     /// parsed fully with simd-json into a tape first (the reader ferrule
     /// used before the on-demand one). For differential tests and fuzzing;
@@ -222,17 +256,15 @@ impl Matcher {
             .collect())
     }
 
-    /// Matches many events in parallel on the rayon thread pool; the results
-    /// are in input order and equal to calling [`Matcher::matches`] on each.
+    /// Matches many events; the results are in input order and equal to
+    /// calling [`Matcher::matches`] on each. With the `rayon` feature (on by
+    /// default) the events are spread over the rayon thread pool; without
+    /// it they are matched one after another on the calling thread.
     pub fn matches_batch<E: AsRef<[u8]> + Sync>(
         &self,
         events: &[E],
     ) -> Vec<Result<Vec<RuleId>, EventError>> {
-        events
-            .par_iter()
-            .with_min_len(64)
-            .map(|e| self.matches(e.as_ref()))
-            .collect()
+        self.batch(events, ReadMode::Validated)
     }
 
     /// [`Matcher::matches_batch`] for events already known to be valid JSON
@@ -241,16 +273,38 @@ impl Matcher {
         &self,
         events: &[E],
     ) -> Vec<Result<Vec<RuleId>, EventError>> {
+        self.batch(events, ReadMode::Trusted)
+    }
+
+    #[cfg(feature = "rayon")]
+    fn batch<E: AsRef<[u8]> + Sync>(
+        &self,
+        events: &[E],
+        mode: ReadMode,
+    ) -> Vec<Result<Vec<RuleId>, EventError>> {
         events
             .par_iter()
             .with_min_len(64)
-            .map(|e| self.matches_trusted(e.as_ref()))
+            .map(|e| self.matches_in_mode(e.as_ref(), mode))
             .collect()
     }
 
-    /// Counts, over many events in parallel, (events matched, total matches);
-    /// events that fail to parse count as unmatched. Allocates nothing per
-    /// event, and skips sorting the ids since only their number is used.
+    #[cfg(not(feature = "rayon"))]
+    fn batch<E: AsRef<[u8]> + Sync>(
+        &self,
+        events: &[E],
+        mode: ReadMode,
+    ) -> Vec<Result<Vec<RuleId>, EventError>> {
+        events
+            .iter()
+            .map(|e| self.matches_in_mode(e.as_ref(), mode))
+            .collect()
+    }
+
+    /// Counts, over many events, (events matched, total matches); events
+    /// that fail to parse count as unmatched. Allocates nothing per event,
+    /// and skips sorting the ids since only their number is used. Parallel
+    /// with the `rayon` feature, as [`Matcher::matches_batch`].
     pub fn count_batch<E: AsRef<[u8]> + Sync>(&self, events: &[E]) -> (usize, usize) {
         self.count_batch_with_mode(events, ReadMode::Validated)
     }
@@ -261,21 +315,30 @@ impl Matcher {
         events: &[E],
         mode: ReadMode,
     ) -> (usize, usize) {
-        events
-            .par_iter()
-            .with_min_len(64)
-            .map(|e| {
-                with_scratch(|scratch, out| {
-                    match self
-                        .automaton
-                        .run(e.as_ref(), Some(mode), scratch, out, false)
-                    {
-                        Ok(()) => (usize::from(!out.is_empty()), out.len()),
-                        Err(_) => (0, 0),
-                    }
-                })
+        let count = |e: &E| {
+            with_scratch(|scratch, out| {
+                match self
+                    .automaton
+                    .run(e.as_ref(), Some(mode), scratch, out, false)
+                {
+                    Ok(()) => (usize::from(!out.is_empty()), out.len()),
+                    Err(_) => (0, 0),
+                }
             })
-            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        };
+        let add = |a: (usize, usize), b: (usize, usize)| (a.0 + b.0, a.1 + b.1);
+        #[cfg(feature = "rayon")]
+        {
+            events
+                .par_iter()
+                .with_min_len(64)
+                .map(count)
+                .reduce(|| (0, 0), add)
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            events.iter().map(count).fold((0, 0), add)
+        }
     }
 
     /// The name of rule `id`.
@@ -283,7 +346,7 @@ impl Matcher {
     /// # Panics
     /// If `id` did not come from this matcher.
     pub fn name(&self, id: RuleId) -> &str {
-        &self.names[id.0 as usize]
+        &self.names[id.index()]
     }
 
     /// The id of rule `name`, if it is in this matcher.
@@ -291,12 +354,18 @@ impl Matcher {
         self.names
             .binary_search_by(|n| n.as_str().cmp(name))
             .ok()
-            .map(|i| RuleId(i as u32))
+            .map(|i| RuleId::new(i as u32))
     }
 
     /// The number of rules.
     pub fn rule_count(&self) -> usize {
         self.names.len()
+    }
+
+    /// A [`FieldReader`] of the field paths this matcher's rules use: the
+    /// reading half of matching alone, for benchmarks.
+    pub fn field_reader(&self) -> FieldReader {
+        FieldReader::from_trie(self.automaton.trie().clone())
     }
 
     /// Sizes of the compiled automaton.
@@ -327,6 +396,14 @@ impl Matcher {
 /// ```
 pub struct SharedMatcher {
     current: ArcSwap<Matcher>,
+}
+
+impl fmt::Debug for SharedMatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedMatcher")
+            .field("current", &*self.current.load())
+            .finish()
+    }
 }
 
 impl SharedMatcher {
@@ -379,7 +456,7 @@ mod tests {
             m.matching_names(br#"{"b": "y"}"#).unwrap(),
             Vec::<&str>::new()
         );
-        assert_eq!(m.id("s"), Some(RuleId(0)));
+        assert_eq!(m.id("s"), Some(RuleId::new(0)));
     }
 
     #[test]
@@ -387,6 +464,75 @@ mod tests {
         let mut rules = RuleSet::new();
         assert!(rules.add("r", r#"{"a": []}"#).is_err());
         assert!(rules.is_empty());
+    }
+
+    /// Sorted output through each path of the sort (a few ids, many dense
+    /// ids walked in the bitset, many ids spread over a wide span), the
+    /// unordered output equal as a set, and nothing left over between
+    /// events (the dedup bits are cleared).
+    #[test]
+    fn ids_are_sorted_deduped_and_cleared_between_events() {
+        let mut rules = RuleSet::new();
+        // Rule i matches events whose "n" is a multiple of i's divisor.
+        let divisors = [1u32, 2, 3, 7, 50, 97, 1000];
+        for i in 0..4000u32 {
+            let d = divisors[(i % 7) as usize];
+            let values: Vec<String> = (0..20).map(|k| (k * d).to_string()).collect();
+            rules
+                .add(
+                    &format!("r{i:05}"),
+                    &format!(
+                        r#"{{"n": [{}], "m": [{{"exists": true}}]}}"#,
+                        values.join(",")
+                    ),
+                )
+                .unwrap();
+            // A second pattern for some rules: matches the same events (dedup).
+            if i.is_multiple_of(5) {
+                rules.add(&format!("r{i:05}"), r#"{"m": ["dup"]}"#).unwrap();
+            }
+        }
+        let m = rules.compile();
+        let want = |n: u32, dup: bool| -> Vec<RuleId> {
+            (0..4000u32)
+                .filter(|i| {
+                    let d = divisors[(i % 7) as usize];
+                    (n.is_multiple_of(d) && n / d < 20) || (dup && i.is_multiple_of(5))
+                })
+                .map(RuleId::new)
+                .collect()
+        };
+        let mut scratch = MatchScratch::default();
+        let mut out = Vec::new();
+        for round in 0..2 {
+            for n in [0u32, 1, 14, 21, 100, 97 * 3, 1000, 5000, 19_000, 7] {
+                for dup in [false, true] {
+                    let event =
+                        format!(r#"{{"n": {n}, "m": "{}"}}"#, if dup { "dup" } else { "x" });
+                    let expected = want(n, dup);
+                    assert_eq!(
+                        m.matches(event.as_bytes()).unwrap(),
+                        expected,
+                        "{event} {round}"
+                    );
+                    m.matches_unordered_with(
+                        event.as_bytes(),
+                        ReadMode::Validated,
+                        &mut scratch,
+                        &mut out,
+                    )
+                    .unwrap();
+                    let mut sorted = out.clone();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    assert_eq!(sorted.len(), out.len(), "duplicates in {event}");
+                    assert_eq!(sorted, expected, "{event} unordered");
+                    m.matches_with(event.as_bytes(), &mut scratch, &mut out)
+                        .unwrap();
+                    assert_eq!(out, expected, "{event} with scratch");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,17 +4,29 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ferrule::{MatchScratch, ReadMode, RuleSet};
+use ferrule::{FieldReader, MatchScratch, ReadMode, RuleSet, validate_event};
 
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Whether this thread's allocations are counted: only the test's own
+    /// thread (the test harness's main thread allocates at its own times).
+    static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn count() {
+    if COUNTED.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: every method forwards to `System` unchanged, which upholds the
 // `GlobalAlloc` contract; the counter has no effect on the memory returned.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same layout contract as our caller's.
         unsafe { System.alloc(layout) }
     }
@@ -23,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: `ptr` came from `System` with `layout`; forwarded unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -34,6 +46,13 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn matching_allocates_nothing_per_event_once_warm() {
+    COUNTED.with(|c| c.set(true));
+    let probe = ALLOCATIONS.load(Ordering::Relaxed);
+    drop(std::hint::black_box(vec![0u8; 16]));
+    assert!(
+        ALLOCATIONS.load(Ordering::Relaxed) > probe,
+        "this thread's allocations are counted"
+    );
     let mut rules = RuleSet::new();
     let patterns = [
         r#"{"source": ["aws.s3"], "detail": {"size": [{"numeric": [">", 10]}]}}"#,
@@ -90,4 +109,53 @@ fn matching_allocates_nothing_per_event_once_warm() {
         "allocations while matching {} events",
         events.len()
     );
+    reading_and_unordered_matching_allocate_nothing_once_warm();
+}
+
+/// The same for the other per-event entry points: the unordered ids, the
+/// reader alone (`FieldReader`, both modes) and `validate_event`. Run from
+/// the one test above: the counter is global, and the test harness
+/// allocates when another test finishes.
+fn reading_and_unordered_matching_allocate_nothing_once_warm() {
+    let mut rules = RuleSet::new();
+    for i in 0..100 {
+        rules
+            .add(
+                &format!("r{i}"),
+                &format!(r#"{{"n": [{{"numeric": [">=", {i}]}}]}}"#),
+            )
+            .unwrap();
+    }
+    let matcher = rules.compile();
+    let mut reader = matcher.field_reader();
+    let mut by_path = FieldReader::new(["n", "s.t"]);
+    let events: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"n": {i}, "s": {{"t": ["a\u00e9", 2]}}, "x": [{{"y": 1e400}}]}}"#))
+        .collect();
+    let mut scratch = MatchScratch::default();
+    let mut out = Vec::new();
+    let mut pass = |count: &mut usize| {
+        for e in &events {
+            let e = e.as_bytes();
+            matcher
+                .matches_unordered_with(e, ReadMode::Validated, &mut scratch, &mut out)
+                .unwrap();
+            *count += out.len();
+            for mode in [ReadMode::Validated, ReadMode::Trusted] {
+                *count += reader.read(e, mode).unwrap();
+                *count += by_path.read(e, mode).unwrap();
+            }
+            validate_event(e).unwrap();
+        }
+    };
+    let mut warm = 0;
+    pass(&mut warm);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut count = 0;
+    pass(&mut count);
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(count, warm);
+    // 5050 ids, 2 * 100 leaves read by `reader`, 2 * 300 by `by_path`.
+    assert_eq!(count, 5050 + 200 + 600);
+    assert_eq!(after - before, 0, "allocations while reading");
 }

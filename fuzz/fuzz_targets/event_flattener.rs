@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
             ids.windows(2).all(|w| w[0] < w[1]),
             "ids not sorted/unique: {ids:?}"
         );
-        assert!(ids.iter().all(|id| (id.0 as usize) < m.rule_count()));
+        assert!(ids.iter().all(|id| id.index() < m.rule_count()));
     }
     let again = m.matches(data);
     assert_eq!(single, again, "matches is not deterministic");

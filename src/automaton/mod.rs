@@ -49,6 +49,7 @@ struct Edge {
 
 /// Sizes of a compiled automaton, for diagnostics and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AutomatonStats {
     /// Number of states.
     pub states: usize,
@@ -158,6 +159,11 @@ impl Automaton {
             pools: pool.pools,
             rule_count,
         }
+    }
+
+    /// The trie of every field path the rules use.
+    pub fn trie(&self) -> &PathTrie {
+        &self.trie
     }
 
     /// Sizes, for diagnostics.

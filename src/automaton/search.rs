@@ -8,6 +8,8 @@
 //! membership (the common case: no arrays of objects) are visited once per
 //! event, tracked by generation stamps so nothing is cleared per event.
 
+use std::fmt;
+
 use bumpalo::Bump;
 
 use super::Automaton;
@@ -22,12 +24,22 @@ pub struct MatchScratch {
     pub(crate) flat: FlattenScratch,
     values: ValueScratch,
     visited: Vec<u32>,
-    seen_rule: Vec<u32>,
     generation: u32,
     stack: Vec<u32>,
     bump: Bump,
-    /// One bit per rule, all clear between events; sorts large outputs.
-    bits: Vec<u64>,
+    /// One bit per rule: the rules already reported for this event (all
+    /// clear between events). It dedups the output and, walked in order,
+    /// sorts it.
+    seen: Vec<u64>,
+}
+
+impl fmt::Debug for MatchScratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MatchScratch")
+            .field("states", &self.visited.len())
+            .field("rules", &(self.seen.len() * 64))
+            .finish_non_exhaustive()
+    }
 }
 
 impl MatchScratch {
@@ -35,26 +47,23 @@ impl MatchScratch {
         if self.generation == u32::MAX {
             self.generation = 0;
             self.visited.iter_mut().for_each(|v| *v = 0);
-            self.seen_rule.iter_mut().for_each(|v| *v = 0);
         }
         self.generation += 1;
         if self.visited.len() < states {
             self.visited.resize(states, 0);
         }
-        if self.seen_rule.len() < rules {
-            self.seen_rule.resize(rules, 0);
-        }
-        if self.bits.len() < rules.div_ceil(64) {
-            self.bits.resize(rules.div_ceil(64), 0);
+        if self.seen.len() < rules.div_ceil(64) {
+            self.seen.resize(rules.div_ceil(64), 0);
         }
         self.bump.reset();
     }
 }
 
 impl Automaton {
-    /// Matches one event; `out` receives the rule ids, sorted if `sort`.
-    /// `reader` is how the event is read: `Some(mode)` with the on-demand
-    /// reader, `None` with the full-parse test oracle.
+    /// Matches one event; `out` receives the rule ids, each once, sorted if
+    /// `sort` (else in the order they were found). `reader` is how the
+    /// event is read: `Some(mode)` with the on-demand reader, `None` with
+    /// the full-parse test oracle.
     pub fn run(
         &self,
         event: &[u8],
@@ -74,7 +83,7 @@ impl Automaton {
             flat,
             values: value_scratch,
             visited,
-            seen_rule,
+            seen,
             stack,
             bump,
             ..
@@ -84,39 +93,74 @@ impl Automaton {
             flat: flat.view(event),
             value_scratch,
             visited,
-            seen_rule,
+            seen,
             stack,
             bump,
             generation,
             out,
         };
         walk.state(0, &[]);
-        if sort {
-            sort_ids(out, &mut scratch.bits);
-        }
+        finish_ids(out, &mut scratch.seen, sort);
         Ok(())
     }
 }
 
-/// Sorts rule ids: a comparison sort for a few, a pass over a bitset for
-/// many (a broad rule set can match hundreds of rules per event).
-fn sort_ids(out: &mut Vec<RuleId>, bits: &mut [u64]) {
-    if out.len() <= 32 {
+/// Clears the bits of the ids in `out` and, if `sort`, sorts `out`: a
+/// comparison sort when the ids are few for the span of words they cover,
+/// else a pass over those words of the bitset (which clears them too). The
+/// pass costs one step per 64 rules of the span, so an event matching
+/// hundreds of rules of a large set is sorted without comparisons.
+fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
+    if !sort || out.len() <= 32 {
+        for id in out.iter() {
+            let i = id.index();
+            if let Some(w) = seen.get_mut(i / 64) {
+                *w = 0;
+            }
+        }
+        if sort {
+            out.sort_unstable();
+        }
+        return;
+    }
+    let (mut low, mut high) = (usize::MAX, 0);
+    for id in out.iter() {
+        low = low.min(id.index() / 64);
+        high = high.max(id.index() / 64);
+    }
+    if high - low > out.len() * 4 {
+        // Sparse over a wide span: comparisons are cheaper than the pass.
+        for id in out.iter() {
+            if let Some(w) = seen.get_mut(id.index() / 64) {
+                *w = 0;
+            }
+        }
         out.sort_unstable();
         return;
     }
-    let (mut low, mut high) = (u32::MAX, 0);
-    for id in out.iter() {
-        bits[(id.0 / 64) as usize] |= 1 << (id.0 % 64);
-        low = low.min(id.0 / 64);
-        high = high.max(id.0 / 64);
-    }
-    out.clear();
-    for w in low..=high {
-        let mut word = std::mem::take(&mut bits[w as usize]);
+    // The set bits are exactly the ids in `out`: rewrite it in place.
+    let mut slots = out.iter_mut();
+    for (w, bits) in seen.iter_mut().enumerate().take(high + 1).skip(low) {
+        let mut word = std::mem::take(bits);
         while word != 0 {
-            out.push(RuleId(w * 64 + word.trailing_zeros()));
+            if let Some(slot) = slots.next() {
+                *slot = RuleId::new((w * 64) as u32 + word.trailing_zeros());
+            }
             word &= word - 1;
+        }
+    }
+}
+
+/// Appends the rules not reported yet for this event to `out`.
+#[inline]
+fn report(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
+    for &rule in rules {
+        let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
+        if let Some(word) = seen.get_mut(w)
+            && *word & bit == 0
+        {
+            *word |= bit;
+            out.push(RuleId::new(rule));
         }
     }
 }
@@ -126,7 +170,7 @@ struct Walk<'a, 'b> {
     flat: Flat<'a>,
     value_scratch: &'a mut ValueScratch,
     visited: &'a mut [u32],
-    seen_rule: &'a mut [u32],
+    seen: &'a mut [u64],
     stack: &'a mut Vec<u32>,
     bump: &'b Bump,
     generation: u32,
@@ -172,12 +216,7 @@ impl<'a, 'b> Walk<'a, 'b> {
     }
 
     fn accept(&mut self, rules: &[u32]) {
-        for &rule in rules {
-            if self.seen_rule[rule as usize] != self.generation {
-                self.seen_rule[rule as usize] = self.generation;
-                self.out.push(RuleId(rule));
-            }
-        }
+        report(rules, self.seen, self.out);
     }
 
     fn state(&mut self, state: u32, membership: &'b [(u32, u32)]) {
@@ -200,15 +239,9 @@ impl<'a, 'b> Walk<'a, 'b> {
                     let start = self.stack.len();
                     let flat = self.flat;
                     let stack = &mut *self.stack;
-                    let (out, seen_rule, generation) =
-                        (&mut *self.out, &mut *self.seen_rule, self.generation);
+                    let (out, seen) = (&mut *self.out, &mut *self.seen);
                     index.visit(value, &flat, self.value_scratch, |targets| {
-                        for &rule in targets.rules(&automaton.pools) {
-                            if seen_rule[rule as usize] != generation {
-                                seen_rule[rule as usize] = generation;
-                                out.push(RuleId(rule));
-                            }
-                        }
+                        report(targets.rules(&automaton.pools), seen, out);
                         stack.extend_from_slice(targets.states(&automaton.pools));
                     });
                     let end = self.stack.len();
@@ -231,6 +264,59 @@ impl<'a, 'b> Walk<'a, 'b> {
                 for &next in edge.absent.states(&automaton.pools) {
                     self.state(next, membership);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every path of `finish_ids` (few ids, dense, sparse over a wide span;
+    /// sorted or not) leaves the ids sorted when asked, each once, and the
+    /// bitset clear.
+    #[test]
+    fn finishing_sorts_and_clears_the_bits() {
+        let rules = 100_000usize;
+        let mut seen = vec![0u64; rules.div_ceil(64)];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for (count, span) in [
+            (0, 10),
+            (1, 10),
+            (32, 64),
+            (33, 64),
+            (33, 100_000),
+            (200, 2_000),
+            (200, 100_000),
+            (5_000, 8_000),
+        ] {
+            for sort in [true, false] {
+                let mut out = Vec::new();
+                let base = (next() % (rules - span + 1) as u64) as u32;
+                while out.len() < count {
+                    report(&[base + (next() % span as u64) as u32], &mut seen, &mut out);
+                }
+                let mut want = out.clone();
+                want.sort_unstable();
+                finish_ids(&mut out, &mut seen, sort);
+                if sort {
+                    assert_eq!(out, want, "{count} ids over {span}");
+                } else {
+                    let mut got = out.clone();
+                    got.sort_unstable();
+                    assert_eq!(got, want, "{count} ids over {span}, unsorted");
+                }
+                assert!(
+                    seen.iter().all(|w| *w == 0),
+                    "{count} over {span}: bits left"
+                );
             }
         }
     }

@@ -317,11 +317,11 @@ impl ValueIndex {
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
-        let number = flat.number(value);
-        // A literal beyond the f64 range compares as text only.
-        if !number.is_finite() {
+        // A literal that cannot be comparable (beyond the f64 range, too
+        // many digits) compares as text only, and is not even converted.
+        let Some(number) = flat.candidate(value) else {
             return;
-        }
+        };
         let key = number::ordered(number);
         let listed = match &self.few_numbers {
             Some(keys) => keys.contains(&key),
@@ -474,8 +474,8 @@ impl Complement {
                 }
             }
             Kind::Number if !self.numbers.is_empty() => {
-                let key = number::ordered(flat.number(value));
-                if let Some(ids) = self.numbers.get(&key)
+                if let Some(n) = flat.candidate(value)
+                    && let Some(ids) = self.numbers.get(&number::ordered(n))
                     && flat.exact(value)
                 {
                     excluded.extend_from_slice(ids);

@@ -19,7 +19,10 @@ mod trie;
 pub use reader::ReadMode;
 pub(crate) use trie::PathTrie;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::sync::LazyLock;
+
+use crate::util::number::Quick;
 use std::fmt;
 
 use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
@@ -27,20 +30,83 @@ use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
 /// Events nested deeper than this are rejected.
 pub const MAX_EVENT_DEPTH: usize = 512;
 
-/// Why an event could not be matched.
+/// Why an event could not be matched: a [kind](EventErrorKind), the byte
+/// offset where the reader stopped (when there is one) and a message for
+/// people.
+///
+/// ```
+/// use ferrule::{EventErrorKind, validate_event};
+///
+/// let e = validate_event(br#"{"a": [1, 2}"#).unwrap_err();
+/// assert_eq!(e.kind(), EventErrorKind::Syntax);
+/// assert_eq!(e.offset(), Some(11));
+/// assert_eq!(e.message(), "invalid JSON: expected ',' or ']' in an array at byte 11");
+/// assert_eq!(validate_event(b"[1]").unwrap_err().kind(), EventErrorKind::NotAnObject);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventError {
+    kind: EventErrorKind,
+    offset: Option<usize>,
     message: String,
 }
 
+/// The class of an [`EventError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventErrorKind {
+    /// Not JSON: an unexpected character, a missing `,`, `:` or bracket, a
+    /// misspelt literal, a key that is not a string.
+    Syntax,
+    /// A number that breaks JSON's grammar (`01`, `1.`, `1e`, `-`).
+    InvalidNumber,
+    /// A string with a raw control character, an unknown escape, a bad
+    /// `\u` escape or a lone surrogate.
+    InvalidString,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// The input ends inside a value (or holds nothing but white space).
+    UnexpectedEnd,
+    /// Text after the event's closing brace.
+    TrailingText,
+    /// Objects and arrays nested deeper than [`MAX_EVENT_DEPTH`].
+    TooDeep,
+    /// Valid JSON, but not an object (an event is a JSON object).
+    NotAnObject,
+    /// An event of 4 GiB or more.
+    TooLarge,
+}
+
 impl EventError {
-    pub(crate) fn new(message: impl Into<String>) -> EventError {
+    pub(crate) fn new(kind: EventErrorKind, message: impl Into<String>) -> EventError {
         EventError {
+            kind,
+            offset: None,
             message: message.into(),
         }
     }
 
-    /// The reason.
+    /// An error of invalid JSON found at byte `offset`.
+    pub(crate) fn at(kind: EventErrorKind, reason: &str, offset: usize) -> EventError {
+        EventError {
+            kind,
+            offset: Some(offset),
+            message: format!("invalid JSON: {reason} at byte {offset}"),
+        }
+    }
+
+    /// The class of the error.
+    pub fn kind(&self) -> EventErrorKind {
+        self.kind
+    }
+
+    /// The byte offset in the event where the problem was found, for
+    /// invalid JSON; `None` for errors about the whole event
+    /// ([`EventErrorKind::NotAnObject`], [`EventErrorKind::TooLarge`]).
+    pub fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+
+    /// The whole message, with the offset (the same text as `Display`).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -54,14 +120,99 @@ impl fmt::Display for EventError {
 
 impl std::error::Error for EventError {}
 
+/// An error of the full-parse oracle's walk that valid input never gives.
+fn internal(message: &str) -> EventError {
+    EventError::new(EventErrorKind::Syntax, format!("internal: {message}"))
+}
+
 /// Checks that `event` is an event [`Matcher::matches`](crate::Matcher::matches)
 /// accepts: one JSON object, valid throughout (the validated reader's check,
 /// without collecting anything). Numbers beyond the `f64` range and
 /// duplicate keys are valid JSON and pass.
+///
+/// With no field to collect the reader only checks; it allocates nothing
+/// (after a thread's first call).
 pub fn validate_event(event: &[u8]) -> Result<(), EventError> {
-    let trie = PathTrie::new([]);
-    let mut scratch = FlattenScratch::default();
-    scratch.read(event, &trie, ReadMode::Validated)
+    static NO_FIELDS: LazyLock<PathTrie> = LazyLock::new(|| PathTrie::new([]));
+    thread_local! {
+        static SCRATCH: RefCell<FlattenScratch> = RefCell::new(FlattenScratch::default());
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => scratch.read(event, &NO_FIELDS, ReadMode::Validated),
+        Err(_) => FlattenScratch::default().read(event, &NO_FIELDS, ReadMode::Validated),
+    })
+}
+
+/// The event reader alone, without an automaton: reads events as matching
+/// does and counts the leaf values found at a set of field paths. For
+/// benchmarks that separate the cost of reading from the cost of matching
+/// (with no path it is the cost of finding the structure: in
+/// [`ReadMode::Validated`], a full check of the event).
+///
+/// ```
+/// use ferrule::{FieldReader, ReadMode, RuleSet};
+///
+/// let mut reader = FieldReader::new(["detail.size", "source"]);
+/// let event = br#"{"source": "s3", "detail": {"size": [1, 2], "key": "k"}}"#;
+/// assert_eq!(reader.read(event, ReadMode::Validated)?, 3);
+///
+/// // The fields a matcher's rules read:
+/// let mut rules = RuleSet::new();
+/// rules.add("r", r#"{"detail": {"key": ["k"]}}"#)?;
+/// let mut reader = rules.compile().field_reader();
+/// assert_eq!(reader.read(event, ReadMode::Trusted)?, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct FieldReader {
+    trie: PathTrie,
+    scratch: FlattenScratch,
+}
+
+impl fmt::Debug for FieldReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FieldReader")
+            .field("fields", &self.trie.field_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for FieldReader {
+    /// A reader of no field: it only checks (validated) or skims (trusted).
+    fn default() -> FieldReader {
+        FieldReader::new([])
+    }
+}
+
+impl FieldReader {
+    /// A reader of the fields at these dotted paths (as in patterns:
+    /// `detail.size`; a path given twice counts once).
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p str>) -> FieldReader {
+        let mut paths: Vec<&str> = paths.into_iter().collect();
+        paths.sort_unstable();
+        paths.dedup();
+        FieldReader::from_trie(PathTrie::new(paths))
+    }
+
+    pub(crate) fn from_trie(trie: PathTrie) -> FieldReader {
+        FieldReader {
+            trie,
+            scratch: FlattenScratch::default(),
+        }
+    }
+
+    /// The number of distinct paths read.
+    pub fn field_count(&self) -> usize {
+        self.trie.field_count()
+    }
+
+    /// Reads `event` in `mode`, exactly as matching reads it, and returns
+    /// the number of leaf values found at the paths (each element of an
+    /// array counts). Errors are those of [`Matcher::matches`](crate::Matcher::matches)
+    /// in the same mode. Allocates nothing once its buffers have grown.
+    pub fn read(&mut self, event: &[u8], mode: ReadMode) -> Result<usize, EventError> {
+        self.scratch.read(event, &self.trie, mode)?;
+        Ok(self.scratch.values.len())
+    }
 }
 
 /// The JSON type of a leaf value.
@@ -81,6 +232,8 @@ pub(crate) enum Exactness {
     Unknown,
     Exact,
     Inexact,
+    /// Read, with 16 or 17 significant digits: the full test decides.
+    Check,
 }
 
 /// One leaf of the event at a field some rule uses.
@@ -128,7 +281,8 @@ pub(crate) struct FlattenScratch {
     from_tape: bool,
     decoded: Vec<u8>,
     key: Vec<u8>,
-    buffers: Buffers,
+    /// The tape parser's buffers, made on its first use (the oracle only).
+    buffers: Option<Buffers>,
     tape: Tape<'static>,
     pub values: Vec<LeafValue>,
     pub frames: Vec<Frame>,
@@ -149,8 +303,8 @@ impl Default for FlattenScratch {
             from_tape: false,
             decoded: Vec::new(),
             key: Vec::new(),
-            buffers: Buffers::with_max_depth(4096, MAX_EVENT_DEPTH),
-            tape: Tape::null(),
+            buffers: None,
+            tape: Tape(Vec::new()),
             values: Vec::new(),
             frames: Vec::new(),
             arrays: 0,
@@ -205,7 +359,10 @@ impl FlattenScratch {
         self.begin(trie);
         self.from_tape = false;
         if event.len() > u32::MAX as usize {
-            return Err(EventError::new("event is larger than 4 GiB"));
+            return Err(EventError::new(
+                EventErrorKind::TooLarge,
+                "event is larger than 4 GiB",
+            ));
         }
         let sink = reader::Sink {
             values: &mut self.values,
@@ -225,7 +382,10 @@ impl FlattenScratch {
         self.begin(trie);
         self.from_tape = true;
         if event.len() > u32::MAX as usize - INPUT_PADDING {
-            return Err(EventError::new("event is larger than 4 GiB"));
+            return Err(EventError::new(
+                EventErrorKind::TooLarge,
+                "event is larger than 4 GiB",
+            ));
         }
         self.input.clear();
         self.input.extend_from_slice(event);
@@ -234,14 +394,19 @@ impl FlattenScratch {
         // so their offsets can be kept once the tape is released.
         let base = self.input.as_ptr() as usize;
         let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new()));
-        let parsed =
-            simd_json::fill_tape_padded(&mut self.input, event.len(), &mut self.buffers, &mut tape);
+        let buffers = self
+            .buffers
+            .get_or_insert_with(|| Buffers::with_max_depth(4096, MAX_EVENT_DEPTH));
+        let parsed = simd_json::fill_tape_padded(&mut self.input, event.len(), buffers, &mut tape);
         let result = match parsed {
-            Err(e) => Err(EventError::new(format!("invalid JSON: {e}"))),
+            Err(e) => Err(EventError::new(
+                EventErrorKind::Syntax,
+                format!("invalid JSON: {e}"),
+            )),
             Ok(()) => {
                 let mut walker = Walker {
                     nodes: &tape.0,
-                    structurals: self.buffers.structural_indexes(),
+                    structurals: buffers.structural_indexes(),
                     raw: event,
                     base,
                     input_len: event.len(),
@@ -282,16 +447,44 @@ impl<'a> Flat<'a> {
             .unwrap_or_default()
     }
 
-    /// A number leaf's value (±∞ when out of the f64 range), parsed once.
+    /// A number leaf's value if it may be comparable, `None` if it is known
+    /// not to be (then nothing compares it by value: more than 17
+    /// significant digits, beyond the f64 range, subnormal). Read once per
+    /// leaf; most leaves' exactness is decided here from their digit count
+    /// (`util::number::read`), the rest by [`Flat::exact`] on a hit.
     #[inline]
+    pub fn candidate(&self, value: &LeafValue) -> Option<f64> {
+        match value.exact.get() {
+            Exactness::Inexact => None,
+            Exactness::Exact | Exactness::Check => Some(value.number.get()),
+            Exactness::Unknown => {
+                let n = value.number.get();
+                if !n.is_nan() {
+                    // Set by the full-parse oracle; exactness is decided on a hit.
+                    return n.is_finite().then_some(n);
+                }
+                let (n, quick) = crate::util::number::read(self.text(value));
+                value.number.set(n);
+                value.exact.set(match quick {
+                    Quick::Exact => Exactness::Exact,
+                    Quick::Inexact => Exactness::Inexact,
+                    Quick::Check => Exactness::Check,
+                });
+                (quick != Quick::Inexact).then_some(n)
+            }
+        }
+    }
+
+    /// A number leaf's value (±∞ when out of the f64 range), whatever its
+    /// exactness; for tests (matching uses [`Flat::candidate`]).
+    #[cfg(test)]
     pub fn number(&self, value: &LeafValue) -> f64 {
         let n = value.number.get();
-        if !n.is_nan() {
-            return n;
+        if n.is_nan() {
+            crate::util::number::parse_any(self.text(value))
+        } else {
+            n
         }
-        let n = crate::util::number::parse_any(self.text(value));
-        value.number.set(n);
-        n
     }
 
     /// Whether a number leaf is comparable (decided once per leaf).
@@ -300,9 +493,11 @@ impl<'a> Flat<'a> {
         match value.exact.get() {
             Exactness::Exact => true,
             Exactness::Inexact => false,
-            Exactness::Unknown => {
-                let n = self.number(value);
-                let exact = n.is_finite() && crate::util::number::is_exact(self.text(value), n);
+            Exactness::Check | Exactness::Unknown => {
+                let exact = match self.candidate(value) {
+                    Some(n) => crate::util::number::is_exact(self.text(value), n),
+                    None => false,
+                };
                 value.exact.set(if exact {
                     Exactness::Exact
                 } else {
@@ -404,7 +599,7 @@ impl Walker<'_, '_> {
                     .checked_add(text.len())
                     .is_none_or(|end| end > self.input_len)
                 {
-                    return Err(EventError::new("internal: string outside the input"));
+                    return Err(internal("string outside the input"));
                 }
                 LeafValue::new(
                     field,
@@ -442,7 +637,7 @@ impl Walker<'_, '_> {
                 }
                 leaf
             }
-            _ => return Err(EventError::new("internal: expected a scalar")),
+            _ => return Err(internal("expected a scalar")),
         };
         self.push(leaf);
         Ok(())
@@ -454,7 +649,10 @@ impl Walker<'_, '_> {
                 self.object(0, 0, PathTrie::ROOT, 0, true)?;
                 Ok(())
             }
-            _ => Err(EventError::new("an event must be a JSON object")),
+            _ => Err(EventError::new(
+                EventErrorKind::NotAnObject,
+                "an event must be a JSON object",
+            )),
         }
     }
 
@@ -462,7 +660,7 @@ impl Walker<'_, '_> {
         self.structurals
             .get(s)
             .map(|&i| i as usize)
-            .ok_or_else(|| EventError::new("internal: structural index out of range"))
+            .ok_or_else(|| internal("structural index out of range"))
     }
 
     /// Walks the object at tape `t`, structural `s`; returns the positions after it.
@@ -475,7 +673,7 @@ impl Walker<'_, '_> {
         top: bool,
     ) -> Result<(usize, usize), EventError> {
         let Node::Object { len, .. } = self.nodes[t] else {
-            return Err(EventError::new("internal: expected an object"));
+            return Err(internal("expected an object"));
         };
         let (mut t, mut s) = (t + 1, s + 1);
         if len == 0 {
@@ -484,7 +682,7 @@ impl Walker<'_, '_> {
         for _ in 0..len {
             let key = match self.nodes.get(t) {
                 Some(Node::String(k)) => *k,
-                _ => return Err(EventError::new("internal: expected an object key")),
+                _ => return Err(internal("expected an object key")),
             };
             // key, then ':'
             t += 1;
@@ -507,7 +705,7 @@ impl Walker<'_, '_> {
         frame: u32,
     ) -> Result<(usize, usize), EventError> {
         let Node::Array { len, .. } = self.nodes[t] else {
-            return Err(EventError::new("internal: expected an array"));
+            return Err(internal("expected an array"));
         };
         let (mut t, mut s) = (t + 1, s + 1);
         if len == 0 {
@@ -567,7 +765,7 @@ impl Walker<'_, '_> {
                 }
                 Ok((t + 1, s + 1))
             }
-            None => Err(EventError::new("internal: tape ended early")),
+            None => Err(internal("tape ended early")),
         }
     }
 
@@ -576,7 +774,7 @@ impl Walker<'_, '_> {
         let count = match self.nodes.get(t) {
             Some(Node::Object { count, .. } | Node::Array { count, .. }) => *count,
             Some(_) => return Ok((t + 1, s + 1)),
-            None => return Err(EventError::new("internal: tape ended early")),
+            None => return Err(internal("tape ended early")),
         };
         // Outside strings the parse buffer equals the caller's bytes, and a
         // structural index never points inside a string, so brackets at

@@ -33,10 +33,13 @@
 
 use memchr::{memchr2, memchr3};
 
-use super::{EventError, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie};
+use super::{
+    EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
+};
 
 /// How much of an event the reader checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ReadMode {
     /// Every byte is checked: invalid JSON anywhere, also in members no rule
     /// reads, is an [`EventError`]. The default.
@@ -74,9 +77,11 @@ pub(super) fn read(
         let at = std::str::from_utf8(event)
             .err()
             .map_or(0, |e| e.valid_up_to());
-        return Err(EventError::new(format!(
-            "invalid JSON: invalid UTF-8 at byte {at}"
-        )));
+        return Err(EventError::at(
+            EventErrorKind::InvalidUtf8,
+            "invalid UTF-8",
+            at,
+        ));
     }
     let mut reader = Reader {
         b: event,
@@ -188,8 +193,8 @@ struct Scanned {
 }
 
 impl Reader<'_, '_, '_> {
-    fn error(&self, what: &str) -> EventError {
-        EventError::new(format!("invalid JSON: {what} at byte {}", self.i))
+    fn error(&self, kind: EventErrorKind, what: &str) -> EventError {
+        EventError::at(kind, what, self.i)
     }
 
     #[inline(always)]
@@ -205,10 +210,11 @@ impl Reader<'_, '_, '_> {
     }
 
     fn too_deep(&self) -> EventError {
-        EventError::new(format!(
-            "invalid JSON: nested deeper than {MAX_EVENT_DEPTH} levels at byte {}",
-            self.i
-        ))
+        EventError::at(
+            EventErrorKind::TooDeep,
+            &format!("nested deeper than {MAX_EVENT_DEPTH} levels"),
+            self.i,
+        )
     }
 
     fn root(&mut self) -> Result<(), EventError> {
@@ -220,9 +226,12 @@ impl Reader<'_, '_, '_> {
                     self.check_value(0)?;
                     self.end()?;
                 }
-                return Err(EventError::new("an event must be a JSON object"));
+                return Err(EventError::new(
+                    EventErrorKind::NotAnObject,
+                    "an event must be a JSON object",
+                ));
             }
-            None => return Err(self.error("empty input")),
+            None => return Err(self.error(EventErrorKind::UnexpectedEnd, "empty input")),
         }
         if self.validate {
             self.end()?;
@@ -233,7 +242,10 @@ impl Reader<'_, '_, '_> {
     fn end(&mut self) -> Result<(), EventError> {
         self.ws();
         if self.i != self.b.len() {
-            return Err(self.error("unexpected text after the event"));
+            return Err(self.error(
+                EventErrorKind::TrailingText,
+                "unexpected text after the event",
+            ));
         }
         Ok(())
     }
@@ -252,11 +264,14 @@ impl Reader<'_, '_, '_> {
                 self.i += 1;
                 Ok(false)
             }
-            _ => Err(self.error(if close == b'}' {
-                "expected ',' or '}' in an object"
-            } else {
-                "expected ',' or ']' in an array"
-            })),
+            _ => Err(self.error(
+                EventErrorKind::Syntax,
+                if close == b'}' {
+                    "expected ',' or '}' in an object"
+                } else {
+                    "expected ',' or ']' in an array"
+                },
+            )),
         }
     }
 
@@ -264,7 +279,7 @@ impl Reader<'_, '_, '_> {
     fn colon(&mut self) -> Result<(), EventError> {
         self.ws();
         if self.peek() != Some(b':') {
-            return Err(self.error("expected ':' after an object key"));
+            return Err(self.error(EventErrorKind::Syntax, "expected ':' after an object key"));
         }
         self.i += 1;
         self.ws();
@@ -284,7 +299,7 @@ impl Reader<'_, '_, '_> {
         }
         loop {
             if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key"));
+                return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
             }
             let key = self.string()?;
             let child = self.member(node, key, top)?;
@@ -435,8 +450,8 @@ impl Reader<'_, '_, '_> {
             Some(b't') => self.literal(b"true", field, Kind::True, frame),
             Some(b'f') => self.literal(b"false", field, Kind::False, frame),
             Some(b'n') => self.literal(b"null", field, Kind::Null, frame),
-            Some(_) => Err(self.error("expected a JSON value")),
-            None => Err(self.error("unexpected end of input")),
+            Some(_) => Err(self.error(EventErrorKind::Syntax, "expected a JSON value")),
+            None => Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input")),
         }
     }
 
@@ -448,7 +463,7 @@ impl Reader<'_, '_, '_> {
         frame: u32,
     ) -> Result<(), EventError> {
         if self.b.get(self.i..self.i + word.len()) != Some(word) {
-            return Err(self.error("expected a JSON value"));
+            return Err(self.error(EventErrorKind::Syntax, "expected a JSON value"));
         }
         self.i += word.len();
         if let Some(field) = field {
@@ -470,14 +485,17 @@ impl Reader<'_, '_, '_> {
             Some(b'1'..=b'9') => j = digits_end(b, j + 1),
             _ => {
                 self.i = j;
-                return Err(self.error("invalid number"));
+                return Err(self.error(EventErrorKind::InvalidNumber, "invalid number"));
             }
         }
         if b.get(j) == Some(&b'.') {
             let k = digits_end(b, j + 1);
             if k == j + 1 {
                 self.i = k;
-                return Err(self.error("invalid number: digits expected after '.'"));
+                return Err(self.error(
+                    EventErrorKind::InvalidNumber,
+                    "invalid number: digits expected after '.'",
+                ));
             }
             j = k;
         }
@@ -489,7 +507,10 @@ impl Reader<'_, '_, '_> {
             let k = digits_end(b, j);
             if k == j {
                 self.i = k;
-                return Err(self.error("invalid number: digits expected in the exponent"));
+                return Err(self.error(
+                    EventErrorKind::InvalidNumber,
+                    "invalid number: digits expected in the exponent",
+                ));
             }
             j = k;
         }
@@ -524,7 +545,7 @@ impl Reader<'_, '_, '_> {
                             Ok((_, next)) => next,
                             Err(reason) => {
                                 self.i = j;
-                                return Err(self.error(reason));
+                                return Err(self.error(escape_kind(reason), reason));
                             }
                         }
                     } else {
@@ -534,13 +555,16 @@ impl Reader<'_, '_, '_> {
                 Some(_) => {
                     if self.validate {
                         self.i = j;
-                        return Err(self.error("control character in a string"));
+                        return Err(self.error(
+                            EventErrorKind::InvalidString,
+                            "control character in a string",
+                        ));
                     }
                     j += 1;
                 }
                 None => {
                     self.i = b.len();
-                    return Err(self.error("unterminated string"));
+                    return Err(self.error(EventErrorKind::UnexpectedEnd, "unterminated string"));
                 }
             }
         }
@@ -601,7 +625,7 @@ impl Reader<'_, '_, '_> {
                 }
                 Err(reason) => {
                     self.i = j;
-                    return Err(self.error(reason));
+                    return Err(self.error(escape_kind(reason), reason));
                 }
             }
         }
@@ -634,7 +658,7 @@ impl Reader<'_, '_, '_> {
                 }
                 loop {
                     if self.peek() != Some(b'"') {
-                        return Err(self.error("expected a string key"));
+                        return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
                     }
                     self.string()?;
                     self.colon()?;
@@ -680,7 +704,7 @@ impl Reader<'_, '_, '_> {
             let rest = self.b.get(self.i..).unwrap_or_default();
             let Some(k) = memchr3(open, close, b'"', rest) else {
                 self.i = self.b.len();
-                return Err(self.error("unexpected end of input"));
+                return Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input"));
             };
             self.i += k;
             match self.peek() {
@@ -712,10 +736,19 @@ impl Reader<'_, '_, '_> {
                 Some(k) => j += k + 2,
                 None => {
                     self.i = self.b.len();
-                    return Err(self.error("unterminated string"));
+                    return Err(self.error(EventErrorKind::UnexpectedEnd, "unterminated string"));
                 }
             }
         }
+    }
+}
+
+/// The kind of an escape error's reason (from `Reader::escape`).
+fn escape_kind(reason: &str) -> EventErrorKind {
+    if reason == "unterminated string" {
+        EventErrorKind::UnexpectedEnd
+    } else {
+        EventErrorKind::InvalidString
     }
 }
 

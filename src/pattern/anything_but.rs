@@ -9,7 +9,7 @@ use crate::util::json::{Json, pointer_push};
 /// excluded items is never excluded: `{"anything-but": "x"}` matches numbers
 /// and `null`, `{"anything-but": [1]}` matches strings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AnythingBut {
+pub(crate) enum AnythingBut {
     /// Strings equal to any of these.
     Strings(Vec<String>),
     /// Numbers (comparable, by order-preserving key) equal to any of these.
@@ -38,6 +38,7 @@ impl AnythingBut {
     }
 
     /// Whether it excludes nothing (never true for a parsed pattern).
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

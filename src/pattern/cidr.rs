@@ -6,7 +6,7 @@ use crate::util::ip::{self, Family, IpKey};
 
 /// An inclusive range of addresses of one family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IpRange {
+pub(crate) struct IpRange {
     /// Lowest address.
     pub low: IpKey,
     /// Highest address.
@@ -14,11 +14,6 @@ pub struct IpRange {
 }
 
 impl IpRange {
-    /// Whether `key` is in the range.
-    pub fn contains(&self, key: IpKey) -> bool {
-        self.low <= key && key <= self.high
-    }
-
     /// Parses `address/bits`. Host bits need not be zero; `/32` (IPv4) and
     /// `/128` (IPv6) are single addresses.
     pub(super) fn parse(text: &str, pointer: &str) -> Result<IpRange, PatternError> {

@@ -3,8 +3,10 @@
 //! [`Pattern::parse`] turns pattern text into a list of [`Branch`]es (one per
 //! combination of `$or` alternatives); each branch is a conjunction of
 //! [`FieldCondition`]s over distinct [`FieldPath`]s, sorted by path, and each
-//! condition is a disjunction of [`ValuePattern`]s. The user-facing
-//! description of the language is `PATTERNS.md`.
+//! condition is a disjunction of [`ValuePattern`]s. The AST is private to
+//! the crate (it changes with the automaton); [`Pattern`] shows users only
+//! its branch count and field paths. The user-facing description of the
+//! language is `PATTERNS.md`.
 
 mod anything_but;
 mod cidr;
@@ -17,12 +19,12 @@ mod wildcard;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use anything_but::AnythingBut;
-pub use cidr::IpRange;
+pub(crate) use anything_but::AnythingBut;
+pub(crate) use cidr::IpRange;
 pub use error::{PatternError, PatternErrorKind};
 pub use limits::Limits;
-pub use numeric::NumericRange;
-pub use wildcard::{Wildcard, WildcardError};
+pub(crate) use numeric::NumericRange;
+pub(crate) use wildcard::{Wildcard, WildcardError};
 
 use crate::util::json::{self, Json};
 
@@ -31,14 +33,9 @@ use crate::util::json::{self, Json};
 /// are reached by the same text: `{"a.b": 1}` and `{"a": {"b": 1}}` both
 /// have a field `a.b`, as in the reference implementation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FieldPath(String);
+pub(crate) struct FieldPath(String);
 
 impl FieldPath {
-    /// Makes a path from its dotted text.
-    pub fn new(dotted: impl Into<String>) -> FieldPath {
-        FieldPath(dotted.into())
-    }
-
     /// The dotted text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -53,7 +50,7 @@ impl fmt::Display for FieldPath {
 
 /// One way a single event value can satisfy a field condition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ValuePattern {
+pub(crate) enum ValuePattern {
     /// A JSON string equal to this text. When the text is an IP address,
     /// `ip` holds it and any string spelling the same address matches too.
     Exact {
@@ -102,7 +99,7 @@ pub enum ValuePattern {
 
 /// A field path and the alternatives, any one of which satisfies it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct FieldCondition {
+pub(crate) struct FieldCondition {
     /// The path.
     pub path: FieldPath,
     /// The alternatives, sorted and without duplicates.
@@ -111,7 +108,7 @@ pub struct FieldCondition {
 
 /// A conjunction of field conditions on distinct paths, sorted by path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Branch {
+pub(crate) struct Branch {
     /// The conditions.
     pub fields: Vec<FieldCondition>,
 }
@@ -122,7 +119,8 @@ pub struct Branch {
 /// use ferrule::Pattern;
 ///
 /// let p = Pattern::parse(r#"{"source": ["aws.s3"], "$or": [{"a": [1]}, {"b": [2]}]}"#)?;
-/// assert_eq!(p.branches().len(), 2);
+/// assert_eq!(p.branch_count(), 2);
+/// assert_eq!(p.field_paths(), ["a", "b", "source"]);
 /// # Ok::<(), ferrule::PatternError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,8 +237,28 @@ impl Pattern {
     }
 
     /// The branches; the pattern matches an event when any branch does.
-    pub fn branches(&self) -> &[Branch] {
+    pub(crate) fn branches(&self) -> &[Branch] {
         &self.branches
+    }
+
+    /// How many branches the pattern has once its `$or`s are expanded
+    /// (duplicates dropped); the pattern matches an event when any branch
+    /// does. Each branch counts against [`Limits::max_or_branches`].
+    pub fn branch_count(&self) -> usize {
+        self.branches.len()
+    }
+
+    /// The dotted paths of the event fields the pattern tests, in any
+    /// branch: sorted, each once. `{"a": {"b": [1]}}` tests `a.b`.
+    pub fn field_paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self
+            .branches
+            .iter()
+            .flat_map(|b| b.fields.iter().map(|f| f.path.as_str()))
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths
     }
 }
 

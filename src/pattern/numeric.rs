@@ -9,7 +9,7 @@ use crate::util::number;
 /// [`number::ordered`](crate::util::number::ordered)); strict bounds are
 /// stored as the neighbouring `f64`, which is exact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NumericRange {
+pub(crate) struct NumericRange {
     /// Lowest key in the range.
     pub low: u64,
     /// Highest key in the range.
@@ -27,6 +27,7 @@ enum Op {
 
 impl NumericRange {
     /// Whether the comparable number with key `key` is in the range.
+    #[cfg(test)]
     pub fn contains(&self, key: u64) -> bool {
         self.low <= key && key <= self.high
     }

@@ -8,13 +8,13 @@ use std::collections::{HashSet, VecDeque};
 /// `a*b*c` has segments `a`, `b`, `c`; the first is anchored at the start of
 /// the value, the last at its end, and the middle ones must appear in order.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Wildcard {
+pub(crate) struct Wildcard {
     segments: Vec<Vec<u8>>,
 }
 
 /// Why a wildcard operand is invalid.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WildcardError {
+pub(crate) enum WildcardError {
     /// Two unescaped stars in a row, at this byte offset.
     ConsecutiveStars(usize),
     /// A backslash that escapes neither `*` nor `\`, at this byte offset.

@@ -26,7 +26,10 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
 /// Parses a JSON number literal to the nearest `f64`, ±∞ when its
 /// magnitude is beyond the `f64` range (`1e400`); `-0` becomes `0`. Text
 /// that is not a number gives NaN (the readers never pass such text).
-#[inline]
+///
+/// Matching converts with [`read`]; this is the reference it is tested
+/// against.
+#[cfg(test)]
 pub fn parse_any(text: &[u8]) -> f64 {
     let value = match fast_parse(text) {
         Some(v) => v,
@@ -48,7 +51,7 @@ const POW10: [f64; 23] = [
 /// most 2^53 and its decimal exponent `e` is within ±22, both `m` and 10^|e|
 /// are exact f64s and one multiplication or division rounds correctly.
 /// `None` for every other literal (and for text that is not a number).
-#[inline]
+#[cfg(test)]
 fn fast_parse(text: &[u8]) -> Option<f64> {
     let (negative, body) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -107,30 +110,204 @@ fn fast_parse(text: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
-/// Whether the literal `text` is numerically equal to the shortest
-/// round-trip decimal of `value` (which must be `text` parsed).
-pub fn is_exact(text: &[u8], value: f64) -> bool {
+/// What a literal's significant digits and value say about its
+/// exactness, before any formatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    /// Comparable: at most 15 significant digits (or the literal zero), a
+    /// normal finite value.
+    Exact,
+    /// Not comparable: more than 17 significant digits, beyond the `f64`
+    /// range, subnormal, or a nonzero literal that underflows to zero.
+    Inexact,
+    /// 16 or 17 significant digits: [`is_exact`] decides.
+    Check,
+}
+
+/// Reads a JSON number literal for comparison: its value (the tests check it against `parse_any`)
+/// and what its digits say about its exactness. A literal of more than 17
+/// significant digits is never comparable, so it is not converted at all
+/// (the value is then NaN: nothing compares it by value); most others are
+/// decided here from their digit count, and only those of 16 or 17 digits
+/// are left to [`is_exact`].
+#[inline]
+pub fn read(text: &[u8]) -> (f64, Quick) {
+    let Some(d) = Decimal::scan(text) else {
+        return (f64::NAN, Quick::Inexact);
+    };
+    let value = if d.len == 0 {
+        0.0
+    } else if d.m <= 1 << 53 && (-22..=22).contains(&d.q) {
+        // Clinger's fast path (see `fast_parse`) on the significant digits.
+        let m = d.m as f64;
+        let v = if d.q >= 0 {
+            m * POW10[d.q as usize]
+        } else {
+            m / POW10[(-d.q) as usize]
+        };
+        if d.negative { -v } else { v }
+    } else {
+        // `fast_parse` would fail too: straight to the full conversion.
+        let v = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
+        if v == 0.0 { 0.0 } else { v }
+    };
+    (value, quick(value, d.len))
+}
+
+/// A literal's significant digits, read in one pass: `|value| = m · 10^q`
+/// with `m` of `len` digits (no leading or trailing zeros; `len` 0 for
+/// zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Decimal {
+    negative: bool,
+    m: u64,
+    len: usize,
+    q: i64,
+}
+
+impl Decimal {
+    /// `None` when the literal has more than 17 significant digits (never
+    /// comparable; then `m` would not be needed, nor fit).
+    #[inline]
+    fn scan(text: &[u8]) -> Option<Decimal> {
+        let (negative, body) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        // Up to 18 digits from the first nonzero one go into `m` (trailing
+        // zeros included, stripped below); `q` tracks the scale. Past 18,
+        // a zero only moves the scale and a nonzero digit means more than
+        // 17 significant digits.
+        let mut m: u64 = 0;
+        let mut taken = 0u32;
+        let mut q: i64 = 0;
+        let mut i = 0;
+        while let Some(&c) = body.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                break;
+            }
+            if m != 0 || d != 0 {
+                if taken < 18 {
+                    m = m * 10 + u64::from(d);
+                    taken += 1;
+                } else if d == 0 {
+                    q += 1;
+                } else {
+                    return None;
+                }
+            }
+            i += 1;
+        }
+        if body.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&c) = body.get(i) {
+                let d = c.wrapping_sub(b'0');
+                if d >= 10 {
+                    break;
+                }
+                if m != 0 || d != 0 {
+                    if taken < 18 {
+                        m = m * 10 + u64::from(d);
+                        taken += 1;
+                        q -= 1;
+                    } else if d != 0 {
+                        return None;
+                    }
+                } else {
+                    q -= 1;
+                }
+                i += 1;
+            }
+        }
+        if m == 0 {
+            return Some(Decimal {
+                negative: false,
+                m: 0,
+                len: 0,
+                q: 0,
+            });
+        }
+        if let Some(b'e' | b'E') = body.get(i) {
+            let mut rest = body.get(i + 1..).unwrap_or_default();
+            let mut negative_exp = false;
+            if let Some((&sign @ (b'-' | b'+'), tail)) = rest.split_first() {
+                negative_exp = sign == b'-';
+                rest = tail;
+            }
+            let mut exponent: i64 = 0;
+            for &c in rest {
+                exponent = exponent
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(c.wrapping_sub(b'0')));
+            }
+            q = q.saturating_add(if negative_exp { -exponent } else { exponent });
+        }
+        while m.is_multiple_of(10) {
+            m /= 10;
+            q += 1;
+        }
+        let len = m.ilog10() as usize + 1;
+        if len > 17 {
+            return None;
+        }
+        Some(Decimal {
+            negative,
+            m,
+            len,
+            q,
+        })
+    }
+}
+
+/// The decision of [`read`] for a literal of `significant` digits that
+/// parses to `value`.
+#[inline]
+fn quick(value: f64, significant: usize) -> Quick {
+    if !value.is_finite() {
+        return Quick::Inexact;
+    }
+    // Zero is exact only when the literal is zero (`1e-400` underflows to it).
+    if value == 0.0 {
+        return if significant == 0 {
+            Quick::Exact
+        } else {
+            Quick::Inexact
+        };
+    }
     // Subnormals print with fewer digits than the literal needs in the
     // reference implementation's formatter; they are never comparable there.
-    if value != 0.0 && value.abs() < f64::MIN_POSITIVE {
-        return false;
+    if value.abs() < f64::MIN_POSITIVE {
+        return Quick::Inexact;
     }
     // A decimal of at most 15 significant digits always survives the trip
     // through a (normal) f64 unchanged; one of more than 17 never equals a
-    // shortest round-trip decimal. Only 16 and 17 digits need ryu.
-    let shape = LiteralShape::of(text);
-    // Zero is exact only when the literal is zero (`1e-400` underflows to it).
-    if value == 0.0 {
-        return shape.significant == 0;
+    // shortest round-trip decimal. Only 16 and 17 digits need more.
+    match significant {
+        0..=15 => Quick::Exact,
+        16 | 17 => Quick::Check,
+        _ => Quick::Inexact,
     }
-    match shape.significant {
-        0..=15 => return true,
-        16 | 17 => {}
-        _ => return false,
+}
+
+/// Whether the literal `text` is numerically equal to the shortest
+/// round-trip decimal of `value` (which must be `text` parsed, and finite).
+pub fn is_exact(text: &[u8], value: f64) -> bool {
+    let Some(d) = Decimal::scan(text) else {
+        return false;
+    };
+    match quick(value, d.len) {
+        Quick::Exact => return true,
+        Quick::Inexact => return false,
+        Quick::Check => {}
     }
-    if let Some(exact) = exact_by_integers(text, value) {
+    if let Some(exact) = exact_by_decimal(d, value) {
         return exact;
     }
+    let shape = LiteralShape::of(text);
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(value).as_bytes();
     if !shape.exponent {
@@ -156,17 +333,17 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
 /// and contains `D`. Both tests compare exact integers after scaling by
 /// `10^-q · 2^-e` (`D = m·10^q`, `v = M·2^e`); a tie on either bound is
 /// left to ryu.
+#[cfg(test)]
 fn exact_by_integers(text: &[u8], value: f64) -> Option<bool> {
-    let d = Digits::of(text)?;
+    exact_by_decimal(Decimal::scan(text)?, value)
+}
+
+/// [`exact_by_integers`] for an already scanned literal.
+fn exact_by_decimal(d: Decimal, value: f64) -> Option<bool> {
     if !(16..=17).contains(&d.len) {
         return None;
     }
-    let mut m: u64 = 0;
-    for &c in &d.digits[..d.len] {
-        // Interior zeros are stored as 0, other digits as ASCII.
-        m = m * 10 + u64::from(c.saturating_sub(b'0'));
-    }
-    let q = d.scale - d.len as i64;
+    let (m, q) = (d.m, d.q);
     let bits = value.abs().to_bits();
     let biased = (bits >> 52) as i64;
     let fraction = bits & ((1 << 52) - 1);
@@ -207,33 +384,23 @@ fn exact_by_integers(text: &[u8], value: f64) -> Option<bool> {
     Some(true)
 }
 
-/// What one pass over a literal tells: its significant digits, whether it
-/// has an exponent, and its length without trailing fraction zeros.
+/// What the ryu fallback needs of a literal: whether it has an exponent,
+/// and its length without trailing fraction zeros.
 struct LiteralShape {
-    significant: usize,
     exponent: bool,
     trimmed: usize,
 }
 
 impl LiteralShape {
-    #[inline]
     fn of(text: &[u8]) -> LiteralShape {
-        let mut first = usize::MAX;
-        let mut last = 0;
-        let mut digits = 0;
         let mut point = None;
         let mut last_nonzero_at = 0;
         let mut exponent = false;
         for (i, &c) in text.iter().enumerate() {
             if c.is_ascii_digit() {
                 if c != b'0' {
-                    if first == usize::MAX {
-                        first = digits;
-                    }
-                    last = digits;
                     last_nonzero_at = i;
                 }
-                digits += 1;
             } else if c == b'.' {
                 point = Some(i);
             } else if c == b'e' || c == b'E' {
@@ -241,21 +408,12 @@ impl LiteralShape {
                 break;
             }
         }
-        let significant = if first == usize::MAX {
-            0
-        } else {
-            last - first + 1
-        };
         let trimmed = match point {
             // Keep the integer part whole; drop fraction zeros and a bare point.
             Some(p) if !exponent => (last_nonzero_at + 1).max(p),
             _ => text.len(),
         };
-        LiteralShape {
-            significant,
-            exponent,
-            trimmed,
-        }
+        LiteralShape { exponent, trimmed }
     }
 }
 
@@ -553,5 +711,172 @@ mod tests {
             assert!(ordered(pair[0]) < ordered(pair[1]), "{pair:?}");
         }
         assert_eq!(ordered(-0.0), ordered(0.0));
+    }
+}
+
+/// The fast path of [`read`] (digit count and exponent first, the full test
+/// only for 16 and 17 digits) against the full check it replaces: convert,
+/// format the shortest round trip with ryu, compare the decimals.
+#[cfg(test)]
+mod fast_path_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The full check, as the reference implementation defines it.
+    fn full(text: &str) -> bool {
+        let Ok(v) = text.parse::<f64>() else {
+            return false;
+        };
+        if !v.is_finite() || (v != 0.0 && v.abs() < f64::MIN_POSITIVE) {
+            return false;
+        }
+        let mut buf = ryu::Buffer::new();
+        same_decimal(text.as_bytes(), buf.format_finite(v).as_bytes())
+    }
+
+    /// What matching decides: `read`, then `is_exact` only when asked to.
+    fn fast(text: &str) -> bool {
+        match read(text.as_bytes()) {
+            (_, Quick::Exact) => true,
+            (_, Quick::Inexact) => false,
+            (v, Quick::Check) => is_exact(text.as_bytes(), v),
+        }
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        prop_assert_eq!(fast(text), full(text), "{}", text);
+        let (v, q) = read(text.as_bytes());
+        if q != Quick::Inexact {
+            prop_assert_eq!(
+                v.to_bits(),
+                parse_any(text.as_bytes()).to_bits(),
+                "{}",
+                text
+            );
+        }
+        Ok(())
+    }
+
+    /// A literal spelling `digits` (significant digits, no sign) with the
+    /// point after `point` of them, `zeros` leading fraction zeros when the
+    /// point comes first, trailing zeros, and an exponent.
+    fn spell(
+        negative: bool,
+        digits: &str,
+        point: usize,
+        lead: usize,
+        trail: usize,
+        exponent: Option<i32>,
+    ) -> String {
+        let mut s = String::new();
+        if negative {
+            s.push('-');
+        }
+        let point = point.min(digits.len());
+        if point == 0 {
+            s.push_str("0.");
+            s.push_str(&"0".repeat(lead));
+            s.push_str(digits);
+        } else {
+            s.push_str(&digits[..point]);
+            if point < digits.len() || trail > 0 {
+                s.push('.');
+                s.push_str(&digits[point..]);
+            }
+        }
+        s.push_str(&"0".repeat(trail));
+        if let Some(e) = exponent {
+            s.push_str(&format!("e{e}"));
+        }
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// JSON number literals of any shape: up to 40 digits, exponents,
+        /// leading and trailing zeros, `-0`.
+        #[test]
+        fn any_literal(text in "-?(0|[1-9][0-9]{0,39})(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?") {
+            check(&text)?;
+        }
+
+        /// Runs of zeros and nines (carries, trailing zeros, 15/16/17/18
+        /// digit boundaries) around the f64 range's edges.
+        #[test]
+        fn zeros_and_nines(
+            text in "-?(0|[1-9][09]{0,24})(\\.[09]{1,30})?([eE][+-]?(30[0-9]|32[0-9]|[0-9]{1,2}))?"
+        ) {
+            check(&text)?;
+        }
+
+        /// Shortest spellings of random doubles (exact) and their 16- to
+        /// 18-digit neighbours, respelled with zeros and exponents.
+        #[test]
+        fn doubles_and_neighbours(
+            bits in any::<u64>(),
+            delta in -3i64..=3,
+            negative in any::<bool>(),
+            point in 0usize..20,
+            lead in 0usize..4,
+            trail in 0usize..4,
+            exponent in proptest::option::of(-330i32..330),
+        ) {
+            let v = f64::from_bits(bits);
+            if !v.is_finite() {
+                return Ok(());
+            }
+            let mut buf = ryu::Buffer::new();
+            let shortest = buf.format_finite(v.abs());
+            check(shortest)?;
+            // The 17 significant digits of v, nudged.
+            let seventeen = format!("{:.16e}", v.abs());
+            let (mantissa, _) = seventeen.split_once('e').unwrap_or((&seventeen, "0"));
+            let body: String = mantissa.chars().filter(|c| *c != '.').collect();
+            let n: i64 = body.parse().unwrap_or(0);
+            for digits in [
+                (n + delta).max(0).to_string(),
+                ((n + delta).max(0) / 10).to_string(),
+                format!("{}{}", (n + delta).max(0), delta.rem_euclid(10)),
+            ] {
+                check(&spell(negative, &digits, point, lead, trail, exponent))?;
+            }
+        }
+    }
+
+    #[test]
+    fn the_edges() {
+        for text in [
+            "0",
+            "-0",
+            "0.0",
+            "-0.000",
+            "0e5",
+            "0E-400",
+            "1e-400",
+            "-1e-400",
+            "5e-324",
+            "2.2250738585072014e-308",
+            "2.2250738585072011e-308",
+            "1.7976931348623157e308",
+            "1.7976931348623159e308",
+            "1e308",
+            "1e309",
+            "1e23",
+            "9007199254740992",
+            "9007199254740993",
+            "123456789012345",
+            "1234567890123456",
+            "12345678901234567",
+            "123456789012345678",
+            "0.000000000000000000000000000000123456789012345",
+            "100000000000000000000000000000000000000000",
+            "1.0000000000000000000000000",
+            "1.00000000000000000000000001",
+            "37.809747167642193",
+            "-122.425212293228341",
+        ] {
+            check(text).map_err(|e| format!("{text}: {e}")).unwrap();
+        }
     }
 }

@@ -1370,13 +1370,15 @@ impl BenchData {
 /// matching.
 #[derive(Debug, Default)]
 pub struct StructureReader {
-    _private: (),
+    reader: ferrule::FieldReader,
 }
 
 impl StructureReader {
     /// Whether `event` is a valid event (checked throughout).
     pub fn check(&mut self, event: &[u8]) -> bool {
-        ferrule::validate_event(event).is_ok()
+        self.reader
+            .read(event, ferrule::ReadMode::Validated)
+            .is_ok()
     }
 }
 

@@ -186,7 +186,7 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
             let mut parsed: Option<Result<serde_json::Value, String>> = None;
             let ingestion_time = format_millis(event.ingested_ms);
             for id in ids {
-                let Some(rule) = compiled.rules.get(id.0 as usize) else {
+                let Some(rule) = compiled.rules.get(id.index()) else {
                     continue;
                 };
                 inner

@@ -622,7 +622,7 @@ fn quamina_engine(
     let ids: HashMap<u32, u32> = rules
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| matcher.id(&r.name).map(|id| (i as u32, id.0)))
+        .filter_map(|(i, r)| matcher.id(&r.name).map(|id| (i as u32, id.index() as u32)))
         .collect();
     let differ = quietly(|| {
         events
@@ -640,7 +640,7 @@ fn quamina_engine(
                     .matches(e)
                     .unwrap_or_default()
                     .iter()
-                    .map(|id| id.0)
+                    .map(|id| id.index() as u32)
                     .collect();
                 theirs != ours
             })
