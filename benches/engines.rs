@@ -43,8 +43,8 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, SamplingMode, Throughput};
-use ferrule::benchdata::{BenchData, BenchRule, EventSet, Scenario, SimdParser};
 use ferrule::{MatchScratch, Matcher, RuleId, RuleSet};
+use ferrule_benchdata::{BenchData, BenchRule, EventSet, Scenario, SimdParser};
 use quamina::{Quamina, QuaminaBuilder, QuaminaError};
 use rayon::prelude::*;
 

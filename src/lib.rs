@@ -38,25 +38,9 @@
 #![forbid(unsafe_code)]
 
 mod automaton;
-#[cfg(feature = "cli")]
-pub mod benchdata;
-#[cfg(feature = "bus")]
-pub mod bus;
-#[cfg(feature = "cli")]
-pub mod cli;
-#[cfg(feature = "bus")]
-pub mod dispatch;
 mod event;
 pub mod pattern;
-#[cfg(feature = "bus")]
-pub mod policy;
 mod ruleset;
-#[cfg(feature = "server")]
-pub mod server;
-#[cfg(feature = "bus")]
-pub mod targets;
-#[cfg(feature = "bus")]
-pub mod transform;
 mod util;
 
 pub use automaton::{AutomatonStats, MatchScratch};

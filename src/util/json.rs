@@ -371,7 +371,7 @@ mod tests {
 }
 
 /// Writes `value` back as JSON text, keeping duplicate keys and number literals.
-#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+#[cfg(test)]
 pub fn write(value: &Json, out: &mut String) {
     match value {
         Json::Null => out.push_str("null"),
@@ -404,7 +404,7 @@ pub fn write(value: &Json, out: &mut String) {
 }
 
 /// Writes `s` as a JSON string literal.
-#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+#[cfg(test)]
 pub fn write_str(s: &str, out: &mut String) {
     out.push('"');
     for ch in s.chars() {

@@ -55,13 +55,13 @@ os.environ.update(AWS_ENV)
 def pytest_sessionstart(session):
     """Stops at once, with one clear message, if the binary cannot serve."""
     if not FERRULE_BIN.exists():
-        pytest.exit(f"{FERRULE_BIN} does not exist: run `cargo build --release --features server` "
+        pytest.exit(f"{FERRULE_BIN} does not exist: run `cargo build --release -p ferrule-cli` "
                     "or set FERRULE_BIN", returncode=2)
     p = subprocess.run([str(FERRULE_BIN), "serve", "--listen", "not-an-address"],
                        capture_output=True, text=True, timeout=30)
     if 'unknown command "serve"' in p.stderr:
-        pytest.exit(f"{FERRULE_BIN} was built without the `server` feature: run "
-                    "`cargo build --release --features server` or set FERRULE_BIN", returncode=2)
+        pytest.exit(f"{FERRULE_BIN} cannot serve: run "
+                    "`cargo build --release -p ferrule-cli` or set FERRULE_BIN", returncode=2)
 
 
 def free_port() -> int:
@@ -99,7 +99,7 @@ class FerruleServer:
 
     def start(self) -> "FerruleServer":
         if not FERRULE_BIN.exists():
-            pytest.fail(f"{FERRULE_BIN} does not exist: run `cargo build --release --features server` "
+            pytest.fail(f"{FERRULE_BIN} does not exist: run `cargo build --release -p ferrule-cli` "
                         "or set FERRULE_BIN")
         args = [str(FERRULE_BIN), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
         if self.config_path is not None:

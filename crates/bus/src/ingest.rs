@@ -1,0 +1,526 @@
+//! PutEvents: per-entry validation, the event envelope, and the ingest
+//! thread that matches the events of concurrent calls together (on the
+//! engine's parallel path) and writes all their deliveries in one commit.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Mutex, Weak};
+use std::thread;
+
+use super::access::denied_message;
+use super::{BusError, Inner, bus_of};
+use ferrule_core::time::{format_millis, format_seconds};
+use ferrule_dispatch::Delivery;
+use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
+use ferrule_policy::Principal;
+use ferrule_transform::{InputSpec, Needed, RenderContext};
+
+/// One entry of a PutEvents request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutEventsEntry {
+    /// The event time (ms since the epoch); now if absent.
+    pub time_ms: Option<u64>,
+    /// `Source` (required).
+    pub source: Option<String>,
+    /// `Resources`.
+    pub resources: Vec<String>,
+    /// `DetailType` (required).
+    pub detail_type: Option<String>,
+    /// `Detail`: JSON object text (required).
+    pub detail: Option<String>,
+    /// `EventBusName`: a name or an ARN; `default` if absent.
+    pub event_bus_name: Option<String>,
+    /// `TraceHeader` (accepted, not used).
+    pub trace_header: Option<String>,
+}
+
+impl PutEventsEntry {
+    /// An entry for the default bus.
+    pub fn new(source: &str, detail_type: &str, detail: &str) -> PutEventsEntry {
+        PutEventsEntry {
+            source: Some(source.to_string()),
+            detail_type: Some(detail_type.to_string()),
+            detail: Some(detail.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The entry's size by EventBridge's rule: 14 bytes for a time, plus the
+    /// UTF-8 length of Source, DetailType, Detail and each resource.
+    pub fn size(&self) -> usize {
+        let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        usize::from(self.time_ms.is_some()) * 14
+            + len(&self.source)
+            + len(&self.detail_type)
+            + len(&self.detail)
+            + self.resources.iter().map(String::len).sum::<usize>()
+    }
+}
+
+/// The result of one entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutEventsResultEntry {
+    /// The event id (also the delivered event's `id`), if accepted.
+    pub event_id: Option<String>,
+    /// Why it was not accepted.
+    pub error_code: Option<String>,
+    /// The message for `error_code`.
+    pub error_message: Option<String>,
+}
+
+/// PutEvents' answer: one result per entry, in request order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutEventsOutput {
+    /// How many entries failed.
+    pub failed_entry_count: usize,
+    /// The results.
+    pub entries: Vec<PutEventsResultEntry>,
+}
+
+/// An accepted event on its way to matching.
+pub(crate) struct Accepted {
+    pub bus: String,
+    pub id: String,
+    pub envelope: String,
+    pub ingested_ms: u64,
+    /// The access key of the caller who put it, carried with its deliveries
+    /// so that a forwarded event is authorized as that caller on the next bus.
+    pub principal: Option<String>,
+}
+
+type Reply = SyncSender<Result<(), BusError>>;
+
+/// A PutEvents call's accepted events and where to answer it.
+type Submission = (Vec<Accepted>, Reply);
+
+pub(crate) struct Ingest {
+    sender: Mutex<Option<SyncSender<Submission>>>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl Ingest {
+    pub fn new(inner: Weak<Inner>) -> Ingest {
+        let (sender, receiver) = mpsc::sync_channel(1024);
+        let thread = thread::Builder::new()
+            .name("ferrule-ingest".into())
+            .spawn(move || ingest_loop(&inner, &receiver))
+            .ok();
+        Ingest {
+            sender: Mutex::new(Some(sender)),
+            thread: Mutex::new(thread),
+        }
+    }
+
+    pub fn stop(&self) {
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        if let Ok(mut t) = self.thread.lock()
+            && let Some(t) = t.take()
+        {
+            let _ = t.join();
+        }
+    }
+
+    fn submit(&self, events: Vec<Accepted>) -> Result<(), BusError> {
+        let (reply, wait) = mpsc::sync_channel(1);
+        let sender = self
+            .sender
+            .lock()
+            .map_err(|_| BusError::internal("ingest lock poisoned"))?
+            .clone()
+            .ok_or_else(|| BusError::internal("the bus is shutting down"))?;
+        sender
+            .send((events, reply))
+            .map_err(|_| BusError::internal("the bus is shutting down"))?;
+        wait.recv()
+            .map_err(|_| BusError::internal("the bus is shutting down"))?
+    }
+}
+
+fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
+    while let Ok(first) = receiver.recv() {
+        let mut count = first.0.len();
+        let mut batch = vec![first];
+        while count < 2048 {
+            match receiver.try_recv() {
+                Ok(more) => {
+                    count += more.0.len();
+                    batch.push(more);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = match inner.upgrade() {
+            Some(inner) => deliver_batch(&inner, &batch),
+            None => Err(BusError::internal("the bus is shutting down")),
+        };
+        for (_, reply) in batch {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+/// Matches a batch of accepted events and writes their deliveries.
+fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
+    let mut by_bus: BTreeMap<&str, Vec<&Accepted>> = BTreeMap::new();
+    for (events, _) in batch {
+        for e in events {
+            by_bus.entry(e.bus.as_str()).or_default().push(e);
+        }
+    }
+    let now = inner.clock.now_ms();
+    let mut deliveries = Vec::new();
+    for (bus, events) in by_bus {
+        // Events for a bus that does not exist are accepted and dropped, as
+        // EventBridge does.
+        let Some(compiled) = inner.compiled(bus)? else {
+            continue;
+        };
+        let texts: Vec<&[u8]> = events.iter().map(|e| e.envelope.as_bytes()).collect();
+        // The envelopes were built here from validated parts: the trusted
+        // reader skips the re-validation.
+        let results = compiled.matcher.matches_batch_trusted(&texts);
+        for (event, result) in events.iter().zip(results) {
+            let Ok(ids) = result else { continue };
+            let mut parsed: Option<Result<serde_json::Value, String>> = None;
+            let ingestion_time = format_millis(event.ingested_ms);
+            for id in ids {
+                let Some(rule) = compiled.rules.get(id.0 as usize) else {
+                    continue;
+                };
+                inner
+                    .counters
+                    .rule(bus, &rule.name)
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for (target, spec) in &rule.targets {
+                    let payload = match spec {
+                        InputSpec::WholeEvent => Ok(event.envelope.clone()),
+                        InputSpec::Constant(text) => Ok(text.clone()),
+                        _ => {
+                            if parsed.is_none() {
+                                // One partial parse per event, of the members
+                                // the bus's targets read, shared by all of
+                                // them. A selected value serde_json cannot
+                                // hold (a number beyond f64) fails this
+                                // target's transformation alone.
+                                parsed = Some(
+                                    compiled
+                                        .needed
+                                        .read(&event.envelope)
+                                        .map_err(|e| e.to_string()),
+                                );
+                            }
+                            let context = RenderContext {
+                                rule_arn: &rule.arn,
+                                rule_name: &rule.name,
+                                ingestion_time: &ingestion_time,
+                            };
+                            match &parsed {
+                                Some(Ok(value)) => spec
+                                    .render(value, &context)
+                                    .map_err(|e| e.reason().to_string()),
+                                // Some target's member cannot be read: this
+                                // target reads its own members, so that only
+                                // the targets selecting it fail.
+                                Some(Err(_)) => Needed::of(spec)
+                                    .read(&event.envelope)
+                                    .map_err(|e| e.to_string())
+                                    .and_then(|value| {
+                                        spec.render(&value, &context)
+                                            .map_err(|e| e.reason().to_string())
+                                    }),
+                                None => Err("unparsed".to_string()),
+                            }
+                        }
+                    };
+                    let Ok(payload) = payload else {
+                        inner
+                            .counters
+                            .target(bus, &rule.name, &target.id)
+                            .invalid_input
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        continue;
+                    };
+                    let policy = target.retry_policy.unwrap_or_default();
+                    deliveries.push((
+                        now,
+                        Delivery {
+                            event_id: event.id.clone(),
+                            bus: bus.to_string(),
+                            rule: rule.name.clone(),
+                            rule_arn: rule.arn.clone(),
+                            target_id: target.id.clone(),
+                            target_arn: target.arn.clone(),
+                            max_retries: policy.retries(),
+                            max_age_ms: policy.max_age_ms(),
+                            dead_letter_arn: target
+                                .dead_letter_config
+                                .as_ref()
+                                .map(|d| d.arn.clone()),
+                            payload,
+                            event: event.envelope.clone(),
+                            ingested_ms: event.ingested_ms,
+                            attempts: 0,
+                            last_error: None,
+                            principal: event.principal.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    if !deliveries.is_empty() {
+        inner.store.append(deliveries)?;
+        inner.dispatcher.notify();
+    }
+    Ok(())
+}
+
+fn entry_error(code: &str, message: &str) -> PutEventsResultEntry {
+    PutEventsResultEntry {
+        event_id: None,
+        error_code: Some(code.to_string()),
+        error_message: Some(message.to_string()),
+    }
+}
+
+fn required(name: &str) -> PutEventsResultEntry {
+    entry_error(
+        "InvalidArgument",
+        &format!("Parameter {name} is not valid. Reason: {name} is a required argument."),
+    )
+}
+
+fn valid_bus_parameter(name: &str) -> bool {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    };
+    plain(name) || ferrule_core::arn::bus_name(name).is_some_and(plain)
+}
+
+/// Validates one entry: `Ok(envelope parts)` or the entry's error.
+fn check_entry(entry: &PutEventsEntry) -> Result<(), PutEventsResultEntry> {
+    let source = entry.source.as_deref().filter(|s| !s.is_empty());
+    let Some(source) = source else {
+        return Err(required("Source"));
+    };
+    if entry.detail_type.as_deref().is_none_or(str::is_empty) {
+        return Err(required("DetailType"));
+    }
+    let Some(detail) = entry.detail.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(required("Detail"));
+    };
+    // The engine's validating reader: numbers beyond f64 are valid JSON.
+    if !detail.trim_start().starts_with('{') || ferrule::validate_event(detail.as_bytes()).is_err()
+    {
+        return Err(entry_error("MalformedDetail", "Detail is malformed."));
+    }
+    if source.starts_with("aws.") {
+        return Err(entry_error(
+            "NotAuthorizedForSourceException",
+            "Not authorized for the source.",
+        ));
+    }
+    if entry
+        .event_bus_name
+        .as_deref()
+        .is_some_and(|b| !valid_bus_parameter(b))
+    {
+        return Err(entry_error(
+            "InvalidArgument",
+            "Parameter EventBusName is not valid.",
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the envelope delivered to targets, in EventBridge's key order.
+pub(crate) fn envelope(inner: &Inner, entry: &PutEventsEntry, id: &str, time_ms: u64) -> String {
+    let mut out = String::with_capacity(256 + entry.size());
+    out.push_str("{\"version\":\"0\",\"id\":");
+    write_str(id, &mut out);
+    out.push_str(",\"detail-type\":");
+    write_str(entry.detail_type.as_deref().unwrap_or(""), &mut out);
+    out.push_str(",\"source\":");
+    write_str(entry.source.as_deref().unwrap_or(""), &mut out);
+    out.push_str(",\"account\":");
+    write_str(&inner.account, &mut out);
+    out.push_str(",\"time\":");
+    write_str(&format_seconds(time_ms), &mut out);
+    out.push_str(",\"region\":");
+    write_str(&inner.region, &mut out);
+    out.push_str(",\"resources\":[");
+    for (i, r) in entry.resources.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(r, &mut out);
+    }
+    out.push_str("],\"detail\":");
+    out.push_str(entry.detail.as_deref().unwrap_or("{}"));
+    out.push('}');
+    out
+}
+
+pub(crate) fn put_events(
+    inner: &Inner,
+    entries: Vec<PutEventsEntry>,
+    caller: &Principal,
+) -> Result<PutEventsOutput, BusError> {
+    let max = inner.limits.entries_per_request;
+    if entries.is_empty() {
+        return Err(BusError::constraint(
+            "[]",
+            "entries",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if entries.len() > max {
+        return Err(BusError::constraint(
+            "[...]",
+            "entries",
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    let total: usize = entries.iter().map(PutEventsEntry::size).sum();
+    if total > inner.limits.request_bytes {
+        return Err(BusError::validation(
+            "Total size of the entries in the request is over the limit.",
+        ));
+    }
+    let now = inner.clock.now_ms();
+    let mut results = Vec::with_capacity(entries.len());
+    let mut accepted = Vec::new();
+    let mut accepted_at = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        match check_entry(entry).and_then(|()| check_access(inner, entry, caller)) {
+            Err(e) => results.push(e),
+            Ok(bus) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let time = entry.time_ms.unwrap_or(now);
+                accepted.push(Accepted {
+                    bus,
+                    envelope: envelope(inner, entry, &id, time),
+                    id: id.clone(),
+                    ingested_ms: now,
+                    principal: caller.access_key().map(str::to_string),
+                });
+                accepted_at.push(i);
+                results.push(PutEventsResultEntry {
+                    event_id: Some(id),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    if !accepted.is_empty()
+        && let Err(e) = inner.ingest.submit(accepted)
+    {
+        for i in accepted_at {
+            results[i] = entry_error("InternalFailure", e.message());
+        }
+    }
+    let failed_entry_count = results.iter().filter(|r| r.error_code.is_some()).count();
+    Ok(PutEventsOutput {
+        failed_entry_count,
+        entries: results,
+    })
+}
+
+/// Authorizes `events:PutEvents` of one (valid) entry on its bus before it
+/// is accepted; returns the bus name.
+fn check_access(
+    inner: &Inner,
+    entry: &PutEventsEntry,
+    caller: &Principal,
+) -> Result<String, PutEventsResultEntry> {
+    let bus = bus_of(entry.event_bus_name.as_deref());
+    let arn = inner.bus_arn(&bus);
+    let context = [
+        ("events:source", entry.source.as_deref().unwrap_or("")),
+        (
+            "events:detail-type",
+            entry.detail_type.as_deref().unwrap_or(""),
+        ),
+    ];
+    match inner.authorize(caller, "events:PutEvents", &arn, &bus, &context) {
+        Ok(d) if d.is_allowed() => Ok(bus),
+        Ok(d) => Err(entry_error(
+            "AccessDeniedException",
+            &denied_message(caller, "events:PutEvents", &arn, d),
+        )),
+        Err(e) => Err(entry_error("InternalFailure", e.message())),
+    }
+}
+
+/// Another bus as a target: the event is put on it again.
+pub(crate) struct BusTarget {
+    pub inner: Weak<Inner>,
+    pub bus: String,
+}
+
+impl Target for BusTarget {
+    fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
+        let inner = self.inner.upgrade().ok_or_else(|| {
+            DeliveryError::retryable("INTERNAL_ERROR", "the bus is shutting down")
+        })?;
+        // Forwarding acts for the caller who put the event: the next bus's
+        // policies apply to them, so a rule cannot route around a policy.
+        let caller = inner.principal_of(context.principal).ok_or_else(|| {
+            DeliveryError::permanent(
+                "NO_PERMISSIONS",
+                "the credential that put the event is no longer configured",
+            )
+        })?;
+        let event: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|_| DeliveryError::permanent("INVALID_JSON", "the payload is not an event"))?;
+        let text = |k: &str| event.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let entry = PutEventsEntry {
+            time_ms: None,
+            source: text("source"),
+            detail_type: text("detail-type"),
+            detail: event.get("detail").map(|d| d.to_string()),
+            resources: event
+                .get("resources")
+                .and_then(|r| r.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            event_bus_name: Some(self.bus.clone()),
+            trace_header: None,
+        };
+        let out = put_events(&inner, vec![entry], &caller)
+            .map_err(|e| DeliveryError::retryable("INTERNAL_ERROR", e.message()))?;
+        match out.entries.first() {
+            Some(PutEventsResultEntry {
+                error_code: Some(code),
+                error_message,
+                ..
+            }) if code == "AccessDeniedException" => Err(DeliveryError::permanent(
+                "NO_PERMISSIONS",
+                error_message.as_deref().unwrap_or(code),
+            )),
+            Some(PutEventsResultEntry {
+                error_code: Some(code),
+                error_message,
+                ..
+            }) => Err(DeliveryError::permanent(
+                "INVALID_PARAMETER",
+                format!("{code}: {}", error_message.as_deref().unwrap_or("")),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Appends `s` as a JSON string (serde_json's escaping).
+fn write_str(s: &str, out: &mut String) {
+    // Serializing a `&str` cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}

@@ -1,0 +1,1064 @@
+//! The event bus: buses, rules and targets with
+//! EventBridge's limits and messages; PutEvents; TestEventPattern; and the
+//! durable dispatch of matched events to targets.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::mpsc;
+//! use ferrule_bus::{Bus, BusOptions, PutEventsEntry, PutRuleInput, TargetConfig};
+//! use ferrule_dispatch::targets::ChannelTarget;
+//!
+//! let dir = std::env::temp_dir().join(format!("ferrule-doc-{}", std::process::id()));
+//! let bus = Bus::open(BusOptions::new(&dir))?;
+//! let (tx, rx) = mpsc::sync_channel(16);
+//! bus.register_target("arn:ferrule:channel:orders", std::sync::Arc::new(ChannelTarget(tx)));
+//! bus.put_rule(PutRuleInput::new("big-orders", r#"{"detail": {"total": [{"numeric": [">", 100]}]}}"#))?;
+//! bus.put_targets("big-orders", None, vec![TargetConfig {
+//!     id: "t1".into(), arn: "arn:ferrule:channel:orders".into(), ..Default::default()
+//! }])?;
+//! let out = bus.put_events(vec![PutEventsEntry::new("shop", "Order", r#"{"total": 250}"#)])?;
+//! assert_eq!(out.failed_entry_count, 0);
+//! let delivered = rx.recv_timeout(std::time::Duration::from_secs(5))?;
+//! assert!(delivered.contains(r#""total": 250"#) || delivered.contains(r#""total":250"#));
+//! # drop(bus); let _ = std::fs::remove_dir_all(&dir);
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+mod access;
+mod error;
+mod health;
+mod ingest;
+mod model;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+pub use access::denied_message;
+pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
+pub use error::{BusError, BusErrorKind};
+pub use ferrule_core::{Clock, ManualClock, SystemClock};
+pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
+pub use model::{
+    BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
+    RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
+};
+
+use ferrule::{Limits, Matcher, Pattern, RuleSet};
+use ferrule_dispatch::targets::{HttpTarget, QueueTarget, Target};
+use ferrule_dispatch::{
+    CounterSnapshot, Counters, DispatchConfig, DispatchStore, Dispatcher, QueueMessage, RedbStore,
+    SyncMode,
+};
+use ferrule_policy::{Policy, Principal};
+use ferrule_transform::{InputSpec, Needed};
+pub use model::bus_of as bus_name_of;
+use model::{
+    bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
+};
+
+/// How to open a [`Bus`].
+#[derive(Clone)]
+pub struct BusOptions {
+    /// Where the embedded store lives (`ferrule.redb` inside).
+    pub data_dir: PathBuf,
+    /// Whether writes are synced to disk before PutEvents answers.
+    pub sync: SyncMode,
+    /// The account id in ARNs and events.
+    pub account: String,
+    /// The region in ARNs and events.
+    pub region: String,
+    /// Quotas.
+    pub limits: BusLimits,
+    /// Delivery tuning.
+    pub dispatch: DispatchConfig,
+    /// Whether delivery threads start (off: call [`Bus::run_due`]).
+    pub deliver_in_background: bool,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Timeout of one HTTP delivery attempt.
+    pub http_timeout: Duration,
+}
+
+impl std::fmt::Debug for BusOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusOptions")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BusOptions {
+    /// Defaults, with the store in `data_dir`.
+    pub fn new(data_dir: impl AsRef<Path>) -> BusOptions {
+        BusOptions {
+            data_dir: data_dir.as_ref().to_path_buf(),
+            sync: SyncMode::Always,
+            account: "000000000000".to_string(),
+            region: "us-east-1".to_string(),
+            limits: BusLimits::default(),
+            dispatch: DispatchConfig::default(),
+            deliver_in_background: true,
+            clock: Arc::new(SystemClock),
+            http_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A description of a bus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventBusInfo {
+    /// The name.
+    pub name: String,
+    /// The ARN.
+    pub arn: String,
+    /// The description.
+    pub description: Option<String>,
+    /// Creation time (ms since the epoch).
+    pub created_ms: u64,
+    /// The resource policy (JSON text), if any.
+    pub policy: Option<String>,
+}
+
+/// PutRule's parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutRuleInput {
+    /// The rule name.
+    pub name: String,
+    /// The bus (name or ARN); `None` is `default`.
+    pub event_bus_name: Option<String>,
+    /// The event pattern.
+    pub event_pattern: Option<String>,
+    /// The schedule expression (validated and stored; not run).
+    pub schedule_expression: Option<String>,
+    /// The state (default ENABLED).
+    pub state: Option<RuleState>,
+    /// The description.
+    pub description: Option<String>,
+    /// The role.
+    pub role_arn: Option<String>,
+}
+
+impl PutRuleInput {
+    /// A rule with a pattern on the default bus.
+    pub fn new(name: &str, event_pattern: &str) -> PutRuleInput {
+        PutRuleInput {
+            name: name.to_string(),
+            event_pattern: Some(event_pattern.to_string()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A failed entry of PutTargets or RemoveTargets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedTarget {
+    /// The target id.
+    pub target_id: String,
+    /// The error code.
+    pub error_code: String,
+    /// The message.
+    pub error_message: String,
+}
+
+/// The bus service: every event bus of one account and region.
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("account", &self.inner.account)
+            .field("region", &self.inner.region)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) account: String,
+    pub(crate) region: String,
+    pub(crate) limits: BusLimits,
+    pub(crate) store: Arc<dyn DispatchStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) dispatcher: Arc<Dispatcher>,
+    state: RwLock<State>,
+    registered: RwLock<HashMap<String, Arc<dyn Target>>>,
+    http: Mutex<HashMap<String, Arc<dyn Target>>>,
+    http_timeout: Duration,
+    pub(crate) ingest: ingest::Ingest,
+    principals: RwLock<Option<Arc<PrincipalResolver>>>,
+}
+
+#[derive(Default)]
+struct State {
+    buses: BTreeMap<String, BusState>,
+    queues: BTreeMap<String, u64>,
+}
+
+impl State {
+    /// Bus `name`, or `ResourceNotFoundException`.
+    fn bus(&self, name: &str) -> Result<&BusState, BusError> {
+        self.buses.get(name).ok_or_else(|| no_bus(name))
+    }
+
+    /// Bus `name` for a change, or `ResourceNotFoundException`.
+    fn bus_mut(&mut self, name: &str) -> Result<&mut BusState, BusError> {
+        self.buses.get_mut(name).ok_or_else(|| no_bus(name))
+    }
+}
+
+struct BusState {
+    record: BusRecord,
+    rules: BTreeMap<String, RuleRecord>,
+    compiled: Option<Arc<Compiled>>,
+    /// The parsed resource policy (its text is in `record`).
+    policy: Option<Arc<Policy>>,
+}
+
+/// A bus's enabled rules, compiled, with their targets' input settings.
+pub(crate) struct Compiled {
+    pub(crate) matcher: Matcher,
+    /// Per matcher rule id: the rule and its targets.
+    pub(crate) rules: Vec<CompiledRule>,
+    /// The members of an event that the targets' `InputPath`s and
+    /// `InputTransformer`s read: a matched event is parsed once, into only
+    /// these, for all its targets.
+    pub(crate) needed: Needed,
+}
+
+pub(crate) struct CompiledRule {
+    pub(crate) name: String,
+    pub(crate) arn: String,
+    pub(crate) targets: Vec<(TargetConfig, InputSpec)>,
+}
+
+const BUS_KEY: &str = "bus\u{1f}";
+const RULE_KEY: &str = "rule\u{1f}";
+const QUEUE_KEY: &str = "queue\u{1f}";
+
+impl Bus {
+    /// Opens the bus with its embedded store in `options.data_dir`, loading
+    /// buses, rules and targets saved there, and resuming delivery of
+    /// whatever was pending.
+    pub fn open(options: BusOptions) -> Result<Bus, BusError> {
+        let store = RedbStore::open(&options.data_dir.join("ferrule.redb"), options.sync)?;
+        Bus::open_with_store(options, Arc::new(store))
+    }
+
+    /// Opens the bus over another store.
+    pub fn open_with_store(
+        options: BusOptions,
+        store: Arc<dyn DispatchStore>,
+    ) -> Result<Bus, BusError> {
+        let counters = Arc::new(Counters::default());
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
+            let resolver_weak = weak.clone();
+            let resolve = Arc::new(move |arn: &str| -> Option<Arc<dyn Target>> {
+                resolver_weak
+                    .upgrade()
+                    .and_then(|inner| inner.resolve(&resolver_weak, arn))
+            });
+            let dispatcher = Dispatcher::new(
+                Arc::clone(&store),
+                Arc::clone(&options.clock),
+                resolve,
+                options.dispatch.clone(),
+                Arc::clone(&counters),
+            );
+            Inner {
+                account: options.account.clone(),
+                region: options.region.clone(),
+                limits: options.limits.clone(),
+                store: Arc::clone(&store),
+                clock: Arc::clone(&options.clock),
+                counters: Arc::clone(&counters),
+                dispatcher,
+                state: RwLock::new(State::default()),
+                registered: RwLock::new(HashMap::new()),
+                http: Mutex::new(HashMap::new()),
+                http_timeout: options.http_timeout,
+                ingest: ingest::Ingest::new(weak.clone()),
+                principals: RwLock::new(None),
+            }
+        });
+        inner.load()?;
+        if options.deliver_in_background {
+            inner.dispatcher.start();
+        }
+        Ok(Bus { inner })
+    }
+
+    /// Registers an in-process target under `arn` (for example
+    /// `arn:ferrule:function:resize`); rules' targets with that ARN deliver to it.
+    pub fn register_target(&self, arn: &str, target: Arc<dyn Target>) {
+        if let Ok(mut r) = self.inner.registered.write() {
+            r.insert(arn.to_string(), target);
+        }
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.inner.account
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The ARN of bus `name`.
+    pub fn bus_arn(&self, name: &str) -> String {
+        self.inner.bus_arn(name)
+    }
+
+    // ---- buses ----
+
+    /// CreateEventBus.
+    pub fn create_event_bus(
+        &self,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<String, BusError> {
+        self.create_bus(name, description, None)
+    }
+
+    fn create_bus(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        policy: Option<Policy>,
+    ) -> Result<String, BusError> {
+        check_bus_name(name)?;
+        let mut state = self.inner.write_state()?;
+        if state.buses.contains_key(name) {
+            return Err(BusError::new(
+                BusErrorKind::ResourceAlreadyExists,
+                format!("Event bus {name} already exists."),
+            ));
+        }
+        if state.buses.len() >= self.inner.limits.buses {
+            return Err(limit_exceeded());
+        }
+        let record = BusRecord {
+            name: name.to_string(),
+            description: description.map(str::to_string),
+            created_ms: self.inner.clock.now_ms(),
+            policy: policy.as_ref().map(|p| p.text().to_string()),
+        };
+        self.inner
+            .save(&format!("{BUS_KEY}{name}"), Some(&record))?;
+        state.buses.insert(
+            name.to_string(),
+            BusState {
+                record,
+                rules: BTreeMap::new(),
+                compiled: None,
+                policy: policy.map(Arc::new),
+            },
+        );
+        Ok(self.inner.bus_arn(name))
+    }
+
+    /// DescribeEventBus (`None`: the default bus).
+    pub fn describe_event_bus(&self, name: Option<&str>) -> Result<EventBusInfo, BusError> {
+        let name = bus_of(name);
+        let state = self.inner.read_state()?;
+        let bus = state.buses.get(&name).ok_or_else(|| no_bus(&name))?;
+        Ok(self.inner.bus_info(&bus.record))
+    }
+
+    /// DeleteEventBus; its rules go with it.
+    pub fn delete_event_bus(&self, name: &str) -> Result<(), BusError> {
+        if name == "default" {
+            return Err(BusError::validation("Cannot delete event bus default."));
+        }
+        let mut state = self.inner.write_state()?;
+        let bus = state.bus(name)?;
+        for rule in bus.rules.keys() {
+            self.inner.save::<RuleRecord>(&rule_key(name, rule), None)?;
+        }
+        self.inner
+            .save::<BusRecord>(&format!("{BUS_KEY}{name}"), None)?;
+        state.buses.remove(name);
+        Ok(())
+    }
+
+    /// ListEventBuses, by name prefix.
+    pub fn list_event_buses(
+        &self,
+        name_prefix: Option<&str>,
+    ) -> Result<Vec<EventBusInfo>, BusError> {
+        let state = self.inner.read_state()?;
+        Ok(state
+            .buses
+            .values()
+            .filter(|b| name_prefix.is_none_or(|p| b.record.name.starts_with(p)))
+            .map(|b| self.inner.bus_info(&b.record))
+            .collect())
+    }
+
+    // ---- rules ----
+
+    /// PutRule: creates or replaces a rule (omitted fields are reset; targets
+    /// are kept). Returns the rule's ARN.
+    pub fn put_rule(&self, input: PutRuleInput) -> Result<String, BusError> {
+        check_rule_name(&input.name, "name")?;
+        let bus_name = bus_of(input.event_bus_name.as_deref());
+        let pattern = input.event_pattern.as_deref().filter(|p| !p.is_empty());
+        let schedule = input
+            .schedule_expression
+            .as_deref()
+            .filter(|s| !s.is_empty());
+        if pattern.is_none() && schedule.is_none() {
+            return Err(BusError::validation(
+                "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+            ));
+        }
+        if let Some(p) = pattern {
+            self.inner.check_pattern(p)?;
+        }
+        if let Some(s) = schedule {
+            if bus_name != "default" {
+                return Err(BusError::validation(
+                    "ScheduleExpression is supported only on the default event bus.",
+                ));
+            }
+            check_schedule(s)?;
+        }
+        if let Some(d) = &input.description
+            && d.chars().count() > 512
+        {
+            return Err(BusError::constraint(
+                d,
+                "description",
+                "Member must have length less than or equal to 512",
+            ));
+        }
+        let mut state = self.inner.write_state()?;
+        let bus = state.bus_mut(&bus_name)?;
+        let existing = bus.rules.get(&input.name);
+        if existing.is_none() && bus.rules.len() >= self.inner.limits.rules_per_bus {
+            return Err(limit_exceeded());
+        }
+        let record = RuleRecord {
+            name: input.name.clone(),
+            bus: bus_name.clone(),
+            event_pattern: pattern.map(str::to_string),
+            schedule_expression: schedule.map(str::to_string),
+            state: input.state.unwrap_or_default(),
+            description: input.description.clone(),
+            role_arn: input.role_arn.clone(),
+            targets: existing.map(|r| r.targets.clone()).unwrap_or_default(),
+        };
+        self.inner
+            .save(&rule_key(&bus_name, &input.name), Some(&record))?;
+        bus.rules.insert(input.name.clone(), record);
+        bus.compiled = None;
+        Ok(self.inner.rule_arn(&bus_name, &input.name))
+    }
+
+    /// DescribeRule.
+    pub fn describe_rule(&self, name: &str, bus: Option<&str>) -> Result<RuleRecord, BusError> {
+        let bus_name = bus_of(bus);
+        let state = self.inner.read_state()?;
+        let bus = state.bus(&bus_name)?;
+        bus.rules
+            .get(name)
+            .cloned()
+            .ok_or_else(|| no_rule(name, &bus_name))
+    }
+
+    /// The ARN of a rule.
+    pub fn rule_arn(&self, name: &str, bus: Option<&str>) -> String {
+        self.inner.rule_arn(&bus_of(bus), name)
+    }
+
+    /// DeleteRule: fails while the rule has targets; deleting a rule that
+    /// does not exist succeeds.
+    pub fn delete_rule(&self, name: &str, bus: Option<&str>) -> Result<(), BusError> {
+        let bus_name = bus_of(bus);
+        let mut state = self.inner.write_state()?;
+        let bus = state.bus_mut(&bus_name)?;
+        match bus.rules.get(name) {
+            None => Ok(()),
+            Some(rule) if !rule.targets.is_empty() => Err(BusError::validation(
+                "Rule can't be deleted since it has targets.",
+            )),
+            Some(_) => {
+                self.inner
+                    .save::<RuleRecord>(&rule_key(&bus_name, name), None)?;
+                bus.rules.remove(name);
+                bus.compiled = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// ListRules, by name prefix, sorted by name.
+    pub fn list_rules(
+        &self,
+        bus: Option<&str>,
+        name_prefix: Option<&str>,
+    ) -> Result<Vec<RuleRecord>, BusError> {
+        let bus_name = bus_of(bus);
+        let state = self.inner.read_state()?;
+        let bus = state.bus(&bus_name)?;
+        Ok(bus
+            .rules
+            .values()
+            .filter(|r| name_prefix.is_none_or(|p| r.name.starts_with(p)))
+            .cloned()
+            .collect())
+    }
+
+    /// EnableRule.
+    pub fn enable_rule(&self, name: &str, bus: Option<&str>) -> Result<(), BusError> {
+        self.set_state(name, bus, RuleState::Enabled)
+    }
+
+    /// DisableRule.
+    pub fn disable_rule(&self, name: &str, bus: Option<&str>) -> Result<(), BusError> {
+        self.set_state(name, bus, RuleState::Disabled)
+    }
+
+    fn set_state(&self, name: &str, bus: Option<&str>, to: RuleState) -> Result<(), BusError> {
+        self.inner.update_rule(name, bus, |rule| {
+            rule.state = to;
+            Ok(())
+        })
+    }
+
+    /// PutTargets: adds or replaces targets by id. Validation problems fail
+    /// the whole call, as in EventBridge.
+    pub fn put_targets(
+        &self,
+        rule: &str,
+        bus: Option<&str>,
+        targets: Vec<TargetConfig>,
+    ) -> Result<Vec<FailedTarget>, BusError> {
+        if targets.is_empty() || targets.len() > 100 {
+            return Err(BusError::constraint(
+                "[...]",
+                "targets",
+                "Member must have length between 1 and 100",
+            ));
+        }
+        for (i, t) in targets.iter().enumerate() {
+            check_target(t, i + 1)?;
+            // Registered in-process targets are the embedder's own names;
+            // everything else must be something ferrule can deliver to.
+            let registered = self
+                .inner
+                .registered
+                .read()
+                .is_ok_and(|r| r.contains_key(&t.arn));
+            if !registered {
+                check_target_arn(&t.arn)?;
+            }
+            if let Some(d) = &t.dead_letter_config {
+                check_dead_letter_arn(&d.arn)?;
+            }
+            input_spec(t).map_err(|e| BusError::validation(e.coral_message(i + 1)))?;
+        }
+        let limit = self.inner.limits.targets_per_rule;
+        self.inner.update_rule(rule, bus, |record| {
+            let mut merged = record.targets.clone();
+            for t in &targets {
+                match merged.iter_mut().find(|m| m.id == t.id) {
+                    Some(m) => *m = t.clone(),
+                    None => merged.push(t.clone()),
+                }
+            }
+            if merged.len() > limit {
+                return Err(limit_exceeded());
+            }
+            record.targets = merged;
+            Ok(())
+        })?;
+        Ok(Vec::new())
+    }
+
+    /// RemoveTargets; ids that are not targets of the rule are reported as failed entries.
+    pub fn remove_targets(
+        &self,
+        rule: &str,
+        bus: Option<&str>,
+        ids: &[String],
+    ) -> Result<Vec<FailedTarget>, BusError> {
+        let mut failed = Vec::new();
+        self.inner.update_rule(rule, bus, |record| {
+            for id in ids {
+                if let Some(at) = record.targets.iter().position(|t| &t.id == id) {
+                    record.targets.remove(at);
+                } else {
+                    failed.push(FailedTarget {
+                        target_id: id.clone(),
+                        error_code: "ResourceNotFoundException".into(),
+                        error_message: format!("Target {id} does not exist on rule {rule}."),
+                    });
+                }
+            }
+            Ok(())
+        })?;
+        Ok(failed)
+    }
+
+    /// ListTargetsByRule.
+    pub fn list_targets_by_rule(
+        &self,
+        rule: &str,
+        bus: Option<&str>,
+    ) -> Result<Vec<TargetConfig>, BusError> {
+        Ok(self.describe_rule(rule, bus)?.targets)
+    }
+
+    /// ListRuleNamesByTarget.
+    pub fn list_rule_names_by_target(
+        &self,
+        target_arn: &str,
+        bus: Option<&str>,
+    ) -> Result<Vec<String>, BusError> {
+        Ok(self
+            .list_rules(bus, None)?
+            .into_iter()
+            .filter(|r| r.targets.iter().any(|t| t.arn == target_arn))
+            .map(|r| r.name)
+            .collect())
+    }
+
+    // ---- events ----
+
+    /// PutEvents: validates each entry on its own (a bad entry fails alone),
+    /// writes every (event, target) pair of the good ones to the durable
+    /// queue, then answers. Events of concurrent calls are matched together
+    /// in batches on the engine's parallel path.
+    ///
+    /// The caller is the bus's own account (an embedder); servers use
+    /// [`Bus::put_events_as`] with the caller's identity.
+    pub fn put_events(&self, entries: Vec<PutEventsEntry>) -> Result<PutEventsOutput, BusError> {
+        let me = Principal::account_root(&self.inner.account);
+        ingest::put_events(&self.inner, entries, &me)
+    }
+
+    /// PutEvents on behalf of `caller`: an entry for a bus whose policies do
+    /// not allow `caller` `events:PutEvents` fails alone with
+    /// `AccessDeniedException` and is neither matched nor delivered.
+    pub fn put_events_as(
+        &self,
+        caller: &Principal,
+        entries: Vec<PutEventsEntry>,
+    ) -> Result<PutEventsOutput, BusError> {
+        ingest::put_events(&self.inner, entries, caller)
+    }
+
+    /// TestEventPattern: whether `event` (a full envelope) matches `pattern`.
+    pub fn test_event_pattern(&self, pattern: &str, event: &str) -> Result<bool, BusError> {
+        let parsed = self.inner.check_pattern(pattern)?;
+        let invalid = || BusError::validation("Parameter Event is not valid.");
+        if !event.trim_start().starts_with('{')
+            || ferrule::validate_event(event.as_bytes()).is_err()
+        {
+            return Err(invalid());
+        }
+        // The envelope fields must be present: matched with `exists`, which
+        // reads the event as the engine does (numbers beyond f64 included).
+        let mut required = RuleSet::new();
+        for (i, field) in ["id", "account", "source", "time", "region", "detail-type"]
+            .iter()
+            .enumerate()
+        {
+            let p = format!(r#"{{"{field}": [{{"exists": true}}]}}"#);
+            let pattern = Pattern::parse(&p).map_err(|e| BusError::internal(e.to_string()))?;
+            required.add_pattern(&i.to_string(), pattern);
+        }
+        let present = required
+            .compile()
+            .matches(event.as_bytes())
+            .map_err(|_| invalid())?;
+        if present.len() < 6 {
+            return Err(invalid());
+        }
+        let mut rules = RuleSet::new();
+        rules.add_pattern("p", parsed);
+        let matched = rules
+            .compile()
+            .matches(event.as_bytes())
+            .map_err(|_| invalid())?;
+        Ok(!matched.is_empty())
+    }
+
+    // ---- delivery ----
+
+    /// Attempts every delivery that is due now, synchronously (for tests
+    /// driving a [`ManualClock`]); returns the number of attempts.
+    pub fn run_due(&self) -> usize {
+        self.inner.dispatcher.run_due()
+    }
+
+    /// Deliveries waiting in the durable queue.
+    pub fn pending_deliveries(&self) -> Result<u64, BusError> {
+        self.inner.store.pending().map_err(BusError::from)
+    }
+
+    /// Counters per rule and target.
+    pub fn counters(&self) -> Vec<CounterSnapshot> {
+        self.inner.counters.snapshot()
+    }
+
+    // ---- built-in queues ----
+
+    /// Creates a built-in queue (idempotent); returns its ARN.
+    pub fn create_queue(&self, name: &str) -> Result<String, BusError> {
+        let mut state = self.inner.write_state()?;
+        if !state.queues.contains_key(name) {
+            let now = self.inner.clock.now_ms();
+            self.inner.save(&format!("{QUEUE_KEY}{name}"), Some(&now))?;
+            state.queues.insert(name.to_string(), now);
+        }
+        Ok(self.queue_arn(name))
+    }
+
+    /// Deletes a built-in queue and its messages.
+    pub fn delete_queue(&self, name: &str) -> Result<(), BusError> {
+        let mut state = self.inner.write_state()?;
+        self.inner
+            .save::<u64>(&format!("{QUEUE_KEY}{name}"), None)?;
+        state.queues.remove(name);
+        self.inner.store.queue_purge(name).map_err(BusError::from)
+    }
+
+    /// The built-in queues.
+    pub fn queues(&self) -> Result<Vec<String>, BusError> {
+        Ok(self.inner.read_state()?.queues.keys().cloned().collect())
+    }
+
+    /// When built-in queue `name` was created (ms since the epoch).
+    pub fn queue_created_ms(&self, name: &str) -> Option<u64> {
+        self.inner.read_state().ok()?.queues.get(name).copied()
+    }
+
+    /// The ARN of built-in queue `name`.
+    pub fn queue_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:sqs:{}:{}:{name}",
+            self.inner.region, self.inner.account
+        )
+    }
+
+    /// Messages in a built-in queue, oldest first.
+    pub fn queue_messages(&self, name: &str, limit: usize) -> Result<Vec<QueueMessage>, BusError> {
+        self.inner
+            .store
+            .queue_messages(name, limit)
+            .map_err(BusError::from)
+    }
+
+    /// Appends a message to a built-in queue.
+    pub fn queue_send(&self, name: &str, body: &str) -> Result<u64, BusError> {
+        let message = QueueMessage {
+            seq: 0,
+            body: body.to_string(),
+            attributes: Vec::new(),
+            sent_ms: self.inner.clock.now_ms(),
+        };
+        self.inner
+            .store
+            .queue_send(name, vec![message])?
+            .first()
+            .copied()
+            .ok_or_else(|| BusError::internal("no sequence number"))
+    }
+
+    /// Removes messages from a built-in queue.
+    pub fn queue_delete(&self, name: &str, seqs: &[u64]) -> Result<(), BusError> {
+        self.inner
+            .store
+            .queue_delete(name, seqs)
+            .map_err(BusError::from)
+    }
+
+    /// Removes every message of a built-in queue.
+    pub fn queue_purge(&self, name: &str) -> Result<(), BusError> {
+        self.inner.store.queue_purge(name).map_err(BusError::from)
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        self.inner.ingest.stop();
+        self.inner.dispatcher.stop();
+    }
+}
+
+fn limit_exceeded() -> BusError {
+    BusError::new(
+        BusErrorKind::LimitExceeded,
+        "The requested resource exceeds the maximum number allowed.",
+    )
+}
+
+fn rule_key(bus: &str, rule: &str) -> String {
+    format!("{RULE_KEY}{bus}\u{1f}{rule}")
+}
+
+fn input_spec(t: &TargetConfig) -> Result<InputSpec, ferrule_transform::TransformError> {
+    let transformer = t
+        .input_transformer
+        .as_ref()
+        .map(|x| (x.input_paths_map.as_slice(), x.input_template.as_str()));
+    InputSpec::new(
+        &t.id,
+        t.input.as_deref(),
+        t.input_path.as_deref(),
+        transformer,
+    )
+}
+
+impl Inner {
+    fn read_state(&self) -> Result<std::sync::RwLockReadGuard<'_, State>, BusError> {
+        self.state
+            .read()
+            .map_err(|_| BusError::internal("state lock poisoned"))
+    }
+
+    fn write_state(&self) -> Result<std::sync::RwLockWriteGuard<'_, State>, BusError> {
+        self.state
+            .write()
+            .map_err(|_| BusError::internal("state lock poisoned"))
+    }
+
+    fn save<T: serde::Serialize>(&self, key: &str, value: Option<&T>) -> Result<(), BusError> {
+        let text = match value {
+            Some(v) => Some(serde_json::to_string(v)?),
+            None => None,
+        };
+        self.store.put_config(key, text).map_err(BusError::from)
+    }
+
+    fn load(&self) -> Result<(), BusError> {
+        let mut state = self.write_state()?;
+        for (_, text) in self.store.configs(BUS_KEY)? {
+            let record: BusRecord = serde_json::from_str(&text)?;
+            // Stored policies were validated when they were put; one that no
+            // longer parses stops the start rather than being dropped.
+            let policy = match &record.policy {
+                Some(p) => Some(Arc::new(access::parse_bus_policy(p).map_err(|e| {
+                    BusError::internal(format!("stored policy of bus {}: {e}", record.name))
+                })?)),
+                None => None,
+            };
+            state.buses.insert(
+                record.name.clone(),
+                BusState {
+                    record,
+                    rules: BTreeMap::new(),
+                    compiled: None,
+                    policy,
+                },
+            );
+        }
+        if !state.buses.contains_key("default") {
+            let record = BusRecord {
+                name: "default".into(),
+                description: None,
+                created_ms: self.clock.now_ms(),
+                policy: None,
+            };
+            self.save(&format!("{BUS_KEY}default"), Some(&record))?;
+            state.buses.insert(
+                "default".into(),
+                BusState {
+                    record,
+                    rules: BTreeMap::new(),
+                    compiled: None,
+                    policy: None,
+                },
+            );
+        }
+        for (_, text) in self.store.configs(RULE_KEY)? {
+            let record: RuleRecord = serde_json::from_str(&text)?;
+            if let Some(bus) = state.buses.get_mut(&record.bus) {
+                bus.rules.insert(record.name.clone(), record);
+            }
+        }
+        for (key, text) in self.store.configs(QUEUE_KEY)? {
+            let created: u64 = serde_json::from_str(&text).unwrap_or(0);
+            state
+                .queues
+                .insert(key[QUEUE_KEY.len()..].to_string(), created);
+        }
+        Ok(())
+    }
+
+    fn check_pattern(&self, pattern: &str) -> Result<Pattern, BusError> {
+        if pattern.chars().count() > self.limits.pattern_chars {
+            return Err(BusError::constraint(
+                "[...]",
+                "eventPattern",
+                &format!(
+                    "Member must have length less than or equal to {}",
+                    self.limits.pattern_chars
+                ),
+            ));
+        }
+        Pattern::parse_with(pattern, &Limits::default()).map_err(|e| {
+            BusError::new(
+                BusErrorKind::InvalidEventPattern,
+                format!("Event pattern is not valid. Reason: {e}"),
+            )
+        })
+    }
+
+    fn update_rule(
+        &self,
+        name: &str,
+        bus: Option<&str>,
+        change: impl FnOnce(&mut RuleRecord) -> Result<(), BusError>,
+    ) -> Result<(), BusError> {
+        let bus_name = bus_of(bus);
+        let mut state = self.write_state()?;
+        let bus = state.bus_mut(&bus_name)?;
+        let rule = bus
+            .rules
+            .get_mut(name)
+            .ok_or_else(|| no_rule(name, &bus_name))?;
+        let mut updated = rule.clone();
+        change(&mut updated)?;
+        self.save(&rule_key(&bus_name, name), Some(&updated))?;
+        *rule = updated;
+        bus.compiled = None;
+        Ok(())
+    }
+
+    pub(crate) fn bus_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:events:{}:{}:event-bus/{name}",
+            self.region, self.account
+        )
+    }
+
+    pub(crate) fn rule_arn(&self, bus: &str, name: &str) -> String {
+        if bus == "default" {
+            format!(
+                "arn:aws:events:{}:{}:rule/{name}",
+                self.region, self.account
+            )
+        } else {
+            format!(
+                "arn:aws:events:{}:{}:rule/{bus}/{name}",
+                self.region, self.account
+            )
+        }
+    }
+
+    fn bus_info(&self, record: &BusRecord) -> EventBusInfo {
+        EventBusInfo {
+            name: record.name.clone(),
+            arn: self.bus_arn(&record.name),
+            description: record.description.clone(),
+            created_ms: record.created_ms,
+            policy: record.policy.clone(),
+        }
+    }
+
+    /// The compiled rules of a bus (compiled on first use after a change);
+    /// `None` if the bus does not exist.
+    pub(crate) fn compiled(&self, bus: &str) -> Result<Option<Arc<Compiled>>, BusError> {
+        {
+            let state = self.read_state()?;
+            match state.buses.get(bus) {
+                None => return Ok(None),
+                Some(b) => {
+                    if let Some(c) = &b.compiled {
+                        return Ok(Some(Arc::clone(c)));
+                    }
+                }
+            }
+        }
+        let mut state = self.write_state()?;
+        let Some(b) = state.buses.get_mut(bus) else {
+            return Ok(None);
+        };
+        if let Some(c) = &b.compiled {
+            return Ok(Some(Arc::clone(c)));
+        }
+        let mut rules = RuleSet::new();
+        let mut by_name: BTreeMap<&str, CompiledRule> = BTreeMap::new();
+        for r in b.rules.values() {
+            let (Some(text), true) = (&r.event_pattern, r.state.is_enabled()) else {
+                continue;
+            };
+            // Stored patterns were validated when they were put.
+            let Ok(pattern) = Pattern::parse(text) else {
+                continue;
+            };
+            rules.add_pattern(&r.name, pattern);
+            let targets = r
+                .targets
+                .iter()
+                .filter_map(|t| input_spec(t).ok().map(|s| (t.clone(), s)))
+                .collect();
+            by_name.insert(
+                &r.name,
+                CompiledRule {
+                    name: r.name.clone(),
+                    arn: self.rule_arn(bus, &r.name),
+                    targets,
+                },
+            );
+        }
+        let matcher = rules.compile();
+        // Matcher rule ids follow name order, as does the map.
+        let rules: Vec<CompiledRule> = by_name.into_values().collect();
+        let mut needed = Needed::nothing();
+        for (_, spec) in rules.iter().flat_map(|r| &r.targets) {
+            needed.add(spec);
+        }
+        let compiled = Arc::new(Compiled {
+            matcher,
+            rules,
+            needed,
+        });
+        b.compiled = Some(Arc::clone(&compiled));
+        Ok(Some(compiled))
+    }
+
+    fn resolve(&self, me: &Weak<Inner>, arn: &str) -> Option<Arc<dyn Target>> {
+        if let Ok(r) = self.registered.read()
+            && let Some(t) = r.get(arn)
+        {
+            return Some(Arc::clone(t));
+        }
+        if arn.starts_with("http://") || arn.starts_with("https://") {
+            let mut cache = self.http.lock().ok()?;
+            let target = cache
+                .entry(arn.to_string())
+                .or_insert_with(|| Arc::new(HttpTarget::new(arn, self.http_timeout)));
+            return Some(Arc::clone(target));
+        }
+        if let Some(queue) = ferrule_core::arn::queue_name(arn) {
+            if !self.read_state().ok()?.queues.contains_key(queue) {
+                return None;
+            }
+            return Some(Arc::new(QueueTarget::new(
+                Arc::clone(&self.store),
+                queue,
+                Arc::clone(&self.clock),
+            )));
+        }
+        if let Some(bus) = ferrule_core::arn::bus_name(arn) {
+            return Some(Arc::new(ingest::BusTarget {
+                inner: me.clone(),
+                bus: bus.to_string(),
+            }));
+        }
+        None
+    }
+}

@@ -1,0 +1,710 @@
+//! Durable dispatch: every (event, target) pair is written to the store
+//! before PutEvents answers, then delivered at least once, with the
+//! target's retry policy and dead-letter queue.
+//!
+//! Deliveries are *leased* in memory while an attempt runs; a crash loses
+//! only the leases, so everything still in the store is attempted again
+//! after a restart (at-least-once).
+//!
+//! In the background, one thread reads due deliveries and hands them to
+//! per-target *lanes* (one per target ARN, at most
+//! [`DispatchConfig::workers`] attempts in flight each), so deliveries to
+//! different targets run concurrently and an endpoint that never answers
+//! holds only its own lane. Built-in queues need no I/O and are settled at
+//! once. Outcomes go to a settler thread that records them in batches; if
+//! the store fails, it keeps them (and their leases, so nothing is delivered
+//! twice) and retries with backoff.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+mod counters;
+pub mod targets;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
+
+pub use counters::{CounterSnapshot, Counters, TargetCounters};
+pub use ferrule_core::health::{Fault, Health, HealthReport};
+pub use ferrule_store_redb::{
+    DeadLetter, Delivery, DeliveryKey, DispatchStore, QueueMessage, RedbStore, Settlement,
+    StoreError, SyncMode,
+};
+
+use crate::targets::{DeliveryContext, DeliveryError, Target};
+use ferrule_core::Clock;
+
+/// Tuning of delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DispatchConfig {
+    /// Attempts in flight at once to one target (by ARN). Different targets
+    /// are delivered side by side, each in its own lane.
+    pub workers: usize,
+    /// Delivery threads in all lanes together. Lanes beyond it wait for a
+    /// thread; a hanging endpoint holds at most `workers` of them.
+    pub max_threads: usize,
+    /// Delay before the first retry; it doubles with each retry.
+    pub backoff_base_ms: u64,
+    /// Longest delay between retries.
+    pub backoff_cap_ms: u64,
+    /// How often idle workers look for due deliveries.
+    pub poll_ms: u64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            workers: 4,
+            max_threads: 64,
+            backoff_base_ms: 1_000,
+            backoff_cap_ms: 300_000,
+            poll_ms: 50,
+        }
+    }
+}
+
+/// Finds the target for an ARN.
+pub type Resolver = dyn Fn(&str) -> Option<Arc<dyn Target>> + Send + Sync;
+
+/// Deliveries read per look at the store.
+const FETCH: usize = 512;
+/// Deliveries a lane holds in memory; beyond it, only their keys are kept
+/// (so that the store scan skips them) until the lane has drained by half.
+const LANE_CAPACITY: usize = 256;
+/// Waits after a store error: the first, and the longest.
+const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
+const STORE_RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// Where outcomes are sent, and the thread that records them.
+type Settler = (Sender<Vec<Settlement>>, thread::JoinHandle<()>);
+
+/// Delivers what the store holds.
+pub struct Dispatcher {
+    store: Arc<dyn DispatchStore>,
+    clock: Arc<dyn Clock>,
+    resolve: Arc<Resolver>,
+    config: DispatchConfig,
+    counters: Arc<Counters>,
+    lanes: Mutex<Lanes>,
+    wake: (Mutex<bool>, Condvar),
+    stop: AtomicBool,
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    settler: Mutex<Option<Settler>>,
+    health: Health,
+    store_errors: AtomicU64,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is leased, and the lanes' queues.
+#[derive(Default)]
+struct Lanes {
+    /// Deliveries taken from the store and not yet settled.
+    leased: HashSet<DeliveryKey>,
+    by_target: HashMap<String, Lane>,
+    /// Lane threads alive.
+    threads: usize,
+}
+
+#[derive(Default)]
+struct Lane {
+    queue: VecDeque<Work>,
+    /// Leased deliveries left in the store while the queue was full.
+    parked: Vec<DeliveryKey>,
+    /// Threads working this lane.
+    active: usize,
+}
+
+struct Work {
+    key: DeliveryKey,
+    delivery: Delivery,
+    target: Arc<dyn Target>,
+}
+
+impl Lanes {
+    /// A lane that has work and room for another thread.
+    fn wanting(&self, per_target: usize) -> Option<String> {
+        self.by_target
+            .iter()
+            .find(|(_, l)| l.active < per_target && l.active < l.queue.len())
+            .map(|(arn, _)| arn.clone())
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher over `store`; call [`Dispatcher::start`] for background
+    /// delivery or [`Dispatcher::run_due`] to deliver synchronously.
+    pub fn new(
+        store: Arc<dyn DispatchStore>,
+        clock: Arc<dyn Clock>,
+        resolve: Arc<Resolver>,
+        config: DispatchConfig,
+        counters: Arc<Counters>,
+    ) -> Arc<Dispatcher> {
+        Arc::new(Dispatcher {
+            store,
+            clock,
+            resolve,
+            config,
+            counters,
+            lanes: Mutex::new(Lanes::default()),
+            wake: (Mutex::new(false), Condvar::new()),
+            stop: AtomicBool::new(false),
+            threads: Mutex::new(Vec::new()),
+            settler: Mutex::new(None),
+            health: Health::default(),
+            store_errors: AtomicU64::new(0),
+        })
+    }
+
+    /// Starts background delivery: the fetching thread and the settler
+    /// (lane threads start on demand).
+    pub fn start(self: &Arc<Self>) {
+        let (sender, receiver) = mpsc::channel();
+        let me = Arc::clone(self);
+        if let Ok(handle) = thread::Builder::new()
+            .name("ferrule-settle".into())
+            .spawn(move || me.settle_loop(&receiver))
+        {
+            *lock(&self.settler) = Some((sender, handle));
+        }
+        let me = Arc::clone(self);
+        if let Ok(handle) = thread::Builder::new()
+            .name("ferrule-dispatch".into())
+            .spawn(move || me.fetch_loop())
+        {
+            lock(&self.threads).push(handle);
+        }
+    }
+
+    /// Stops delivery (pending deliveries stay in the store). Waits for
+    /// attempts in flight, then records their outcomes.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify();
+        loop {
+            let threads = std::mem::take(&mut *lock(&self.threads));
+            if threads.is_empty() {
+                break;
+            }
+            for t in threads {
+                let _ = t.join();
+            }
+        }
+        if let Some((sender, handle)) = lock(&self.settler).take() {
+            drop(sender);
+            let _ = handle.join();
+        }
+    }
+
+    /// Wakes idle workers (new deliveries were appended).
+    pub fn notify(&self) {
+        let (flag, condvar) = &self.wake;
+        if let Ok(mut f) = flag.lock() {
+            *f = true;
+        }
+        condvar.notify_all();
+    }
+
+    /// What does not work in delivery (reading due deliveries or recording
+    /// outcomes fails); empty when healthy.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.health.faults()
+    }
+
+    /// Store operations of delivery that failed since the start.
+    pub fn store_errors(&self) -> u64 {
+        self.store_errors.load(Ordering::Relaxed)
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Waits until notified or `wait` has passed.
+    fn idle(&self, wait: Duration) {
+        let (flag, condvar) = &self.wake;
+        let Ok(mut f) = flag.lock() else { return };
+        if !*f {
+            f = match condvar.wait_timeout(f, wait) {
+                Ok((f, _)) => f,
+                Err(_) => return,
+            };
+        }
+        *f = false;
+    }
+
+    /// A store operation of delivery failed: counted, logged at ERROR when
+    /// it starts failing, and reported by [`Dispatcher::faults`].
+    fn store_error(&self, component: &'static str, e: &StoreError) {
+        self.store_errors.fetch_add(1, Ordering::Relaxed);
+        self.health.fail(component, &e.0);
+    }
+
+    fn fetch_loop(self: Arc<Self>) {
+        let mut delay = STORE_RETRY_FIRST;
+        while !self.stopping() {
+            match self.fetch() {
+                Ok(0) => {
+                    delay = STORE_RETRY_FIRST;
+                    self.idle(Duration::from_millis(self.config.poll_ms));
+                }
+                Ok(_) => delay = STORE_RETRY_FIRST,
+                Err(()) => {
+                    self.idle(delay);
+                    delay = (delay * 2).min(STORE_RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Leases the due deliveries: settles those that need no I/O and hands
+    /// the others to their lanes. Returns how many were leased.
+    fn fetch(self: &Arc<Self>) -> Result<usize, ()> {
+        let now = self.clock.now_ms();
+        let due = {
+            let mut lanes = lock(&self.lanes);
+            let due = match self.store.due(now, FETCH, &|k| lanes.leased.contains(k)) {
+                Ok(d) => d,
+                Err(e) => {
+                    drop(lanes);
+                    self.store_error("delivery", &e);
+                    return Err(());
+                }
+            };
+            for (k, _) in &due {
+                lanes.leased.insert(*k);
+            }
+            due
+        };
+        self.health.recover("delivery");
+        let n = due.len();
+        let mut settled = Vec::new();
+        let mut work = Vec::new();
+        for (key, delivery) in due {
+            match (self.resolve)(&delivery.target_arn) {
+                Some(target) if target.built_in_queue().is_none() => work.push(Work {
+                    key,
+                    delivery,
+                    target,
+                }),
+                target => settled.push(self.attempt(key, delivery, target.as_ref(), now)),
+            }
+        }
+        if !settled.is_empty() {
+            self.submit(settled);
+        }
+        if !work.is_empty() {
+            let mut lanes = lock(&self.lanes);
+            for w in work {
+                let lane = lanes
+                    .by_target
+                    .entry(w.delivery.target_arn.clone())
+                    .or_default();
+                if lane.queue.len() >= LANE_CAPACITY {
+                    lane.parked.push(w.key);
+                } else {
+                    lane.queue.push_back(w);
+                }
+            }
+            self.staff(&mut lanes);
+        }
+        Ok(n)
+    }
+
+    /// Starts threads for lanes that have work and room for one.
+    fn staff(self: &Arc<Self>, lanes: &mut Lanes) {
+        let per_target = self.config.workers.max(1);
+        while lanes.threads < self.config.max_threads.max(1) && !self.stopping() {
+            let Some(arn) = lanes.wanting(per_target) else {
+                return;
+            };
+            let me = Arc::clone(self);
+            let lane_arn = arn.clone();
+            let spawned = thread::Builder::new()
+                .name("ferrule-deliver".into())
+                .spawn(move || me.lane_loop(lane_arn));
+            match spawned {
+                Ok(handle) => {
+                    lanes.threads += 1;
+                    if let Some(lane) = lanes.by_target.get_mut(&arn) {
+                        lane.active += 1;
+                    }
+                    let mut threads = lock(&self.threads);
+                    threads.retain(|t| !t.is_finished());
+                    threads.push(handle);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start a delivery thread");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A lane thread: attempts its lane's deliveries one after the other;
+    /// when the lane is empty it moves to another lane that wants a thread,
+    /// or ends.
+    fn lane_loop(self: Arc<Self>, mut arn: String) {
+        let per_target = self.config.workers.max(1);
+        loop {
+            let (work, unparked) = {
+                let mut lanes = lock(&self.lanes);
+                let stopping = self.stopping();
+                let next = match lanes.by_target.get_mut(&arn) {
+                    Some(lane) if !stopping => lane.queue.pop_front().map(|w| {
+                        let parked = if lane.queue.len() < LANE_CAPACITY / 2 {
+                            std::mem::take(&mut lane.parked)
+                        } else {
+                            Vec::new()
+                        };
+                        (w, parked)
+                    }),
+                    _ => None,
+                };
+                match next {
+                    Some((w, parked)) => {
+                        for k in &parked {
+                            lanes.leased.remove(k);
+                        }
+                        (w, !parked.is_empty())
+                    }
+                    None => {
+                        if let Some(lane) = lanes.by_target.get_mut(&arn) {
+                            lane.active = lane.active.saturating_sub(1);
+                            if lane.active == 0 && lane.queue.is_empty() && lane.parked.is_empty() {
+                                lanes.by_target.remove(&arn);
+                            }
+                        }
+                        let other = if stopping {
+                            None
+                        } else {
+                            lanes.wanting(per_target)
+                        };
+                        match other.and_then(|o| lanes.by_target.get_mut(&o).map(|l| (o, l))) {
+                            Some((other, lane)) => {
+                                lane.active += 1;
+                                arn = other;
+                                continue;
+                            }
+                            None => {
+                                lanes.threads = lanes.threads.saturating_sub(1);
+                                return;
+                            }
+                        }
+                    }
+                }
+            };
+            if unparked {
+                self.notify();
+            }
+            let now = self.clock.now_ms();
+            let settlement = self.attempt(work.key, work.delivery, Some(&work.target), now);
+            self.submit(vec![settlement]);
+        }
+    }
+
+    /// Hands outcomes to the settler (or records them at once without one).
+    fn submit(&self, outcomes: Vec<Settlement>) {
+        let outcomes = {
+            let settler = lock(&self.settler);
+            match settler.as_ref() {
+                Some((sender, _)) => match sender.send(outcomes) {
+                    Ok(()) => return,
+                    Err(mpsc::SendError(o)) => o,
+                },
+                None => outcomes,
+            }
+        };
+        let keys: Vec<DeliveryKey> = outcomes.iter().map(settled_key).collect();
+        if let Err(e) = self.store.settle(outcomes) {
+            // Released unsettled: still in the store, so attempted again.
+            self.store_error("settle", &e);
+        }
+        self.release(&keys);
+    }
+
+    fn release(&self, keys: &[DeliveryKey]) {
+        let mut lanes = lock(&self.lanes);
+        for k in keys {
+            lanes.leased.remove(k);
+        }
+    }
+
+    /// Records outcomes in batches. When the store fails, the outcomes and
+    /// their leases are kept and recording is retried with backoff, so no
+    /// outcome is lost and no delivery is attempted twice meanwhile.
+    fn settle_loop(&self, receiver: &Receiver<Vec<Settlement>>) {
+        let mut held: Vec<Settlement> = Vec::new();
+        let mut delay = STORE_RETRY_FIRST;
+        let mut closed = false;
+        loop {
+            if held.is_empty() {
+                match receiver.recv() {
+                    Ok(more) => held.extend(more),
+                    Err(_) => return,
+                }
+            }
+            while held.len() < 4096 {
+                match receiver.try_recv() {
+                    Ok(more) => held.extend(more),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        closed = true;
+                        break;
+                    }
+                }
+            }
+            let keys: Vec<DeliveryKey> = held.iter().map(settled_key).collect();
+            match self.store.settle(held.clone()) {
+                Ok(()) => {
+                    held.clear();
+                    delay = STORE_RETRY_FIRST;
+                    self.health.recover("settle");
+                    self.release(&keys);
+                    self.notify();
+                }
+                Err(e) => {
+                    self.store_error("settle", &e);
+                    if closed || self.stopping() {
+                        tracing::error!(
+                            outcomes = held.len(),
+                            error = %e,
+                            "stopping with delivery outcomes not recorded: \
+                             those deliveries will be attempted again"
+                        );
+                        return;
+                    }
+                    thread::sleep(delay);
+                    delay = (delay * 2).min(STORE_RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Attempts every delivery that is due now, synchronously; returns the
+    /// number of attempts made. With a [`ManualClock`](ferrule_core::ManualClock)
+    /// this drives retries step by step. A store error ends the run (it is
+    /// counted and reported by [`Dispatcher::faults`]); what was not
+    /// recorded stays due.
+    pub fn run_due(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let now = self.clock.now_ms();
+            let batch = {
+                let mut lanes = lock(&self.lanes);
+                let due = match self.store.due(now, 256, &|k| lanes.leased.contains(k)) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        drop(lanes);
+                        self.store_error("delivery", &e);
+                        return total;
+                    }
+                };
+                for (k, _) in &due {
+                    lanes.leased.insert(*k);
+                }
+                due
+            };
+            self.health.recover("delivery");
+            if batch.is_empty() {
+                return total;
+            }
+            total += batch.len();
+            let outcomes: Vec<Settlement> = batch
+                .into_iter()
+                .map(|(key, d)| {
+                    let target = (self.resolve)(&d.target_arn);
+                    self.attempt(key, d, target.as_ref(), now)
+                })
+                .collect();
+            let keys: Vec<DeliveryKey> = outcomes.iter().map(settled_key).collect();
+            let settled = self.store.settle(outcomes);
+            self.release(&keys);
+            match settled {
+                Ok(()) => {
+                    self.health.recover("settle");
+                }
+                Err(e) => {
+                    self.store_error("settle", &e);
+                    return total;
+                }
+            }
+        }
+    }
+
+    fn attempt(
+        &self,
+        key: DeliveryKey,
+        mut d: Delivery,
+        target: Option<&Arc<dyn Target>>,
+        now: u64,
+    ) -> Settlement {
+        let age = now.saturating_sub(d.ingested_ms);
+        if age > d.max_age_ms {
+            return self.fail(
+                key,
+                d,
+                DeliveryError::permanent("MAXIMUM_EVENT_AGE_EXCEEDED", "the event is too old"),
+                Some("MaximumEventAgeInSeconds"),
+                now,
+            );
+        }
+        d.attempts += 1;
+        let counters = self.counters.target(&d.bus, &d.rule, &d.target_id);
+        if let Some(queue) = target.and_then(|t| t.built_in_queue()) {
+            counters.delivered.fetch_add(1, Ordering::Relaxed);
+            return Settlement::Enqueue {
+                key,
+                queue: queue.to_string(),
+                message: QueueMessage {
+                    seq: 0,
+                    body: d.payload,
+                    attributes: Vec::new(),
+                    sent_ms: now,
+                },
+            };
+        }
+        let result = match target {
+            Some(target) => target.deliver(
+                &d.payload,
+                &DeliveryContext {
+                    event_id: &d.event_id,
+                    rule_arn: &d.rule_arn,
+                    target_arn: &d.target_arn,
+                    attempt: d.attempts,
+                    principal: d.principal.as_deref(),
+                },
+            ),
+            None => Err(DeliveryError::permanent(
+                "NO_RESOURCE",
+                format!("target {} does not exist", d.target_arn),
+            )),
+        };
+        let e = match result {
+            Ok(()) => {
+                counters.delivered.fetch_add(1, Ordering::Relaxed);
+                return Settlement::Done(key);
+            }
+            Err(e) => e,
+        };
+        counters.failed_attempts.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            bus = %d.bus,
+            rule = %d.rule,
+            target = %d.target_id,
+            arn = %d.target_arn,
+            code = %e.code,
+            attempt = d.attempts,
+            retryable = e.retryable,
+            error = %e.message,
+            "delivery attempt failed"
+        );
+        if !e.retryable {
+            return self.fail(key, d, e, None, now);
+        }
+        if d.attempts > d.max_retries {
+            return self.fail(key, d, e, Some("MaximumRetryAttempts"), now);
+        }
+        let due = now + self.backoff(key.seq, d.attempts);
+        if due.saturating_sub(d.ingested_ms) > d.max_age_ms {
+            return self.fail(key, d, e, Some("MaximumEventAgeInSeconds"), now);
+        }
+        counters.retried.fetch_add(1, Ordering::Relaxed);
+        d.last_error = Some(format!("{}: {}", e.code, e.message));
+        Settlement::Retry {
+            key,
+            due_ms: due,
+            delivery: d,
+        }
+    }
+
+    fn fail(
+        &self,
+        key: DeliveryKey,
+        d: Delivery,
+        e: DeliveryError,
+        exhausted: Option<&str>,
+        now: u64,
+    ) -> Settlement {
+        let counters = self.counters.target(&d.bus, &d.rule, &d.target_id);
+        counters.failed.fetch_add(1, Ordering::Relaxed);
+        let queue = d
+            .dead_letter_arn
+            .as_deref()
+            .and_then(ferrule_core::arn::queue_name)
+            .map(str::to_string);
+        tracing::warn!(
+            bus = %d.bus,
+            rule = %d.rule,
+            target = %d.target_id,
+            arn = %d.target_arn,
+            code = %e.code,
+            attempts = d.attempts,
+            exhausted = exhausted.unwrap_or(""),
+            dead_letter_queue = queue.as_deref().unwrap_or(""),
+            "delivery failed for good"
+        );
+        let dead_letter = queue.map(|q| {
+            counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+            (
+                q,
+                DeadLetter {
+                    delivery: d,
+                    error_code: e.code,
+                    error_message: e.message,
+                    exhausted_retry_condition: exhausted.map(str::to_string),
+                    at_ms: now,
+                },
+            )
+        });
+        Settlement::Fail { key, dead_letter }
+    }
+
+    /// Exponential backoff with "equal jitter": half the delay is fixed, the
+    /// other half random, so retries of many events spread out.
+    fn backoff(&self, seq: u64, attempts: u32) -> u64 {
+        let exp = attempts.saturating_sub(1).min(32);
+        let delay = self
+            .config
+            .backoff_base_ms
+            .saturating_mul(1u64 << exp)
+            .min(self.config.backoff_cap_ms);
+        let half = delay / 2;
+        half + splitmix(seq ^ (u64::from(attempts) << 48)) % (half + 1)
+    }
+}
+
+fn settled_key(s: &Settlement) -> DeliveryKey {
+    match s {
+        Settlement::Done(k)
+        | Settlement::Enqueue { key: k, .. }
+        | Settlement::Retry { key: k, .. }
+        | Settlement::Fail { key: k, .. } => *k,
+    }
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Where events are delivered: one trait, several kinds.
+//!
+//! - [`HttpTarget`]: POSTs the payload to an `http://` or `https://` URL
+//!   (2xx is success; 429 and 5xx are retried; other 4xx fail for good).
+//! - [`FunctionTarget`] and [`ChannelTarget`]: in-process, for embedders.
+//! - [`QueueTarget`]: a built-in durable queue, addressed as
+//!   `arn:aws:sqs:REGION:ACCOUNT:NAME`; it also serves as a dead-letter queue.
+//! - Another bus: `arn:aws:events:REGION:ACCOUNT:event-bus/NAME` (resolved by
+//!   the bus itself).
+
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+use std::time::Duration;
+
+use crate::{DispatchStore, QueueMessage};
+
+/// Why a delivery failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryError {
+    /// The error code recorded with dead letters (`ERROR_FROM_TARGET`,
+    /// `CONNECTION_FAILURE`, `TIMEOUT`, `NO_RESOURCE`, `THROTTLING`, …).
+    pub code: String,
+    /// What happened.
+    pub message: String,
+    /// Whether trying again may succeed.
+    pub retryable: bool,
+}
+
+impl DeliveryError {
+    /// A failure worth retrying.
+    pub fn retryable(code: &str, message: impl Into<String>) -> DeliveryError {
+        DeliveryError {
+            code: code.to_string(),
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    /// A failure that retrying will not fix.
+    pub fn permanent(code: &str, message: impl Into<String>) -> DeliveryError {
+        DeliveryError {
+            code: code.to_string(),
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// What a target is told about one delivery.
+#[derive(Clone, Copy, Debug)]
+pub struct DeliveryContext<'a> {
+    /// The event's id.
+    pub event_id: &'a str,
+    /// The rule's ARN.
+    pub rule_arn: &'a str,
+    /// The target's ARN.
+    pub target_arn: &'a str,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The access key of the caller who put the event, if any.
+    pub principal: Option<&'a str>,
+}
+
+/// A delivery target.
+pub trait Target: Send + Sync {
+    /// Delivers `payload` (the transformed event).
+    fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError>;
+
+    /// The built-in queue this target writes to, if it is one: the
+    /// dispatcher then writes the message in the same transaction that
+    /// settles the delivery (batched, and never duplicated by a crash
+    /// between the two).
+    fn built_in_queue(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// POSTs payloads to an HTTP endpoint.
+pub struct HttpTarget {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for HttpTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTarget")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTarget {
+    /// A target for `url`, giving up on an attempt after `timeout`.
+    pub fn new(url: &str, timeout: Duration) -> HttpTarget {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .build();
+        HttpTarget {
+            url: url.to_string(),
+            agent: config.into(),
+        }
+    }
+}
+
+impl Target for HttpTarget {
+    fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
+        let response = self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("x-ferrule-event-id", context.event_id)
+            .header("x-ferrule-rule-arn", context.rule_arn)
+            .send(payload);
+        match response {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                match status {
+                    200..=299 => Ok(()),
+                    429 => Err(DeliveryError::retryable(
+                        "THROTTLING",
+                        format!("{} answered 429", self.url),
+                    )),
+                    500..=599 => Err(DeliveryError::retryable(
+                        "ERROR_FROM_TARGET",
+                        format!("{} answered {status}", self.url),
+                    )),
+                    _ => Err(DeliveryError::permanent(
+                        "ERROR_FROM_TARGET",
+                        format!("{} answered {status}", self.url),
+                    )),
+                }
+            }
+            Err(ureq::Error::Timeout(_)) => Err(DeliveryError::retryable(
+                "TIMEOUT",
+                format!("{} timed out", self.url),
+            )),
+            Err(e) => Err(DeliveryError::retryable(
+                "CONNECTION_FAILURE",
+                format!("{}: {e}", self.url),
+            )),
+        }
+    }
+}
+
+/// Calls a function for each delivery.
+pub struct FunctionTarget<F>(pub F);
+
+impl<F> std::fmt::Debug for FunctionTarget<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FunctionTarget")
+    }
+}
+
+impl<F> Target for FunctionTarget<F>
+where
+    F: Fn(&str, &DeliveryContext<'_>) -> Result<(), DeliveryError> + Send + Sync,
+{
+    fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
+        (self.0)(payload, context)
+    }
+}
+
+/// Sends each payload into a channel. A full channel is retried later; a
+/// closed one fails for good.
+pub struct ChannelTarget(pub SyncSender<String>);
+
+impl std::fmt::Debug for ChannelTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChannelTarget")
+    }
+}
+
+impl Target for ChannelTarget {
+    fn deliver(&self, payload: &str, _: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
+        match self.0.try_send(payload.to_string()) {
+            Ok(()) => Ok(()),
+            Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                Err(DeliveryError::retryable("THROTTLING", "channel is full"))
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                Err(DeliveryError::permanent("NO_RESOURCE", "channel is closed"))
+            }
+        }
+    }
+}
+
+/// A built-in durable queue.
+pub struct QueueTarget {
+    store: Arc<dyn DispatchStore>,
+    queue: String,
+    clock: Arc<dyn ferrule_core::Clock>,
+}
+
+impl std::fmt::Debug for QueueTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueTarget")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QueueTarget {
+    /// The queue `name` in `store`.
+    pub fn new(
+        store: Arc<dyn DispatchStore>,
+        name: &str,
+        clock: Arc<dyn ferrule_core::Clock>,
+    ) -> QueueTarget {
+        QueueTarget {
+            store,
+            queue: name.to_string(),
+            clock,
+        }
+    }
+}
+
+impl Target for QueueTarget {
+    fn built_in_queue(&self) -> Option<&str> {
+        Some(&self.queue)
+    }
+
+    fn deliver(&self, payload: &str, _: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
+        let message = QueueMessage {
+            seq: 0,
+            body: payload.to_string(),
+            attributes: Vec::new(),
+            sent_ms: self.clock.now_ms(),
+        };
+        self.store
+            .queue_send(&self.queue, vec![message])
+            .map(|_| ())
+            .map_err(|e| DeliveryError::retryable("INTERNAL_ERROR", e.to_string()))
+    }
+}

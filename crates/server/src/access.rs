@@ -1,0 +1,160 @@
+//! Authorization of control-plane requests: the action (`events:PutRule`,
+//! `sqs:SendMessage`, ...) and the resource it acts on, decided by the
+//! caller's identity policies and, for buses and their rules, the bus's
+//! resource policy — before the operation runs. (PutEvents is authorized
+//! per entry inside the bus.)
+
+use serde_json::Value;
+
+use super::{ApiError, AppState};
+use ferrule_bus::{bus_name_of, denied_message};
+use ferrule_policy::{Decision, Principal};
+
+/// What one request acts on.
+struct Resource {
+    arn: String,
+    /// The bus whose resource policy applies, if any.
+    bus: Option<String>,
+}
+
+fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+fn events_resource(state: &AppState, operation: &str, body: &Value) -> Resource {
+    let bus = state.bus.as_ref();
+    let on_bus = |name: Option<&str>| {
+        let name = bus_name_of(name);
+        Resource {
+            arn: bus.bus_arn(&name),
+            bus: Some(name),
+        }
+    };
+    let on_rule = |rule: Option<&str>| {
+        let name = bus_name_of(text(body, "EventBusName"));
+        Resource {
+            arn: bus.rule_arn(rule.unwrap_or(""), Some(&name)),
+            bus: Some(name),
+        }
+    };
+    match operation {
+        "PutRule" | "DescribeRule" | "DeleteRule" | "EnableRule" | "DisableRule" => {
+            on_rule(text(body, "Name"))
+        }
+        "PutTargets" | "RemoveTargets" | "ListTargetsByRule" => on_rule(text(body, "Rule")),
+        "CreateEventBus" | "DescribeEventBus" | "DeleteEventBus" => on_bus(text(body, "Name")),
+        "PutPermission" | "RemovePermission" | "ListRules" | "ListRuleNamesByTarget" => {
+            on_bus(text(body, "EventBusName"))
+        }
+        _ => Resource {
+            arn: "*".into(),
+            bus: None,
+        },
+    }
+}
+
+fn sqs_resource(state: &AppState, body: &Value) -> Resource {
+    let name = text(body, "QueueUrl")
+        .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
+        .or_else(|| text(body, "QueueName"));
+    Resource {
+        arn: name.map_or_else(|| "*".to_string(), |n| state.bus.queue_arn(n)),
+        bus: None,
+    }
+}
+
+fn denied(caller: &Principal, action: &str, resource: &str, decision: Decision) -> ApiError {
+    ApiError::new(
+        400,
+        "AccessDeniedException",
+        denied_message(caller, action, resource, decision),
+    )
+}
+
+fn check(
+    state: &AppState,
+    caller: &Principal,
+    action: &str,
+    resource: &Resource,
+) -> Result<(), ApiError> {
+    let decision = state.bus.authorize(
+        caller,
+        action,
+        &resource.arn,
+        resource.bus.as_deref().unwrap_or(""),
+        &[],
+    )?;
+    if decision.is_allowed() {
+        Ok(())
+    } else {
+        Err(denied(caller, action, &resource.arn, decision))
+    }
+}
+
+/// Refuses the request unless `caller` may perform it.
+pub(crate) fn authorize_request(
+    state: &AppState,
+    caller: &Principal,
+    service: &str,
+    operation: &str,
+    body: &Value,
+) -> Result<(), ApiError> {
+    match service {
+        // Entries are authorized one by one, in the bus.
+        "AWSEvents" if operation == "PutEvents" => Ok(()),
+        "AWSEvents" => {
+            let action = format!("events:{operation}");
+            check(
+                state,
+                caller,
+                &action,
+                &events_resource(state, operation, body),
+            )?;
+            if operation == "PutTargets" {
+                check_forwarding(state, caller, body)?;
+            }
+            Ok(())
+        }
+        "AmazonSQS" => check(
+            state,
+            caller,
+            &format!("sqs:{operation}"),
+            &sqs_resource(state, body),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A rule may forward to another bus only if its author may put events
+/// there (as the service checks the destination's policy at PutTargets);
+/// each forwarded event is authorized again as its own caller.
+fn check_forwarding(state: &AppState, caller: &Principal, body: &Value) -> Result<(), ApiError> {
+    let Some(targets) = body.get("Targets").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for arn in targets.iter().filter_map(|t| text(t, "Arn")) {
+        let Some(name) = ferrule_core::arn::bus_name(arn) else {
+            continue;
+        };
+        let local = state.bus.bus_arn(name);
+        if arn != local {
+            return Err(ApiError::new(
+                400,
+                "ValidationException",
+                format!(
+                    "Parameter {arn} is not valid. Reason: ferrule serves one account and region; event bus targets must be {local}-style ARNs of this server."
+                ),
+            ));
+        }
+        check(
+            state,
+            caller,
+            "events:PutEvents",
+            &Resource {
+                arn: local,
+                bus: Some(name.to_string()),
+            },
+        )?;
+    }
+    Ok(())
+}
