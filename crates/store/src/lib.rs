@@ -56,9 +56,9 @@ pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
         self.append(deliveries)
     }
 
-    /// Why writes fail now (a full disk, the store reopening), if they do;
-    /// `None` when healthy or when the store cannot tell.
-    fn fault(&self) -> Option<StoreError> {
-        None
+    /// What does not work now (writes failing on a full disk, the store
+    /// reopening); empty when healthy or when the store cannot tell.
+    fn faults(&self) -> Vec<ferrule_core::Fault> {
+        Vec::new()
     }
 }

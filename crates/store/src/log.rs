@@ -5,14 +5,16 @@
 //! - [`DeliveryLog::append`] writes a batch atomically and durably (as the
 //!   store's sync mode says) before it returns: a crash after it returned
 //!   loses none of the batch, a failed call wrote none of it.
-//! - Every delivery has a *ready time*: when it is due, or, while it is
-//!   leased, the lease's deadline. [`DeliveryLog::lease`] takes deliveries
-//!   whose ready time is at or before `now_ms`, **ordered by ready time,
-//!   then append order** (the [`DeliveryId`]), and holds them until the
-//!   deadline it is given. The lease lives in the store: another consumer
+//! - [`DeliveryLog::lease`] takes deliveries due at or before `now_ms` and
+//!   not leased (or whose lease has expired), **ordered by due time, then
+//!   append order** (the [`DeliveryId`]; a delivery whose lease expired
+//!   keeps its place), and holds them until the deadline it is given. The
+//!   lease lives in the store: another consumer
 //!   (another thread, process or node) is not given a delivery while its
 //!   lease holds, and is given it once the deadline has passed (the holder
-//!   is presumed dead).
+//!   is presumed dead). A store that only one process can have open (an
+//!   embedded file) may instead end every lease when it is opened, as
+//!   their holders died with the process that had it open; it says so.
 //! - [`DeliveryLog::settle`] applies outcomes. An outcome is applied only if
 //!   the delivery is still held under the same lease (even past its
 //!   deadline, as long as no one has leased it again); otherwise it is
@@ -147,9 +149,8 @@ impl Lease {
 pub struct Leased {
     /// The hold on it: give it back to [`DeliveryLog::settle`].
     pub lease: Lease,
-    /// The ready time it was leased at: its due time, or the deadline of an
-    /// expired earlier lease.
-    pub ready_ms: u64,
+    /// Its due time.
+    pub due_ms: u64,
     /// The delivery.
     pub delivery: Delivery,
 }
@@ -207,8 +208,8 @@ pub trait DeliveryLog: Send + Sync {
     /// Adds deliveries atomically and durably; returns their ids in order.
     fn append(&self, deliveries: Vec<NewDelivery>) -> Result<Vec<DeliveryId>, StoreError>;
 
-    /// Leases up to `limit` deliveries ready at `now_ms` (due, or with an
-    /// expired lease), ready time then append order, until `until_ms`.
+    /// Leases up to `limit` deliveries due at `now_ms` and not leased (or
+    /// with an expired lease), due time then append order, until `until_ms`.
     fn lease(&self, now_ms: u64, limit: usize, until_ms: u64) -> Result<Vec<Leased>, StoreError>;
 
     /// Applies outcomes of attempts (at `now_ms`, which stamps messages
@@ -219,8 +220,9 @@ pub trait DeliveryLog: Send + Sync {
         outcomes: Vec<(Lease, Outcome)>,
     ) -> Result<Vec<Settled>, StoreError>;
 
-    /// The earliest ready time in the log (a due time or a lease deadline):
-    /// when [`lease`](DeliveryLog::lease) will next have something.
+    /// When [`lease`](DeliveryLog::lease) may next have something: the
+    /// earliest due time of a delivery not leased, or the earliest lease
+    /// deadline.
     fn next_ready(&self) -> Result<Option<u64>, StoreError>;
 
     /// The number of deliveries in the log (leased or not).

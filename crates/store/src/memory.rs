@@ -25,8 +25,10 @@ struct State {
     seq: u64,
     /// The last lease or receive token given.
     token: u64,
-    /// (ready time, id) → lease token (0: not leased).
-    ready: BTreeMap<(u64, u64), u64>,
+    /// (due time, id) of every delivery.
+    ready: BTreeSet<(u64, u64)>,
+    /// id → (lease token, deadline) of leased deliveries.
+    leases: HashMap<u64, (u64, u64)>,
     /// id → (its key in `ready`, the delivery).
     deliveries: HashMap<u64, ((u64, u64), Delivery)>,
     queues: BTreeMap<String, Queue>,
@@ -168,7 +170,7 @@ impl DeliveryLog for MemoryStore {
         for d in deliveries {
             let id = s.next_seq();
             let key = (d.due_ms, id);
-            s.ready.insert(key, 0);
+            s.ready.insert(key);
             s.deliveries.insert(id, (key, d.delivery));
             ids.push(DeliveryId(id));
         }
@@ -180,25 +182,20 @@ impl DeliveryLog for MemoryStore {
         let keys: Vec<(u64, u64)> = s
             .ready
             .range(..=(now_ms, u64::MAX))
+            .filter(|(_, id)| s.leases.get(id).is_none_or(|(_, until)| *until <= now_ms))
             .take(limit)
-            .map(|(k, _)| *k)
+            .copied()
             .collect();
         let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
+        for (due_ms, id) in keys {
             let token = s.next_token();
-            s.ready.remove(&key);
-            let new_key = (until_ms, key.1);
-            s.ready.insert(new_key, token);
-            let Some((slot, delivery)) = s.deliveries.get_mut(&key.1) else {
-                return Err(StoreError::fatal(format!(
-                    "delivery {} has no record",
-                    key.1
-                )));
+            s.leases.insert(id, (token, until_ms));
+            let Some((_, delivery)) = s.deliveries.get(&id) else {
+                return Err(StoreError::fatal(format!("delivery {id} has no record")));
             };
-            *slot = new_key;
             out.push(Leased {
-                lease: Lease::new(DeliveryId(key.1), token, until_ms),
-                ready_ms: key.0,
+                lease: Lease::new(DeliveryId(id), token, until_ms),
+                due_ms,
                 delivery: delivery.clone(),
             });
         }
@@ -214,8 +211,7 @@ impl DeliveryLog for MemoryStore {
         let mut answers = Vec::with_capacity(outcomes.len());
         for (lease, outcome) in outcomes {
             let id = lease.id().0;
-            let key = (lease.until_ms(), id);
-            if s.ready.get(&key) != Some(&lease.token()) || lease.token() == 0 {
+            if s.leases.get(&id).map(|(token, _)| *token) != Some(lease.token()) {
                 answers.push(Settled::LeaseLost);
                 continue;
             }
@@ -232,6 +228,11 @@ impl DeliveryLog for MemoryStore {
                 answers.push(Settled::NoQueue);
                 continue;
             }
+            s.leases.remove(&id);
+            let Some((key, _)) = s.deliveries.get(&id).map(|(k, _)| (*k, ())) else {
+                answers.push(Settled::LeaseLost);
+                continue;
+            };
             s.ready.remove(&key);
             match outcome {
                 Outcome::Ack | Outcome::DeadLetter { to: None } => {
@@ -250,7 +251,7 @@ impl DeliveryLog for MemoryStore {
                     last_error,
                 } => {
                     let new_key = (retry_at_ms, id);
-                    s.ready.insert(new_key, 0);
+                    s.ready.insert(new_key);
                     if let Some((slot, d)) = s.deliveries.get_mut(&id) {
                         *slot = new_key;
                         d.attempts = attempts;
@@ -259,7 +260,7 @@ impl DeliveryLog for MemoryStore {
                 }
                 Outcome::Release => {
                     let new_key = (now_ms, id);
-                    s.ready.insert(new_key, 0);
+                    s.ready.insert(new_key);
                     if let Some((slot, _)) = s.deliveries.get_mut(&id) {
                         *slot = new_key;
                     }
@@ -271,7 +272,17 @@ impl DeliveryLog for MemoryStore {
     }
 
     fn next_ready(&self) -> Result<Option<u64>, StoreError> {
-        Ok(self.lock().ready.keys().next().map(|k| k.0))
+        let s = self.lock();
+        let unleased = s
+            .ready
+            .iter()
+            .find(|(_, id)| !s.leases.contains_key(id))
+            .map(|k| k.0);
+        let deadline = s.leases.values().map(|(_, until)| *until).min();
+        Ok(match (unleased, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     fn pending(&self) -> Result<u64, StoreError> {
@@ -607,8 +618,17 @@ impl EventArchive for MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn fault(&self) -> Option<StoreError> {
-        self.lock().failure.clone()
+    fn faults(&self) -> Vec<ferrule_core::Fault> {
+        self.lock()
+            .failure
+            .iter()
+            .map(|e| ferrule_core::Fault {
+                component: "store",
+                reason: e.message(),
+                since_ms: 0,
+                failures: 1,
+            })
+            .collect()
     }
 }
 
@@ -642,10 +662,11 @@ mod tests {
         };
         let e = s.append(vec![d.clone()]).err();
         assert_eq!(e.map(|e| e.kind()), Some(StoreErrorKind::Transient));
-        assert_eq!(s.fault().map(|e| e.kind()), Some(StoreErrorKind::Transient));
+        assert_eq!(s.faults().len(), 1);
+        assert_eq!(s.faults()[0].reason, "disk full");
         assert_eq!(s.pending().ok(), Some(0));
         s.fail_writes(None);
-        assert!(s.fault().is_none());
+        assert!(s.faults().is_empty());
         assert_eq!(s.append(vec![d]).map(|ids| ids.len()).ok(), Some(1));
     }
 }
