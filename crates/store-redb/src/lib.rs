@@ -59,12 +59,14 @@ type MetaValue<'a> = (u64, Option<&'a [u8]>);
 const META_RECORDS: TableDefinition<MetaKey, MetaValue> = TableDefinition::new("meta_records");
 /// version → (kind, name) of the record whose latest write it is.
 const META_CHANGES: TableDefinition<u64, (&str, &str)> = TableDefinition::new("meta_changes");
-/// event id → (time, bus, body).
-const ARCHIVE: TableDefinition<&str, (u64, &str, &[u8])> = TableDefinition::new("archive");
-/// (time, event id) → ().
-const ARCHIVE_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("archive_by_time");
-/// event id → how many deliveries in the log refer to it.
-const ARCHIVE_REFS: TableDefinition<&str, u64> = TableDefinition::new("archive_refs");
+/// (time, event id) → (bus, body): in time order, so that archiving and
+/// removing events touch few pages (ids are random).
+const ARCHIVE: TableDefinition<(u64, &str), (&str, &[u8])> = TableDefinition::new("archive_events");
+/// event id → (its time, how many deliveries in the log refer to it). The
+/// time is [`UNARCHIVED`] for an event deliveries refer to but that was
+/// not archived (yet).
+const ARCHIVE_IDS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("archive_ids");
+const UNARCHIVED: u64 = u64::MAX;
 /// Counters: `seq` (deliveries, messages, queues), `token` (leases,
 /// receives), `version` (metadata), `probe`.
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
@@ -355,8 +357,7 @@ fn create_tables(db: &Database) -> Result<(), StoreError> {
     tx.open_table(META_RECORDS).ctx("creating tables")?;
     tx.open_table(META_CHANGES).ctx("creating tables")?;
     tx.open_table(ARCHIVE).ctx("creating tables")?;
-    tx.open_table(ARCHIVE_BY_TIME).ctx("creating tables")?;
-    tx.open_table(ARCHIVE_REFS).ctx("creating tables")?;
+    tx.open_table(ARCHIVE_IDS).ctx("creating tables")?;
     tx.open_table(COUNTERS).ctx("creating tables")?;
     tx.commit().ctx("creating tables")
 }
@@ -628,9 +629,8 @@ struct Tx<'t> {
     state: redb::Table<'t, (u64, u64), (u64, u32, u64, u64)>,
     records: redb::Table<'t, MetaKey<'static>, MetaValue<'static>>,
     changes: redb::Table<'t, u64, (&'static str, &'static str)>,
-    archive: redb::Table<'t, &'static str, (u64, &'static str, &'static [u8])>,
-    by_time: redb::Table<'t, (u64, &'static str), ()>,
-    refs: redb::Table<'t, &'static str, u64>,
+    archive: redb::Table<'t, (u64, &'static str), (&'static str, &'static [u8])>,
+    ids: redb::Table<'t, &'static str, (u64, u64)>,
     retention: Retention,
     leases: &'t Mutex<LeaseTable>,
     /// (id, token) of the leases this transaction settles.
@@ -678,8 +678,7 @@ fn apply_batch(
             records: tx.open_table(META_RECORDS).ctx(W)?,
             changes: tx.open_table(META_CHANGES).ctx(W)?,
             archive: tx.open_table(ARCHIVE).ctx(W)?,
-            by_time: tx.open_table(ARCHIVE_BY_TIME).ctx(W)?,
-            refs: tx.open_table(ARCHIVE_REFS).ctx(W)?,
+            ids: tx.open_table(ARCHIVE_IDS).ctx(W)?,
             retention,
             leases,
             settling,
@@ -845,8 +844,12 @@ impl Tx<'_> {
             self.ready.insert((d.due_ms, id.0), 0).ctx(A)?;
         }
         for (event, n) in refs {
-            let current = self.refs.get(event).ctx(A)?.map_or(0, |v| v.value());
-            self.refs.insert(event, current + n).ctx(A)?;
+            let (time, current) = self
+                .ids
+                .get(event)
+                .ctx(A)?
+                .map_or((UNARCHIVED, 0), |v| v.value());
+            self.ids.insert(event, (time, current + n)).ctx(A)?;
         }
         Ok(ids)
     }
@@ -859,26 +862,18 @@ impl Tx<'_> {
             Some(v) => event_of(v.value())?,
             None => return Ok(()),
         };
-        let left = self
-            .refs
-            .get(event.as_str())
-            .ctx(R)?
-            .map_or(0, |v| v.value())
-            .saturating_sub(1);
-        if left > 0 {
-            self.refs.insert(event.as_str(), left).ctx(R)?;
+        let Some((time, refs)) = self.ids.get(event.as_str()).ctx(R)?.map(|v| v.value()) else {
             return Ok(());
-        }
-        self.refs.remove(event.as_str()).ctx(R)?;
-        if self.retention == Retention::WhileReferenced {
-            let time = self
-                .archive
-                .remove(event.as_str())
-                .ctx(R)?
-                .map(|v| v.value().0);
-            if let Some(time) = time {
-                self.by_time.remove((time, event.as_str())).ctx(R)?;
+        };
+        if refs > 1 {
+            self.ids.insert(event.as_str(), (time, refs - 1)).ctx(R)?;
+        } else if time == UNARCHIVED || self.retention == Retention::WhileReferenced {
+            self.ids.remove(event.as_str()).ctx(R)?;
+            if time != UNARCHIVED {
+                self.archive.remove((time, event.as_str())).ctx(R)?;
             }
+        } else {
+            self.ids.insert(event.as_str(), (time, 0)).ctx(R)?;
         }
         Ok(())
     }
@@ -1122,16 +1117,18 @@ impl Tx<'_> {
         const A: &str = "archiving";
         let mut new = 0;
         for e in events {
-            if self.archive.get(e.id.as_str()).ctx(A)?.is_some() {
-                continue;
-            }
+            let refs = match self.ids.get(e.id.as_str()).ctx(A)?.map(|v| v.value()) {
+                Some((UNARCHIVED, refs)) => refs,
+                Some(_) => continue,
+                None => 0,
+            };
+            self.ids.insert(e.id.as_str(), (e.time_ms, refs)).ctx(A)?;
             self.archive
                 .insert(
-                    e.id.as_str(),
-                    (e.time_ms, e.bus.as_str(), e.body.as_slice()),
+                    (e.time_ms, e.id.as_str()),
+                    (e.bus.as_str(), e.body.as_slice()),
                 )
                 .ctx(A)?;
-            self.by_time.insert((e.time_ms, e.id.as_str()), ()).ctx(A)?;
             new += 1;
         }
         Ok(new)
@@ -1140,7 +1137,7 @@ impl Tx<'_> {
     fn prune(&mut self, before_ms: u64) -> Result<u64, StoreError> {
         const P: &str = "pruning the archive";
         let old = self
-            .by_time
+            .archive
             .range(..(before_ms, ""))
             .ctx(P)?
             .map(|r| {
@@ -1153,11 +1150,12 @@ impl Tx<'_> {
             .collect::<Result<Vec<(u64, String)>, StoreError>>()?;
         let mut n = 0;
         for (t, id) in old {
-            if self.refs.get(id.as_str()).ctx(P)?.is_some() {
+            let refs = self.ids.get(id.as_str()).ctx(P)?.map_or(0, |v| v.value().1);
+            if refs > 0 {
                 continue;
             }
-            self.by_time.remove((t, id.as_str())).ctx(P)?;
-            self.archive.remove(id.as_str()).ctx(P)?;
+            self.ids.remove(id.as_str()).ctx(P)?;
+            self.archive.remove((t, id.as_str())).ctx(P)?;
             n += 1;
         }
         Ok(n)
@@ -1215,11 +1213,18 @@ impl DeliveryLog for RedbStore {
         // snapshot's are current.
         let deliveries = tx.open_table(LOG_DELIVERIES).ctx(L)?;
         let archive = tx.open_table(ARCHIVE).ctx(L)?;
+        let ids = tx.open_table(ARCHIVE_IDS).ctx(L)?;
         let mut out = Vec::with_capacity(taken.len());
         for ((due_ms, id), token) in taken {
             let delivery = match deliveries.get(id).ctx(L)? {
                 Some(v) => decode_delivery(v.value(), |event| {
-                    Ok(archive.get(event).ctx(L)?.map(|v| v.value().2.to_vec()))
+                    let Some(time) = ids.get(event).ctx(L)?.map(|v| v.value().0) else {
+                        return Ok(None);
+                    };
+                    Ok(archive
+                        .get((time, event))
+                        .ctx(L)?
+                        .map(|v| v.value().1.to_vec()))
                 })?,
                 None => return Err(StoreError::fatal(format!("delivery {id} has no record"))),
             };
@@ -1552,9 +1557,13 @@ impl EventArchive for RedbStore {
     fn event(&self, id: &str) -> Result<Option<ArchivedEvent>, StoreError> {
         const E: &str = "reading the archive";
         self.read(E, |tx| {
+            let ids = tx.open_table(ARCHIVE_IDS).ctx(E)?;
+            let Some(time_ms) = ids.get(id).ctx(E)?.map(|v| v.value().0) else {
+                return Ok(None);
+            };
             let table = tx.open_table(ARCHIVE).ctx(E)?;
-            Ok(table.get(id).ctx(E)?.map(|v| {
-                let (time_ms, bus, body) = v.value();
+            Ok(table.get((time_ms, id)).ctx(E)?.map(|v| {
+                let (bus, body) = v.value();
                 ArchivedEvent {
                     id: id.to_string(),
                     bus: bus.to_string(),
@@ -1574,14 +1583,13 @@ impl EventArchive for RedbStore {
     ) -> Result<Vec<ArchivedEvent>, StoreError> {
         const E: &str = "reading the archive";
         self.read(E, |tx| {
-            let by_time = tx.open_table(ARCHIVE_BY_TIME).ctx(E)?;
             let archive = tx.open_table(ARCHIVE).ctx(E)?;
             let mut out = Vec::new();
-            for row in by_time.range((from_ms, "")..).ctx(E)? {
+            for row in archive.range((from_ms, "")..).ctx(E)? {
                 if out.len() >= limit {
                     break;
                 }
-                let (k, _) = row.ctx(E)?;
+                let (k, v) = row.ctx(E)?;
                 let (time_ms, id) = k.value();
                 if time_ms >= to_ms {
                     break;
@@ -1589,15 +1597,13 @@ impl EventArchive for RedbStore {
                 if after.is_some_and(|a| (time_ms, id) <= a) {
                     continue;
                 }
-                if let Some(v) = archive.get(id).ctx(E)? {
-                    let (_, bus, body) = v.value();
-                    out.push(ArchivedEvent {
-                        id: id.to_string(),
-                        bus: bus.to_string(),
-                        time_ms,
-                        body: body.to_vec(),
-                    });
-                }
+                let (bus, body) = v.value();
+                out.push(ArchivedEvent {
+                    id: id.to_string(),
+                    bus: bus.to_string(),
+                    time_ms,
+                    body: body.to_vec(),
+                });
             }
             Ok(out)
         })
