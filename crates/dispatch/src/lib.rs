@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use counters::{CounterSnapshot, Counters, TargetCounters};
 pub use ferrule_core::health::{Fault, Health, HealthReport};
@@ -89,6 +89,9 @@ const LANE_CAPACITY: usize = 256;
 /// Waits after a store error: the first, and the longest.
 const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
 const STORE_RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// How long the settler gathers outcomes into one commit.
+const SETTLE_GATHER: Duration = Duration::from_millis(2);
 
 /// An outcome to record under its lease.
 type Settlement = (Lease, Outcome);
@@ -488,11 +491,15 @@ impl Dispatcher {
                     Err(_) => return,
                 }
             }
+            // A commit costs about a sync whatever its size: outcomes that
+            // arrive within SETTLE_GATHER share it.
+            let gather_until = Instant::now() + SETTLE_GATHER;
             while held.len() < 4096 {
-                match receiver.try_recv() {
+                let wait = gather_until.saturating_duration_since(Instant::now());
+                match receiver.recv_timeout(wait) {
                     Ok(more) => held.extend(more),
-                    Err(mpsc::TryRecvError::Empty) => break,
-                    Err(mpsc::TryRecvError::Disconnected) => {
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
                         closed = true;
                         break;
                     }
