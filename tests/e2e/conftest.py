@@ -59,7 +59,7 @@ def pytest_sessionstart(session):
                     "or set FERRULE_BIN", returncode=2)
     p = subprocess.run([str(FERRULE_BIN), "serve", "--listen", "not-an-address"],
                        capture_output=True, text=True, timeout=30)
-    if 'unknown command "serve"' in p.stderr:
+    if 'unknown command "serve"' in p.stderr or "unrecognized subcommand 'serve'" in p.stderr:
         pytest.exit(f"{FERRULE_BIN} cannot serve: run "
                     "`cargo build --release -p ferrule-cli` or set FERRULE_BIN", returncode=2)
 

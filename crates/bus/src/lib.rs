@@ -62,8 +62,9 @@ use model::{
     bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
 };
 
-/// How to open a [`Bus`].
+/// How to open a [`Bus`]: [`BusOptions::new`], then set the fields to change.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct BusOptions {
     /// Where the embedded store lives (`ferrule.redb` inside).
     pub data_dir: PathBuf,

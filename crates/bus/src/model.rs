@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::BusError;
 use super::error::BusErrorKind;
 
-/// Service quotas and sizes; the defaults are EventBridge's.
+/// Service quotas and sizes; the defaults are EventBridge's
+/// ([`BusLimits::default`], then set the fields to change).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BusLimits {
     /// Rules per bus (EventBridge: 300, adjustable).
     pub rules_per_bus: usize,

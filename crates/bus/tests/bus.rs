@@ -24,11 +24,9 @@ fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
     options.clock = clock.clone();
     options.deliver_in_background = false;
     options.sync = SyncMode::Never;
-    options.dispatch = DispatchConfig {
-        backoff_base_ms: 1_000,
-        backoff_cap_ms: 60_000,
-        ..DispatchConfig::default()
-    };
+    options.dispatch = DispatchConfig::default();
+    options.dispatch.backoff_base_ms = 1_000;
+    options.dispatch.backoff_cap_ms = 60_000;
     Bus::open(options).expect("open bus")
 }
 

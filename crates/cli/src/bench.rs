@@ -10,13 +10,15 @@
 //! the bytes (the memory floor), simd-json's full parse onto a tape and
 //! serde_json into a `Value`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::CliError;
 use super::input::{open_lines, read_rules};
-use super::{Args, CliError};
+use crate::cli::BenchArgs;
+use crate::progress::{self, Progress};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -28,6 +30,8 @@ use ferrule_benchdata::{
 
 const DEFAULT_LINES: usize = 50_000;
 const SMOKE_LINES: usize = 1_000;
+/// The scenario that measures `--rules FILE`.
+const RULES_FILE_SCENARIO: &str = "rules-file";
 
 struct Options {
     events: Option<String>,
@@ -35,72 +39,47 @@ struct Options {
     scenarios: Vec<String>,
     threads: Vec<usize>,
     seconds: f64,
-    lines: usize,
+    /// `--lines`, if given.
+    lines: Option<usize>,
     smoke: bool,
     list: bool,
     write_citylots: Option<String>,
 }
 
-fn options(args: &mut Args) -> Result<Options, CliError> {
-    let events = args.value("events")?;
-    let rules = args.value("rules")?;
-    let mut scenarios = Vec::new();
-    while let Some(list) = args.value("scenario")? {
-        scenarios.extend(
-            list.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-        );
-    }
-    let threads = match args.value("threads")? {
-        Some(list) => list
-            .split(',')
-            .map(|t| t.trim().parse::<usize>().ok().filter(|n| *n > 0))
-            .collect::<Option<Vec<usize>>>()
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                CliError::usage(format!(
-                    "--threads needs positive numbers like 1,2, not {list:?}"
-                ))
-            })?,
-        None => {
+impl Options {
+    fn new(args: BenchArgs) -> Options {
+        let threads = if args.threads.is_empty() {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             if cores > 1 { vec![1, cores] } else { vec![1] }
+        } else {
+            args.threads
+        };
+        Options {
+            events: args.events,
+            rules: args.rules,
+            // `--scenario a,,b` and `--scenario ''` name nothing.
+            scenarios: args
+                .scenario
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
+            threads,
+            seconds: args.seconds,
+            lines: args.lines,
+            smoke: args.smoke,
+            list: args.list,
+            write_citylots: args.write_citylots,
         }
-    };
-    let seconds = match args.value("seconds")? {
-        Some(s) => s
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .ok_or_else(|| {
-                CliError::usage(format!("--seconds needs a positive number, not {s:?}"))
-            })?,
-        None => 1.0,
-    };
-    let smoke = args.switch("smoke");
-    let lines = match args.value("lines")? {
-        Some(n) => n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            CliError::usage(format!("--lines needs a positive number, not {n:?}"))
-        })?,
-        None if smoke => SMOKE_LINES,
-        None => DEFAULT_LINES,
-    };
-    let list = args.switch("list");
-    let write_citylots = args.value("write-citylots")?;
-    let taken = std::mem::replace(args, Args::new(Vec::new()));
-    taken.finish()?;
-    Ok(Options {
-        events,
-        rules,
-        scenarios,
-        threads,
-        seconds,
-        lines,
-        smoke,
-        list,
-        write_citylots,
-    })
+    }
+
+    /// The citylots lines to generate for the scenarios.
+    fn lines(&self) -> usize {
+        match self.lines {
+            Some(n) => n,
+            None if self.smoke => SMOKE_LINES,
+            None => DEFAULT_LINES,
+        }
+    }
 }
 
 /// A scenario ready to run.
@@ -172,47 +151,6 @@ struct Row {
     matched: usize,
     matches: usize,
     event_count: usize,
-}
-
-/// A progress bar on standard error, drawn only on a terminal.
-struct Progress {
-    total: usize,
-    done: usize,
-    enabled: bool,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        Progress {
-            total,
-            done: 0,
-            enabled: std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn step(&mut self, label: &str) {
-        if self.enabled {
-            const WIDTH: usize = 30;
-            let filled = WIDTH * self.done / self.total.max(1);
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r\x1b[K[{}{}] {}/{} {label}",
-                "#".repeat(filled),
-                "-".repeat(WIDTH - filled),
-                self.done,
-                self.total
-            );
-            let _ = err.flush();
-        }
-        self.done += 1;
-    }
-
-    fn finish(&self) {
-        if self.enabled {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
-        }
-    }
 }
 
 fn serde_parse(event: &[u8]) -> usize {
@@ -315,6 +253,48 @@ fn read_events(path: &str) -> Result<Vec<Vec<u8>>, CliError> {
     Ok(events)
 }
 
+/// A usage error of `ferrule bench`, in clap's format (exit status 2).
+fn usage_error(message: String) -> clap::Error {
+    use clap::CommandFactory;
+    let mut cli = crate::Cli::command();
+    // Builds the bin names, so the usage line reads `ferrule bench`.
+    cli.build();
+    let bench = cli.find_subcommand_mut("bench");
+    match bench {
+        Some(bench) => bench.error(clap::error::ErrorKind::InvalidValue, message),
+        None => clap::Error::raw(clap::error::ErrorKind::InvalidValue, message),
+    }
+}
+
+/// The line that says which of the selected scenarios measure `--rules
+/// FILE` (only `rules-file`; the others keep their own rule sets).
+fn rules_file_line(path: &str, jobs: &[Job]) -> String {
+    let (uses, others): (Vec<&Job>, Vec<&Job>) =
+        jobs.iter().partition(|j| j.name == RULES_FILE_SCENARIO);
+    let others: Vec<&str> = others.iter().map(|j| j.name.as_str()).collect();
+    let others = if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not measured by {} (they keep their own rules)",
+            others.join(", ")
+        )
+    };
+    match uses.first() {
+        Some(job) => format!(
+            "--rules {path} ({} rule{}): measured by scenario {RULES_FILE_SCENARIO} over the {} \
+             events{others}",
+            job.rules.len(),
+            if job.rules.len() == 1 { "" } else { "s" },
+            job.events.name()
+        ),
+        None => format!(
+            "--rules {path}: measured by no selected scenario (select {RULES_FILE_SCENARIO} with \
+             --scenario){others}"
+        ),
+    }
+}
+
 fn matches_wanted(name: &str, wanted: &[String]) -> bool {
     wanted.is_empty()
         || wanted.iter().any(|w| match w.strip_suffix('*') {
@@ -323,8 +303,8 @@ fn matches_wanted(name: &str, wanted: &[String]) -> bool {
         })
 }
 
-pub fn run(args: &mut Args) -> Result<i32, CliError> {
-    let opts = options(args)?;
+pub fn run(args: BenchArgs) -> Result<i32, CliError> {
+    let opts = Options::new(args);
     if let Some(path) = &opts.write_citylots {
         return write_citylots(path, &opts);
     }
@@ -334,8 +314,10 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
     let compile = if opts.list {
         String::new()
     } else {
+        let _spinner = Progress::spinner("compiling rules-10k (the compile report)");
         compile_report()
     };
+    let spinner = Progress::spinner("preparing the events and rule sets");
 
     let data = match &opts.events {
         Some(path) => {
@@ -345,7 +327,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                 (lines.len() == CITYLOTS_FULL_LINES).then_some(CitylotsCounts([7, 836, 2, 1]));
             BenchData::with_citylots(lines, counts, DataSource::File(path.into()))
         }
-        None => BenchData::generate(opts.lines),
+        None => BenchData::generate(opts.lines()),
     };
     let mut jobs: Vec<Job> = data
         .scenarios()
@@ -361,13 +343,14 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
     if let Some(path) = &opts.rules {
         let rules = read_rules(path, RuleSet::new().limits())?;
         jobs.push(Job {
-            name: "rules-file".to_string(),
+            name: RULES_FILE_SCENARIO.to_string(),
             about: format!("the rules of {path}"),
             events: EventSet::Citylots,
             rules: Rules::Parsed(rules),
             portable: None,
         });
     }
+    drop(spinner);
     if opts.list {
         for job in &jobs {
             println!("{:<26} {:<10} {}", job.name, job.events.name(), job.about);
@@ -380,10 +363,10 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
             .any(|j| matches_wanted(&j.name, std::slice::from_ref(w)))
         {
             let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
-            return Err(CliError::usage(format!(
+            return Err(CliError::Usage(usage_error(format!(
                 "unknown scenario {w:?}; the scenarios are: {}",
                 names.join(", ")
-            )));
+            ))));
         }
     }
     jobs.retain(|j| matches_wanted(&j.name, &opts.scenarios));
@@ -404,6 +387,9 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         "rules-1k: {}; rules-10k: {}",
         data.rules_1k_source, data.rules_10k_source
     );
+    if let Some(path) = &opts.rules {
+        println!("{}", rules_file_line(path, &jobs));
+    }
     if opts.smoke {
         println!("smoke run: every scenario once, figures are not measurements");
     } else {
@@ -415,14 +401,16 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         .iter()
         .map(|&t| pool(t).map(|p| (t, p)))
         .collect::<Result<_, _>>()?;
-    let mut progress = Progress::new((jobs.len() + 4 * sets.len()) * pools.len());
+    let mut progress = Progress::new(((jobs.len() + 4 * sets.len()) * pools.len()) as u64);
 
     // Baselines: reading or parsing alone.
     let mut baselines: Vec<Baseline> = Vec::new();
     for &set in &sets {
         let events = data.events(set);
+        progress.scenario(&format!("baselines/{}", set.name()));
         for (threads, pool) in &pools {
-            progress.step(&format!("structure {}, {threads} thread(s)", set.name()));
+            let on = progress::threads(*threads);
+            progress.timing(&format!("structure, {on}"));
             let structure = run_timed(events.len(), &opts, || {
                 pool.install(|| {
                     let ok: usize = events
@@ -433,7 +421,8 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                     (std::hint::black_box(ok), 0)
                 })
             });
-            progress.step(&format!("memchr {}, {threads} thread(s)", set.name()));
+            progress.measured();
+            progress.timing(&format!("memchr, {on}"));
             let memchr = run_timed(events.len(), &opts, || {
                 pool.install(|| {
                     let n: usize = events
@@ -444,10 +433,8 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                     (std::hint::black_box(n), 0)
                 })
             });
-            progress.step(&format!(
-                "parse {} simd-json, {threads} thread(s)",
-                set.name()
-            ));
+            progress.measured();
+            progress.timing(&format!("parse simd-json, {on}"));
             let simd = run_timed(events.len(), &opts, || {
                 pool.install(|| {
                     let nodes: usize = events
@@ -458,10 +445,8 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                     (std::hint::black_box(nodes), 0)
                 })
             });
-            progress.step(&format!(
-                "parse {} serde_json, {threads} thread(s)",
-                set.name()
-            ));
+            progress.measured();
+            progress.timing(&format!("parse serde_json, {on}"));
             let serde = run_timed(events.len(), &opts, || {
                 pool.install(|| {
                     let n: usize = events
@@ -472,6 +457,7 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
                     (std::hint::black_box(n), 0)
                 })
             });
+            progress.measured();
             baselines.push(Baseline {
                 set,
                 threads: *threads,
@@ -487,6 +473,8 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
     let mut rows: Vec<Row> = Vec::new();
     let mut wrong: Vec<String> = Vec::new();
     for job in &jobs {
+        progress.scenario(&job.name);
+        progress.timing("compiling");
         let matcher = job.rules.compile()?;
         let events = data.events(job.events);
         if job.name == "citylots-4"
@@ -502,13 +490,18 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
         }
         let quamina = match &job.portable {
             None => Err("unsupported".to_string()),
-            Some(rules) => quamina_engine(rules, &matcher, events),
+            Some(rules) => {
+                progress.timing("checking quamina's answers");
+                quamina_engine(rules, &matcher, events)
+            }
         };
         for (threads, pool) in &pools {
-            progress.step(&format!("{}, {threads} thread(s)", job.name));
+            let on = progress::threads(*threads);
+            progress.timing(&format!("validated, {on}"));
             let t = run_timed(events.len(), &opts, || {
                 pool.install(|| matcher.count_batch_with_mode(events, ReadMode::Validated))
             });
+            progress.timing(&format!("trusted, {on}"));
             let trusted = run_timed(events.len(), &opts, || {
                 pool.install(|| matcher.count_batch_with_mode(events, ReadMode::Trusted))
             });
@@ -522,12 +515,14 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
             }
             let quamina = match (&quamina, *threads) {
                 (Ok(q), 1) => {
+                    progress.timing(&format!("quamina, {on}"));
                     let timing = run_timed(events.len(), &opts, || (quamina_pass(q, events), 0));
                     Ok(rate(timing.events_per_cpu_second, timing.events_per_second))
                 }
                 (Ok(_), _) => Err("1 thread only".to_string()),
                 (Err(e), _) => Err(e.clone()),
             };
+            progress.measured();
             rows.push(Row {
                 scenario: job.name.clone(),
                 events: job.events,
@@ -571,6 +566,18 @@ pub fn run(args: &mut Args) -> Result<i32, CliError> {
 
 type Quamina = quamina::Quamina<u32>;
 
+/// Runs `f`, catching a panic without the default hook's message on
+/// standard error: the table names the panic, and the message would break
+/// the progress display. Nothing else runs meanwhile (the pools are idle),
+/// so swapping the process-wide hook silences only quamina.
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result
+}
+
 fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
@@ -603,7 +610,7 @@ fn quamina_engine(
         let _ = q.matches_for_event(b"{}");
         Ok(q)
     };
-    let attempt = |budget| match catch_unwind(AssertUnwindSafe(|| build(budget))) {
+    let attempt = |budget| match quietly(|| build(budget)) {
         Ok(r) => r,
         Err(p) => Err(format!("panics: {}", panic_text(p))),
     };
@@ -617,7 +624,7 @@ fn quamina_engine(
         .enumerate()
         .filter_map(|(i, r)| matcher.id(&r.name).map(|id| (i as u32, id.0)))
         .collect();
-    let differ = catch_unwind(AssertUnwindSafe(|| {
+    let differ = quietly(|| {
         events
             .iter()
             .filter(|e| {
@@ -638,7 +645,7 @@ fn quamina_engine(
                 theirs != ours
             })
             .count()
-    }))
+    })
     .map_err(|p| format!("panics: {}", panic_text(p)))?;
     if differ > 0 {
         return Err(format!("answers differ on {differ} events"));
@@ -656,10 +663,10 @@ fn quamina_pass(q: &Quamina, events: &[Vec<u8>]) -> usize {
 /// `--write-citylots FILE`: the generated citylots lines (all 206,560 of
 /// them unless `--lines` says otherwise), `-` for standard output.
 fn write_citylots(path: &str, opts: &Options) -> Result<i32, CliError> {
-    let lines = if opts.lines == DEFAULT_LINES && !opts.smoke {
-        CITYLOTS_FULL_LINES
-    } else {
-        opts.lines
+    let lines = match opts.lines {
+        Some(n) => n,
+        None if opts.smoke => SMOKE_LINES,
+        None => CITYLOTS_FULL_LINES,
     };
     let counts = if path == "-" {
         let stdout = std::io::stdout();

@@ -1,97 +1,83 @@
 //! The `ferrule` command line.
 //!
-//! Its output formats are contracts that other tools rely on; they are
-//! described in the README and must stay stable.
+//! Its flags and output formats are contracts that other tools rely on; they
+//! are described in the README ("The command line") and must stay stable.
+//! The grammar is [`Cli`] (clap derive); `ferrule --help` prints it.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
-mod args;
 mod bench;
+mod cli;
 mod input;
 mod json;
 mod match_cmd;
+mod progress;
 mod serve;
 mod test_pattern;
 
-use std::io::Write;
+use std::ffi::OsString;
 
-pub use args::Args;
+use clap::Parser;
 
-/// Usage text.
-pub const USAGE: &str = "\
-ferrule — EventBridge event patterns, compiled and matched fast
+pub use cli::{BenchArgs, Cli, Command, MatchArgs, ServeArgs, TestPatternArgs};
 
-USAGE:
-  ferrule serve [--listen ADDR] [--data-dir DIR] [--config FILE]
-                (default 127.0.0.1:4010 and ./ferrule-data)
-  ferrule match --rules RULES --events EVENTS [--threads N] [--count]
-  ferrule test-pattern PATTERN EVENT        (JSON text, or @file)
-  ferrule test-pattern --jsonl              (lines {\"pattern\":..,\"event\":..} on stdin)
-  ferrule bench [--events FILE] [--rules FILE] [--scenario NAME ...] [--threads 1,2]
-                [--seconds S] [--lines N] [--smoke] [--list] [--write-citylots FILE]
-  ferrule help
-
-RULES is a JSON object {\"name\": pattern}, a JSON array of {\"name\", \"pattern\"}
-or JSON Lines of {\"name\", \"pattern\"}; a pattern given as a string is pattern text.
-EVENTS is JSON Lines (one event per line), '-' for standard input; .gz is accepted.
-";
-
-/// Runs the command line with `args` (without the program name) and returns
-/// the process exit status.
-pub fn run(args: Vec<String>) -> i32 {
-    let mut args = Args::new(args);
-    let Some(command) = args.next_positional() else {
-        eprint!("{USAGE}");
-        return 2;
-    };
-    let result = match command.as_str() {
-        "match" => match_cmd::run(&mut args),
-        "test-pattern" => test_pattern::run(&mut args),
-        "bench" => bench::run(&mut args),
-        "serve" => serve::run(&mut args),
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            Ok(0)
+/// Runs the command line on `args` (the program name first, as in
+/// [`std::env::args_os`]) and returns the process exit status: 0 on success
+/// (and for `--help`, `--version`), 2 for a usage error or a failure, 1 when
+/// `bench` finds a wrong answer.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => execute(cli),
+        // Help and version go to standard output with status 0, usage errors
+        // to standard error with status 2 (clap's conventions).
+        Err(e) => {
+            let _ = e.print();
+            e.exit_code()
         }
-        other => Err(CliError::usage(format!("unknown command {other:?}"))),
+    }
+}
+
+/// Runs a parsed command line and returns the process exit status.
+pub fn execute(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Match(args) => match_cmd::run(args),
+        Command::TestPattern(args) => test_pattern::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{}", e.message);
-            if e.usage {
-                let _ = write!(std::io::stderr(), "\n{USAGE}");
-            }
-            e.code
+        Err(CliError::Usage(e)) => {
+            let _ = e.print();
+            e.exit_code()
+        }
+        Err(CliError::Fail(message)) => {
+            eprintln!("{message}");
+            2
         }
     }
 }
 
 /// An error that ends the command.
 #[derive(Debug)]
-pub struct CliError {
-    message: String,
-    code: i32,
-    usage: bool,
+enum CliError {
+    /// A bad argument found after parsing (an unknown scenario name),
+    /// reported in clap's format.
+    Usage(clap::Error),
+    /// The command failed: the message goes to standard error as it is
+    /// (`rule NAME: reason` is a contract), with exit status 2.
+    Fail(String),
 }
 
 impl CliError {
-    fn usage(message: impl Into<String>) -> CliError {
-        CliError {
-            message: message.into(),
-            code: 2,
-            usage: true,
-        }
-    }
-
     fn fail(message: impl Into<String>) -> CliError {
-        CliError {
-            message: message.into(),
-            code: 2,
-            usage: false,
-        }
+        CliError::Fail(message.into())
     }
 }
 

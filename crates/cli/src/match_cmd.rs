@@ -3,27 +3,21 @@
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
 
+use super::CliError;
 use super::input::{open_lines, read_rules};
-use super::{Args, CliError};
+use crate::cli::MatchArgs;
 use crate::json;
 use ferrule::{Matcher, RuleSet};
 
-pub fn run(args: &mut Args) -> Result<i32, CliError> {
-    let rules_path = args
-        .value("rules")?
-        .ok_or_else(|| CliError::usage("match needs --rules RULES"))?;
-    let events_path = args
-        .value("events")?
-        .ok_or_else(|| CliError::usage("match needs --events EVENTS"))?;
-    let threads: usize = match args.value("threads")? {
-        Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-            CliError::usage(format!("--threads needs a positive number, not {n:?}"))
-        })?,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let count = args.switch("count");
-    let taken = std::mem::replace(args, Args::new(Vec::new()));
-    taken.finish()?;
+pub fn run(args: MatchArgs) -> Result<i32, CliError> {
+    let MatchArgs {
+        rules: rules_path,
+        events: events_path,
+        threads,
+        count,
+    } = args;
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let mut rules = RuleSet::new();
     for (name, pattern) in read_rules(&rules_path, rules.limits())? {

@@ -2,27 +2,25 @@
 
 use std::io::{self, BufRead, Write};
 
+use super::CliError;
 use super::input::text_or_file;
-use super::{Args, CliError};
+use crate::cli::TestPatternArgs;
 use ferrule::{Pattern, RuleSet};
 use serde_json::value::RawValue;
 
 use crate::json::{self, Members, text_of};
 
-pub fn run(args: &mut Args) -> Result<i32, CliError> {
-    if args.switch("jsonl") {
-        let taken = std::mem::replace(args, Args::new(Vec::new()));
-        taken.finish()?;
-        return jsonl();
-    }
-    let pattern = args
-        .next_positional()
-        .ok_or_else(|| CliError::usage("test-pattern needs PATTERN and EVENT"))?;
-    let event = args
-        .next_positional()
-        .ok_or_else(|| CliError::usage("test-pattern needs PATTERN and EVENT"))?;
-    let taken = std::mem::replace(args, Args::new(Vec::new()));
-    taken.finish()?;
+pub fn run(args: TestPatternArgs) -> Result<i32, CliError> {
+    let (pattern, event) = match args {
+        TestPatternArgs { jsonl: true, .. } => return jsonl(),
+        TestPatternArgs {
+            pattern: Some(pattern),
+            event: Some(event),
+            ..
+        } => (pattern, event),
+        // clap requires both unless --jsonl.
+        _ => return Err(CliError::fail("test-pattern needs PATTERN and EVENT")),
+    };
     let pattern = Pattern::parse(&text_or_file(&pattern)?)
         .map_err(|e| CliError::fail(format!("invalid pattern: {e}")))?;
     let event = text_or_file(&event)?;

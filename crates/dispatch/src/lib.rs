@@ -42,8 +42,9 @@ pub use ferrule_store_redb::{RedbStore, SyncMode};
 use crate::targets::{DeliveryContext, DeliveryError, Target};
 use ferrule_core::Clock;
 
-/// Tuning of delivery.
+/// Tuning of delivery ([`DispatchConfig::default`], then set the fields to change).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DispatchConfig {
     /// Attempts in flight at once to one target (by ARN). Different targets
     /// are delivered side by side, each in its own lane.
