@@ -10,9 +10,10 @@ use std::thread;
 use super::access::denied_message;
 use super::{BusError, Inner, bus_of};
 use ferrule_core::time::{format_millis, format_seconds};
-use ferrule_dispatch::Delivery;
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
+use ferrule_dispatch::{Delivery, NewDelivery};
 use ferrule_policy::Principal;
+use ferrule_store::ArchivedEvent;
 use ferrule_transform::{InputSpec, Needed, RenderContext};
 
 /// One entry of a PutEvents request.
@@ -171,6 +172,8 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
     }
     let now = inner.clock.now_ms();
     let mut deliveries = Vec::new();
+    // Each event with a delivery is archived once; its deliveries refer to it.
+    let mut archived = Vec::new();
     for (bus, events) in by_bus {
         // Events for a bus that does not exist are accepted and dropped, as
         // EventBridge does.
@@ -185,6 +188,7 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
             let Ok(ids) = result else { continue };
             let mut parsed: Option<Result<serde_json::Value, String>> = None;
             let ingestion_time = format_millis(event.ingested_ms);
+            let before = deliveries.len();
             for id in ids {
                 let Some(rule) = compiled.rules.get(id.index()) else {
                     continue;
@@ -243,35 +247,38 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                         continue;
                     };
                     let policy = target.retry_policy.unwrap_or_default();
-                    deliveries.push((
-                        now,
-                        Delivery {
-                            event_id: event.id.clone(),
-                            bus: bus.to_string(),
-                            rule: rule.name.clone(),
-                            rule_arn: rule.arn.clone(),
-                            target_id: target.id.clone(),
-                            target_arn: target.arn.clone(),
-                            max_retries: policy.retries(),
-                            max_age_ms: policy.max_age_ms(),
-                            dead_letter_arn: target
-                                .dead_letter_config
-                                .as_ref()
-                                .map(|d| d.arn.clone()),
-                            payload,
-                            event: event.envelope.clone(),
-                            ingested_ms: event.ingested_ms,
-                            attempts: 0,
-                            last_error: None,
-                            principal: event.principal.clone(),
-                        },
-                    ));
+                    let mut d = Delivery::new(
+                        event.id.clone(),
+                        bus,
+                        rule.name.clone(),
+                        target.arn.clone(),
+                        payload,
+                    );
+                    d.rule_arn.clone_from(&rule.arn);
+                    d.target_id.clone_from(&target.id);
+                    d.max_retries = policy.retries();
+                    d.max_age_ms = policy.max_age_ms();
+                    d.dead_letter_arn = target.dead_letter_config.as_ref().map(|d| d.arn.clone());
+                    d.ingested_ms = event.ingested_ms;
+                    d.principal.clone_from(&event.principal);
+                    deliveries.push(NewDelivery {
+                        due_ms: now,
+                        delivery: d,
+                    });
                 }
+            }
+            if deliveries.len() > before {
+                archived.push(ArchivedEvent {
+                    id: event.id.clone(),
+                    bus: bus.to_string(),
+                    time_ms: event.ingested_ms,
+                    body: event.envelope.as_bytes().to_vec(),
+                });
             }
         }
     }
     if !deliveries.is_empty() {
-        inner.store.append(deliveries)?;
+        inner.store.ingest(archived, deliveries)?;
         inner.dispatcher.notify();
     }
     Ok(())

@@ -52,10 +52,10 @@ pub use model::{
 use ferrule::{Limits, Matcher, Pattern, RuleSet};
 use ferrule_dispatch::targets::{HttpTarget, QueueTarget, Target};
 use ferrule_dispatch::{
-    CounterSnapshot, Counters, DispatchConfig, DispatchStore, Dispatcher, QueueMessage, RedbStore,
-    SyncMode,
+    CounterSnapshot, Counters, DispatchConfig, Dispatcher, QueueMessage, RedbStore, Store, SyncMode,
 };
 use ferrule_policy::{Policy, Principal};
+use ferrule_store::{Expect, NewMessage, QueueInfo, QueueStore, StoreErrorKind};
 use ferrule_transform::{InputSpec, Needed};
 pub use model::bus_of as bus_name_of;
 use model::{
@@ -185,7 +185,7 @@ pub(crate) struct Inner {
     pub(crate) account: String,
     pub(crate) region: String,
     pub(crate) limits: BusLimits,
-    pub(crate) store: Arc<dyn DispatchStore>,
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) dispatcher: Arc<Dispatcher>,
@@ -242,7 +242,6 @@ pub(crate) struct CompiledRule {
 
 const BUS_KEY: &str = "bus\u{1f}";
 const RULE_KEY: &str = "rule\u{1f}";
-const QUEUE_KEY: &str = "queue\u{1f}";
 
 impl Bus {
     /// Opens the bus with its embedded store in `options.data_dir`, loading
@@ -254,10 +253,7 @@ impl Bus {
     }
 
     /// Opens the bus over another store.
-    pub fn open_with_store(
-        options: BusOptions,
-        store: Arc<dyn DispatchStore>,
-    ) -> Result<Bus, BusError> {
+    pub fn open_with_store(options: BusOptions, store: Arc<dyn Store>) -> Result<Bus, BusError> {
         let counters = Arc::new(Counters::default());
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let resolver_weak = weak.clone();
@@ -717,22 +713,35 @@ impl Bus {
 
     /// Creates a built-in queue (idempotent); returns its ARN.
     pub fn create_queue(&self, name: &str) -> Result<String, BusError> {
-        let mut state = self.inner.write_state()?;
-        if !state.queues.contains_key(name) {
-            let now = self.inner.clock.now_ms();
-            self.inner.save(&format!("{QUEUE_KEY}{name}"), Some(&now))?;
-            state.queues.insert(name.to_string(), now);
-        }
+        self.create_queue_with(name, BTreeMap::new())?;
         Ok(self.queue_arn(name))
     }
 
-    /// Deletes a built-in queue and its messages.
+    /// Creates built-in queue `name` with `attributes` (opaque to the bus:
+    /// the SQS layer's); an existing queue is returned unchanged, and the
+    /// flag says whether it was created.
+    pub fn create_queue_with(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> Result<(QueueInfo, bool), BusError> {
+        let mut state = self.inner.write_state()?;
+        let now = self.inner.clock.now_ms();
+        let (info, created) = self.inner.store.create_queue(name, attributes, now)?;
+        state.queues.insert(name.to_string(), info.created_ms);
+        Ok((info, created))
+    }
+
+    /// Deletes a built-in queue and its messages (a queue that does not
+    /// exist is no error).
     pub fn delete_queue(&self, name: &str) -> Result<(), BusError> {
         let mut state = self.inner.write_state()?;
-        self.inner
-            .save::<u64>(&format!("{QUEUE_KEY}{name}"), None)?;
+        match self.inner.store.delete_queue(name) {
+            Err(e) if e.kind() != StoreErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
         state.queues.remove(name);
-        self.inner.store.queue_purge(name).map_err(BusError::from)
+        Ok(())
     }
 
     /// The built-in queues.
@@ -753,41 +762,44 @@ impl Bus {
         )
     }
 
-    /// Messages in a built-in queue, oldest first.
+    /// The storage of the built-in queues (messages, visibility, receipt
+    /// handles), for the SQS layer; create and delete queues through the
+    /// bus ([`Bus::create_queue_with`], [`Bus::delete_queue`]) so that it
+    /// knows them as targets.
+    pub fn queue_store(&self) -> &dyn QueueStore {
+        &*self.inner.store
+    }
+
+    /// Now, by the bus's clock (ms since the epoch).
+    pub fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Messages in a built-in queue, oldest first, whatever their
+    /// visibility (none for a queue that does not exist).
     pub fn queue_messages(&self, name: &str, limit: usize) -> Result<Vec<QueueMessage>, BusError> {
-        self.inner
-            .store
-            .queue_messages(name, limit)
-            .map_err(BusError::from)
+        match self.inner.store.messages(name, limit) {
+            Err(e) if e.kind() == StoreErrorKind::NotFound => Ok(Vec::new()),
+            r => r.map_err(BusError::from),
+        }
     }
 
     /// Appends a message to a built-in queue.
     pub fn queue_send(&self, name: &str, body: &str) -> Result<u64, BusError> {
-        let message = QueueMessage {
-            seq: 0,
-            body: body.to_string(),
-            attributes: Vec::new(),
-            sent_ms: self.inner.clock.now_ms(),
-        };
         self.inner
             .store
-            .queue_send(name, vec![message])?
+            .send(name, vec![NewMessage::new(body)], self.inner.clock.now_ms())?
             .first()
             .copied()
             .ok_or_else(|| BusError::internal("no sequence number"))
     }
 
-    /// Removes messages from a built-in queue.
-    pub fn queue_delete(&self, name: &str, seqs: &[u64]) -> Result<(), BusError> {
-        self.inner
-            .store
-            .queue_delete(name, seqs)
-            .map_err(BusError::from)
-    }
-
     /// Removes every message of a built-in queue.
     pub fn queue_purge(&self, name: &str) -> Result<(), BusError> {
-        self.inner.store.queue_purge(name).map_err(BusError::from)
+        match self.inner.store.purge(name) {
+            Err(e) if e.kind() != StoreErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -835,17 +847,37 @@ impl Inner {
             .map_err(|_| BusError::internal("state lock poisoned"))
     }
 
+    /// Stores a record under `key` (`kind` + `\u{1f}` + name) as JSON;
+    /// `None` removes it.
     fn save<T: serde::Serialize>(&self, key: &str, value: Option<&T>) -> Result<(), BusError> {
-        let text = match value {
-            Some(v) => Some(serde_json::to_string(v)?),
+        let bytes = match value {
+            Some(v) => Some(serde_json::to_vec(v)?),
             None => None,
         };
-        self.store.put_config(key, text).map_err(BusError::from)
+        let (kind, name) = key.split_once('\u{1f}').unwrap_or((key, ""));
+        self.store
+            .put(kind, name, bytes, Expect::Any)
+            .map(|_| ())
+            .map_err(BusError::from)
+    }
+
+    /// The records of kind `prefix` (`kind` + `\u{1f}`), as (key, JSON).
+    fn configs(&self, prefix: &str) -> Result<Vec<(String, String)>, BusError> {
+        let kind = prefix.trim_end_matches('\u{1f}');
+        self.store
+            .list(kind)?
+            .into_iter()
+            .map(|r| {
+                let text = String::from_utf8(r.value)
+                    .map_err(|e| BusError::internal(format!("stored {kind} {}: {e}", r.name)))?;
+                Ok((format!("{kind}\u{1f}{}", r.name), text))
+            })
+            .collect()
     }
 
     fn load(&self) -> Result<(), BusError> {
         let mut state = self.write_state()?;
-        for (_, text) in self.store.configs(BUS_KEY)? {
+        for (_, text) in self.configs(BUS_KEY)? {
             let record: BusRecord = serde_json::from_str(&text)?;
             // Stored policies were validated when they were put; one that no
             // longer parses stops the start rather than being dropped.
@@ -883,17 +915,14 @@ impl Inner {
                 },
             );
         }
-        for (_, text) in self.store.configs(RULE_KEY)? {
+        for (_, text) in self.configs(RULE_KEY)? {
             let record: RuleRecord = serde_json::from_str(&text)?;
             if let Some(bus) = state.buses.get_mut(&record.bus) {
                 bus.rules.insert(record.name.clone(), record);
             }
         }
-        for (key, text) in self.store.configs(QUEUE_KEY)? {
-            let created: u64 = serde_json::from_str(&text).unwrap_or(0);
-            state
-                .queues
-                .insert(key[QUEUE_KEY.len()..].to_string(), created);
+        for q in self.store.queues()? {
+            state.queues.insert(q.name, q.created_ms);
         }
         Ok(())
     }
@@ -1049,7 +1078,7 @@ impl Inner {
                 return None;
             }
             return Some(Arc::new(QueueTarget::new(
-                Arc::clone(&self.store),
+                Arc::clone(&self.store) as Arc<dyn QueueStore>,
                 queue,
                 Arc::clone(&self.clock),
             )));

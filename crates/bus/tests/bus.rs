@@ -768,7 +768,15 @@ fn another_bus_and_queues_as_targets() {
     let messages = bus.queue_messages("inbox", 10).unwrap();
     assert_eq!(messages.len(), 1);
     assert!(messages[0].body.contains(r#""hop": 1"#) || messages[0].body.contains(r#""hop":1"#));
-    bus.queue_delete("inbox", &[messages[0].seq]).unwrap();
+    let received = bus
+        .queue_store()
+        .receive("inbox", bus.now_ms(), 10, 30_000)
+        .unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].message.seq, messages[0].seq);
+    bus.queue_store()
+        .delete_message("inbox", &received[0].receipt)
+        .unwrap();
     assert!(bus.queue_messages("inbox", 10).unwrap().is_empty());
 }
 

@@ -2,7 +2,7 @@
 //! operations fail, and an HTTP endpoint that never answers beside a healthy
 //! one. Real store on disk, real HTTP on loopback, effects read back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 
 use ferrule_bus::{Bus, BusOptions, ManualClock, PutEventsEntry, PutRuleInput, TargetConfig};
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, FunctionTarget};
-use ferrule_dispatch::{
-    Delivery, DeliveryKey, DispatchStore, QueueMessage, RedbStore, Settlement, StoreError, SyncMode,
+use ferrule_dispatch::{RedbStore, SyncMode};
+use ferrule_store::{
+    ArchivedEvent, Change, Deletion, DeliveryId, DeliveryLog, EventArchive, Expect, Lease, Leased,
+    MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage,
+    QueueStore, Received, Record, Settled, Store, StoreError, VisibilityChange,
 };
 
 #[path = "support/temp_dir.rs"]
@@ -353,50 +356,147 @@ fn take_one(n: &AtomicUsize) -> bool {
         .is_ok()
 }
 
-impl DispatchStore for FlakyStore {
-    fn append(&self, d: Vec<(u64, Delivery)>) -> Result<Vec<DeliveryKey>, StoreError> {
+impl DeliveryLog for FlakyStore {
+    fn append(&self, d: Vec<NewDelivery>) -> Result<Vec<DeliveryId>, StoreError> {
         self.inner.append(d)
     }
-    fn due(
-        &self,
-        now_ms: u64,
-        limit: usize,
-        skip: &dyn Fn(&DeliveryKey) -> bool,
-    ) -> Result<Vec<(DeliveryKey, Delivery)>, StoreError> {
+    fn lease(&self, now_ms: u64, limit: usize, until_ms: u64) -> Result<Vec<Leased>, StoreError> {
         if take_one(&self.fail_due) {
-            return Err(StoreError("injected read failure".into()));
+            return Err(StoreError::transient("injected read failure"));
         }
-        self.inner.due(now_ms, limit, skip)
+        self.inner.lease(now_ms, limit, until_ms)
     }
-    fn next_due(&self) -> Result<Option<u64>, StoreError> {
-        self.inner.next_due()
-    }
-    fn settle(&self, outcomes: Vec<Settlement>) -> Result<(), StoreError> {
+    fn settle(&self, now_ms: u64, o: Vec<(Lease, Outcome)>) -> Result<Vec<Settled>, StoreError> {
         if take_one(&self.fail_settle) {
-            return Err(StoreError("injected write failure".into()));
+            return Err(StoreError::transient("injected write failure"));
         }
-        self.inner.settle(outcomes)
+        self.inner.settle(now_ms, o)
+    }
+    fn next_ready(&self) -> Result<Option<u64>, StoreError> {
+        self.inner.next_ready()
     }
     fn pending(&self) -> Result<u64, StoreError> {
         self.inner.pending()
     }
-    fn queue_send(&self, q: &str, m: Vec<QueueMessage>) -> Result<Vec<u64>, StoreError> {
-        self.inner.queue_send(q, m)
+}
+
+impl QueueStore for FlakyStore {
+    fn create_queue(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+        now_ms: u64,
+    ) -> Result<(QueueInfo, bool), StoreError> {
+        self.inner.create_queue(name, attributes, now_ms)
     }
-    fn queue_messages(&self, q: &str, limit: usize) -> Result<Vec<QueueMessage>, StoreError> {
-        self.inner.queue_messages(q, limit)
+    fn set_queue_attributes(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+        now_ms: u64,
+    ) -> Result<QueueInfo, StoreError> {
+        self.inner.set_queue_attributes(name, attributes, now_ms)
     }
-    fn queue_delete(&self, q: &str, seqs: &[u64]) -> Result<(), StoreError> {
-        self.inner.queue_delete(q, seqs)
+    fn delete_queue(&self, name: &str) -> Result<(), StoreError> {
+        self.inner.delete_queue(name)
     }
-    fn queue_purge(&self, q: &str) -> Result<(), StoreError> {
-        self.inner.queue_purge(q)
+    fn queue(&self, name: &str) -> Result<Option<QueueInfo>, StoreError> {
+        self.inner.queue(name)
     }
-    fn put_config(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
-        self.inner.put_config(key, value)
+    fn queues(&self) -> Result<Vec<QueueInfo>, StoreError> {
+        self.inner.queues()
     }
-    fn configs(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
-        self.inner.configs(prefix)
+    fn send(&self, q: &str, m: Vec<NewMessage>, now_ms: u64) -> Result<Vec<u64>, StoreError> {
+        self.inner.send(q, m, now_ms)
+    }
+    fn receive(
+        &self,
+        q: &str,
+        now_ms: u64,
+        max: usize,
+        visibility_ms: u64,
+    ) -> Result<Vec<Received>, StoreError> {
+        self.inner.receive(q, now_ms, max, visibility_ms)
+    }
+    fn delete_message(&self, q: &str, receipt: &str) -> Result<Deletion, StoreError> {
+        self.inner.delete_message(q, receipt)
+    }
+    fn change_visibility(
+        &self,
+        q: &str,
+        receipt: &str,
+        now_ms: u64,
+        visibility_ms: u64,
+    ) -> Result<VisibilityChange, StoreError> {
+        self.inner
+            .change_visibility(q, receipt, now_ms, visibility_ms)
+    }
+    fn purge(&self, q: &str) -> Result<u64, StoreError> {
+        self.inner.purge(q)
+    }
+    fn counts(&self, q: &str, now_ms: u64) -> Result<QueueCounts, StoreError> {
+        self.inner.counts(q, now_ms)
+    }
+    fn messages(&self, q: &str, limit: usize) -> Result<Vec<QueueMessage>, StoreError> {
+        self.inner.messages(q, limit)
+    }
+}
+
+impl MetadataStore for FlakyStore {
+    fn put(
+        &self,
+        kind: &str,
+        name: &str,
+        value: Option<Vec<u8>>,
+        expect: Expect,
+    ) -> Result<u64, StoreError> {
+        self.inner.put(kind, name, value, expect)
+    }
+    fn get(&self, kind: &str, name: &str) -> Result<Option<Record>, StoreError> {
+        self.inner.get(kind, name)
+    }
+    fn list(&self, kind: &str) -> Result<Vec<Record>, StoreError> {
+        self.inner.list(kind)
+    }
+    fn version(&self) -> Result<u64, StoreError> {
+        self.inner.version()
+    }
+    fn changes_since(&self, since: u64) -> Result<Vec<Change>, StoreError> {
+        self.inner.changes_since(since)
+    }
+}
+
+impl EventArchive for FlakyStore {
+    fn archive(&self, events: Vec<ArchivedEvent>) -> Result<u64, StoreError> {
+        self.inner.archive(events)
+    }
+    fn event(&self, id: &str) -> Result<Option<ArchivedEvent>, StoreError> {
+        self.inner.event(id)
+    }
+    fn events(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        after: Option<(u64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<ArchivedEvent>, StoreError> {
+        self.inner.events(from_ms, to_ms, after, limit)
+    }
+    fn prune(&self, before_ms: u64) -> Result<u64, StoreError> {
+        self.inner.prune(before_ms)
+    }
+}
+
+impl Store for FlakyStore {
+    fn ingest(
+        &self,
+        events: Vec<ArchivedEvent>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        self.inner.ingest(events, deliveries)
+    }
+    fn faults(&self) -> Vec<ferrule_core::Fault> {
+        self.inner.faults()
     }
 }
 

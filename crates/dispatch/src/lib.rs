@@ -1,19 +1,21 @@
-//! Durable dispatch: every (event, target) pair is written to the store
-//! before PutEvents answers, then delivered at least once, with the
-//! target's retry policy and dead-letter queue.
+//! Durable dispatch: every (event, target) pair is written to the
+//! delivery log before PutEvents answers, then delivered at least once,
+//! with the target's retry policy and dead-letter queue.
 //!
-//! Deliveries are *leased* in memory while an attempt runs; a crash loses
-//! only the leases, so everything still in the store is attempted again
-//! after a restart (at-least-once).
+//! Deliveries are *leased* in the store while an attempt runs (until
+//! [`DispatchConfig::lease_ms`] from the lease): two dispatchers over one
+//! store never attempt the same delivery at once, and a crash loses nothing
+//! (what a dead dispatcher held is delivered again once its leases expire,
+//! at-least-once).
 //!
-//! In the background, one thread reads due deliveries and hands them to
+//! In the background, one thread leases due deliveries and hands them to
 //! per-target *lanes* (one per target ARN, at most
 //! [`DispatchConfig::workers`] attempts in flight each), so deliveries to
 //! different targets run concurrently and an endpoint that never answers
 //! holds only its own lane. Built-in queues need no I/O and are settled at
 //! once. Outcomes go to a settler thread that records them in batches; if
-//! the store fails, it keeps them (and their leases, so nothing is delivered
-//! twice) and retries with backoff.
+//! the store fails, it keeps them (their leases still hold, so nothing is
+//! delivered twice meanwhile) and retries with backoff.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -22,19 +24,20 @@
 mod counters;
 pub mod targets;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use counters::{CounterSnapshot, Counters, TargetCounters};
 pub use ferrule_core::health::{Fault, Health, HealthReport};
-pub use ferrule_store_redb::{
-    DeadLetter, Delivery, DeliveryKey, DispatchStore, QueueMessage, RedbStore, Settlement,
-    StoreError, SyncMode,
+pub use ferrule_store::{
+    Delivery, DeliveryId, Lease, Leased, NewDelivery, NewMessage, Outcome, QueueMessage, Settled,
+    Store, StoreError, StoreErrorKind,
 };
+pub use ferrule_store_redb::{RedbStore, SyncMode};
 
 use crate::targets::{DeliveryContext, DeliveryError, Target};
 use ferrule_core::Clock;
@@ -55,6 +58,11 @@ pub struct DispatchConfig {
     pub backoff_cap_ms: u64,
     /// How often idle workers look for due deliveries.
     pub poll_ms: u64,
+    /// How long a leased delivery is held for one dispatcher (waiting in
+    /// its lane, then attempted, then settled) before another may take it.
+    /// Longer than any target's timeout; a delivery whose lease ran out
+    /// before its attempt began is left to whoever leases it next.
+    pub lease_ms: u64,
 }
 
 impl Default for DispatchConfig {
@@ -65,6 +73,7 @@ impl Default for DispatchConfig {
             backoff_base_ms: 1_000,
             backoff_cap_ms: 300_000,
             poll_ms: 50,
+            lease_ms: 300_000,
         }
     }
 }
@@ -72,21 +81,28 @@ impl Default for DispatchConfig {
 /// Finds the target for an ARN.
 pub type Resolver = dyn Fn(&str) -> Option<Arc<dyn Target>> + Send + Sync;
 
-/// Deliveries read per look at the store.
+/// Deliveries leased per look at the store.
 const FETCH: usize = 512;
-/// Deliveries a lane holds in memory; beyond it, only their keys are kept
-/// (so that the store scan skips them) until the lane has drained by half.
+/// Deliveries a lane holds in memory; beyond it, only their leases are kept
+/// (so that no one else takes them) until the lane has drained by half,
+/// when they are released to be leased again.
 const LANE_CAPACITY: usize = 256;
 /// Waits after a store error: the first, and the longest.
 const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
 const STORE_RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// How long the settler gathers outcomes into one commit.
+const SETTLE_GATHER: Duration = Duration::from_millis(2);
+
+/// An outcome to record under its lease.
+type Settlement = (Lease, Outcome);
 
 /// Where outcomes are sent, and the thread that records them.
 type Settler = (Sender<Vec<Settlement>>, thread::JoinHandle<()>);
 
 /// Delivers what the store holds.
 pub struct Dispatcher {
-    store: Arc<dyn DispatchStore>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     resolve: Arc<Resolver>,
     config: DispatchConfig,
@@ -108,11 +124,9 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-/// What is leased, and the lanes' queues.
+/// The lanes' queues.
 #[derive(Default)]
 struct Lanes {
-    /// Deliveries taken from the store and not yet settled.
-    leased: HashSet<DeliveryKey>,
     by_target: HashMap<String, Lane>,
     /// Lane threads alive.
     threads: usize,
@@ -121,15 +135,14 @@ struct Lanes {
 #[derive(Default)]
 struct Lane {
     queue: VecDeque<Work>,
-    /// Leased deliveries left in the store while the queue was full.
-    parked: Vec<DeliveryKey>,
+    /// Leased deliveries not held in memory while the queue was full.
+    parked: HashMap<DeliveryId, Lease>,
     /// Threads working this lane.
     active: usize,
 }
 
 struct Work {
-    key: DeliveryKey,
-    delivery: Delivery,
+    leased: Leased,
     target: Arc<dyn Target>,
 }
 
@@ -147,7 +160,7 @@ impl Dispatcher {
     /// A dispatcher over `store`; call [`Dispatcher::start`] for background
     /// delivery or [`Dispatcher::run_due`] to deliver synchronously.
     pub fn new(
-        store: Arc<dyn DispatchStore>,
+        store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         resolve: Arc<Resolver>,
         config: DispatchConfig,
@@ -190,7 +203,8 @@ impl Dispatcher {
     }
 
     /// Stops delivery (pending deliveries stay in the store). Waits for
-    /// attempts in flight, then records their outcomes.
+    /// attempts in flight, then records their outcomes; deliveries leased
+    /// and not attempted are released.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.notify();
@@ -202,6 +216,22 @@ impl Dispatcher {
             for t in threads {
                 let _ = t.join();
             }
+        }
+        let unattempted: Vec<Settlement> = {
+            let mut lanes = lock(&self.lanes);
+            let mut out = Vec::new();
+            for (_, lane) in lanes.by_target.drain() {
+                out.extend(
+                    lane.queue
+                        .into_iter()
+                        .map(|w| (w.leased.lease, Outcome::Release)),
+                );
+                out.extend(lane.parked.into_values().map(|l| (l, Outcome::Release)));
+            }
+            out
+        };
+        if !unattempted.is_empty() {
+            self.submit(unattempted);
         }
         if let Some((sender, handle)) = lock(&self.settler).take() {
             drop(sender);
@@ -218,7 +248,7 @@ impl Dispatcher {
         condvar.notify_all();
     }
 
-    /// What does not work in delivery (reading due deliveries or recording
+    /// What does not work in delivery (leasing due deliveries or recording
     /// outcomes fails); empty when healthy.
     pub fn faults(&self) -> Vec<Fault> {
         self.health.faults()
@@ -250,7 +280,7 @@ impl Dispatcher {
     /// it starts failing, and reported by [`Dispatcher::faults`].
     fn store_error(&self, component: &'static str, e: &StoreError) {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
-        self.health.fail(component, &e.0);
+        self.health.fail(component, e.message());
     }
 
     fn fetch_loop(self: Arc<Self>) {
@@ -274,33 +304,26 @@ impl Dispatcher {
     /// the others to their lanes. Returns how many were leased.
     fn fetch(self: &Arc<Self>) -> Result<usize, ()> {
         let now = self.clock.now_ms();
-        let due = {
-            let mut lanes = lock(&self.lanes);
-            let due = match self.store.due(now, FETCH, &|k| lanes.leased.contains(k)) {
-                Ok(d) => d,
-                Err(e) => {
-                    drop(lanes);
-                    self.store_error("delivery", &e);
-                    return Err(());
-                }
-            };
-            for (k, _) in &due {
-                lanes.leased.insert(*k);
+        let due = match self
+            .store
+            .lease(now, FETCH, now.saturating_add(self.config.lease_ms))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                self.store_error("delivery", &e);
+                return Err(());
             }
-            due
         };
         self.health.recover("delivery");
         let n = due.len();
         let mut settled = Vec::new();
         let mut work = Vec::new();
-        for (key, delivery) in due {
-            match (self.resolve)(&delivery.target_arn) {
-                Some(target) if target.built_in_queue().is_none() => work.push(Work {
-                    key,
-                    delivery,
-                    target,
-                }),
-                target => settled.push(self.attempt(key, delivery, target.as_ref(), now)),
+        for leased in due {
+            match (self.resolve)(&leased.delivery.target_arn) {
+                Some(target) if target.built_in_queue().is_none() => {
+                    work.push(Work { leased, target });
+                }
+                target => settled.push(self.attempt(leased, target.as_ref(), now)),
             }
         }
         if !settled.is_empty() {
@@ -311,10 +334,10 @@ impl Dispatcher {
             for w in work {
                 let lane = lanes
                     .by_target
-                    .entry(w.delivery.target_arn.clone())
+                    .entry(w.leased.delivery.target_arn.clone())
                     .or_default();
                 if lane.queue.len() >= LANE_CAPACITY {
-                    lane.parked.push(w.key);
+                    lane.parked.insert(w.leased.lease.id(), w.leased.lease);
                 } else {
                     lane.queue.push_back(w);
                 }
@@ -365,8 +388,8 @@ impl Dispatcher {
                 let stopping = self.stopping();
                 let next = match lanes.by_target.get_mut(&arn) {
                     Some(lane) if !stopping => lane.queue.pop_front().map(|w| {
-                        let parked = if lane.queue.len() < LANE_CAPACITY / 2 {
-                            std::mem::take(&mut lane.parked)
+                        let parked: Vec<Lease> = if lane.queue.len() < LANE_CAPACITY / 2 {
+                            lane.parked.drain().map(|(_, l)| l).collect()
                         } else {
                             Vec::new()
                         };
@@ -375,12 +398,7 @@ impl Dispatcher {
                     _ => None,
                 };
                 match next {
-                    Some((w, parked)) => {
-                        for k in &parked {
-                            lanes.leased.remove(k);
-                        }
-                        (w, !parked.is_empty())
-                    }
+                    Some(found) => found,
                     None => {
                         if let Some(lane) = lanes.by_target.get_mut(&arn) {
                             lane.active = lane.active.saturating_sub(1);
@@ -407,11 +425,27 @@ impl Dispatcher {
                     }
                 }
             };
-            if unparked {
+            if !unparked.is_empty() {
+                // Back in the log, due now: the next fetch leases them again.
+                self.submit(
+                    unparked
+                        .into_iter()
+                        .map(|l| (l, Outcome::Release))
+                        .collect(),
+                );
                 self.notify();
             }
             let now = self.clock.now_ms();
-            let settlement = self.attempt(work.key, work.delivery, Some(&work.target), now);
+            if now >= work.leased.lease.until_ms() {
+                // Waited in the lane past its lease: another dispatcher (or
+                // this one) may hold it now; whoever leases it attempts it.
+                tracing::debug!(
+                    delivery = work.leased.lease.id().0,
+                    "lease ran out before the attempt; left to the next lease"
+                );
+                continue;
+            }
+            let settlement = self.attempt(work.leased, Some(&work.target), now);
             self.submit(vec![settlement]);
         }
     }
@@ -428,24 +462,25 @@ impl Dispatcher {
                 None => outcomes,
             }
         };
-        let keys: Vec<DeliveryKey> = outcomes.iter().map(settled_key).collect();
-        if let Err(e) = self.store.settle(outcomes) {
-            // Released unsettled: still in the store, so attempted again.
-            self.store_error("settle", &e);
+        let now = self.clock.now_ms();
+        match self.store.settle(now, outcomes.clone()) {
+            Ok(answers) => {
+                let again = refused(&outcomes, &answers);
+                if !again.is_empty()
+                    && let Err(e) = self.store.settle(now, again)
+                {
+                    self.store_error("settle", &e);
+                }
+            }
+            // Unsettled: still in the store, attempted again when the
+            // leases run out.
+            Err(e) => self.store_error("settle", &e),
         }
-        self.release(&keys);
     }
 
-    fn release(&self, keys: &[DeliveryKey]) {
-        let mut lanes = lock(&self.lanes);
-        for k in keys {
-            lanes.leased.remove(k);
-        }
-    }
-
-    /// Records outcomes in batches. When the store fails, the outcomes and
-    /// their leases are kept and recording is retried with backoff, so no
-    /// outcome is lost and no delivery is attempted twice meanwhile.
+    /// Records outcomes in batches. When the store fails, the outcomes are
+    /// kept and recording is retried with backoff; their leases hold
+    /// meanwhile, so no delivery is attempted twice.
     fn settle_loop(&self, receiver: &Receiver<Vec<Settlement>>) {
         let mut held: Vec<Settlement> = Vec::new();
         let mut delay = STORE_RETRY_FIRST;
@@ -457,23 +492,25 @@ impl Dispatcher {
                     Err(_) => return,
                 }
             }
+            // A commit costs about a sync whatever its size: outcomes that
+            // arrive within SETTLE_GATHER share it.
+            let gather_until = Instant::now() + SETTLE_GATHER;
             while held.len() < 4096 {
-                match receiver.try_recv() {
+                let wait = gather_until.saturating_duration_since(Instant::now());
+                match receiver.recv_timeout(wait) {
                     Ok(more) => held.extend(more),
-                    Err(mpsc::TryRecvError::Empty) => break,
-                    Err(mpsc::TryRecvError::Disconnected) => {
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
                         closed = true;
                         break;
                     }
                 }
             }
-            let keys: Vec<DeliveryKey> = held.iter().map(settled_key).collect();
-            match self.store.settle(held.clone()) {
-                Ok(()) => {
-                    held.clear();
+            match self.store.settle(self.clock.now_ms(), held.clone()) {
+                Ok(answers) => {
+                    held = refused(&held, &answers);
                     delay = STORE_RETRY_FIRST;
                     self.health.recover("settle");
-                    self.release(&keys);
                     self.notify();
                 }
                 Err(e) => {
@@ -498,84 +535,83 @@ impl Dispatcher {
     /// number of attempts made. With a [`ManualClock`](ferrule_core::ManualClock)
     /// this drives retries step by step. A store error ends the run (it is
     /// counted and reported by [`Dispatcher::faults`]); what was not
-    /// recorded stays due.
+    /// recorded is released to be attempted again (or, if the store refuses
+    /// that too, once its lease runs out).
     pub fn run_due(&self) -> usize {
         let mut total = 0;
         loop {
             let now = self.clock.now_ms();
-            let batch = {
-                let mut lanes = lock(&self.lanes);
-                let due = match self.store.due(now, 256, &|k| lanes.leased.contains(k)) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        drop(lanes);
-                        self.store_error("delivery", &e);
-                        return total;
-                    }
-                };
-                for (k, _) in &due {
-                    lanes.leased.insert(*k);
+            let batch = match self
+                .store
+                .lease(now, 256, now.saturating_add(self.config.lease_ms))
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    self.store_error("delivery", &e);
+                    return total;
                 }
-                due
             };
             self.health.recover("delivery");
             if batch.is_empty() {
                 return total;
             }
             total += batch.len();
-            let outcomes: Vec<Settlement> = batch
+            let mut outcomes: Vec<Settlement> = batch
                 .into_iter()
-                .map(|(key, d)| {
-                    let target = (self.resolve)(&d.target_arn);
-                    self.attempt(key, d, target.as_ref(), now)
+                .map(|leased| {
+                    let target = (self.resolve)(&leased.delivery.target_arn);
+                    self.attempt(leased, target.as_ref(), now)
                 })
                 .collect();
-            let keys: Vec<DeliveryKey> = outcomes.iter().map(settled_key).collect();
-            let settled = self.store.settle(outcomes);
-            self.release(&keys);
-            match settled {
-                Ok(()) => {
-                    self.health.recover("settle");
-                }
-                Err(e) => {
-                    self.store_error("settle", &e);
-                    return total;
+            while !outcomes.is_empty() {
+                match self.store.settle(now, outcomes.clone()) {
+                    Ok(answers) => {
+                        self.health.recover("settle");
+                        outcomes = refused(&outcomes, &answers);
+                    }
+                    Err(e) => {
+                        self.store_error("settle", &e);
+                        // Not recorded: give the deliveries back, due now,
+                        // so the next run attempts them again (if the
+                        // store takes even that, else their leases run out).
+                        let release = outcomes
+                            .iter()
+                            .map(|(l, _)| (*l, Outcome::Release))
+                            .collect();
+                        if let Err(e) = self.store.settle(now, release) {
+                            self.store_error("settle", &e);
+                        }
+                        return total;
+                    }
                 }
             }
         }
     }
 
-    fn attempt(
-        &self,
-        key: DeliveryKey,
-        mut d: Delivery,
-        target: Option<&Arc<dyn Target>>,
-        now: u64,
-    ) -> Settlement {
+    fn attempt(&self, leased: Leased, target: Option<&Arc<dyn Target>>, now: u64) -> Settlement {
+        let Leased {
+            lease,
+            delivery: mut d,
+            ..
+        } = leased;
         let age = now.saturating_sub(d.ingested_ms);
         if age > d.max_age_ms {
             return self.fail(
-                key,
+                lease,
                 d,
                 DeliveryError::permanent("MAXIMUM_EVENT_AGE_EXCEEDED", "the event is too old"),
                 Some("MaximumEventAgeInSeconds"),
-                now,
             );
         }
         d.attempts += 1;
         let counters = self.counters.target(&d.bus, &d.rule, &d.target_id);
         if let Some(queue) = target.and_then(|t| t.built_in_queue()) {
             counters.delivered.fetch_add(1, Ordering::Relaxed);
-            return Settlement::Enqueue {
-                key,
+            let outcome = Outcome::AckAndSend {
                 queue: queue.to_string(),
-                message: QueueMessage {
-                    seq: 0,
-                    body: d.payload,
-                    attributes: Vec::new(),
-                    sent_ms: now,
-                },
+                message: NewMessage::new(d.payload),
             };
+            return (lease, outcome);
         }
         let result = match target {
             Some(target) => target.deliver(
@@ -596,7 +632,7 @@ impl Dispatcher {
         let e = match result {
             Ok(()) => {
                 counters.delivered.fetch_add(1, Ordering::Relaxed);
-                return Settlement::Done(key);
+                return (lease, Outcome::Ack);
             }
             Err(e) => e,
         };
@@ -613,31 +649,30 @@ impl Dispatcher {
             "delivery attempt failed"
         );
         if !e.retryable {
-            return self.fail(key, d, e, None, now);
+            return self.fail(lease, d, e, None);
         }
         if d.attempts > d.max_retries {
-            return self.fail(key, d, e, Some("MaximumRetryAttempts"), now);
+            return self.fail(lease, d, e, Some("MaximumRetryAttempts"));
         }
-        let due = now + self.backoff(key.seq, d.attempts);
+        let due = now + self.backoff(lease.id().0, d.attempts);
         if due.saturating_sub(d.ingested_ms) > d.max_age_ms {
-            return self.fail(key, d, e, Some("MaximumEventAgeInSeconds"), now);
+            return self.fail(lease, d, e, Some("MaximumEventAgeInSeconds"));
         }
         counters.retried.fetch_add(1, Ordering::Relaxed);
-        d.last_error = Some(format!("{}: {}", e.code, e.message));
-        Settlement::Retry {
-            key,
-            due_ms: due,
-            delivery: d,
-        }
+        let outcome = Outcome::Retry {
+            retry_at_ms: due,
+            attempts: d.attempts,
+            last_error: Some(format!("{}: {}", e.code, e.message)),
+        };
+        (lease, outcome)
     }
 
     fn fail(
         &self,
-        key: DeliveryKey,
+        lease: Lease,
         d: Delivery,
         e: DeliveryError,
         exhausted: Option<&str>,
-        now: u64,
     ) -> Settlement {
         let counters = self.counters.target(&d.bus, &d.rule, &d.target_id);
         counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -657,20 +692,51 @@ impl Dispatcher {
             dead_letter_queue = queue.as_deref().unwrap_or(""),
             "delivery failed for good"
         );
-        let dead_letter = queue.map(|q| {
+        let to = queue.map(|q| {
             counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
-            (
-                q,
-                DeadLetter {
-                    delivery: d,
-                    error_code: e.code,
-                    error_message: e.message,
-                    exhausted_retry_condition: exhausted.map(str::to_string),
-                    at_ms: now,
-                },
-            )
+            (q, self.dead_letter_message(&d, &e, exhausted))
         });
-        Settlement::Fail { key, dead_letter }
+        (lease, Outcome::DeadLetter { to })
+    }
+
+    /// A dead letter as a queue message: the original event (from the
+    /// archive) as the body, and the reason as attributes (the names
+    /// EventBridge uses).
+    fn dead_letter_message(
+        &self,
+        d: &Delivery,
+        e: &DeliveryError,
+        exhausted: Option<&str>,
+    ) -> NewMessage {
+        let body = match self.store.event(&d.event_id) {
+            Ok(Some(event)) => String::from_utf8_lossy(&event.body).into_owned(),
+            found => {
+                // The archive keeps every event a delivery refers to; a
+                // failed read leaves the delivered payload as the best copy.
+                tracing::error!(
+                    event = %d.event_id,
+                    error = ?found.err(),
+                    "the dead letter's event is not in the archive; sending the payload"
+                );
+                d.payload.clone()
+            }
+        };
+        let mut attributes = vec![
+            ("RULE_ARN".to_string(), d.rule_arn.clone()),
+            ("TARGET_ARN".to_string(), d.target_arn.clone()),
+            ("ERROR_CODE".to_string(), e.code.clone()),
+            ("ERROR_MESSAGE".to_string(), e.message.clone()),
+            (
+                "RETRY_ATTEMPTS".to_string(),
+                d.attempts.saturating_sub(1).to_string(),
+            ),
+        ];
+        if let Some(c) = exhausted {
+            attributes.push(("EXHAUSTED_RETRY_CONDITION".to_string(), c.to_string()));
+        }
+        let mut message = NewMessage::new(body);
+        message.attributes = attributes;
+        message
     }
 
     /// Exponential backoff with "equal jitter": half the delay is fixed, the
@@ -687,13 +753,39 @@ impl Dispatcher {
     }
 }
 
-fn settled_key(s: &Settlement) -> DeliveryKey {
-    match s {
-        Settlement::Done(k)
-        | Settlement::Enqueue { key: k, .. }
-        | Settlement::Retry { key: k, .. }
-        | Settlement::Fail { key: k, .. } => *k,
+/// What to settle again after `answers`: an outcome refused because its
+/// queue is gone (deleted since the target was resolved) becomes a dead
+/// letter without a queue, logged. Outcomes whose lease was lost are
+/// dropped: someone else holds the delivery now.
+fn refused(outcomes: &[Settlement], answers: &[Settled]) -> Vec<Settlement> {
+    let mut again = Vec::new();
+    for ((lease, outcome), answer) in outcomes.iter().zip(answers) {
+        match answer {
+            Settled::Applied => {}
+            Settled::LeaseLost if matches!(outcome, Outcome::Release) => {}
+            Settled::LeaseLost => tracing::warn!(
+                delivery = lease.id().0,
+                "a delivery's lease ran out before its outcome was recorded; \
+                 it will be attempted again"
+            ),
+            Settled::NoQueue => {
+                let queue = match outcome {
+                    Outcome::AckAndSend { queue, .. } => queue.as_str(),
+                    Outcome::DeadLetter {
+                        to: Some((queue, _)),
+                    } => queue.as_str(),
+                    _ => "",
+                };
+                tracing::error!(
+                    delivery = lease.id().0,
+                    queue,
+                    "the queue was deleted before the delivery was recorded; dropping it"
+                );
+                again.push((*lease, Outcome::DeadLetter { to: None }));
+            }
+        }
     }
+    again
 }
 
 fn splitmix(mut x: u64) -> u64 {

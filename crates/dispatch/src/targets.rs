@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
-use crate::{DispatchStore, QueueMessage};
+use ferrule_store::{NewMessage, QueueStore};
 
 /// Why a delivery failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,7 +187,7 @@ impl Target for ChannelTarget {
 
 /// A built-in durable queue.
 pub struct QueueTarget {
-    store: Arc<dyn DispatchStore>,
+    store: Arc<dyn QueueStore>,
     queue: String,
     clock: Arc<dyn ferrule_core::Clock>,
 }
@@ -203,7 +203,7 @@ impl std::fmt::Debug for QueueTarget {
 impl QueueTarget {
     /// The queue `name` in `store`.
     pub fn new(
-        store: Arc<dyn DispatchStore>,
+        store: Arc<dyn QueueStore>,
         name: &str,
         clock: Arc<dyn ferrule_core::Clock>,
     ) -> QueueTarget {
@@ -221,15 +221,19 @@ impl Target for QueueTarget {
     }
 
     fn deliver(&self, payload: &str, _: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
-        let message = QueueMessage {
-            seq: 0,
-            body: payload.to_string(),
-            attributes: Vec::new(),
-            sent_ms: self.clock.now_ms(),
-        };
-        self.store
-            .queue_send(&self.queue, vec![message])
-            .map(|_| ())
-            .map_err(|e| DeliveryError::retryable("INTERNAL_ERROR", e.to_string()))
+        let message = NewMessage::new(payload);
+        match self
+            .store
+            .send(&self.queue, vec![message], self.clock.now_ms())
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ferrule_store::StoreErrorKind::NotFound => {
+                Err(DeliveryError::permanent(
+                    "NO_RESOURCE",
+                    format!("queue {} does not exist", self.queue),
+                ))
+            }
+            Err(e) => Err(DeliveryError::retryable("INTERNAL_ERROR", e.to_string())),
+        }
     }
 }

@@ -249,7 +249,6 @@ mod tests {
         let bus = Arc::new(Bus::open(BusOptions::new(&dir)).unwrap());
         let state = Arc::new(AppState {
             bus,
-            sqs: crate::sqs::SqsState::default(),
             metrics: Metrics::default(),
             secrets: HashMap::new(),
             principals: Arc::new(HashMap::new()),

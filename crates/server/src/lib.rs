@@ -164,6 +164,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status.
+    pub(crate) fn status(&self) -> u16 {
+        self.status
+    }
+
     /// Adds a response header (SQS's `x-amzn-query-error`, for example).
     pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
         self.headers.push((name, value.into()));
@@ -292,7 +297,6 @@ impl ServiceId {
 /// What every request handler shares.
 pub(crate) struct AppState {
     pub(crate) bus: Arc<Bus>,
-    pub(crate) sqs: sqs::SqsState,
     pub(crate) metrics: Metrics,
     /// Access key id to secret; empty: open mode, nothing is verified.
     secrets: HashMap<String, String>,
@@ -371,7 +375,6 @@ async fn run(options: ServeOptions) -> Result<(), String> {
     }
     let state = Arc::new(AppState {
         bus: Arc::clone(&bus),
-        sqs: sqs::SqsState::default(),
         metrics: Metrics::default(),
         secrets: config
             .credentials

@@ -2,23 +2,20 @@
 //! ferrule's built-in queues, as boto3, the aws CLI and the current AWS
 //! SDKs speak it.
 //!
-//! Messages are stored durably by the bus (`Bus::queue_*`); what SQS keeps
-//! besides — which messages are in flight (invisible) under which receipt
-//! handle, how often each was received, messages still delayed, and the
-//! queue attributes set with `CreateQueue`/`SetQueueAttributes` — lives in
-//! memory in [`SqsState`]. After a restart every stored message is visible
-//! again, receive counts start over, and receipt handles issued before the
-//! restart can still delete the message they name unless it has been
-//! received again since.
+//! Queues, their attributes and messages are stored durably by the bus's
+//! queue storage ([`ferrule_store::QueueStore`]), and so is what a receive
+//! changes: which messages are in flight (invisible) until when, under
+//! which receipt handle, and how often each was received. All of it holds
+//! across a restart: a receipt handle stays valid until its message is
+//! received again or deleted.
 //!
 //! Queues are standard queues: FIFO queues, redrive policies and message
 //! attributes on `SendMessage` are refused rather than silently dropped.
 //! Messages stay until they are deleted (there is no retention period).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::response::Response;
 use md5::{Digest, Md5};
@@ -32,7 +29,10 @@ use self::response as rs;
 use super::events::wire::{self, List, Map as WireMap, Obj};
 use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_bus::Bus;
-use ferrule_dispatch::QueueMessage;
+use ferrule_store::{
+    Deletion, NewMessage, QueueCounts, QueueInfo, Received, StoreError, StoreErrorKind,
+    VisibilityChange,
+};
 
 /// The default visibility timeout, in seconds.
 const DEFAULT_VISIBILITY_TIMEOUT: u64 = 30;
@@ -51,79 +51,6 @@ const MAX_MAX_MESSAGE_SIZE: u64 = 1_048_576;
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// The most entries of a batch request, and the most messages of a receive.
 const MAX_BATCH: usize = 10;
-/// Length of a receipt handle: seq, boot id, queue tag and nonce in hex.
-const HANDLE_LEN: usize = 16 + 16 + 8 + 32;
-
-/// What SQS keeps in memory beside the stored messages.
-#[derive(Default)]
-pub(crate) struct SqsState {
-    boot: BootId,
-    /// Numbers listings of the store.
-    listings: AtomicU64,
-    queues: Mutex<HashMap<String, QueueState>>,
-}
-
-/// A random id of this run, written into receipt handles so that handles
-/// of different runs never coincide.
-struct BootId(u64);
-
-impl Default for BootId {
-    fn default() -> BootId {
-        BootId(uuid::Uuid::new_v4().as_u128() as u64)
-    }
-}
-
-#[derive(Default)]
-struct QueueState {
-    /// Received, delayed or just deleted messages by sequence number.
-    inflight: BTreeMap<u64, InFlight>,
-    settings: Settings,
-    /// When the queue was last purged: listings taken before are stale.
-    purged_at: Option<Instant>,
-    /// Listings of the store under way, with when each began.
-    listings: HashMap<u64, Instant>,
-    /// When the queue was created (seconds since the epoch), if in this run.
-    created_s: Option<u64>,
-    /// When its attributes were last set (seconds since the epoch).
-    modified_s: Option<u64>,
-}
-
-/// A message that was received, sent with a delay, or deleted.
-///
-/// A deleted message keeps its record (a tombstone) while a listing of the
-/// store begun before the deletion is under way: a receive that listed the
-/// queue just before must not hand the message out again.
-struct InFlight {
-    /// The receipt handle of the latest receive; `None` while only delayed.
-    handle: Option<String>,
-    /// When the message may be received again.
-    visible_at: Instant,
-    receive_count: u32,
-    /// When it was first received (ms since the epoch; 0: never).
-    first_receive_ms: u64,
-    /// Deleted from the store.
-    deleted: bool,
-    /// When the record was made or last changed state.
-    since: Instant,
-}
-
-impl InFlight {
-    fn new(now: Instant) -> InFlight {
-        InFlight {
-            handle: None,
-            visible_at: now,
-            receive_count: 0,
-            first_receive_ms: 0,
-            deleted: false,
-            since: now,
-        }
-    }
-
-    /// Whether a receive must pass the message by.
-    fn hidden(&self, now: Instant) -> bool {
-        self.deleted || self.visible_at > now
-    }
-}
 
 /// Queue attributes that change behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +72,31 @@ impl Default for Settings {
     }
 }
 
+/// The stored attributes' names (SQS's own).
+const VISIBILITY_TIMEOUT: &str = "VisibilityTimeout";
+const WAIT_SECONDS: &str = "ReceiveMessageWaitTimeSeconds";
+const DELAY_SECONDS: &str = "DelaySeconds";
+const MAX_MESSAGE_SIZE: &str = "MaximumMessageSize";
+
+impl Settings {
+    /// The settings stored with a queue (defaults for those never set).
+    fn of(info: &QueueInfo) -> Settings {
+        let d = Settings::default();
+        let get = |name: &str, default: u64| {
+            info.attributes
+                .get(name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Settings {
+            visibility_timeout: get(VISIBILITY_TIMEOUT, d.visibility_timeout),
+            wait_seconds: get(WAIT_SECONDS, d.wait_seconds),
+            delay_seconds: get(DELAY_SECONDS, d.delay_seconds),
+            max_message_size: get(MAX_MESSAGE_SIZE, d.max_message_size),
+        }
+    }
+}
+
 /// Queue attributes given to `CreateQueue` or `SetQueueAttributes`.
 #[derive(Default)]
 struct SettingsUpdate {
@@ -156,265 +108,21 @@ struct SettingsUpdate {
 
 impl SettingsUpdate {
     fn is_empty(&self) -> bool {
-        self.visibility_timeout.is_none()
-            && self.wait_seconds.is_none()
-            && self.delay_seconds.is_none()
-            && self.max_message_size.is_none()
+        self.attributes().is_empty()
     }
 
-    fn apply(&self, s: &mut Settings) {
-        s.visibility_timeout = self.visibility_timeout.unwrap_or(s.visibility_timeout);
-        s.wait_seconds = self.wait_seconds.unwrap_or(s.wait_seconds);
-        s.delay_seconds = self.delay_seconds.unwrap_or(s.delay_seconds);
-        s.max_message_size = self.max_message_size.unwrap_or(s.max_message_size);
+    /// The attributes to store.
+    fn attributes(&self) -> BTreeMap<String, String> {
+        [
+            (VISIBILITY_TIMEOUT, self.visibility_timeout),
+            (WAIT_SECONDS, self.wait_seconds),
+            (DELAY_SECONDS, self.delay_seconds),
+            (MAX_MESSAGE_SIZE, self.max_message_size),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
+        .collect()
     }
-}
-
-/// What a receipt handle refers to.
-#[derive(Debug, PartialEq, Eq)]
-enum HandleCheck {
-    /// The latest handle of an in-flight (or once received) message.
-    Current(u64),
-    /// The latest handle of a message deleted moments ago.
-    Deleted(u64),
-    /// A well-formed handle with no record: issued by an earlier run, or its
-    /// message is already deleted.
-    Unrecorded(u64),
-    /// Not a handle of this queue, or superseded by a later receive.
-    Invalid,
-}
-
-/// A message claimed by a receive.
-struct Claimed {
-    message: QueueMessage,
-    handle: String,
-    receive_count: u32,
-    first_receive_ms: u64,
-}
-
-impl SqsState {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, QueueState>> {
-        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn settings(&self, queue: &str) -> Settings {
-        self.lock()
-            .get(queue)
-            .map(|q| q.settings)
-            .unwrap_or_default()
-    }
-
-    /// Messages of `queue` a receive must pass by now.
-    fn hidden_count(&self, queue: &str, now: Instant) -> usize {
-        self.lock()
-            .get(queue)
-            .map_or(0, |q| q.inflight.values().filter(|m| m.hidden(now)).count())
-    }
-
-    fn new_handle(&self, queue: &str, seq: u64) -> String {
-        format!(
-            "{seq:016x}{:016x}{:08x}{:032x}",
-            self.boot.0,
-            queue_tag(queue),
-            uuid::Uuid::new_v4().as_u128()
-        )
-    }
-
-    /// Takes up to `max` visible messages of `listing`, making them
-    /// invisible for `visibility`.
-    fn claim(
-        &self,
-        queue: &str,
-        mut listing: Listing<'_>,
-        max: usize,
-        visibility: Duration,
-    ) -> Vec<Claimed> {
-        let now_ms = epoch_ms();
-        let mut queues = self.lock();
-        let now = Instant::now();
-        let q = queues.entry(queue.to_string()).or_default();
-        settle(q, &mut listing);
-        if q.purged_at.is_some_and(|p| listing.started <= p) {
-            return Vec::new();
-        }
-        let mut claimed = Vec::new();
-        for message in listing.messages {
-            if claimed.len() >= max {
-                break;
-            }
-            if q.inflight.get(&message.seq).is_some_and(|m| m.hidden(now)) {
-                continue;
-            }
-            let handle = self.new_handle(queue, message.seq);
-            let record = q
-                .inflight
-                .entry(message.seq)
-                .or_insert_with(|| InFlight::new(now));
-            record.handle = Some(handle.clone());
-            record.visible_at = now + visibility;
-            record.since = now;
-            record.receive_count += 1;
-            if record.first_receive_ms == 0 {
-                record.first_receive_ms = now_ms;
-            }
-            claimed.push(Claimed {
-                handle,
-                receive_count: record.receive_count,
-                first_receive_ms: record.first_receive_ms,
-                message,
-            });
-        }
-        claimed
-    }
-
-    fn check_handle(&self, queue: &str, handle: &str) -> HandleCheck {
-        let Some((seq, _boot, tag)) = parse_handle(handle) else {
-            return HandleCheck::Invalid;
-        };
-        if tag != queue_tag(queue) {
-            return HandleCheck::Invalid;
-        }
-        let queues = self.lock();
-        match queues.get(queue).and_then(|q| q.inflight.get(&seq)) {
-            None => HandleCheck::Unrecorded(seq),
-            Some(m) if m.handle.as_deref() == Some(handle) => {
-                if m.deleted {
-                    HandleCheck::Deleted(seq)
-                } else {
-                    HandleCheck::Current(seq)
-                }
-            }
-            // Superseded by a later receive, or delayed and never received.
-            Some(_) => HandleCheck::Invalid,
-        }
-    }
-
-    /// Records deleted messages (unless received again meanwhile).
-    fn forget(&self, queue: &str, deleted: &[(u64, String)]) {
-        let mut queues = self.lock();
-        let now = Instant::now();
-        let q = queues.entry(queue.to_string()).or_default();
-        for (seq, handle) in deleted {
-            let record = q.inflight.entry(*seq).or_insert_with(|| InFlight::new(now));
-            if record.handle.is_none() || record.handle.as_deref() == Some(handle.as_str()) {
-                record.handle = Some(handle.clone());
-                record.deleted = true;
-                record.since = now;
-            }
-        }
-    }
-
-    fn delay(&self, queue: &str, seqs: &[(u64, u64)]) {
-        let now = Instant::now();
-        let mut queues = self.lock();
-        let q = queues.entry(queue.to_string()).or_default();
-        for &(seq, delay) in seqs {
-            if delay > 0 {
-                let mut record = InFlight::new(now);
-                record.visible_at = now + Duration::from_secs(delay);
-                q.inflight.insert(seq, record);
-            }
-        }
-    }
-
-    fn purged(&self, queue: &str) {
-        let mut queues = self.lock();
-        let q = queues.entry(queue.to_string()).or_default();
-        q.inflight.clear();
-        q.purged_at = Some(Instant::now());
-    }
-
-    /// Records a listing of `queue` about to begin.
-    fn register(&self, queue: &str) -> Ticket<'_> {
-        let id = self.listings.fetch_add(1, Ordering::Relaxed);
-        let mut queues = self.lock();
-        let started = Instant::now();
-        queues
-            .entry(queue.to_string())
-            .or_default()
-            .listings
-            .insert(id, started);
-        Ticket {
-            sqs: self,
-            queue: queue.to_string(),
-            id,
-            started,
-            armed: true,
-        }
-    }
-}
-
-/// A listing under way; dropped unsettled (its request abandoned), it
-/// deregisters itself.
-struct Ticket<'a> {
-    sqs: &'a SqsState,
-    queue: String,
-    id: u64,
-    started: Instant,
-    armed: bool,
-}
-
-impl Drop for Ticket<'_> {
-    fn drop(&mut self) {
-        if self.armed
-            && let Some(q) = self.sqs.lock().get_mut(&self.queue)
-        {
-            q.listings.remove(&self.id);
-        }
-    }
-}
-
-/// The first messages of a queue as listed from the store.
-struct Listing<'a> {
-    messages: Vec<QueueMessage>,
-    /// When the listing began.
-    started: Instant,
-    /// Whether it holds every message of the queue.
-    complete: bool,
-    ticket: Ticket<'a>,
-}
-
-/// Lists the first `limit` messages of `queue`.
-async fn list<'a>(state: &'a AppState, queue: &str, limit: usize) -> Result<Listing<'a>, ApiError> {
-    let ticket = state.sqs.register(queue);
-    let owned = queue.to_string();
-    let messages = blocking(state, move |bus| Ok(bus.queue_messages(&owned, limit)?)).await?;
-    Ok(Listing {
-        complete: messages.len() < limit,
-        messages,
-        started: ticket.started,
-        ticket,
-    })
-}
-
-/// Ends `listing` (under the lock) and drops the records it shows are no
-/// longer needed.
-///
-/// A tombstone goes once no listing begun before the deletion is under
-/// way. The record of a message no longer stored (deleted under another
-/// receipt handle) goes once a listing that covers it (is complete, or
-/// lists a later message) and began after the record was made does not
-/// hold it, and no other listing is under way.
-fn settle(q: &mut QueueState, listing: &mut Listing<'_>) {
-    listing.ticket.armed = false;
-    q.listings.remove(&listing.ticket.id);
-    let oldest = q
-        .listings
-        .values()
-        .copied()
-        .chain([listing.started])
-        .min()
-        .unwrap_or(listing.started);
-    let others = !q.listings.is_empty();
-    let last = listing.messages.last().map(|m| m.seq);
-    let present: HashSet<u64> = listing.messages.iter().map(|m| m.seq).collect();
-    q.inflight.retain(|seq, record| {
-        if record.deleted {
-            return oldest <= record.since;
-        }
-        let covered = listing.complete || last.is_some_and(|l| *seq < l);
-        others || !covered || record.since >= listing.started || present.contains(seq)
-    });
 }
 
 // ---- errors ----
@@ -673,28 +381,6 @@ pub(crate) fn message_id(seq: u64) -> String {
     )
 }
 
-fn queue_tag(queue: &str) -> u32 {
-    let digest = Md5::digest(queue.as_bytes());
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
-}
-
-/// A receipt handle's message sequence number, boot id and queue tag.
-fn parse_handle(handle: &str) -> Option<(u64, u64, u32)> {
-    if handle.len() != HANDLE_LEN || !handle.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let seq = u64::from_str_radix(&handle[..16], 16).ok()?;
-    let boot = u64::from_str_radix(&handle[16..32], 16).ok()?;
-    let tag = u32::from_str_radix(&handle[32..40], 16).ok()?;
-    Some((seq, boot, tag))
-}
-
-fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// Whether a message body has only the characters SQS allows.
 fn valid_body_chars(body: &str) -> bool {
     body.chars().all(|c| {
@@ -746,6 +432,13 @@ fn outgoing<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<(&'a str,
     Ok((body, delay))
 }
 
+/// A checked message to send, with its delay in seconds.
+fn new_message(body: &str, delay_seconds: u64) -> NewMessage {
+    let mut m = NewMessage::new(body);
+    m.delay_ms = delay_seconds.saturating_mul(1000);
+    m
+}
+
 // ---- the store ----
 
 /// Runs `f` on the bus off the async runtime.
@@ -758,6 +451,24 @@ where
     tokio::task::spawn_blocking(move || f(&bus))
         .await
         .map_err(|e| internal(format!("the store task failed: {e}")))?
+}
+
+/// A queue storage error as SQS answers it: an unknown queue is
+/// `QueueDoesNotExist`, a handle the store did not issue for the queue is
+/// `ReceiptHandleIsInvalid`, the rest are the bus's internal errors.
+fn store_error(e: StoreError, handle: &str) -> ApiError {
+    match e.kind() {
+        StoreErrorKind::NotFound => no_queue(),
+        StoreErrorKind::Invalid => invalid_handle(handle),
+        _ => ApiError::from(ferrule_bus::BusError::from(e)),
+    }
+}
+
+/// Queue `name` with its attributes, if it exists.
+fn queue_info(bus: &Bus, name: &str) -> Result<Option<QueueInfo>, ApiError> {
+    bus.queue_store()
+        .queue(name)
+        .map_err(|e| store_error(e, ""))
 }
 
 fn queue_exists(bus: &Bus, name: &str) -> Result<bool, ApiError> {
@@ -941,28 +652,16 @@ async fn create_queue(
     }
     let update = settings_update(&r.attributes)?;
     let owned = name.to_string();
-    let created = blocking(state, move |bus| {
-        let existed = queue_exists(bus, &owned)?;
-        bus.create_queue(&owned)?;
-        Ok(!existed)
+    blocking(state, move |bus| {
+        let (_, created) = bus.create_queue_with(&owned, update.attributes())?;
+        if !created && !update.is_empty() {
+            bus.queue_store()
+                .set_queue_attributes(&owned, update.attributes(), bus.now_ms())
+                .map_err(|e| store_error(e, ""))?;
+        }
+        Ok(())
     })
     .await?;
-    {
-        let now = epoch_ms() / 1000;
-        let mut queues = state.sqs.lock();
-        let q = queues.entry(name.to_string()).or_default();
-        if created {
-            *q = QueueState {
-                created_s: Some(now),
-                modified_s: Some(now),
-                ..QueueState::default()
-            };
-        }
-        if !update.is_empty() {
-            update.apply(&mut q.settings);
-            q.modified_s = Some(now);
-        }
-    }
     Ok(rs::QueueUrl {
         queue_url: queue_url(state, host, name),
     })
@@ -1018,7 +717,6 @@ async fn delete_queue(state: &AppState, r: rq::QueueRef) -> Result<rs::Empty, Ap
         Ok(bus.delete_queue(&owned)?)
     })
     .await?;
-    state.sqs.lock().remove(&name);
     Ok(rs::Empty {})
 }
 
@@ -1069,41 +767,22 @@ async fn get_queue_attributes(
     }
     let counts = wanted.iter().any(|a| a.starts_with("ApproximateNumber"));
     let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    let mut listing = if counts {
-        Some(list(state, &name, usize::MAX).await?)
-    } else {
-        None
-    };
-    let now = Instant::now();
-    let (visible, not_visible, delayed, settings, created, modified) = {
-        let mut queues = state.sqs.lock();
-        let q = queues.entry(name.clone()).or_default();
-        let (mut visible, mut not_visible, mut delayed) = (0u64, 0u64, 0u64);
-        if let Some(listing) = &mut listing {
-            settle(q, listing);
-            for m in &listing.messages {
-                match q.inflight.get(&m.seq) {
-                    Some(r) if r.deleted => {}
-                    Some(r) if r.visible_at > now && r.handle.is_some() => not_visible += 1,
-                    Some(r) if r.visible_at > now => delayed += 1,
-                    _ => visible += 1,
-                }
-            }
-        }
-        (
-            visible,
-            not_visible,
-            delayed,
-            q.settings,
-            q.created_s,
-            q.modified_s,
-        )
-    };
-    // A queue created in an earlier run: the bus remembers when.
-    let created =
-        created.unwrap_or_else(|| state.bus.queue_created_ms(&name).map_or(0, |ms| ms / 1000));
-    let modified = modified.unwrap_or(created);
+    let (info, counts) = blocking(state, move |bus| {
+        let info = queue_info(bus, &owned)?.ok_or_else(no_queue)?;
+        let counts = if counts {
+            bus.queue_store()
+                .counts(&owned, bus.now_ms())
+                .map_err(|e| store_error(e, ""))?
+        } else {
+            QueueCounts::default()
+        };
+        Ok((info, counts))
+    })
+    .await?;
+    let settings = Settings::of(&info);
+    let (visible, not_visible, delayed) = (counts.visible, counts.in_flight, counts.delayed);
+    let created = info.created_ms / 1000;
+    let modified = info.modified_ms / 1000;
     let mut out = rs::GetQueueAttributes::default();
     for a in wanted {
         let value = match a {
@@ -1134,27 +813,34 @@ async fn set_queue_attributes(
         return Err(missing("Attributes"));
     }
     let update = settings_update(&r.attributes)?;
-    let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    let mut queues = state.sqs.lock();
-    let q = queues.entry(name).or_default();
-    update.apply(&mut q.settings);
-    q.modified_s = Some(epoch_ms() / 1000);
+    blocking(state, move |bus| {
+        bus.queue_store()
+            .set_queue_attributes(&name, update.attributes(), bus.now_ms())
+            .map_err(|e| store_error(e, ""))
+    })
+    .await?;
     Ok(rs::Empty {})
 }
 
 async fn send_message(state: &AppState, r: rq::Message) -> Result<rs::SendMessage, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    let settings = state.sqs.settings(&name);
+    let owned = name.clone();
+    let info = blocking(state, move |bus| queue_info(bus, &owned)).await?;
+    let settings = info.as_ref().map(Settings::of).unwrap_or_default();
     let (body, delay) = outgoing(&r, &settings)?;
+    info.ok_or_else(no_queue)?;
     let md5 = md5_hex(body.as_bytes());
-    let (owned, body) = (name.clone(), body.to_string());
+    let message = new_message(body, delay);
     let seq = blocking(state, move |bus| {
-        require_queue(bus, &owned)?;
-        Ok(bus.queue_send(&owned, &body)?)
+        let seqs = bus
+            .queue_store()
+            .send(&name, vec![message], bus.now_ms())
+            .map_err(|e| store_error(e, ""))?;
+        seqs.first()
+            .copied()
+            .ok_or_else(|| internal("the store gave no sequence number"))
     })
     .await?;
-    state.sqs.delay(&name, &[(seq, delay)]);
     Ok(rs::SendMessage {
         message_id: message_id(seq),
         md5_of_message_body: md5,
@@ -1167,7 +853,9 @@ async fn send_message_batch(
 ) -> Result<rs::SendMessageBatch, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let entries = batch_entries(&r.entries)?;
-    let settings = state.sqs.settings(&name);
+    let owned = name.clone();
+    let info = blocking(state, move |bus| queue_info(bus, &owned)).await?;
+    let settings = info.as_ref().map(Settings::of).unwrap_or_default();
     let total: u64 = entries
         .iter()
         .map(|e| text(&e.message_body).map_or(0, str::len) as u64)
@@ -1191,23 +879,18 @@ async fn send_message_batch(
             Err(e) => failed.push(batch_failure(id, &e)),
         }
     }
-    let owned = name.clone();
-    let bodies: Vec<String> = ok.iter().map(|(_, b, _)| b.clone()).collect();
-    let seqs = blocking(state, move |bus| {
-        require_queue(bus, &owned)?;
-        let mut seqs = Vec::with_capacity(bodies.len());
-        for body in &bodies {
-            seqs.push(bus.queue_send(&owned, body)?);
-        }
-        Ok(seqs)
-    })
-    .await?;
-    let delays: Vec<(u64, u64)> = seqs
-        .iter()
-        .zip(&ok)
-        .map(|(s, (_, _, d))| (*s, *d))
-        .collect();
-    state.sqs.delay(&name, &delays);
+    info.ok_or_else(no_queue)?;
+    let messages: Vec<NewMessage> = ok.iter().map(|(_, b, d)| new_message(b, *d)).collect();
+    let seqs = if messages.is_empty() {
+        Vec::new()
+    } else {
+        blocking(state, move |bus| {
+            bus.queue_store()
+                .send(&name, messages, bus.now_ms())
+                .map_err(|e| store_error(e, ""))
+        })
+        .await?
+    };
     let successful = seqs
         .iter()
         .zip(&ok)
@@ -1248,7 +931,9 @@ async fn receive_message(
     if r.receive_request_attempt_id.is_some() {
         return Err(no_fifo());
     }
-    let settings = state.sqs.settings(&name);
+    let owned = name.clone();
+    let info = blocking(state, move |bus| queue_info(bus, &owned)).await?;
+    let settings = info.as_ref().map(Settings::of).unwrap_or_default();
     let max = int_param(
         &r.max_number_of_messages,
         "MaxNumberOfMessages",
@@ -1280,15 +965,16 @@ async fn receive_message(
     system.dedup();
     let filters = texts(&r.message_attribute_names);
 
-    let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
+    info.ok_or_else(no_queue)?;
     let deadline = Instant::now() + Duration::from_secs(wait);
     let claimed = loop {
-        let limit = state.sqs.hidden_count(&name, Instant::now()) + max;
-        let listing = list(state, &name, limit).await?;
-        let claimed = state
-            .sqs
-            .claim(&name, listing, max, Duration::from_secs(visibility));
+        let owned = name.clone();
+        let claimed = blocking(state, move |bus| {
+            bus.queue_store()
+                .receive(&owned, bus.now_ms(), max, visibility.saturating_mul(1000))
+                .map_err(|e| store_error(e, ""))
+        })
+        .await?;
         let now = Instant::now();
         // A server shutting down answers long polls at once, as if the wait ended.
         if !claimed.is_empty() || now >= deadline || state.is_stopping() {
@@ -1306,7 +992,7 @@ async fn receive_message(
 }
 
 /// A received message as `ReceiveMessage` answers it.
-fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> rs::Message {
+fn received(c: &Received, system: &[&str], filters: &[String], account: &str) -> rs::Message {
     let m = &c.message;
     let mut attributes = BTreeMap::new();
     for a in system {
@@ -1327,7 +1013,7 @@ fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> 
         .collect();
     rs::Message {
         message_id: message_id(m.seq),
-        receipt_handle: c.handle.clone(),
+        receipt_handle: c.receipt.clone(),
         md5_of_body: md5_hex(m.body.as_bytes()),
         body: m.body.clone(),
         attributes,
@@ -1350,84 +1036,68 @@ fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> 
 
 async fn delete_message(state: &AppState, r: rq::Handle) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    let handle = required(&r.receipt_handle, "ReceiptHandle")?;
-    let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    let seq = match state.sqs.check_handle(&name, handle) {
-        HandleCheck::Current(seq) | HandleCheck::Unrecorded(seq) => seq,
-        // Deleted already: nothing more to do.
-        HandleCheck::Deleted(_) => return Ok(rs::Empty {}),
-        HandleCheck::Invalid => return Err(invalid_handle(handle)),
-    };
-    let owned = name.clone();
-    blocking(state, move |bus| Ok(bus.queue_delete(&owned, &[seq])?)).await?;
-    state.sqs.forget(&name, &[(seq, handle.to_string())]);
+    let handle = required(&r.receipt_handle, "ReceiptHandle")?.to_string();
+    blocking(state, move |bus| delete_one(bus, &name, &handle)).await?;
     Ok(rs::Empty {})
+}
+
+/// Deletes the message `handle` names. A message already gone is no error;
+/// a handle superseded by a later receive does not delete it and is
+/// invalid.
+fn delete_one(bus: &Bus, queue: &str, handle: &str) -> Result<(), ApiError> {
+    match bus.queue_store().delete_message(queue, handle) {
+        Ok(Deletion::Deleted | Deletion::Gone) => Ok(()),
+        Ok(Deletion::Superseded) => Err(invalid_handle(handle)),
+        Err(e) => Err(store_error(e, handle)),
+    }
 }
 
 async fn delete_message_batch(state: &AppState, r: rq::HandleBatch) -> Result<rs::Batch, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    let entries = batch_entries(&r.entries)?;
-    let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    let mut failed = Vec::new();
-    let mut deleted: Vec<(String, u64, String)> = Vec::new();
-    for entry in entries {
-        let id = entry.id();
-        let handle = text(&entry.receipt_handle).unwrap_or("");
-        if handle.is_empty() {
-            failed.push(batch_failure(id, &missing("ReceiptHandle")));
-            continue;
-        }
-        match state.sqs.check_handle(&name, handle) {
-            HandleCheck::Current(seq)
-            | HandleCheck::Deleted(seq)
-            | HandleCheck::Unrecorded(seq) => {
-                deleted.push((id.to_string(), seq, handle.to_string()));
-            }
-            HandleCheck::Invalid => failed.push(batch_failure(id, &invalid_handle(handle))),
-        }
-    }
-    if !deleted.is_empty() {
-        let owned = name.clone();
-        let seqs: Vec<u64> = deleted.iter().map(|(_, s, _)| *s).collect();
-        blocking(state, move |bus| Ok(bus.queue_delete(&owned, &seqs)?)).await?;
-        let forget: Vec<(u64, String)> = deleted.iter().map(|(_, s, h)| (*s, h.clone())).collect();
-        state.sqs.forget(&name, &forget);
-    }
-    let successful = deleted
+    let entries: Vec<(String, String)> = batch_entries(&r.entries)?
         .into_iter()
-        .map(|(id, _, _)| rs::BatchId { id })
+        .map(|e| {
+            let handle = text(&e.receipt_handle).unwrap_or("");
+            (e.id().to_string(), handle.to_string())
+        })
         .collect();
-    Ok(rs::Batch { successful, failed })
+    blocking(state, move |bus| {
+        require_queue(bus, &name)?;
+        let mut failed = Vec::new();
+        let mut successful = Vec::new();
+        for (id, handle) in &entries {
+            if handle.is_empty() {
+                failed.push(batch_failure(id, &missing("ReceiptHandle")));
+                continue;
+            }
+            match delete_one(bus, &name, handle) {
+                Ok(()) => successful.push(rs::BatchId { id: id.clone() }),
+                Err(e) if e.status() >= 500 => return Err(e),
+                Err(e) => failed.push(batch_failure(id, &e)),
+            }
+        }
+        Ok(rs::Batch { successful, failed })
+    })
+    .await
 }
 
 /// Changes the visibility of the message `handle` names.
-fn change_visibility(
-    state: &AppState,
-    queue: &str,
-    handle: &str,
-    timeout: u64,
-) -> Result<(), ApiError> {
-    match state.sqs.check_handle(queue, handle) {
-        HandleCheck::Current(seq) => {
-            let mut queues = state.sqs.lock();
-            match queues.get_mut(queue).and_then(|q| q.inflight.get_mut(&seq)) {
-                Some(m) if !m.deleted && m.handle.as_deref() == Some(handle) => {
-                    m.visible_at = Instant::now() + Duration::from_secs(timeout);
-                    Ok(())
-                }
-                _ => Err(invalid_handle(handle)),
-            }
-        }
-        HandleCheck::Unrecorded(_) => Err(not_inflight()),
-        HandleCheck::Deleted(_) | HandleCheck::Invalid => Err(invalid_handle(handle)),
+fn change_visibility(bus: &Bus, queue: &str, handle: &str, timeout: u64) -> Result<(), ApiError> {
+    let now = bus.now_ms();
+    match bus
+        .queue_store()
+        .change_visibility(queue, handle, now, timeout.saturating_mul(1000))
+    {
+        Ok(VisibilityChange::Changed) => Ok(()),
+        Ok(VisibilityChange::Gone) => Err(not_inflight()),
+        Ok(VisibilityChange::Superseded) => Err(invalid_handle(handle)),
+        Err(e) => Err(store_error(e, handle)),
     }
 }
 
 async fn change_message_visibility(state: &AppState, r: rq::Handle) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    let handle = required(&r.receipt_handle, "ReceiptHandle")?;
+    let handle = required(&r.receipt_handle, "ReceiptHandle")?.to_string();
     let timeout = int_param(
         &r.visibility_timeout,
         "VisibilityTimeout",
@@ -1435,40 +1105,55 @@ async fn change_message_visibility(state: &AppState, r: rq::Handle) -> Result<rs
         MAX_VISIBILITY_TIMEOUT,
     )?
     .ok_or_else(|| missing("VisibilityTimeout"))?;
-    let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    change_visibility(state, &name, handle, timeout)?;
+    blocking(state, move |bus| {
+        require_queue(bus, &name)?;
+        change_visibility(bus, &name, &handle, timeout)
+    })
+    .await?;
     Ok(rs::Empty {})
 }
+
+/// A batch entry's handle and timeout, or why not.
+type Checked = Result<(String, u64), ApiError>;
 
 async fn change_message_visibility_batch(
     state: &AppState,
     r: rq::HandleBatch,
 ) -> Result<rs::Batch, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    let entries = batch_entries(&r.entries)?;
-    let owned = name.clone();
-    blocking(state, move |bus| require_queue(bus, &owned)).await?;
-    let mut successful = Vec::new();
-    let mut failed = Vec::new();
-    for entry in entries {
-        let id = entry.id();
-        let result = required(&entry.receipt_handle, "ReceiptHandle").and_then(|handle| {
-            let timeout = int_param(
-                &entry.visibility_timeout,
-                "VisibilityTimeout",
-                0,
-                MAX_VISIBILITY_TIMEOUT,
-            )?
-            .ok_or_else(|| missing("VisibilityTimeout"))?;
-            change_visibility(state, &name, handle, timeout)
-        });
-        match result {
-            Ok(()) => successful.push(rs::BatchId { id: id.to_string() }),
-            Err(e) => failed.push(batch_failure(id, &e)),
+    // Each entry checked here: its id, and its handle and timeout or why not.
+    let entries: Vec<(String, Checked)> = batch_entries(&r.entries)?
+        .into_iter()
+        .map(|entry| {
+            let checked = required(&entry.receipt_handle, "ReceiptHandle").and_then(|handle| {
+                let timeout = int_param(
+                    &entry.visibility_timeout,
+                    "VisibilityTimeout",
+                    0,
+                    MAX_VISIBILITY_TIMEOUT,
+                )?
+                .ok_or_else(|| missing("VisibilityTimeout"))?;
+                Ok((handle.to_string(), timeout))
+            });
+            (entry.id().to_string(), checked)
+        })
+        .collect();
+    blocking(state, move |bus| {
+        require_queue(bus, &name)?;
+        let mut successful = Vec::new();
+        let mut failed = Vec::new();
+        for (id, checked) in entries {
+            let result = checked
+                .and_then(|(handle, timeout)| change_visibility(bus, &name, &handle, timeout));
+            match result {
+                Ok(()) => successful.push(rs::BatchId { id: id.clone() }),
+                Err(e) if e.status() >= 500 => return Err(e),
+                Err(e) => failed.push(batch_failure(&id, &e)),
+            }
         }
-    }
-    Ok(rs::Batch { successful, failed })
+        Ok(rs::Batch { successful, failed })
+    })
+    .await
 }
 
 async fn purge_queue(state: &AppState, r: rq::QueueRef) -> Result<rs::Empty, ApiError> {
@@ -1479,7 +1164,6 @@ async fn purge_queue(state: &AppState, r: rq::QueueRef) -> Result<rs::Empty, Api
         Ok(bus.queue_purge(&owned)?)
     })
     .await?;
-    state.sqs.purged(&name);
     Ok(rs::Empty {})
 }
 
@@ -1489,7 +1173,7 @@ mod tests {
     use serde_json::json;
 
     /// A received message as the JSON it is answered as.
-    fn received(c: &Claimed, system: &[&str], filters: &[String], account: &str) -> Value {
+    fn received(c: &Received, system: &[&str], filters: &[String], account: &str) -> Value {
         serde_json::to_value(super::received(c, system, filters, account)).unwrap()
     }
 
@@ -1559,100 +1243,9 @@ mod tests {
     }
 
     #[test]
-    fn receipt_handles_name_their_message_and_queue() {
-        let sqs = SqsState::default();
-        let x = message(7);
-        let claimed = sqs.claim("q", listing(&sqs, "q", vec![x.clone()]), 1, SECS_30);
-        assert_eq!(claimed.len(), 1);
-        let handle = claimed[0].handle.clone();
-        assert_eq!(handle.len(), HANDLE_LEN);
-        assert_eq!(sqs.check_handle("q", &handle), HandleCheck::Current(7));
-        assert_eq!(sqs.check_handle("other", &handle), HandleCheck::Invalid);
-        assert_eq!(sqs.check_handle("q", "garbage"), HandleCheck::Invalid);
-        // Invisible: not received again.
-        let none = sqs.claim("q", listing(&sqs, "q", vec![x.clone()]), 1, SECS_30);
-        assert!(none.is_empty());
-        // Visible again after the timeout: a new handle, the old one stale.
-        sqs.lock()
-            .get_mut("q")
-            .unwrap()
-            .inflight
-            .get_mut(&7)
-            .unwrap()
-            .visible_at = Instant::now();
-        let again = sqs.claim("q", listing(&sqs, "q", vec![x]), 1, Duration::ZERO);
-        assert_eq!(again.len(), 1);
-        assert_eq!(again[0].receive_count, 2);
-        assert_eq!(sqs.check_handle("q", &handle), HandleCheck::Invalid);
-        let current = again[0].handle.clone();
-        assert_eq!(sqs.check_handle("q", &current), HandleCheck::Current(7));
-        sqs.forget("q", &[(7, current.clone())]);
-        assert_eq!(sqs.check_handle("q", &current), HandleCheck::Deleted(7));
-        // No listing begun before the deletion is under way: the next
-        // settles the tombstone.
-        assert!(
-            sqs.claim("q", listing(&sqs, "q", Vec::new()), 1, SECS_30)
-                .is_empty()
-        );
-        assert_eq!(sqs.check_handle("q", &current), HandleCheck::Unrecorded(7));
-    }
-
-    #[test]
-    fn a_deleted_message_is_not_handed_out_by_a_listing_begun_before() {
-        let sqs = SqsState::default();
-        let x = message(1);
-        let claimed = sqs.claim("q", listing(&sqs, "q", vec![x.clone()]), 1, SECS_30);
-        // A receive lists the queue (the message is still stored)...
-        let old = listing(&sqs, "q", vec![x]);
-        // ...the message is deleted, and a later receive settles its listing...
-        sqs.forget("q", &[(1, claimed[0].handle.clone())]);
-        assert!(
-            sqs.claim("q", listing(&sqs, "q", Vec::new()), 1, SECS_30)
-                .is_empty()
-        );
-        // ...then the first receive claims from its listing: not the message.
-        assert!(sqs.claim("q", old, 1, Duration::ZERO).is_empty());
-        // An abandoned listing deregisters itself.
-        drop(listing(&sqs, "q", Vec::new()));
-        assert!(sqs.lock()["q"].listings.is_empty());
-    }
-
-    #[test]
-    fn a_purge_discards_listings_begun_before_it() {
-        let sqs = SqsState::default();
-        let before = listing(&sqs, "q", vec![message(1)]);
-        sqs.purged("q");
-        assert!(sqs.claim("q", before, 1, Duration::ZERO).is_empty());
-        let after = listing(&sqs, "q", vec![message(1)]);
-        assert_eq!(sqs.claim("q", after, 1, Duration::ZERO).len(), 1);
-    }
-
-    const SECS_30: Duration = Duration::from_secs(30);
-
-    fn message(seq: u64) -> QueueMessage {
-        QueueMessage {
-            seq,
-            body: "b".into(),
-            attributes: Vec::new(),
-            sent_ms: 1,
-        }
-    }
-
-    /// A complete listing of `messages`, begun now.
-    fn listing<'a>(sqs: &'a SqsState, queue: &str, messages: Vec<QueueMessage>) -> Listing<'a> {
-        let ticket = sqs.register(queue);
-        Listing {
-            messages,
-            started: ticket.started,
-            complete: true,
-            ticket,
-        }
-    }
-
-    #[test]
     fn received_messages_carry_selected_attributes_and_their_digest() {
-        let claimed = Claimed {
-            message: QueueMessage {
+        let claimed = Received {
+            message: ferrule_store::QueueMessage {
                 seq: 3,
                 body: "{}".into(),
                 attributes: vec![
@@ -1664,7 +1257,7 @@ mod tests {
                 ],
                 sent_ms: 1_700_000_000_000,
             },
-            handle: "h".into(),
+            receipt: "h".into(),
             receive_count: 2,
             first_receive_ms: 1_700_000_000_001,
         };

@@ -1,258 +1,90 @@
-//! The durable store on redb behind dispatch: the store trait, and the embedded redb store.
+//! ferrule's durable store: every concern of [`ferrule_store`] in one redb
+//! file, with group commit.
 //!
 //! Writes from many callers are batched by one writer thread into a single
-//! transaction and a single sync (group commit), so the cost of durability
-//! is paid once per batch, not once per event.
+//! transaction and a single sync, so the cost of durability is paid once
+//! per batch, not once per event; every write is durable as the
+//! [`SyncMode`] says before its call returns.
+//!
+//! One process at a time has the file open (redb locks it), so every
+//! consumer holding a delivery lease lives in that process: the store keeps
+//! its leases beside the file, in memory (leasing is a read, not a write),
+//! and they end with the process, so what a dead process held is delivered
+//! again at once after a restart. SQS visibility and receipt handles, whose
+//! holders are clients outside the process, are stored in the file.
+//!
+//! redb latches the first I/O error of a write (a full disk, typically): from
+//! then on every write transaction fails until the database is reopened. The
+//! writer thread therefore reopens it (with backoff) after such a failure and
+//! probes it with a small commit; writes fail at once, with a
+//! [`Transient`](StoreErrorKind::Transient) error, while the store is
+//! broken, and nothing is acknowledged that was not committed. Reads use the
+//! current database.
 
-#![deny(missing_docs)]
-#![forbid(unsafe_code)]
-#![warn(missing_debug_implementations)]
+use ferrule_core::health::{Fault, Health};
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ferrule_core::health::{Fault, Health};
-
+use ferrule_store::{
+    ArchivedEvent, Change, Deletion, Delivery, DeliveryId, DeliveryLog, EventArchive, Expect,
+    Lease, Leased, MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo,
+    QueueMessage, QueueStore, Receipt, Received, Record, Settled, Store, StoreError,
+    StoreErrorKind, VisibilityChange,
+};
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
 };
 use serde::{Deserialize, Serialize};
 
-/// An (event, target) pair waiting for delivery.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
-    /// The event's id.
-    pub event_id: String,
-    /// The bus the event was put on.
-    pub bus: String,
-    /// The rule that matched.
-    pub rule: String,
-    /// The rule's ARN.
-    pub rule_arn: String,
-    /// The target's id within the rule.
-    pub target_id: String,
-    /// Where to deliver.
-    pub target_arn: String,
-    /// Retries allowed after the first attempt.
-    pub max_retries: u32,
-    /// Oldest age (ms since ingestion) at which delivery is still attempted.
-    pub max_age_ms: u64,
-    /// Where to send the event when delivery fails for good.
-    pub dead_letter_arn: Option<String>,
-    /// The payload to deliver (already transformed).
-    pub payload: String,
-    /// The original event (the envelope), kept for the dead-letter queue.
-    pub event: String,
-    /// When the event was accepted (ms since the epoch).
-    pub ingested_ms: u64,
-    /// Attempts made so far.
-    pub attempts: u32,
-    /// The last failure, if any.
-    pub last_error: Option<String>,
-    /// The access key of the caller who put the event (`None`: the bus's
-    /// own account), for targets that act on the caller's behalf.
-    #[serde(default)]
-    pub principal: Option<String>,
+/// (ready time, delivery id) → lease token (0: not leased).
+const LOG_READY: TableDefinition<(u64, u64), u64> = TableDefinition::new("log_ready");
+/// delivery id → the delivery (JSON).
+const LOG_DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("log_deliveries");
+/// queue name → the queue (JSON).
+const QUEUES: TableDefinition<&str, &[u8]> = TableDefinition::new("queues");
+/// (queue id, seq) → the message (JSON); never rewritten.
+const QUEUE_MESSAGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("queue_messages");
+/// (queue id, seq) → (visible at, receive count, first receive, receive token).
+const QUEUE_STATE: TableDefinition<(u64, u64), (u64, u32, u64, u64)> =
+    TableDefinition::new("queue_state");
+/// (kind, name) → (version, value; `None`: deleted).
+/// A metadata record's key (kind, name) and value (version, bytes).
+type MetaKey<'a> = (&'a str, &'a str);
+type MetaValue<'a> = (u64, Option<&'a [u8]>);
+const META_RECORDS: TableDefinition<MetaKey, MetaValue> = TableDefinition::new("meta_records");
+/// version → (kind, name) of the record whose latest write it is.
+const META_CHANGES: TableDefinition<u64, (&str, &str)> = TableDefinition::new("meta_changes");
+/// (time, event id) → (bus, body): in time order, so that archiving and
+/// removing events touch few pages (ids are random).
+const ARCHIVE: TableDefinition<(u64, &str), (&str, &[u8])> = TableDefinition::new("archive_events");
+/// event id → (its time, how many deliveries in the log refer to it). The
+/// time is [`UNARCHIVED`] for an event deliveries refer to but that was
+/// not archived (yet).
+const ARCHIVE_IDS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("archive_ids");
+const UNARCHIVED: u64 = u64::MAX;
+/// Counters: `seq` (deliveries, messages, queues), `token` (leases,
+/// receives), `version` (metadata), `probe`.
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+
+/// What the event archive keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Retention {
+    /// An event only while a delivery in the log refers to it: the last
+    /// delivery settled, the event goes (the footprint of a queue).
+    #[default]
+    WhileReferenced,
+    /// Every event until [`EventArchive::prune`] removes it (for archives
+    /// and replay).
+    UntilPruned,
 }
 
-/// Where a pending delivery sits in the queue: due time, then sequence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeliveryKey {
-    /// When it is due (ms since the epoch).
-    pub due_ms: u64,
-    /// A unique, increasing number.
-    pub seq: u64,
-}
-
-/// A delivery that failed for good and the reason.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DeadLetter {
-    /// The delivery, as it was when it failed.
-    pub delivery: Delivery,
-    /// The error code (`ERROR_FROM_TARGET`, `CONNECTION_FAILURE`, …).
-    pub error_code: String,
-    /// The error message.
-    pub error_message: String,
-    /// `MaximumRetryAttempts` or `MaximumEventAgeInSeconds` when a retry
-    /// limit ended delivery; `None` for errors that are not retried.
-    pub exhausted_retry_condition: Option<String>,
-    /// When it was dead-lettered (ms since the epoch).
-    pub at_ms: u64,
-}
-
-/// What became of a delivery attempt.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Settlement {
-    /// Delivered: remove it.
-    Done(DeliveryKey),
-    /// Delivered into built-in queue `queue`: add the message and remove
-    /// the delivery in one transaction.
-    Enqueue {
-        /// The current key.
-        key: DeliveryKey,
-        /// The queue.
-        queue: String,
-        /// The message (its `seq` is assigned by the store).
-        message: QueueMessage,
-    },
-    /// Try again at `due_ms`.
-    Retry {
-        /// The current key.
-        key: DeliveryKey,
-        /// The next attempt's due time.
-        due_ms: u64,
-        /// The updated delivery (attempts, last error).
-        delivery: Delivery,
-    },
-    /// Give up: remove it, and record it as a dead letter in queue `queue`
-    /// (the delivery's dead-letter target) if any.
-    Fail {
-        /// The current key.
-        key: DeliveryKey,
-        /// The dead letter to record, if the target has a dead-letter queue.
-        dead_letter: Option<(String, DeadLetter)>,
-    },
-}
-
-/// Why the store failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "store: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
-}
-
-/// A message in a built-in queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QueueMessage {
-    /// Its sequence number within the store.
-    pub seq: u64,
-    /// The body.
-    pub body: String,
-    /// String attributes (dead letters carry `RULE_ARN`, `ERROR_CODE`, …).
-    pub attributes: Vec<(String, String)>,
-    /// When it was sent (ms since the epoch).
-    pub sent_ms: u64,
-}
-
-/// The durable queue and the state that must survive a restart. ferrule's
-/// embedded implementation is [`RedbStore`]; another engine (a replicated
-/// log, a database) can stand behind this trait.
-pub trait DispatchStore: Send + Sync + 'static {
-    /// Adds deliveries, durably (as configured) before returning; returns their keys.
-    fn append(&self, deliveries: Vec<(u64, Delivery)>) -> Result<Vec<DeliveryKey>, StoreError>;
-    /// Up to `limit` deliveries due at `now_ms`, earliest first, skipping keys `skip` rejects.
-    fn due(
-        &self,
-        now_ms: u64,
-        limit: usize,
-        skip: &dyn Fn(&DeliveryKey) -> bool,
-    ) -> Result<Vec<(DeliveryKey, Delivery)>, StoreError>;
-    /// The due time of the earliest pending delivery.
-    fn next_due(&self) -> Result<Option<u64>, StoreError>;
-    /// Applies the outcomes of delivery attempts.
-    fn settle(&self, outcomes: Vec<Settlement>) -> Result<(), StoreError>;
-    /// The number of pending deliveries.
-    fn pending(&self) -> Result<u64, StoreError>;
-    /// Appends messages to built-in queue `queue`; returns their sequence numbers.
-    fn queue_send(&self, queue: &str, messages: Vec<QueueMessage>) -> Result<Vec<u64>, StoreError>;
-    /// Messages of queue `queue`, oldest first.
-    fn queue_messages(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>, StoreError>;
-    /// Removes messages from queue `queue`.
-    fn queue_delete(&self, queue: &str, seqs: &[u64]) -> Result<(), StoreError>;
-    /// Removes every message of queue `queue`.
-    fn queue_purge(&self, queue: &str) -> Result<(), StoreError>;
-    /// Stores a configuration document (buses, rules) under `key`; `None` removes it.
-    fn put_config(&self, key: &str, value: Option<String>) -> Result<(), StoreError>;
-    /// Every configuration document whose key starts with `prefix`.
-    fn configs(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError>;
-    /// What does not work now (a write failing, the store reopening); empty
-    /// when healthy. A store that cannot tell answers empty.
-    fn faults(&self) -> Vec<Fault> {
-        Vec::new()
-    }
-}
-
-const PENDING: TableDefinition<(u64, u64), &str> = TableDefinition::new("pending");
-const QUEUES: TableDefinition<(&str, u64), &str> = TableDefinition::new("queues");
-const CONFIG: TableDefinition<&str, &str> = TableDefinition::new("config");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-
-enum Write {
-    Append(Vec<(u64, Delivery)>),
-    Settle(Vec<Settlement>),
-    QueueSend(String, Vec<QueueMessage>),
-    QueueDelete(String, Vec<u64>),
-    QueuePurge(String),
-    Config(String, Option<String>),
-}
-
-enum Reply {
-    Keys(Vec<DeliveryKey>),
-    Seqs(Vec<u64>),
-    Done,
-}
-
-type Request = (Write, SyncSender<Result<Reply, StoreError>>);
-
-/// The embedded store: one redb file, with group commit.
-///
-/// redb latches the first I/O error of a write (a full disk, typically): from
-/// then on every write transaction fails with "Previous I/O error occurred.
-/// Please close and re-open the database." until the database is reopened.
-/// The writer thread therefore reopens it (with backoff) after such a
-/// failure and probes it with a small commit; writes fail at once, with the
-/// error, while the store is broken, and nothing is acknowledged that was not
-/// committed. Reads use the current database.
-pub struct RedbStore {
-    shared: Arc<Shared>,
-    writer: Mutex<Option<SyncSender<Request>>>,
-    thread: Mutex<Option<thread::JoinHandle<()>>>,
-}
-
-impl std::fmt::Debug for RedbStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedbStore").finish_non_exhaustive()
-    }
-}
-
-struct Shared {
-    path: PathBuf,
-    /// `None` while a reopen has failed.
-    db: RwLock<Option<Arc<Database>>>,
-    health: Health,
-}
-
-impl Shared {
-    fn db(&self) -> Result<Arc<Database>, StoreError> {
-        let db = match self.db.read() {
-            Ok(d) => d.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        db.ok_or_else(|| StoreError("the store is closed after an I/O error; reopening".into()))
-    }
-
-    fn set_db(&self, db: Option<Arc<Database>>) -> Option<Arc<Database>> {
-        let mut slot = match self.db.write() {
-            Ok(d) => d,
-            Err(p) => p.into_inner(),
-        };
-        std::mem::replace(&mut *slot, db)
-    }
-}
-
-/// How the embedded store makes writes durable.
+/// How the store makes writes durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncMode {
     /// Every batch of writes is synced to disk before callers return.
@@ -265,35 +97,323 @@ pub enum SyncMode {
 /// The first wait before reopening a broken store; it doubles up to [`REOPEN_MAX`].
 const REOPEN_FIRST: Duration = Duration::from_millis(100);
 const REOPEN_MAX: Duration = Duration::from_secs(2);
+/// Requests committed together at most.
+const GROUP: usize = 1024;
+
+/// A redb failure as a [`StoreError`]: I/O and the database being busy or
+/// closed are transient, corruption is fatal.
+fn db(context: &'static str) -> impl FnOnce(redb::Error) -> StoreError {
+    move |e| {
+        use redb::Error as E;
+        let kind = match &e {
+            E::Io(_)
+            | E::PreviousIo
+            | E::DatabaseAlreadyOpen
+            | E::TransactionInProgress
+            | E::DatabaseClosed
+            | E::ReadTransactionStillInUse(_) => StoreErrorKind::Transient,
+            E::ValueTooLarge(_) => StoreErrorKind::Invalid,
+            _ => StoreErrorKind::Fatal,
+        };
+        StoreError::new(kind, context).with_source(e)
+    }
+}
+
+/// Converts redb's specific errors into [`StoreError`]s with context.
+trait Redb<T> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T, E: Into<redb::Error>> Redb<T> for Result<T, E> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| db(context)(e.into()))
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::fatal("encoding a record").with_source(e))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::fatal(format!("reading {what}: corrupt record")).with_source(e))
+}
+
+/// A delivery row: a tag byte, then the delivery's JSON. Tag
+/// [`WHOLE_EVENT`]: its payload is the whole archived event, left out of
+/// the row (most targets get the event as it is).
+const FULL: u8 = 0;
+const WHOLE_EVENT: u8 = 1;
+
+fn encode_delivery(d: &Delivery, whole: bool) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::with_capacity(256 + if whole { 0 } else { d.payload.len() });
+    let written = if whole {
+        out.push(WHOLE_EVENT);
+        let mut stripped = Delivery::new(
+            d.event_id.clone(),
+            d.bus.clone(),
+            d.rule.clone(),
+            d.target_arn.clone(),
+            String::new(),
+        );
+        stripped.rule_arn.clone_from(&d.rule_arn);
+        stripped.target_id.clone_from(&d.target_id);
+        stripped.max_retries = d.max_retries;
+        stripped.max_age_ms = d.max_age_ms;
+        stripped.dead_letter_arn.clone_from(&d.dead_letter_arn);
+        stripped.ingested_ms = d.ingested_ms;
+        stripped.attempts = d.attempts;
+        stripped.last_error.clone_from(&d.last_error);
+        stripped.principal.clone_from(&d.principal);
+        serde_json::to_writer(&mut out, &stripped)
+    } else {
+        out.push(FULL);
+        serde_json::to_writer(&mut out, d)
+    };
+    written.map_err(|e| StoreError::fatal("encoding a delivery").with_source(e))?;
+    Ok(out)
+}
+
+/// A stored delivery as it is in its row: whether the payload is the
+/// archived event (left out), and the delivery.
+fn decode_stored(bytes: &[u8]) -> Result<(bool, Delivery), StoreError> {
+    match bytes.split_first() {
+        Some((&FULL, json)) => Ok((false, decode(json, "a delivery")?)),
+        Some((&WHOLE_EVENT, json)) => Ok((true, decode(json, "a delivery")?)),
+        _ => Err(StoreError::fatal("reading a delivery: corrupt record")),
+    }
+}
+
+/// A stored delivery, its payload filled from the archive when left out.
+fn decode_delivery(
+    bytes: &[u8],
+    event: impl FnOnce(&str) -> Result<Option<Vec<u8>>, StoreError>,
+) -> Result<Delivery, StoreError> {
+    let (whole, mut d) = decode_stored(bytes)?;
+    if whole {
+        let body = event(&d.event_id)?.ok_or_else(|| {
+            StoreError::fatal(format!(
+                "delivery of event {}: the event is not archived",
+                d.event_id
+            ))
+        })?;
+        d.payload = String::from_utf8(body).map_err(|e| {
+            StoreError::fatal(format!("event {}: not UTF-8", d.event_id)).with_source(e)
+        })?;
+    }
+    Ok(d)
+}
+
+/// The event a stored delivery refers to.
+fn event_of(bytes: &[u8]) -> Result<String, StoreError> {
+    #[derive(Deserialize)]
+    struct EventRef {
+        event_id: String,
+    }
+    let json = bytes.get(1..).unwrap_or_default();
+    Ok(decode::<EventRef>(json, "a delivery")?.event_id)
+}
+
+/// A queue as stored.
+#[derive(Serialize, Deserialize)]
+struct StoredQueue {
+    id: u64,
+    info: QueueInfo,
+}
+
+/// A write, run by the writer thread.
+enum Write {
+    Ingest(Vec<ArchivedEvent>, Vec<NewDelivery>),
+    Settle(u64, Vec<(Lease, Outcome)>),
+    CreateQueue(String, BTreeMap<String, String>, u64),
+    SetQueueAttributes(String, BTreeMap<String, String>, u64),
+    DeleteQueue(String),
+    Send(String, Vec<NewMessage>, u64),
+    Receive {
+        queue: String,
+        now_ms: u64,
+        max: usize,
+        visibility_ms: u64,
+    },
+    DeleteMessage(String, String),
+    ChangeVisibility(String, String, u64, u64),
+    Purge(String),
+    Put(String, String, Option<Vec<u8>>, Expect),
+    Prune(u64),
+}
+
+/// The answer to a [`Write`].
+enum Reply {
+    /// The appended deliveries' ids, and how many events were new.
+    Ingested(Vec<DeliveryId>, u64),
+    Settled(Vec<Settled>),
+    Queue(QueueInfo, bool),
+    Info(QueueInfo),
+    Seqs(Vec<u64>),
+    Received(Vec<Received>),
+    Deletion(Deletion),
+    Visibility(VisibilityChange),
+    Count(u64),
+    Done,
+}
+
+type Request = (Write, SyncSender<Result<Reply, StoreError>>);
+
+/// The embedded store: one redb file, with group commit.
+pub struct RedbStore {
+    shared: Arc<Shared>,
+    writer: Mutex<Option<SyncSender<Request>>>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbStore")
+            .field("path", &self.shared.path)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    path: PathBuf,
+    /// `None` while a reopen has failed.
+    db: RwLock<Option<Arc<Database>>>,
+    health: Health,
+    leases: Mutex<LeaseTable>,
+}
+
+/// The deliveries leased now.
+#[derive(Default)]
+struct LeaseTable {
+    /// The last token given.
+    token: u64,
+    /// Delivery id → its lease.
+    held: HashMap<u64, Held>,
+}
+
+struct Held {
+    token: u64,
+    until_ms: u64,
+    /// The delivery's key in `LOG_READY`.
+    key: (u64, u64),
+    /// An outcome under this lease is being committed: no one may take it.
+    settling: bool,
+}
+
+impl Held {
+    /// Whether it keeps the delivery from being leased at `now_ms`.
+    fn holds(&self, now_ms: u64) -> bool {
+        self.settling || self.until_ms > now_ms
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    /// After a commit of outcomes under `leases`: they end if it succeeded;
+    /// if it failed, they hold again (the outcomes were not recorded).
+    fn settled(&self, leases: &[(u64, u64)], committed: bool) {
+        if leases.is_empty() {
+            return;
+        }
+        let mut table = lock(&self.leases);
+        for (id, token) in leases {
+            if table.held.get(id).is_some_and(|h| h.token == *token) {
+                if committed {
+                    table.held.remove(id);
+                } else if let Some(h) = table.held.get_mut(id) {
+                    h.settling = false;
+                }
+            }
+        }
+    }
+
+    fn db(&self) -> Result<Arc<Database>, StoreError> {
+        let db = match self.db.read() {
+            Ok(d) => d.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        db.ok_or_else(|| StoreError::transient("the store is closed after an I/O error; reopening"))
+    }
+
+    fn set_db(&self, db: Option<Arc<Database>>) -> Option<Arc<Database>> {
+        let mut slot = match self.db.write() {
+            Ok(d) => d,
+            Err(p) => p.into_inner(),
+        };
+        std::mem::replace(&mut *slot, db)
+    }
+}
 
 fn create_tables(db: &Database) -> Result<(), StoreError> {
-    let tx = db.begin_write().map_err(err)?;
-    tx.open_table(PENDING).map_err(err)?;
-    tx.open_table(QUEUES).map_err(err)?;
-    tx.open_table(CONFIG).map_err(err)?;
-    tx.open_table(META).map_err(err)?;
-    tx.commit().map_err(err)
+    let tx = db.begin_write().ctx("creating tables")?;
+    tx.open_table(LOG_READY).ctx("creating tables")?;
+    tx.open_table(LOG_DELIVERIES).ctx("creating tables")?;
+    tx.open_table(QUEUES).ctx("creating tables")?;
+    tx.open_table(QUEUE_MESSAGES).ctx("creating tables")?;
+    tx.open_table(QUEUE_STATE).ctx("creating tables")?;
+    tx.open_table(META_RECORDS).ctx("creating tables")?;
+    tx.open_table(META_CHANGES).ctx("creating tables")?;
+    tx.open_table(ARCHIVE).ctx("creating tables")?;
+    tx.open_table(ARCHIVE_IDS).ctx("creating tables")?;
+    tx.open_table(COUNTERS).ctx("creating tables")?;
+    tx.commit().ctx("creating tables")
+}
+
+/// Counts the openings of the store (`epoch` in the counters).
+fn next_epoch(db: &Database) -> Result<u64, StoreError> {
+    const E: &str = "opening the store";
+    let tx = db.begin_write().ctx(E)?;
+    let epoch = {
+        let mut counters = tx.open_table(COUNTERS).ctx(E)?;
+        let epoch = counters.get("epoch").ctx(E)?.map_or(0, |v| v.value()) + 1;
+        counters.insert("epoch", epoch).ctx(E)?;
+        epoch
+    };
+    tx.commit().ctx(E)?;
+    Ok(epoch)
 }
 
 impl RedbStore {
-    /// Opens (or creates) the store at `path`.
+    /// Opens (or creates) the store at `path`; archived events are kept
+    /// while deliveries refer to them.
     pub fn open(path: &Path, sync: SyncMode) -> Result<RedbStore, StoreError> {
+        RedbStore::open_with(path, sync, Retention::WhileReferenced)
+    }
+
+    /// [`RedbStore::open`], with archived events kept as `retention` says.
+    pub fn open_with(
+        path: &Path,
+        sync: SyncMode,
+        retention: Retention,
+    ) -> Result<RedbStore, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::transient(format!("creating {}", dir.display())).with_source(e)
+            })?;
         }
-        let db = Database::create(path).map_err(err)?;
+        let db = Database::create(path).ctx("opening the store")?;
         create_tables(&db)?;
+        let epoch = next_epoch(&db)?;
         let shared = Arc::new(Shared {
             path: path.to_path_buf(),
             db: RwLock::new(Some(Arc::new(db))),
             health: Health::default(),
+            leases: Mutex::new(LeaseTable {
+                // Tokens of this opening never equal one of an earlier
+                // opening's (a lease its dead holder might still settle).
+                token: epoch << 40,
+                held: HashMap::new(),
+            }),
         });
         let (sender, receiver) = mpsc::sync_channel::<Request>(4096);
         let writer_shared = Arc::clone(&shared);
         let thread = thread::Builder::new()
             .name("ferrule-store-writer".into())
-            .spawn(move || Writer::new(&writer_shared, sync).run(&receiver))
-            .map_err(err)?;
+            .spawn(move || Writer::new(&writer_shared, sync, retention).run(&receiver))
+            .map_err(|e| StoreError::transient("starting the writer thread").with_source(e))?;
         Ok(RedbStore {
             shared,
             writer: Mutex::new(Some(sender)),
@@ -303,17 +423,24 @@ impl RedbStore {
 
     fn write(&self, write: Write) -> Result<Reply, StoreError> {
         let (reply, wait) = mpsc::sync_channel(1);
-        let sender = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError("writer lock poisoned".into()))?
-            .clone()
-            .ok_or_else(|| StoreError("store is closed".into()))?;
-        sender
-            .send((write, reply))
-            .map_err(|_| StoreError("store writer stopped".into()))?;
-        wait.recv()
-            .map_err(|_| StoreError("store writer stopped".into()))?
+        let sender = match self.writer.lock() {
+            Ok(w) => w.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+        .ok_or_else(|| StoreError::closed("the store is closed"))?;
+        let stopped = || StoreError::closed("the store's writer stopped");
+        sender.send((write, reply)).map_err(|_| stopped())?;
+        wait.recv().map_err(|_| stopped())?
+    }
+
+    fn read<T>(
+        &self,
+        context: &'static str,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let db = self.shared.db()?;
+        let tx = db.begin_read().ctx(context)?;
+        f(&tx)
     }
 }
 
@@ -334,6 +461,7 @@ impl Drop for RedbStore {
 struct Writer<'a> {
     shared: &'a Shared,
     sync: SyncMode,
+    retention: Retention,
     /// Set after a write failed with the database unusable: the error, and
     /// when to try reopening it.
     broken: Option<(StoreError, Instant)>,
@@ -341,10 +469,11 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(shared: &'a Shared, sync: SyncMode) -> Writer<'a> {
+    fn new(shared: &'a Shared, sync: SyncMode, retention: Retention) -> Writer<'a> {
         Writer {
             shared,
             sync,
+            retention,
             broken: None,
             delay: REOPEN_FIRST,
         }
@@ -375,15 +504,15 @@ impl<'a> Writer<'a> {
             }
             let Some(first) = first else { continue };
             let mut batch = vec![first];
-            while batch.len() < 1024 {
+            while batch.len() < GROUP {
                 match requests.try_recv() {
                     Ok(more) => batch.push(more),
                     Err(_) => break,
                 }
             }
             if let Some((e, _)) = &self.broken {
-                self.shared.health.fail("store", &e.0);
-                let e = StoreError(format!("cannot write ({})", e.0));
+                self.shared.health.fail("store", e.message());
+                let e = StoreError::transient("cannot write").with_source(e.clone());
                 for (_, reply) in batch {
                     let _ = reply.send(Err(e.clone()));
                 }
@@ -391,7 +520,16 @@ impl<'a> Writer<'a> {
             }
             let result = match self.shared.db() {
                 Ok(db) => {
-                    let result = apply_batch(&db, &batch, self.sync);
+                    let mut settling = Vec::new();
+                    let result = apply_batch(
+                        &db,
+                        &batch,
+                        self.sync,
+                        self.retention,
+                        &self.shared.leases,
+                        &mut settling,
+                    );
+                    self.shared.settled(&settling, result.is_ok());
                     if let Err(e) = &result {
                         self.check(&db, e);
                     }
@@ -407,7 +545,7 @@ impl<'a> Writer<'a> {
                 Ok(replies) => {
                     self.shared.health.recover("store");
                     for ((_, reply), r) in batch.into_iter().zip(replies) {
-                        let _ = reply.send(Ok(r));
+                        let _ = reply.send(r);
                     }
                 }
                 Err(e) => {
@@ -423,7 +561,7 @@ impl<'a> Writer<'a> {
     /// failed encoding leaves it usable; an I/O error does not.
     fn check(&mut self, db: &Database, e: &StoreError) {
         if let Err(now) = db.begin_write() {
-            self.shared.health.fail("store", &e.0);
+            self.shared.health.fail("store", e.message());
             tracing::debug!(error = %now, "the store needs reopening");
             self.broken = Some((e.clone(), Instant::now() + self.delay));
         }
@@ -434,14 +572,13 @@ impl<'a> Writer<'a> {
         let Some((cause, _)) = self.broken.take() else {
             return;
         };
-        let result = self.try_reopen();
-        match result {
+        match self.try_reopen() {
             Ok(()) => {
                 self.delay = REOPEN_FIRST;
                 self.shared.health.recover("store");
             }
             Err(e) => {
-                self.shared.health.fail("store", &e.0);
+                self.shared.health.fail("store", e.message());
                 tracing::debug!(error = %e, cause = %cause, "reopening the store failed");
                 self.delay = (self.delay * 2).min(REOPEN_MAX);
                 self.broken = Some((e, Instant::now() + self.delay));
@@ -459,370 +596,1043 @@ impl<'a> Writer<'a> {
             }
             drop(old);
         }
-        let db = Database::create(&self.shared.path).map_err(err)?;
+        let db = Database::create(&self.shared.path).ctx("reopening the store")?;
         create_tables(&db)?;
         let db = Arc::new(db);
         self.shared.set_db(Some(Arc::clone(&db)));
         // A commit proves that the disk takes writes again.
-        let mut tx = db.begin_write().map_err(err)?;
+        let mut tx = db.begin_write().ctx("probing the store")?;
         if self.sync == SyncMode::Never {
-            tx.set_durability(Durability::None).map_err(err)?;
+            tx.set_durability(Durability::None)
+                .ctx("probing the store")?;
         }
         {
-            let mut meta = tx.open_table(META).map_err(err)?;
-            meta.insert("probe", ferrule_core::health::now_ms())
-                .map_err(err)?;
+            let mut counters = tx.open_table(COUNTERS).ctx("probing the store")?;
+            let probe = counters
+                .get("probe")
+                .ctx("probing the store")?
+                .map_or(0, |v| v.value());
+            counters
+                .insert("probe", probe + 1)
+                .ctx("probing the store")?;
         }
-        tx.commit().map_err(err)
+        tx.commit().ctx("probing the store")
     }
 }
 
-fn next_seq(meta: &mut redb::Table<&str, u64>) -> Result<u64, StoreError> {
-    let current = meta.get("seq").map_err(err)?.map_or(0, |v| v.value());
-    meta.insert("seq", current + 1).map_err(err)?;
-    Ok(current + 1)
+/// The tables of one write transaction, and the counters.
+struct Tx<'t> {
+    ready: redb::Table<'t, (u64, u64), u64>,
+    deliveries: redb::Table<'t, u64, &'static [u8]>,
+    queues: redb::Table<'t, &'static str, &'static [u8]>,
+    messages: redb::Table<'t, (u64, u64), &'static [u8]>,
+    state: redb::Table<'t, (u64, u64), (u64, u32, u64, u64)>,
+    records: redb::Table<'t, MetaKey<'static>, MetaValue<'static>>,
+    changes: redb::Table<'t, u64, (&'static str, &'static str)>,
+    archive: redb::Table<'t, (u64, &'static str), (&'static str, &'static [u8])>,
+    ids: redb::Table<'t, &'static str, (u64, u64)>,
+    retention: Retention,
+    leases: &'t Mutex<LeaseTable>,
+    /// (id, token) of the leases this transaction settles.
+    settling: &'t mut Vec<(u64, u64)>,
+    seq: u64,
+    token: u64,
+    version: u64,
 }
 
-/// Removes a pending delivery; whether it was there.
-fn remove_pending(
-    pending: &mut redb::Table<(u64, u64), &str>,
-    key: &DeliveryKey,
-) -> Result<bool, StoreError> {
-    Ok(pending
-        .remove((key.due_ms, key.seq))
-        .map_err(err)?
-        .is_some())
-}
+/// One request's result: `Err` is that request's own failure (nothing of
+/// it was written); storage failures abort the whole batch instead.
+type Answer = Result<Reply, StoreError>;
 
-fn apply_batch(db: &Database, batch: &[Request], sync: SyncMode) -> Result<Vec<Reply>, StoreError> {
-    let mut tx = db.begin_write().map_err(err)?;
+/// Applies a batch in one transaction. Returns the answers, and the
+/// leases whose outcomes it commits (marked settling: released once the
+/// commit is known, whether it succeeded or not).
+fn apply_batch(
+    db: &Database,
+    batch: &[Request],
+    sync: SyncMode,
+    retention: Retention,
+    leases: &Mutex<LeaseTable>,
+    settling: &mut Vec<(u64, u64)>,
+) -> Result<Vec<Answer>, StoreError> {
+    const W: &str = "writing";
+    let mut tx = db.begin_write().ctx(W)?;
     if sync == SyncMode::Never {
-        tx.set_durability(Durability::None).map_err(err)?;
+        tx.set_durability(Durability::None).ctx(W)?;
     }
     let mut replies = Vec::with_capacity(batch.len());
     {
-        let mut pending = tx.open_table(PENDING).map_err(err)?;
-        let mut queues = tx.open_table(QUEUES).map_err(err)?;
-        let mut config = tx.open_table(CONFIG).map_err(err)?;
-        let mut meta = tx.open_table(META).map_err(err)?;
+        let mut counters = tx.open_table(COUNTERS).ctx(W)?;
+        let counter = |c: &redb::Table<&str, u64>, name: &str| -> Result<u64, StoreError> {
+            Ok(c.get(name).ctx(W)?.map_or(0, |v| v.value()))
+        };
+        let mut t = Tx {
+            seq: counter(&counters, "seq")?,
+            token: counter(&counters, "token")?,
+            version: counter(&counters, "version")?,
+            ready: tx.open_table(LOG_READY).ctx(W)?,
+            deliveries: tx.open_table(LOG_DELIVERIES).ctx(W)?,
+            queues: tx.open_table(QUEUES).ctx(W)?,
+            messages: tx.open_table(QUEUE_MESSAGES).ctx(W)?,
+            state: tx.open_table(QUEUE_STATE).ctx(W)?,
+            records: tx.open_table(META_RECORDS).ctx(W)?,
+            changes: tx.open_table(META_CHANGES).ctx(W)?,
+            archive: tx.open_table(ARCHIVE).ctx(W)?,
+            ids: tx.open_table(ARCHIVE_IDS).ctx(W)?,
+            retention,
+            leases,
+            settling,
+        };
+        let start = (t.seq, t.token, t.version);
         for (write, _) in batch {
-            match write {
-                Write::Append(items) => {
-                    let mut keys = Vec::with_capacity(items.len());
-                    for (due_ms, d) in items {
-                        let seq = next_seq(&mut meta)?;
-                        let text = serde_json::to_string(d).map_err(err)?;
-                        pending.insert((*due_ms, seq), text.as_str()).map_err(err)?;
-                        keys.push(DeliveryKey {
-                            due_ms: *due_ms,
-                            seq,
-                        });
-                    }
-                    replies.push(Reply::Keys(keys));
-                }
-                Write::Settle(outcomes) => {
-                    for outcome in outcomes {
-                        match outcome {
-                            Settlement::Done(key) => {
-                                pending.remove((key.due_ms, key.seq)).map_err(err)?;
-                            }
-                            Settlement::Enqueue {
-                                key,
-                                queue,
-                                message,
-                            } => {
-                                // Settling twice (a commit that failed after
-                                // all, then retried) must not enqueue twice.
-                                if !remove_pending(&mut pending, key)? {
-                                    continue;
-                                }
-                                let seq = next_seq(&mut meta)?;
-                                let mut m = message.clone();
-                                m.seq = seq;
-                                let text = serde_json::to_string(&m).map_err(err)?;
-                                queues
-                                    .insert((queue.as_str(), seq), text.as_str())
-                                    .map_err(err)?;
-                            }
-                            Settlement::Retry {
-                                key,
-                                due_ms,
-                                delivery,
-                            } => {
-                                if !remove_pending(&mut pending, key)? {
-                                    continue;
-                                }
-                                let text = serde_json::to_string(delivery).map_err(err)?;
-                                pending
-                                    .insert((*due_ms, key.seq), text.as_str())
-                                    .map_err(err)?;
-                            }
-                            Settlement::Fail { key, dead_letter } => {
-                                if !remove_pending(&mut pending, key)? {
-                                    continue;
-                                }
-                                if let Some((queue, letter)) = dead_letter {
-                                    let seq = next_seq(&mut meta)?;
-                                    let message = dead_letter_message(seq, letter);
-                                    let text = serde_json::to_string(&message).map_err(err)?;
-                                    queues
-                                        .insert((queue.as_str(), seq), text.as_str())
-                                        .map_err(err)?;
-                                }
-                            }
-                        }
-                    }
-                    replies.push(Reply::Done);
-                }
-                Write::QueueSend(queue, messages) => {
-                    let mut seqs = Vec::with_capacity(messages.len());
-                    for m in messages {
-                        let seq = next_seq(&mut meta)?;
-                        let mut m = m.clone();
-                        m.seq = seq;
-                        let text = serde_json::to_string(&m).map_err(err)?;
-                        queues
-                            .insert((queue.as_str(), seq), text.as_str())
-                            .map_err(err)?;
-                        seqs.push(seq);
-                    }
-                    replies.push(Reply::Seqs(seqs));
-                }
-                Write::QueueDelete(queue, seqs) => {
-                    for seq in seqs {
-                        queues.remove((queue.as_str(), *seq)).map_err(err)?;
-                    }
-                    replies.push(Reply::Done);
-                }
-                Write::QueuePurge(queue) => {
-                    // A row that cannot be read fails the purge (not skipped).
-                    let seqs = queues
-                        .range((queue.as_str(), 0)..=(queue.as_str(), u64::MAX))
-                        .map_err(err)?
-                        .map(|r| r.map(|(k, _)| k.value().1).map_err(err))
-                        .collect::<Result<Vec<u64>, StoreError>>()?;
-                    for seq in seqs {
-                        queues.remove((queue.as_str(), seq)).map_err(err)?;
-                    }
-                    replies.push(Reply::Done);
-                }
-                Write::Config(key, value) => {
-                    match value {
-                        Some(v) => {
-                            config.insert(key.as_str(), v.as_str()).map_err(err)?;
-                        }
-                        None => {
-                            config.remove(key.as_str()).map_err(err)?;
-                        }
-                    }
-                    replies.push(Reply::Done);
-                }
-            }
+            replies.push(t.apply(write)?);
+        }
+        if t.seq != start.0 {
+            counters.insert("seq", t.seq).ctx(W)?;
+        }
+        if t.token != start.1 {
+            counters.insert("token", t.token).ctx(W)?;
+        }
+        if t.version != start.2 {
+            counters.insert("version", t.version).ctx(W)?;
         }
     }
-    tx.commit().map_err(err)?;
+    tx.commit().ctx("committing")?;
     Ok(replies)
 }
 
-/// A dead letter as a queue message: the original event as the body, and the
-/// reason as attributes (the names EventBridge uses).
-fn dead_letter_message(seq: u64, letter: &DeadLetter) -> QueueMessage {
-    let d = &letter.delivery;
-    let mut attributes = vec![
-        ("RULE_ARN".to_string(), d.rule_arn.clone()),
-        ("TARGET_ARN".to_string(), d.target_arn.clone()),
-        ("ERROR_CODE".to_string(), letter.error_code.clone()),
-        ("ERROR_MESSAGE".to_string(), letter.error_message.clone()),
-        (
-            "RETRY_ATTEMPTS".to_string(),
-            d.attempts.saturating_sub(1).to_string(),
-        ),
-    ];
-    if let Some(c) = &letter.exhausted_retry_condition {
-        attributes.push(("EXHAUSTED_RETRY_CONDITION".to_string(), c.clone()));
+/// The message `receipt` names in a write transaction, or what became of it.
+enum Found {
+    Current(u64, u64, (u64, u32, u64, u64)),
+    Gone,
+    Superseded,
+}
+
+impl Tx<'_> {
+    fn apply(&mut self, write: &Write) -> Result<Answer, StoreError> {
+        Ok(match write {
+            Write::Ingest(events, deliveries) => {
+                let new = self.archive_events(events)?;
+                Ok(Reply::Ingested(self.append(events, deliveries)?, new))
+            }
+            Write::Settle(now_ms, outcomes) => Ok(Reply::Settled(self.settle(*now_ms, outcomes)?)),
+            Write::CreateQueue(name, attributes, now_ms) => {
+                if let Some(q) = self.stored_queue(name)? {
+                    return Ok(Ok(Reply::Queue(q.info, false)));
+                }
+                self.seq += 1;
+                let info = QueueInfo {
+                    name: name.clone(),
+                    attributes: attributes.clone(),
+                    created_ms: *now_ms,
+                    modified_ms: *now_ms,
+                };
+                let stored = StoredQueue { id: self.seq, info };
+                self.queues
+                    .insert(name.as_str(), encode(&stored)?.as_slice())
+                    .ctx("creating a queue")?;
+                Ok(Reply::Queue(stored.info, true))
+            }
+            Write::SetQueueAttributes(name, attributes, now_ms) => {
+                let Some(mut q) = self.stored_queue(name)? else {
+                    return Ok(Err(no_queue(name)));
+                };
+                q.info.attributes.extend(attributes.clone());
+                q.info.modified_ms = *now_ms;
+                self.queues
+                    .insert(name.as_str(), encode(&q)?.as_slice())
+                    .ctx("setting queue attributes")?;
+                Ok(Reply::Info(q.info))
+            }
+            Write::DeleteQueue(name) => {
+                let Some(q) = self.stored_queue(name)? else {
+                    return Ok(Err(no_queue(name)));
+                };
+                self.clear_queue(q.id)?;
+                self.queues.remove(name.as_str()).ctx("deleting a queue")?;
+                Ok(Reply::Done)
+            }
+            Write::Send(queue, messages, now_ms) => {
+                let Some(q) = self.stored_queue(queue)? else {
+                    return Ok(Err(no_queue(queue)));
+                };
+                let mut seqs = Vec::with_capacity(messages.len());
+                for m in messages {
+                    seqs.push(self.send(q.id, m, *now_ms)?);
+                }
+                Ok(Reply::Seqs(seqs))
+            }
+            Write::Receive {
+                queue,
+                now_ms,
+                max,
+                visibility_ms,
+            } => {
+                let Some(q) = self.stored_queue(queue)? else {
+                    return Ok(Err(no_queue(queue)));
+                };
+                Ok(Reply::Received(self.receive(
+                    q.id,
+                    *now_ms,
+                    *max,
+                    *visibility_ms,
+                )?))
+            }
+            Write::DeleteMessage(queue, receipt) => match self.receipted(queue, receipt)? {
+                Err(e) => Err(e),
+                Ok(Found::Current(qid, seq, _)) => {
+                    self.messages.remove((qid, seq)).ctx("deleting a message")?;
+                    self.state.remove((qid, seq)).ctx("deleting a message")?;
+                    Ok(Reply::Deletion(Deletion::Deleted))
+                }
+                Ok(Found::Gone) => Ok(Reply::Deletion(Deletion::Gone)),
+                Ok(Found::Superseded) => Ok(Reply::Deletion(Deletion::Superseded)),
+            },
+            Write::ChangeVisibility(queue, receipt, now_ms, visibility_ms) => {
+                match self.receipted(queue, receipt)? {
+                    Err(e) => Err(e),
+                    Ok(Found::Current(qid, seq, (_, count, first, token))) => {
+                        let visible = now_ms.saturating_add(*visibility_ms);
+                        self.state
+                            .insert((qid, seq), (visible, count, first, token))
+                            .ctx("changing visibility")?;
+                        Ok(Reply::Visibility(VisibilityChange::Changed))
+                    }
+                    Ok(Found::Gone) => Ok(Reply::Visibility(VisibilityChange::Gone)),
+                    Ok(Found::Superseded) => Ok(Reply::Visibility(VisibilityChange::Superseded)),
+                }
+            }
+            Write::Purge(queue) => {
+                let Some(q) = self.stored_queue(queue)? else {
+                    return Ok(Err(no_queue(queue)));
+                };
+                Ok(Reply::Count(self.clear_queue(q.id)?))
+            }
+            Write::Put(kind, name, value, expect) => {
+                self.put(kind, name, value.as_deref(), *expect)?
+            }
+            Write::Prune(before_ms) => Ok(Reply::Count(self.prune(*before_ms)?)),
+        })
     }
-    QueueMessage {
-        seq,
-        body: d.event.clone(),
-        attributes,
-        sent_ms: letter.at_ms,
+
+    /// Appends deliveries; one whose payload is the whole event archived
+    /// with it (`events`) is stored without its copy of it.
+    fn append(
+        &mut self,
+        events: &[ArchivedEvent],
+        deliveries: &[NewDelivery],
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        const A: &str = "appending";
+        let bodies: HashMap<&str, &[u8]> = events
+            .iter()
+            .map(|e| (e.id.as_str(), e.body.as_slice()))
+            .collect();
+        let mut refs: HashMap<&str, u64> = HashMap::new();
+        let mut ids = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            self.seq += 1;
+            let d = &d.delivery;
+            let whole = bodies
+                .get(d.event_id.as_str())
+                .is_some_and(|b| *b == d.payload.as_bytes());
+            let bytes = encode_delivery(d, whole)?;
+            self.deliveries.insert(self.seq, bytes.as_slice()).ctx(A)?;
+            ids.push(DeliveryId(self.seq));
+            *refs.entry(d.event_id.as_str()).or_default() += 1;
+        }
+        for (d, id) in deliveries.iter().zip(&ids) {
+            self.ready.insert((d.due_ms, id.0), 0).ctx(A)?;
+        }
+        for (event, n) in refs {
+            let (time, current) = self
+                .ids
+                .get(event)
+                .ctx(A)?
+                .map_or((UNARCHIVED, 0), |v| v.value());
+            self.ids.insert(event, (time, current + n)).ctx(A)?;
+        }
+        Ok(ids)
+    }
+
+    /// Removes delivery `id`, and its event when it was the last delivery
+    /// to refer to it and the archive keeps events only while referenced.
+    fn remove_delivery(&mut self, id: u64) -> Result<(), StoreError> {
+        const R: &str = "removing a delivery";
+        let event = match self.deliveries.remove(id).ctx(R)? {
+            Some(v) => event_of(v.value())?,
+            None => return Ok(()),
+        };
+        let Some((time, refs)) = self.ids.get(event.as_str()).ctx(R)?.map(|v| v.value()) else {
+            return Ok(());
+        };
+        if refs > 1 {
+            self.ids.insert(event.as_str(), (time, refs - 1)).ctx(R)?;
+        } else if time == UNARCHIVED || self.retention == Retention::WhileReferenced {
+            self.ids.remove(event.as_str()).ctx(R)?;
+            if time != UNARCHIVED {
+                self.archive.remove((time, event.as_str())).ctx(R)?;
+            }
+        } else {
+            self.ids.insert(event.as_str(), (time, 0)).ctx(R)?;
+        }
+        Ok(())
+    }
+
+    fn settle(
+        &mut self,
+        now_ms: u64,
+        outcomes: &[(Lease, Outcome)],
+    ) -> Result<Vec<Settled>, StoreError> {
+        const S: &str = "settling";
+        let mut answers = Vec::with_capacity(outcomes.len());
+        for (lease, outcome) in outcomes {
+            let id = lease.id().0;
+            let key = {
+                let leases = lock(self.leases);
+                match leases.held.get(&id) {
+                    Some(h) if h.token == lease.token() && !h.settling => h.key,
+                    _ => {
+                        answers.push(Settled::LeaseLost);
+                        continue;
+                    }
+                }
+            };
+            let send = match outcome {
+                Outcome::AckAndSend { queue, message }
+                | Outcome::DeadLetter {
+                    to: Some((queue, message)),
+                } => match self.stored_queue(queue)? {
+                    Some(q) => Some((q.id, message)),
+                    None => {
+                        answers.push(Settled::NoQueue);
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            if let Some(h) = lock(self.leases).held.get_mut(&id) {
+                h.settling = true;
+            }
+            self.settling.push((id, lease.token()));
+            self.ready.remove(key).ctx(S)?;
+            match outcome {
+                Outcome::Ack | Outcome::AckAndSend { .. } | Outcome::DeadLetter { .. } => {
+                    self.remove_delivery(id)?;
+                    if let Some((qid, message)) = send {
+                        self.send(qid, message, now_ms)?;
+                    }
+                }
+                Outcome::Retry {
+                    retry_at_ms,
+                    attempts,
+                    last_error,
+                } => {
+                    let bytes = match self.deliveries.get(id).ctx(S)? {
+                        Some(v) => v.value().to_vec(),
+                        None => {
+                            return Err(StoreError::fatal(format!("delivery {id} has no record")));
+                        }
+                    };
+                    let (whole, mut d) = decode_stored(&bytes)?;
+                    d.attempts = *attempts;
+                    d.last_error.clone_from(last_error);
+                    let bytes = encode_delivery(&d, whole)?;
+                    self.deliveries.insert(id, bytes.as_slice()).ctx(S)?;
+                    self.ready.insert((*retry_at_ms, id), 0).ctx(S)?;
+                }
+                Outcome::Release => {
+                    self.ready.insert((now_ms, id), 0).ctx(S)?;
+                }
+            }
+            answers.push(Settled::Applied);
+        }
+        Ok(answers)
+    }
+
+    fn stored_queue(&self, name: &str) -> Result<Option<StoredQueue>, StoreError> {
+        match self.queues.get(name).ctx("reading a queue")? {
+            Some(v) => Ok(Some(decode(v.value(), "a queue")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn send(&mut self, qid: u64, m: &NewMessage, now_ms: u64) -> Result<u64, StoreError> {
+        const S: &str = "sending";
+        self.seq += 1;
+        let message = QueueMessage {
+            seq: self.seq,
+            body: m.body.clone(),
+            attributes: m.attributes.clone(),
+            sent_ms: now_ms,
+        };
+        let bytes = encode(&message)?;
+        self.messages
+            .insert((qid, self.seq), bytes.as_slice())
+            .ctx(S)?;
+        self.state
+            .insert(
+                (qid, self.seq),
+                (now_ms.saturating_add(m.delay_ms), 0, 0, 0),
+            )
+            .ctx(S)?;
+        Ok(self.seq)
+    }
+
+    fn receive(
+        &mut self,
+        qid: u64,
+        now_ms: u64,
+        max: usize,
+        visibility_ms: u64,
+    ) -> Result<Vec<Received>, StoreError> {
+        const R: &str = "receiving";
+        let mut picked = Vec::new();
+        for row in self.state.range((qid, 0)..=(qid, u64::MAX)).ctx(R)? {
+            if picked.len() >= max {
+                break;
+            }
+            let (k, v) = row.ctx(R)?;
+            let (visible, count, first, _) = v.value();
+            if visible <= now_ms {
+                picked.push((k.value().1, count, first));
+            }
+        }
+        let mut out = Vec::with_capacity(picked.len());
+        for (seq, count, first) in picked {
+            self.token += 1;
+            let first = if count == 0 { now_ms } else { first };
+            let count = count.saturating_add(1);
+            self.state
+                .insert(
+                    (qid, seq),
+                    (
+                        now_ms.saturating_add(visibility_ms),
+                        count,
+                        first,
+                        self.token,
+                    ),
+                )
+                .ctx(R)?;
+            let message: QueueMessage = match self.messages.get((qid, seq)).ctx(R)? {
+                Some(v) => decode(v.value(), "a message")?,
+                None => return Err(StoreError::fatal(format!("message {seq} has no body"))),
+            };
+            out.push(Received {
+                message,
+                receipt: Receipt {
+                    queue_id: qid,
+                    seq,
+                    token: self.token,
+                }
+                .encode(),
+                receive_count: count,
+                first_receive_ms: first,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The message a receipt handle names (`Err` inside: the request's own
+    /// error, an unknown queue or a handle not of this queue).
+    fn receipted(
+        &self,
+        queue: &str,
+        receipt: &str,
+    ) -> Result<Result<Found, StoreError>, StoreError> {
+        let Some(q) = self.stored_queue(queue)? else {
+            return Ok(Err(no_queue(queue)));
+        };
+        let r = match Receipt::decode(receipt) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        if r.queue_id != q.id {
+            return Ok(Err(StoreError::invalid(format!(
+                "receipt handle {receipt:?} is not one of queue {queue}"
+            ))));
+        }
+        Ok(Ok(
+            match self.state.get((q.id, r.seq)).ctx("reading a message")? {
+                None => Found::Gone,
+                Some(v) if v.value().3 != r.token => Found::Superseded,
+                Some(v) => Found::Current(q.id, r.seq, v.value()),
+            },
+        ))
+    }
+
+    /// Removes every message of queue `qid`; returns how many.
+    fn clear_queue(&mut self, qid: u64) -> Result<u64, StoreError> {
+        const P: &str = "purging";
+        let mut n = 0;
+        self.state
+            .retain_in((qid, 0)..=(qid, u64::MAX), |_, _| {
+                n += 1;
+                false
+            })
+            .ctx(P)?;
+        self.messages
+            .retain_in((qid, 0)..=(qid, u64::MAX), |_, _| false)
+            .ctx(P)?;
+        Ok(n)
+    }
+
+    fn put(
+        &mut self,
+        kind: &str,
+        name: &str,
+        value: Option<&[u8]>,
+        expect: Expect,
+    ) -> Result<Answer, StoreError> {
+        const M: &str = "writing metadata";
+        let current = self.records.get((kind, name)).ctx(M)?.map(|v| {
+            let (version, value) = v.value();
+            (version, value.is_some())
+        });
+        let live = current.and_then(|(v, live)| live.then_some(v));
+        let ok = match expect {
+            Expect::Any => true,
+            Expect::Absent => live.is_none(),
+            Expect::Version(v) => live == Some(v),
+        };
+        if !ok {
+            return Ok(Err(StoreError::conflict(format!(
+                "{kind} {name}: expected {expect:?}, found version {live:?}"
+            ))));
+        }
+        if value.is_none() && live.is_none() {
+            return Ok(Ok(Reply::Count(self.version)));
+        }
+        self.version += 1;
+        if let Some((old, _)) = current {
+            self.changes.remove(old).ctx(M)?;
+        }
+        self.records
+            .insert((kind, name), (self.version, value))
+            .ctx(M)?;
+        self.changes.insert(self.version, (kind, name)).ctx(M)?;
+        Ok(Ok(Reply::Count(self.version)))
+    }
+
+    fn archive_events(&mut self, events: &[ArchivedEvent]) -> Result<u64, StoreError> {
+        const A: &str = "archiving";
+        let mut new = 0;
+        for e in events {
+            let refs = match self.ids.get(e.id.as_str()).ctx(A)?.map(|v| v.value()) {
+                Some((UNARCHIVED, refs)) => refs,
+                Some(_) => continue,
+                None => 0,
+            };
+            self.ids.insert(e.id.as_str(), (e.time_ms, refs)).ctx(A)?;
+            self.archive
+                .insert(
+                    (e.time_ms, e.id.as_str()),
+                    (e.bus.as_str(), e.body.as_slice()),
+                )
+                .ctx(A)?;
+            new += 1;
+        }
+        Ok(new)
+    }
+
+    fn prune(&mut self, before_ms: u64) -> Result<u64, StoreError> {
+        const P: &str = "pruning the archive";
+        let old = self
+            .archive
+            .range(..(before_ms, ""))
+            .ctx(P)?
+            .map(|r| {
+                r.map(|(k, _)| {
+                    let (t, id) = k.value();
+                    (t, id.to_string())
+                })
+                .ctx(P)
+            })
+            .collect::<Result<Vec<(u64, String)>, StoreError>>()?;
+        let mut n = 0;
+        for (t, id) in old {
+            let refs = self.ids.get(id.as_str()).ctx(P)?.map_or(0, |v| v.value().1);
+            if refs > 0 {
+                continue;
+            }
+            self.ids.remove(id.as_str()).ctx(P)?;
+            self.archive.remove((t, id.as_str())).ctx(P)?;
+            n += 1;
+        }
+        Ok(n)
     }
 }
 
-impl DispatchStore for RedbStore {
-    fn append(&self, deliveries: Vec<(u64, Delivery)>) -> Result<Vec<DeliveryKey>, StoreError> {
-        if deliveries.is_empty() {
-            return Ok(Vec::new());
-        }
-        match self.write(Write::Append(deliveries))? {
-            Reply::Keys(keys) => Ok(keys),
-            _ => Err(StoreError("unexpected reply".into())),
-        }
+fn no_queue(name: &str) -> StoreError {
+    StoreError::not_found(format!("queue {name}"))
+}
+
+fn unexpected() -> StoreError {
+    StoreError::fatal("the writer gave an unexpected reply")
+}
+
+impl DeliveryLog for RedbStore {
+    fn append(&self, deliveries: Vec<NewDelivery>) -> Result<Vec<DeliveryId>, StoreError> {
+        self.ingest(Vec::new(), deliveries)
     }
 
-    fn due(
-        &self,
-        now_ms: u64,
-        limit: usize,
-        skip: &dyn Fn(&DeliveryKey) -> bool,
-    ) -> Result<Vec<(DeliveryKey, Delivery)>, StoreError> {
+    fn lease(&self, now_ms: u64, limit: usize, until_ms: u64) -> Result<Vec<Leased>, StoreError> {
+        const L: &str = "leasing";
         let db = self.shared.db()?;
-        let tx = db.begin_read().map_err(err)?;
-        let table = tx.open_table(PENDING).map_err(err)?;
-        let mut out = Vec::new();
-        for row in table.range((0, 0)..=(now_ms, u64::MAX)).map_err(err)? {
-            let (k, v) = row.map_err(err)?;
-            let (due_ms, seq) = k.value();
-            let key = DeliveryKey { due_ms, seq };
-            if skip(&key) {
-                continue;
+        // The read begins under the lock: a settle commits before it lets
+        // go of a lease, so a read begun after that sees the commit.
+        let (tx, taken) = {
+            let mut leases = lock(&self.shared.leases);
+            let tx = db.begin_read().ctx(L)?;
+            let ready = tx.open_table(LOG_READY).ctx(L)?;
+            let mut taken = Vec::new();
+            for row in ready.range(..=(now_ms, u64::MAX)).ctx(L)? {
+                if taken.len() >= limit {
+                    break;
+                }
+                let (k, _) = row.ctx(L)?;
+                let key = k.value();
+                if leases.held.get(&key.1).is_some_and(|h| h.holds(now_ms)) {
+                    continue;
+                }
+                leases.token += 1;
+                let token = leases.token;
+                leases.held.insert(
+                    key.1,
+                    Held {
+                        token,
+                        until_ms,
+                        key,
+                        settling: false,
+                    },
+                );
+                taken.push((key, token));
             }
-            let delivery: Delivery = serde_json::from_str(v.value()).map_err(err)?;
-            out.push((key, delivery));
-            if out.len() >= limit {
-                break;
-            }
+            (tx, taken)
+        };
+        // Rows of leased deliveries change only under their lease: the
+        // snapshot's are current.
+        let deliveries = tx.open_table(LOG_DELIVERIES).ctx(L)?;
+        let archive = tx.open_table(ARCHIVE).ctx(L)?;
+        let ids = tx.open_table(ARCHIVE_IDS).ctx(L)?;
+        let mut out = Vec::with_capacity(taken.len());
+        for ((due_ms, id), token) in taken {
+            let delivery = match deliveries.get(id).ctx(L)? {
+                Some(v) => decode_delivery(v.value(), |event| {
+                    let Some(time) = ids.get(event).ctx(L)?.map(|v| v.value().0) else {
+                        return Ok(None);
+                    };
+                    Ok(archive
+                        .get((time, event))
+                        .ctx(L)?
+                        .map(|v| v.value().1.to_vec()))
+                })?,
+                None => return Err(StoreError::fatal(format!("delivery {id} has no record"))),
+            };
+            out.push(Leased {
+                lease: Lease::new(DeliveryId(id), token, until_ms),
+                due_ms,
+                delivery,
+            });
         }
         Ok(out)
     }
 
-    fn next_due(&self) -> Result<Option<u64>, StoreError> {
-        let db = self.shared.db()?;
-        let tx = db.begin_read().map_err(err)?;
-        let table = tx.open_table(PENDING).map_err(err)?;
-        let first = table.first().map_err(err)?;
-        Ok(first.map(|(k, _)| k.value().0))
+    fn settle(
+        &self,
+        now_ms: u64,
+        outcomes: Vec<(Lease, Outcome)>,
+    ) -> Result<Vec<Settled>, StoreError> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.write(Write::Settle(now_ms, outcomes))? {
+            Reply::Settled(s) => Ok(s),
+            _ => Err(unexpected()),
+        }
     }
 
-    fn settle(&self, outcomes: Vec<Settlement>) -> Result<(), StoreError> {
-        if outcomes.is_empty() {
-            return Ok(());
+    fn next_ready(&self) -> Result<Option<u64>, StoreError> {
+        const R: &str = "reading the log";
+        let db = self.shared.db()?;
+        let leases = lock(&self.shared.leases);
+        let tx = db.begin_read().ctx(R)?;
+        let ready = tx.open_table(LOG_READY).ctx(R)?;
+        let mut unleased = None;
+        for row in ready.iter().ctx(R)? {
+            let (k, _) = row.ctx(R)?;
+            let (due, id) = k.value();
+            if !leases.held.contains_key(&id) {
+                unleased = Some(due);
+                break;
+            }
         }
-        self.write(Write::Settle(outcomes)).map(|_| ())
+        let deadline = leases
+            .held
+            .values()
+            .filter(|h| !h.settling)
+            .map(|h| h.until_ms)
+            .min();
+        Ok(match (unleased, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     fn pending(&self) -> Result<u64, StoreError> {
-        let db = self.shared.db()?;
-        let tx = db.begin_read().map_err(err)?;
-        let table = tx.open_table(PENDING).map_err(err)?;
-        table.len().map_err(err)
+        self.read("reading the log", |tx| {
+            let table = tx.open_table(LOG_DELIVERIES).ctx("reading the log")?;
+            table.len().ctx("reading the log")
+        })
+    }
+}
+
+impl QueueStore for RedbStore {
+    fn create_queue(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+        now_ms: u64,
+    ) -> Result<(QueueInfo, bool), StoreError> {
+        match self.write(Write::CreateQueue(name.to_string(), attributes, now_ms))? {
+            Reply::Queue(info, created) => Ok((info, created)),
+            _ => Err(unexpected()),
+        }
     }
 
-    fn queue_send(&self, queue: &str, messages: Vec<QueueMessage>) -> Result<Vec<u64>, StoreError> {
-        match self.write(Write::QueueSend(queue.to_string(), messages))? {
+    fn set_queue_attributes(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+        now_ms: u64,
+    ) -> Result<QueueInfo, StoreError> {
+        match self.write(Write::SetQueueAttributes(
+            name.to_string(),
+            attributes,
+            now_ms,
+        ))? {
+            Reply::Info(info) => Ok(info),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn delete_queue(&self, name: &str) -> Result<(), StoreError> {
+        self.write(Write::DeleteQueue(name.to_string())).map(|_| ())
+    }
+
+    fn queue(&self, name: &str) -> Result<Option<QueueInfo>, StoreError> {
+        self.read("reading a queue", |tx| {
+            let table = tx.open_table(QUEUES).ctx("reading a queue")?;
+            match table.get(name).ctx("reading a queue")? {
+                Some(v) => Ok(Some(decode::<StoredQueue>(v.value(), "a queue")?.info)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn queues(&self) -> Result<Vec<QueueInfo>, StoreError> {
+        const Q: &str = "listing queues";
+        self.read(Q, |tx| {
+            let table = tx.open_table(QUEUES).ctx(Q)?;
+            let mut out = Vec::new();
+            for row in table.iter().ctx(Q)? {
+                let (_, v) = row.ctx(Q)?;
+                out.push(decode::<StoredQueue>(v.value(), "a queue")?.info);
+            }
+            Ok(out)
+        })
+    }
+
+    fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now_ms: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        match self.write(Write::Send(queue.to_string(), messages, now_ms))? {
             Reply::Seqs(s) => Ok(s),
-            _ => Err(StoreError("unexpected reply".into())),
+            _ => Err(unexpected()),
         }
     }
 
-    fn queue_messages(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>, StoreError> {
-        let db = self.shared.db()?;
-        let tx = db.begin_read().map_err(err)?;
-        let table = tx.open_table(QUEUES).map_err(err)?;
-        let mut out = Vec::new();
-        for row in table.range((queue, 0)..=(queue, u64::MAX)).map_err(err)? {
-            let (_, v) = row.map_err(err)?;
-            out.push(serde_json::from_str(v.value()).map_err(err)?);
-            if out.len() >= limit {
-                break;
+    fn receive(
+        &self,
+        queue: &str,
+        now_ms: u64,
+        max: usize,
+        visibility_ms: u64,
+    ) -> Result<Vec<Received>, StoreError> {
+        match self.write(Write::Receive {
+            queue: queue.to_string(),
+            now_ms,
+            max,
+            visibility_ms,
+        })? {
+            Reply::Received(r) => Ok(r),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn delete_message(&self, queue: &str, receipt: &str) -> Result<Deletion, StoreError> {
+        match self.write(Write::DeleteMessage(queue.to_string(), receipt.to_string()))? {
+            Reply::Deletion(d) => Ok(d),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn change_visibility(
+        &self,
+        queue: &str,
+        receipt: &str,
+        now_ms: u64,
+        visibility_ms: u64,
+    ) -> Result<VisibilityChange, StoreError> {
+        match self.write(Write::ChangeVisibility(
+            queue.to_string(),
+            receipt.to_string(),
+            now_ms,
+            visibility_ms,
+        ))? {
+            Reply::Visibility(v) => Ok(v),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn purge(&self, queue: &str) -> Result<u64, StoreError> {
+        match self.write(Write::Purge(queue.to_string()))? {
+            Reply::Count(n) => Ok(n),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn counts(&self, queue: &str, now_ms: u64) -> Result<QueueCounts, StoreError> {
+        const C: &str = "counting messages";
+        self.read(C, |tx| {
+            let qid = queue_id(tx, queue)?;
+            let table = tx.open_table(QUEUE_STATE).ctx(C)?;
+            let mut counts = QueueCounts::default();
+            for row in table.range((qid, 0)..=(qid, u64::MAX)).ctx(C)? {
+                let (_, v) = row.ctx(C)?;
+                let (visible, count, _, _) = v.value();
+                if visible <= now_ms {
+                    counts.visible += 1;
+                } else if count > 0 {
+                    counts.in_flight += 1;
+                } else {
+                    counts.delayed += 1;
+                }
             }
-        }
-        Ok(out)
+            Ok(counts)
+        })
     }
 
-    fn queue_delete(&self, queue: &str, seqs: &[u64]) -> Result<(), StoreError> {
-        self.write(Write::QueueDelete(queue.to_string(), seqs.to_vec()))
-            .map(|_| ())
-    }
-
-    fn queue_purge(&self, queue: &str) -> Result<(), StoreError> {
-        self.write(Write::QueuePurge(queue.to_string())).map(|_| ())
-    }
-
-    fn put_config(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
-        self.write(Write::Config(key.to_string(), value))
-            .map(|_| ())
-    }
-
-    fn configs(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let db = self.shared.db()?;
-        let tx = db.begin_read().map_err(err)?;
-        let table = tx.open_table(CONFIG).map_err(err)?;
-        let mut out = Vec::new();
-        for row in table.range(prefix..).map_err(err)? {
-            let (k, v) = row.map_err(err)?;
-            if !k.value().starts_with(prefix) {
-                break;
+    fn messages(&self, queue: &str, limit: usize) -> Result<Vec<QueueMessage>, StoreError> {
+        const M: &str = "reading messages";
+        self.read(M, |tx| {
+            let qid = queue_id(tx, queue)?;
+            let table = tx.open_table(QUEUE_MESSAGES).ctx(M)?;
+            let mut out = Vec::new();
+            for row in table.range((qid, 0)..=(qid, u64::MAX)).ctx(M)?.take(limit) {
+                let (_, v) = row.ctx(M)?;
+                out.push(decode(v.value(), "a message")?);
             }
-            out.push((k.value().to_string(), v.value().to_string()));
+            Ok(out)
+        })
+    }
+}
+
+fn queue_id(tx: &redb::ReadTransaction, queue: &str) -> Result<u64, StoreError> {
+    let table = tx.open_table(QUEUES).ctx("reading a queue")?;
+    match table.get(queue).ctx("reading a queue")? {
+        Some(v) => Ok(decode::<StoredQueue>(v.value(), "a queue")?.id),
+        None => Err(no_queue(queue)),
+    }
+}
+
+impl MetadataStore for RedbStore {
+    fn put(
+        &self,
+        kind: &str,
+        name: &str,
+        value: Option<Vec<u8>>,
+        expect: Expect,
+    ) -> Result<u64, StoreError> {
+        match self.write(Write::Put(
+            kind.to_string(),
+            name.to_string(),
+            value,
+            expect,
+        ))? {
+            Reply::Count(v) => Ok(v),
+            _ => Err(unexpected()),
         }
-        Ok(out)
+    }
+
+    fn get(&self, kind: &str, name: &str) -> Result<Option<Record>, StoreError> {
+        const G: &str = "reading metadata";
+        self.read(G, |tx| {
+            let table = tx.open_table(META_RECORDS).ctx(G)?;
+            Ok(table.get((kind, name)).ctx(G)?.and_then(|v| {
+                let (version, value) = v.value();
+                value.map(|value| Record {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    value: value.to_vec(),
+                    version,
+                })
+            }))
+        })
+    }
+
+    fn list(&self, kind: &str) -> Result<Vec<Record>, StoreError> {
+        const L: &str = "listing metadata";
+        self.read(L, |tx| {
+            let table = tx.open_table(META_RECORDS).ctx(L)?;
+            let mut out = Vec::new();
+            for row in table.range((kind, "")..).ctx(L)? {
+                let (k, v) = row.ctx(L)?;
+                let (k, name) = k.value();
+                if k != kind {
+                    break;
+                }
+                let (version, value) = v.value();
+                if let Some(value) = value {
+                    out.push(Record {
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        value: value.to_vec(),
+                        version,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn version(&self) -> Result<u64, StoreError> {
+        self.read("reading metadata", |tx| {
+            let table = tx.open_table(COUNTERS).ctx("reading metadata")?;
+            Ok(table
+                .get("version")
+                .ctx("reading metadata")?
+                .map_or(0, |v| v.value()))
+        })
+    }
+
+    fn changes_since(&self, since: u64) -> Result<Vec<Change>, StoreError> {
+        const C: &str = "reading metadata changes";
+        self.read(C, |tx| {
+            let changes = tx.open_table(META_CHANGES).ctx(C)?;
+            let records = tx.open_table(META_RECORDS).ctx(C)?;
+            let mut out = Vec::new();
+            for row in changes.range(since.saturating_add(1)..).ctx(C)? {
+                let (k, v) = row.ctx(C)?;
+                let (kind, name) = v.value();
+                let value = match records.get((kind, name)).ctx(C)? {
+                    Some(r) => r.value().1.map(<[u8]>::to_vec),
+                    None => None,
+                };
+                out.push(Change {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    value,
+                    version: k.value(),
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl EventArchive for RedbStore {
+    fn archive(&self, events: Vec<ArchivedEvent>) -> Result<u64, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        match self.write(Write::Ingest(events, Vec::new()))? {
+            Reply::Ingested(_, new) => Ok(new),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn event(&self, id: &str) -> Result<Option<ArchivedEvent>, StoreError> {
+        const E: &str = "reading the archive";
+        self.read(E, |tx| {
+            let ids = tx.open_table(ARCHIVE_IDS).ctx(E)?;
+            let Some(time_ms) = ids.get(id).ctx(E)?.map(|v| v.value().0) else {
+                return Ok(None);
+            };
+            let table = tx.open_table(ARCHIVE).ctx(E)?;
+            Ok(table.get((time_ms, id)).ctx(E)?.map(|v| {
+                let (bus, body) = v.value();
+                ArchivedEvent {
+                    id: id.to_string(),
+                    bus: bus.to_string(),
+                    time_ms,
+                    body: body.to_vec(),
+                }
+            }))
+        })
+    }
+
+    fn events(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        after: Option<(u64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<ArchivedEvent>, StoreError> {
+        const E: &str = "reading the archive";
+        self.read(E, |tx| {
+            let archive = tx.open_table(ARCHIVE).ctx(E)?;
+            let mut out = Vec::new();
+            for row in archive.range((from_ms, "")..).ctx(E)? {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, v) = row.ctx(E)?;
+                let (time_ms, id) = k.value();
+                if time_ms >= to_ms {
+                    break;
+                }
+                if after.is_some_and(|a| (time_ms, id) <= a) {
+                    continue;
+                }
+                let (bus, body) = v.value();
+                out.push(ArchivedEvent {
+                    id: id.to_string(),
+                    bus: bus.to_string(),
+                    time_ms,
+                    body: body.to_vec(),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn prune(&self, before_ms: u64) -> Result<u64, StoreError> {
+        match self.write(Write::Prune(before_ms))? {
+            Reply::Count(n) => Ok(n),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+impl Store for RedbStore {
+    fn ingest(
+        &self,
+        events: Vec<ArchivedEvent>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        if events.is_empty() && deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.write(Write::Ingest(events, deliveries))? {
+            Reply::Ingested(ids, _) => Ok(ids),
+            _ => Err(unexpected()),
+        }
     }
 
     fn faults(&self) -> Vec<Fault> {
         self.shared.health.faults()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn delivery() -> Delivery {
-        Delivery {
-            event_id: "e".into(),
-            bus: "default".into(),
-            rule: "r".into(),
-            rule_arn: "arn:r".into(),
-            target_id: "t".into(),
-            target_arn: "arn:aws:sqs:us-east-1:000000000000:q".into(),
-            max_retries: 3,
-            max_age_ms: 60_000,
-            dead_letter_arn: None,
-            payload: "{}".into(),
-            event: "{}".into(),
-            ingested_ms: 0,
-            attempts: 1,
-            last_error: None,
-            principal: None,
-        }
-    }
-
-    #[test]
-    fn settling_twice_enqueues_and_reschedules_once() {
-        let dir = std::env::temp_dir().join(format!("ferrule-store-twice-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = RedbStore::open(&dir.join("s.redb"), SyncMode::Never).unwrap();
-        let keys = store
-            .append(vec![(0, delivery()), (0, delivery())])
-            .unwrap();
-        let message = QueueMessage {
-            seq: 0,
-            body: "m".into(),
-            attributes: Vec::new(),
-            sent_ms: 0,
-        };
-        let outcomes = vec![
-            Settlement::Enqueue {
-                key: keys[0],
-                queue: "q".into(),
-                message,
-            },
-            Settlement::Retry {
-                key: keys[1],
-                due_ms: 5,
-                delivery: delivery(),
-            },
-        ];
-        // A retried settlement (the first commit failed after all, or not)
-        // must not enqueue a second message or a second pending delivery.
-        store.settle(outcomes.clone()).unwrap();
-        store.settle(outcomes).unwrap();
-        assert_eq!(store.queue_messages("q", 10).unwrap().len(), 1);
-        assert_eq!(store.pending().unwrap(), 1);
-        assert_eq!(store.due(5, 10, &|_| false).unwrap()[0].0.due_ms, 5);
-        assert!(store.faults().is_empty());
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,0 +1,64 @@
+//! ferrule's storage, as small traits by concern, each implementable on
+//! another engine (an embedded database, PostgreSQL, NATS JetStream):
+//!
+//! - [`DeliveryLog`]: the (event, target) pairs waiting for delivery, with
+//!   leases held in the store, so several consumers share one log;
+//! - [`QueueStore`]: the built-in SQS queues, messages, visibility and
+//!   receipt handles;
+//! - [`MetadataStore`]: versioned opaque records (buses, rules, targets,
+//!   policies), so a node notices changes;
+//! - [`EventArchive`]: every event stored once, read by id or time.
+//!
+//! [`Store`] is all four behind one handle. Time is always passed in
+//! (`now_ms`): stores keep no clock, so tests drive time without sleeping.
+//! [`MemoryStore`] keeps everything in memory; `ferrule-store-redb` is the
+//! embedded, durable one. Every backend runs the `conformance` suite
+//! (feature `conformance`) with one line: `conformance_tests!`.
+
+pub mod archive;
+mod error;
+pub mod log;
+mod memory;
+pub mod meta;
+pub mod queue;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+pub use archive::{ArchivedEvent, EventArchive};
+pub use error::{StoreError, StoreErrorKind};
+pub use log::{Delivery, DeliveryId, DeliveryLog, Lease, Leased, NewDelivery, Outcome, Settled};
+pub use memory::MemoryStore;
+pub use meta::{Change, Expect, MetadataStore, Record};
+pub use queue::{
+    Deletion, NewMessage, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received,
+    VisibilityChange,
+};
+
+/// Every concern behind one handle.
+pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
+    /// Archives `events` and appends `deliveries` that refer to them, both
+    /// durably before it returns. The default writes the events first, so a
+    /// crash in between leaves at most unreferenced events (which
+    /// [`EventArchive::prune`] removes), never a delivery without its
+    /// event; a store that can, does both in one transaction.
+    fn ingest(
+        &self,
+        events: Vec<ArchivedEvent>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        if !events.is_empty() {
+            self.archive(events)?;
+        }
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.append(deliveries)
+    }
+
+    /// What does not work now (writes failing on a full disk, the store
+    /// reopening); empty when healthy or when the store cannot tell.
+    fn faults(&self) -> Vec<ferrule_core::Fault> {
+        Vec::new()
+    }
+}
