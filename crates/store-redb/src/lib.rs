@@ -38,6 +38,7 @@ use ferrule_store::{
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableHandle,
 };
 use serde::{Deserialize, Serialize};
 
@@ -347,6 +348,25 @@ impl Shared {
     }
 }
 
+/// A file written by ferrule before the store traits (tables `pending`,
+/// `config`) is refused with a clear error rather than opened as empty,
+/// which would drop its configuration and pending deliveries unseen.
+fn refuse_old_layout(db: &Database, path: &Path) -> Result<(), StoreError> {
+    let tx = db.begin_read().ctx("reading the store's tables")?;
+    let old = tx
+        .list_tables()
+        .ctx("reading the store's tables")?
+        .any(|t| matches!(t.name(), "pending" | "config"));
+    if old {
+        return Err(StoreError::fatal(format!(
+            "{} was written by an earlier ferrule (before 0.1's store layout) and is not \
+             read by this one; move it away (or delete the data directory) to start afresh",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 fn create_tables(db: &Database) -> Result<(), StoreError> {
     let tx = db.begin_write().ctx("creating tables")?;
     tx.open_table(LOG_READY).ctx("creating tables")?;
@@ -395,6 +415,7 @@ impl RedbStore {
             })?;
         }
         let db = Database::create(path).ctx("opening the store")?;
+        refuse_old_layout(&db, path)?;
         create_tables(&db)?;
         let epoch = next_epoch(&db)?;
         let shared = Arc::new(Shared {

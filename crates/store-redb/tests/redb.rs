@@ -10,6 +10,7 @@ use ferrule_store::{
     StoreErrorKind,
 };
 use ferrule_store_redb::{RedbStore, Retention, SyncMode};
+use redb::{ReadableDatabase, TableHandle};
 
 struct Dir(PathBuf);
 
@@ -204,4 +205,34 @@ fn a_full_disk_fails_writes_as_transient_until_space_is_back() {
     };
     assert!(recovered, "writes work again once there is space");
     assert!(s.faults().is_empty());
+}
+
+#[test]
+fn a_file_of_the_old_layout_is_refused_not_emptied() {
+    let dir = Dir::new("old-layout");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("ferrule.redb");
+    {
+        // The tables of the store before the traits, with a rule in them.
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let config: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("config");
+            let mut t = tx.open_table(config).unwrap();
+            t.insert("rule\u{1f}default\u{1f}r", "{}").unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let err = RedbStore::open(&path, SyncMode::Never).unwrap_err();
+    assert_eq!(err.kind(), ferrule_store::StoreErrorKind::Fatal);
+    assert!(err.to_string().contains("earlier ferrule"), "{err}");
+    // The file is left as it was.
+    let db = redb::Database::create(&path).unwrap();
+    let tx = db.begin_read().unwrap();
+    let names: Vec<String> = tx
+        .list_tables()
+        .unwrap()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(names, ["config"]);
 }
