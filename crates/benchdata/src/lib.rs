@@ -610,7 +610,7 @@ pub fn shared_dir() -> Option<PathBuf> {
     }
     [
         PathBuf::from("../shared"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
     ]
     .into_iter()
     .find(|d| d.is_dir())
@@ -2229,6 +2229,27 @@ mod tests {
                 .map(|e| m.matches(e).unwrap().len())
                 .sum();
             assert!(hits > 0, "scenario {} matches nothing", s.name);
+        }
+    }
+
+    #[test]
+    fn compact_keeps_the_shared_tweets() {
+        let Some(path) = shared_file("data/twitter.json") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let whole: Value = serde_json::from_str(&text).unwrap();
+        let events = split_statuses(&text).unwrap();
+        let Value::Array(statuses) = &whole["statuses"] else {
+            panic!("statuses")
+        };
+        assert_eq!(events.len(), statuses.len());
+        if let Ok(out) = std::env::var("DUMP_TWEETS") {
+            std::fs::write(out, events.join(&b'\n')).unwrap();
+        }
+        for (e, s) in events.iter().zip(statuses) {
+            let parsed: Value = serde_json::from_slice(e).unwrap();
+            assert_eq!(&parsed, s);
         }
     }
 
