@@ -9,6 +9,7 @@ use std::thread;
 
 use super::access::denied_message;
 use super::{BusError, Inner, bus_of};
+use ferrule_core::json::write_str;
 use ferrule_core::time::{format_millis, format_seconds};
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
 use ferrule_dispatch::{Delivery, NewDelivery};
@@ -524,10 +525,4 @@ impl Target for BusTarget {
             _ => Ok(()),
         }
     }
-}
-
-/// Appends `s` as a JSON string (serde_json's escaping).
-fn write_str(s: &str, out: &mut String) {
-    // Serializing a `&str` cannot fail.
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }

@@ -61,11 +61,7 @@ pub fn type_name(value: &RawValue) -> &'static str {
     }
 }
 
-/// Appends `s` as a JSON string literal.
-pub fn write_str(s: &str, out: &mut String) {
-    // Serializing a `&str` cannot fail.
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
-}
+pub use ferrule_core::json::write_str;
 
 #[cfg(test)]
 mod tests {

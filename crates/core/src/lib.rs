@@ -18,6 +18,7 @@
 pub mod arn;
 mod clock;
 pub mod health;
+pub mod json;
 pub mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
