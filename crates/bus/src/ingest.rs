@@ -310,7 +310,7 @@ fn valid_bus_parameter(name: &str) -> bool {
 }
 
 /// Validates one entry: `Ok(envelope parts)` or the entry's error.
-fn check_entry(entry: &PutEventsEntry) -> Result<(), PutEventsResultEntry> {
+fn check_entry(entry: &PutEventsEntry, from: Origin) -> Result<(), PutEventsResultEntry> {
     let source = entry.source.as_deref().filter(|s| !s.is_empty());
     let Some(source) = source else {
         return Err(required("Source"));
@@ -326,7 +326,7 @@ fn check_entry(entry: &PutEventsEntry) -> Result<(), PutEventsResultEntry> {
     {
         return Err(entry_error("MalformedDetail", "Detail is malformed."));
     }
-    if source.starts_with("aws.") {
+    if source.starts_with("aws.") && from == Origin::Caller {
         return Err(entry_error(
             "NotAuthorizedForSourceException",
             "Not authorized for the source.",
@@ -373,10 +373,21 @@ pub(crate) fn envelope(inner: &Inner, entry: &PutEventsEntry, id: &str, time_ms:
     out
 }
 
+/// Who puts events: a caller of PutEvents, or an AWS service inside ferrule
+/// (the states runner's status-change events), which may use `aws.*` sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A PutEvents caller (an embedder, a client, a forwarding rule).
+    Caller,
+    /// A service of ferrule itself.
+    Service,
+}
+
 pub(crate) fn put_events(
     inner: &Inner,
     entries: Vec<PutEventsEntry>,
     caller: &Principal,
+    from: Origin,
 ) -> Result<PutEventsOutput, BusError> {
     let max = inner.limits.entries_per_request;
     if entries.is_empty() {
@@ -404,7 +415,7 @@ pub(crate) fn put_events(
     let mut accepted = Vec::new();
     let mut accepted_at = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        match check_entry(entry).and_then(|()| check_access(inner, entry, caller)) {
+        match check_entry(entry, from).and_then(|()| check_access(inner, entry, caller)) {
             Err(e) => results.push(e),
             Ok(bus) => {
                 let id = uuid::Uuid::new_v4().to_string();
@@ -503,7 +514,7 @@ impl Target for BusTarget {
             event_bus_name: Some(self.bus.clone()),
             trace_header: None,
         };
-        let out = put_events(&inner, vec![entry], &caller)
+        let out = put_events(&inner, vec![entry], &caller, Origin::Caller)
             .map_err(|e| DeliveryError::retryable("INTERNAL_ERROR", e.message()))?;
         match out.entries.first() {
             Some(PutEventsResultEntry {

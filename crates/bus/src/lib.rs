@@ -62,6 +62,19 @@ use model::{
     bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
 };
 
+/// Targets of a kind the bus does not deliver to itself, such as the states
+/// runner's state machines (see [`Bus::register_provider`]).
+pub trait TargetProvider: Send + Sync {
+    /// Whether `arn` can be a target (PutTargets refuses it with
+    /// `Parameter ARN is not valid. Reason: {reason}` otherwise). Whether the
+    /// resource exists is not asked: the service does not ask either.
+    fn check(&self, arn: &str) -> Result<(), String>;
+
+    /// The target that delivers to `arn`; `None` when it does not exist
+    /// (the delivery is then dead-lettered with `NO_RESOURCE`).
+    fn resolve(&self, arn: &str) -> Option<Arc<dyn Target>>;
+}
+
 /// How to open a [`Bus`]: [`BusOptions::new`], then set the fields to change.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -191,6 +204,8 @@ pub(crate) struct Inner {
     pub(crate) dispatcher: Arc<Dispatcher>,
     state: RwLock<State>,
     registered: RwLock<HashMap<String, Arc<dyn Target>>>,
+    /// Providers of targets by the ARN's service (`states`).
+    providers: RwLock<HashMap<String, Arc<dyn TargetProvider>>>,
     http: Mutex<HashMap<String, Arc<dyn Target>>>,
     http_timeout: Duration,
     pub(crate) ingest: ingest::Ingest,
@@ -279,6 +294,7 @@ impl Bus {
                 dispatcher,
                 state: RwLock::new(State::default()),
                 registered: RwLock::new(HashMap::new()),
+                providers: RwLock::new(HashMap::new()),
                 http: Mutex::new(HashMap::new()),
                 http_timeout: options.http_timeout,
                 ingest: ingest::Ingest::new(weak.clone()),
@@ -290,6 +306,36 @@ impl Bus {
             inner.dispatcher.start();
         }
         Ok(Bus { inner })
+    }
+
+    /// Registers the provider of every target whose ARN names `service`
+    /// (`arn:aws:SERVICE:...`): the states runner registers `states`, so rules
+    /// may target its state machines. PutTargets then asks the provider to
+    /// check such ARNs, and deliveries to them resolve through it.
+    pub fn register_provider(&self, service: &str, provider: Arc<dyn TargetProvider>) {
+        if let Ok(mut p) = self.inner.providers.write() {
+            p.insert(service.to_string(), provider);
+        }
+    }
+
+    /// Checks a target ARN as PutTargets does: registered in-process targets
+    /// and ARNs of a registered provider's service are the provider's to
+    /// judge; everything else must be something the bus delivers to itself.
+    pub fn check_target_arn(&self, arn: &str) -> Result<(), BusError> {
+        if self
+            .inner
+            .registered
+            .read()
+            .is_ok_and(|r| r.contains_key(arn))
+        {
+            return Ok(());
+        }
+        if let Some(provider) = self.inner.provider(arn) {
+            return provider.check(arn).map_err(|reason| {
+                BusError::validation(format!("Parameter {arn} is not valid. Reason: {reason}"))
+            });
+        }
+        check_target_arn(arn)
     }
 
     /// Registers an in-process target under `arn` (for example
@@ -549,16 +595,7 @@ impl Bus {
         }
         for (i, t) in targets.iter().enumerate() {
             check_target(t, i + 1)?;
-            // Registered in-process targets are the embedder's own names;
-            // everything else must be something ferrule can deliver to.
-            let registered = self
-                .inner
-                .registered
-                .read()
-                .is_ok_and(|r| r.contains_key(&t.arn));
-            if !registered {
-                check_target_arn(&t.arn)?;
-            }
+            self.check_target_arn(&t.arn)?;
             if let Some(d) = &t.dead_letter_config {
                 check_dead_letter_arn(&d.arn)?;
             }
@@ -641,7 +678,18 @@ impl Bus {
     /// [`Bus::put_events_as`] with the caller's identity.
     pub fn put_events(&self, entries: Vec<PutEventsEntry>) -> Result<PutEventsOutput, BusError> {
         let me = Principal::account_root(&self.inner.account);
-        ingest::put_events(&self.inner, entries, &me)
+        ingest::put_events(&self.inner, entries, &me, ingest::Origin::Caller)
+    }
+
+    /// PutEvents by an AWS service that ferrule runs (the states runner's
+    /// `aws.states` status-change events): as the account, and `aws.*`
+    /// sources are allowed, which [`Bus::put_events`] refuses as the service does.
+    pub fn put_service_events(
+        &self,
+        entries: Vec<PutEventsEntry>,
+    ) -> Result<PutEventsOutput, BusError> {
+        let me = Principal::account_root(&self.inner.account);
+        ingest::put_events(&self.inner, entries, &me, ingest::Origin::Service)
     }
 
     /// PutEvents on behalf of `caller`: an entry for a bus whose policies do
@@ -652,7 +700,7 @@ impl Bus {
         caller: &Principal,
         entries: Vec<PutEventsEntry>,
     ) -> Result<PutEventsOutput, BusError> {
-        ingest::put_events(&self.inner, entries, caller)
+        ingest::put_events(&self.inner, entries, caller, ingest::Origin::Caller)
     }
 
     /// TestEventPattern: whether `event` (a full envelope) matches `pattern`.
@@ -1060,11 +1108,20 @@ impl Inner {
         Ok(Some(compiled))
     }
 
+    /// The provider registered for `arn`'s service, if any.
+    fn provider(&self, arn: &str) -> Option<Arc<dyn TargetProvider>> {
+        let service = arn.strip_prefix("arn:")?.split(':').nth(1)?;
+        self.providers.read().ok()?.get(service).cloned()
+    }
+
     fn resolve(&self, me: &Weak<Inner>, arn: &str) -> Option<Arc<dyn Target>> {
         if let Ok(r) = self.registered.read()
             && let Some(t) = r.get(arn)
         {
             return Some(Arc::clone(t));
+        }
+        if let Some(provider) = self.provider(arn) {
+            return provider.resolve(arn);
         }
         if arn.starts_with("http://") || arn.starts_with("https://") {
             let mut cache = self.http.lock().ok()?;

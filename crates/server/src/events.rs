@@ -254,7 +254,7 @@ fn put_targets(state: &AppState, r: rq::PutTargets) -> Result<rs::FailedEntries,
         .map(|l| l.0.iter().map(|Obj(t)| target_config(t)).collect())
         .unwrap_or_default();
     for t in &targets {
-        ferrule_bus::check_target_arn(&t.arn)?;
+        state.bus.check_target_arn(&t.arn)?;
         if let Some(d) = &t.dead_letter_config {
             ferrule_bus::check_dead_letter_arn(&d.arn)?;
         }
