@@ -10,7 +10,9 @@ import subprocess
 import threading
 import time
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT, REGION, client
@@ -308,10 +310,14 @@ def test_express_sync_versions_and_aliases(server_factory):
     sfn = client("stepfunctions", server.url)
     express = sfn.create_state_machine(name="quick", type="EXPRESS", roleArn=ROLE, definition=json.dumps(
         {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"hi.$": "$.who"}, "End": True}}}))
-    out = sfn.start_sync_execution(stateMachineArn=express["stateMachineArn"], input='{"who": "you"}')
+    # botocore prefixes StartSyncExecution's host with `sync-` (the service's
+    # endpoint); against a local address that prefix must be turned off.
+    sync = boto3.client("stepfunctions", endpoint_url=server.url, region_name=REGION,
+                        config=Config(inject_host_prefix=False))
+    out = sync.start_sync_execution(stateMachineArn=express["stateMachineArn"], input='{"who": "you"}')
     assert out["status"] == "SUCCEEDED" and json.loads(out["output"]) == {"hi": "you"}
     with pytest.raises(ClientError) as e:
-        sfn.start_sync_execution(stateMachineArn=sfn.create_state_machine(
+        sync.start_sync_execution(stateMachineArn=sfn.create_state_machine(
             name="slow", roleArn=ROLE, definition=json.dumps(
                 {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"])
     assert e.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
