@@ -544,3 +544,88 @@ fn starts_are_idempotent_by_name_and_input() {
         .unwrap_err();
     assert_eq!(e.kind(), RunnerErrorKind::InvalidExecutionInput);
 }
+
+/// A one-request HTTP server on loopback: answers `status` with `body`,
+/// and hands back the request it read.
+fn one_shot_server(status: u16, body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 65536];
+        let mut got = Vec::new();
+        // Headers, then the body by Content-Length.
+        loop {
+            let n = s.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + len {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let reply = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+        String::from_utf8_lossy(&got).to_string()
+    });
+    (url, handle)
+}
+
+#[test]
+fn http_invoke_sends_the_request_and_fails_on_an_error_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = open(dir.path(), &Arc::new(ManualClock::new(T0)));
+    let machine = |name: &str, url: &str| {
+        w.machine(
+            name,
+            json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                "Parameters": {"ApiEndpoint": url, "Method": "POST", "Headers": {"x-kyc": "1"},
+                               "QueryParameters": {"q": "a b"}, "RequestBody": {"who.$": "$.who"}},
+                "ResultSelector": {"status.$": "$.StatusCode", "body.$": "$.ResponseBody"}, "End": true}}}),
+        )
+    };
+    let (url, server) = one_shot_server(200, r#"{"ok": true}"#);
+    let m = machine("ok", &url);
+    let s = w
+        .runner
+        .start_execution(StartRequest::new(&m, Some(r#"{"who": "Nikki"}"#)))
+        .unwrap();
+    w.settle();
+    let request = server.join().unwrap();
+    assert!(
+        request.starts_with("POST /hook?q=a%20b HTTP/1.1"),
+        "{request}"
+    );
+    assert!(request.to_ascii_lowercase().contains("x-kyc: 1"));
+    assert!(request.ends_with(r#"{"who":"Nikki"}"#), "{request}");
+    let d = w.runner.describe_execution(&s.execution_arn).unwrap();
+    assert_eq!(d["output"], r#"{"status":200,"body":{"ok":true}}"#);
+
+    let (url, server) = one_shot_server(404, r#"{"message": "no"}"#);
+    let m = machine("missing", &url);
+    let s = w
+        .runner
+        .start_execution(StartRequest::new(&m, Some(r#"{"who": "x"}"#)))
+        .unwrap();
+    w.settle();
+    server.join().unwrap();
+    let d = w.runner.describe_execution(&s.execution_arn).unwrap();
+    assert_eq!(d["status"], "FAILED");
+    assert_eq!(d["error"], "States.Http.StatusCode.404");
+}
