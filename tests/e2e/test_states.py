@@ -382,3 +382,52 @@ def test_errors_are_the_services(server_factory):
     assert stopped["stopDate"]
     d = sfn.describe_execution(executionArn=first["executionArn"])
     assert (d["status"], d["error"], d["cause"]) == ("ABORTED", "Cancelled", "by the test")
+
+
+# The founding document's S3 event (CloudTrail's PutObject), as the service puts it.
+S3_PUT_OBJECT = {
+    "eventVersion": "1.05", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+    "awsRegion": REGION, "requestParameters": {"bucketName": "username-sfn-tutorial", "key": "test.png"},
+    "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::username-sfn-tutorial/test.png"}],
+    "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT,
+}
+
+
+def test_s3_events_start_a_state_machine_when_a_service_principal_puts_them(server_factory):
+    """The founding document's rule (source aws.s3, PutObject on a bucket)
+    starting the Helloworld machine: ordinary callers may not put aws.*
+    events, as in the service; a credential marked service_principal may."""
+    config = {"credentials": [
+        {"access_key_id": "AKIDAPP", "secret_access_key": "app-secret"},
+        {"access_key_id": "AKIDS3", "secret_access_key": "s3-secret", "service_principal": True}]}
+    server = server_factory(config=config)
+
+    def signed(service, key, secret):
+        return boto3.client(service, endpoint_url=server.url, region_name=REGION, aws_access_key_id=key,
+                            aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+
+    events, sfn = signed("events", "AKIDAPP", "app-secret"), signed("stepfunctions", "AKIDAPP", "app-secret")
+    s3_service = signed("events", "AKIDS3", "s3-secret")
+    hello = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "Hello World!", "End": True}}}
+    machine = sfn.create_state_machine(name="Helloworld", definition=json.dumps(hello), roleArn=ROLE)[
+        "stateMachineArn"]
+    events.put_rule(Name="s3-put-object", EventPattern=json.dumps({
+        "source": ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["PutObject"],
+                   "requestParameters": {"bucketName": ["username-sfn-tutorial"]}}}))
+    events.put_targets(Rule="s3-put-object", Targets=[{"Id": "hello", "Arn": machine, "RoleArn": ROLE}])
+    entry = {"Source": "aws.s3", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(S3_PUT_OBJECT)}
+
+    refused = events.put_events(Entries=[entry])
+    assert refused["FailedEntryCount"] == 1
+    assert refused["Entries"][0]["ErrorCode"] == "NotAuthorizedForSourceException"
+    assert s3_service.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    runs = wait_until(lambda: sfn.list_executions(stateMachineArn=machine, statusFilter="SUCCEEDED")["executions"])
+    assert len(runs) == 1
+    d = sfn.describe_execution(executionArn=runs[0]["executionArn"])
+    event = json.loads(d["input"])
+    assert event["source"] == "aws.s3" and event["detail"]["requestParameters"]["key"] == "test.png"
+    assert d["output"] == '"Hello World!"'
+    time.sleep(0.5)
+    # The refused entry started nothing.
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1

@@ -714,6 +714,17 @@ impl Bus {
         ingest::put_events(&self.inner, entries, caller, ingest::Origin::Caller)
     }
 
+    /// PutEvents on behalf of `caller` playing an AWS service: authorized
+    /// as [`Bus::put_events_as`] is, and `aws.*` sources are allowed (for
+    /// testing rules for AWS service events locally).
+    pub fn put_events_as_service(
+        &self,
+        caller: &Principal,
+        entries: Vec<PutEventsEntry>,
+    ) -> Result<PutEventsOutput, BusError> {
+        ingest::put_events(&self.inner, entries, caller, ingest::Origin::Service)
+    }
+
     /// TestEventPattern: whether `event` (a full envelope) matches `pattern`.
     pub fn test_event_pattern(&self, pattern: &str, event: &str) -> Result<bool, BusError> {
         let parsed = self.inner.check_pattern(pattern)?;

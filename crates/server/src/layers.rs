@@ -257,6 +257,7 @@ mod tests {
             metrics: Metrics::default(),
             secrets: HashMap::new(),
             principals: Arc::new(HashMap::new()),
+            service_keys: Default::default(),
             regions: vec!["us-east-1".into()],
             metrics_access: MetricsConfig::default(),
             started: Instant::now(),

@@ -311,6 +311,8 @@ pub(crate) struct AppState {
     secrets: HashMap<String, String>,
     /// Access key id to the identity it signs for.
     principals: Arc<HashMap<String, Principal>>,
+    /// Keys that may put `aws.*` events (config `service_principal`).
+    pub(crate) service_keys: std::collections::HashSet<String>,
     /// Regions a signature may be scoped to.
     regions: Vec<String>,
     /// Who may read `/metrics`.
@@ -402,6 +404,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
             .collect(),
         principals,
+        service_keys: config.service_keys(),
         regions,
         metrics_access: config.metrics.clone().unwrap_or_default(),
         started: Instant::now(),
