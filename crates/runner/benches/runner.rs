@@ -3,8 +3,8 @@
 //! written to the redb store when it starts and when it ends).
 //!
 //! `cargo bench -p ferrule-runner --bench runner`; the throughput is in
-//! history events (each state's entered and exited events, as the service
-//! counts transitions from them, halved in the README's figure).
+//! state transitions: states entered, those inside Map iterations included
+//! (the service's billing unit), read from one run's history.
 
 use std::sync::Arc;
 
