@@ -33,6 +33,7 @@ mod error;
 mod health;
 mod ingest;
 mod model;
+mod settings;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
     RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
 };
+pub use settings::{BusSettings, LogConfig};
 
 use ferrule::{Limits, Matcher, Pattern, RuleSet};
 use ferrule_dispatch::targets::{HttpTarget, QueueTarget, Target};
@@ -167,6 +169,8 @@ pub struct PutRuleInput {
     pub description: Option<String>,
     /// The role.
     pub role_arn: Option<String>,
+    /// `Tags`, added to the rule's.
+    pub tags: BTreeMap<String, String>,
 }
 
 impl PutRuleInput {
@@ -405,6 +409,7 @@ impl Bus {
             description: description.map(str::to_string),
             created_ms: self.inner.clock.now_ms(),
             policy: policy.as_ref().map(|p| p.text().to_string()),
+            ..Default::default()
         };
         self.inner
             .save(&format!("{BUS_KEY}{name}"), Some(&record))?;
@@ -510,7 +515,16 @@ impl Bus {
             description: input.description.clone(),
             role_arn: input.role_arn.clone(),
             targets: existing.map(|r| r.targets.clone()).unwrap_or_default(),
+            // PutRule's Tags are added to those the rule has.
+            tags: {
+                let mut t = existing.map(|r| r.tags.clone()).unwrap_or_default();
+                t.extend(input.tags.clone());
+                t
+            },
         };
+        if record.tags.len() > settings::MAX_TAGS {
+            return Err(settings::too_many_tags());
+        }
         self.inner
             .save(&rule_key(&bus_name, &input.name), Some(&record))?;
         bus.rules.insert(input.name.clone(), record);
@@ -984,6 +998,7 @@ impl Inner {
                 description: None,
                 created_ms: self.clock.now_ms(),
                 policy: None,
+                ..Default::default()
             };
             self.save(&format!("{BUS_KEY}default"), Some(&record))?;
             state.buses.insert(

@@ -1,5 +1,7 @@
 //! Buses, rules and targets as stored, with the service's validation.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::BusError;
@@ -38,7 +40,7 @@ impl Default for BusLimits {
 }
 
 /// A stored event bus.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BusRecord {
     /// The name.
     pub name: String,
@@ -50,6 +52,21 @@ pub struct BusRecord {
     /// The resource policy (JSON text, validated), if any.
     #[serde(default)]
     pub policy: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// `KmsKeyIdentifier`, as given (reported; the store does not encrypt with it).
+    #[serde(default)]
+    pub kms_key_identifier: Option<String>,
+    /// `DeadLetterConfig.Arn` of the bus, as given (a built-in queue).
+    #[serde(default)]
+    pub dead_letter_arn: Option<String>,
+    /// `LogConfig` (`IncludeDetail`, `Level`), as given (reported; no logs are shipped).
+    #[serde(default)]
+    pub log_config: Option<(Option<String>, Option<String>)>,
+    /// When the bus was last changed by UpdateEventBus (ms).
+    #[serde(default)]
+    pub modified_ms: Option<u64>,
 }
 
 /// Whether a rule matches events.
@@ -125,6 +142,9 @@ pub struct RuleRecord {
     /// The targets, by id.
     #[serde(default)]
     pub targets: Vec<TargetConfig>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A target of a rule.

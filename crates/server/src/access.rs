@@ -42,7 +42,27 @@ fn events_resource(state: &AppState, operation: &str, body: &Value) -> Resource 
             on_rule(text(body, "Name"))
         }
         "PutTargets" | "RemoveTargets" | "ListTargetsByRule" => on_rule(text(body, "Rule")),
-        "CreateEventBus" | "DescribeEventBus" | "DeleteEventBus" => on_bus(text(body, "Name")),
+        "CreateEventBus" | "DescribeEventBus" | "DeleteEventBus" | "UpdateEventBus" => {
+            on_bus(text(body, "Name"))
+        }
+        "TagResource" | "UntagResource" | "ListTagsForResource" => {
+            // The bus or rule named; a rule's bus policy applies to it.
+            let arn = text(body, "ResourceARN").unwrap_or("*");
+            let bus_name = arn
+                .split_once(":event-bus/")
+                .map(|(_, b)| b.to_string())
+                .or_else(|| {
+                    arn.split_once(":rule/")
+                        .map(|(_, r)| match r.split_once('/') {
+                            Some((b, _)) => b.to_string(),
+                            None => "default".to_string(),
+                        })
+                });
+            Resource {
+                arn: arn.to_string(),
+                bus: bus_name,
+            }
+        }
         "PutPermission" | "RemovePermission" | "ListRules" | "ListRuleNamesByTarget" => {
             on_bus(text(body, "EventBusName"))
         }

@@ -432,6 +432,7 @@ impl ServerConfig {
                 state: rule_state,
                 description: r.description.clone(),
                 role_arn: None,
+                tags: Default::default(),
             })
             .map_err(|e| format!("rule {}: {e}", r.name))?;
             if r.targets.is_empty() {

@@ -14,8 +14,9 @@ use self::response as rs;
 use self::wire::{Int, List, Obj, Str};
 use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_bus::{
-    BusError, BusErrorKind, DeadLetterConfig, InputTransformerConfig, PermissionCondition,
-    PutEventsEntry, PutPermissionInput, PutRuleInput, RetryPolicy, RuleState, TargetConfig,
+    BusError, BusErrorKind, BusSettings, DeadLetterConfig, InputTransformerConfig,
+    PermissionCondition, PutEventsEntry, PutPermissionInput, PutRuleInput, RetryPolicy, RuleState,
+    TargetConfig,
 };
 use ferrule_policy::Principal;
 
@@ -42,6 +43,10 @@ const OPERATIONS: &[&str] = &[
     "DescribeEventBus",
     "DeleteEventBus",
     "ListEventBuses",
+    "UpdateEventBus",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 /// EventBridge: AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`.
@@ -112,6 +117,8 @@ requests!(
     DescribeEventBus,
     DeleteEventBus,
     ListEventBuses,
+    UpdateEventBus,
+    Tagging,
 );
 
 /// Reads `body` as `Req`, runs `operation`, writes its response.
@@ -147,6 +154,31 @@ fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
         "DescribeEventBus" => run(body, |r| describe_event_bus(state, r)),
         "DeleteEventBus" => run(body, |r| delete_event_bus(state, r)),
         "ListEventBuses" => run(body, |r| list_event_buses(state, r)),
+        "UpdateEventBus" => run(body, |r| update_event_bus(state, r)),
+        "TagResource" => run(body, |r: rq::Tagging| {
+            state
+                .bus
+                .tag_resource(present(&r.resource_arn), rq::tag_map(r.tags.as_ref()))?;
+            Ok(rs::Empty {})
+        }),
+        "UntagResource" => run(body, |r: rq::Tagging| {
+            let keys: Vec<String> = r
+                .tag_keys
+                .iter()
+                .flat_map(|l| l.0.iter().map(|k| k.0.clone()))
+                .collect();
+            state.bus.untag_resource(present(&r.resource_arn), &keys)?;
+            Ok(rs::Empty {})
+        }),
+        "ListTagsForResource" => run(body, |r: rq::Tagging| {
+            let tags = state.bus.list_tags(present(&r.resource_arn))?;
+            Ok(rs::ListTags {
+                tags: tags
+                    .into_iter()
+                    .map(|(key, value)| rs::Tag { key, value })
+                    .collect(),
+            })
+        }),
         other => Err((Events::INFO.unknown_operation)(other)),
     }
 }
@@ -203,6 +235,7 @@ fn put_rule(state: &AppState, r: rq::PutRule) -> Result<rs::PutRule, ApiError> {
         state: state_param,
         description: owned(&r.description),
         role_arn: owned(&r.role_arn),
+        tags: rq::tag_map(r.tags.as_ref()),
     })?;
     Ok(rs::PutRule { rule_arn })
 }
@@ -333,19 +366,66 @@ fn create_event_bus(
         )
         .into());
     }
-    if r.dead_letter_config.is_some() {
-        return Err(BusError::validation(
-            "ferrule does not support a dead-letter queue on an event bus; give the \
-             rules' targets a DeadLetterConfig instead.",
-        )
-        .into());
-    }
-    let event_bus_arn = state.bus.create_event_bus_with_policy(
+    let settings = bus_settings(
+        &r.description,
+        &r.kms_key_identifier,
+        &r.dead_letter_config,
+        &r.log_config,
+    );
+    let event_bus_arn = state.bus.create_event_bus_with(
         present(&r.name),
-        text(&r.description),
+        &settings,
         text(&r.policy),
+        rq::tag_map(r.tags.as_ref()),
     )?;
-    Ok(rs::CreateEventBus { event_bus_arn })
+    let record = state.bus.event_bus_record(Some(present(&r.name)))?;
+    let (dead_letter_config, log_config) = rs::DescribeEventBus::settings(&record);
+    Ok(rs::CreateEventBus {
+        event_bus_arn,
+        description: record.description,
+        kms_key_identifier: record.kms_key_identifier,
+        dead_letter_config,
+        log_config,
+    })
+}
+
+fn bus_settings(
+    description: &Option<Str>,
+    kms: &Option<Str>,
+    dead_letter: &Option<Obj<rq::DeadLetterConfig>>,
+    log: &Option<Obj<rq::LogConfig>>,
+) -> BusSettings {
+    let mut s = BusSettings::default();
+    s.description = owned(description);
+    s.kms_key_identifier = owned(kms);
+    s.dead_letter_arn = dead_letter.as_ref().and_then(|Obj(d)| owned(&d.arn));
+    s.log_config = log.as_ref().map(|Obj(l)| ferrule_bus::LogConfig {
+        include_detail: owned(&l.include_detail),
+        level: owned(&l.level),
+    });
+    s
+}
+
+fn update_event_bus(
+    state: &AppState,
+    r: rq::UpdateEventBus,
+) -> Result<rs::UpdateEventBus, ApiError> {
+    let settings = bus_settings(
+        &r.description,
+        &r.kms_key_identifier,
+        &r.dead_letter_config,
+        &r.log_config,
+    );
+    let record = state.bus.update_event_bus(text(&r.name), &settings)?;
+    let (dead_letter_config, log_config) = rs::DescribeEventBus::settings(&record);
+    Ok(rs::UpdateEventBus {
+        arn: state.bus.bus_arn(&record.name),
+        name: record.name,
+        kms_key_identifier: record.kms_key_identifier,
+        description: record.description,
+        dead_letter_config,
+        log_config,
+    })
 }
 
 fn put_permission(state: &AppState, r: rq::PutPermission) -> Result<rs::Empty, ApiError> {
@@ -383,13 +463,18 @@ fn describe_event_bus(
     r: rq::DescribeEventBus,
 ) -> Result<rs::DescribeEventBus, ApiError> {
     let info = state.bus.describe_event_bus(text(&r.name))?;
+    let record = state.bus.event_bus_record(Some(&info.name))?;
+    let (dead_letter_config, log_config) = rs::DescribeEventBus::settings(&record);
     Ok(rs::DescribeEventBus {
         name: info.name,
         arn: info.arn,
         creation_time: seconds(info.created_ms),
-        last_modified_time: seconds(info.created_ms),
+        last_modified_time: seconds(record.modified_ms.unwrap_or(info.created_ms)),
         description: info.description,
         policy: info.policy,
+        kms_key_identifier: record.kms_key_identifier,
+        dead_letter_config,
+        log_config,
     })
 }
 

@@ -62,6 +62,20 @@ pub(crate) struct Tag {
     value: Option<Str>,
 }
 
+/// Tags as a map (after `check`: keys and values present).
+pub(crate) fn tag_map(tags: Option<&List<Obj<Tag>>>) -> std::collections::BTreeMap<String, String> {
+    tags.map(|l| l.0.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|Obj(t)| {
+            Some((
+                t.key.as_ref()?.0.clone(),
+                t.value.as_ref().map(|v| v.0.clone()).unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
 fn tags(v: &mut Violations, tags: Option<&List<Obj<Tag>>>) {
     for (i, Obj(t)) in tags
         .map(|l| l.0.as_slice())
@@ -537,6 +551,76 @@ impl CreateEventBus {
             );
         }
         tags(&mut v, self.tags.as_ref());
+        v.finish()
+    }
+}
+
+/// UpdateEventBus (`Name` absent: the default bus).
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UpdateEventBus {
+    pub name: Option<Str>,
+    pub kms_key_identifier: Option<Str>,
+    pub description: Option<Str>,
+    pub dead_letter_config: Option<Obj<DeadLetterConfig>>,
+    pub log_config: Option<Obj<LogConfig>>,
+}
+
+impl UpdateEventBus {
+    pub fn check(&self) -> Result<(), crate::ApiError> {
+        let mut v = Violations::default();
+        v.text(self.name.as_ref(), "name", BUS_NAME);
+        v.text(self.description.as_ref(), "description", Text::max(512));
+        v.text(
+            self.kms_key_identifier.as_ref(),
+            "kmsKeyIdentifier",
+            Text::max(2048),
+        );
+        if let Some(Obj(d)) = &self.dead_letter_config {
+            v.text(d.arn.as_ref(), "deadLetterConfig.arn", ARN);
+        }
+        if let Some(Obj(l)) = &self.log_config {
+            v.one_of(
+                l.include_detail.as_ref(),
+                "logConfig.includeDetail",
+                &["NONE", "FULL"],
+            );
+            v.one_of(
+                l.level.as_ref(),
+                "logConfig.level",
+                &["OFF", "ERROR", "INFO", "TRACE"],
+            );
+        }
+        v.finish()
+    }
+}
+
+/// TagResource, UntagResource, ListTagsForResource.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Tagging {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: Option<Str>,
+    pub tags: Option<List<Obj<Tag>>>,
+    pub tag_keys: Option<List<Str>>,
+}
+
+impl Tagging {
+    pub fn check(&self) -> Result<(), crate::ApiError> {
+        let mut v = Violations::default();
+        v.required_text(
+            self.resource_arn.as_ref(),
+            "resourceARN",
+            Text::len(1, 1600),
+        );
+        tags(&mut v, self.tags.as_ref());
+        for (i, k) in self.tag_keys.iter().flat_map(|l| l.0.iter()).enumerate() {
+            v.text(
+                Some(k),
+                &format!("tagKeys.{}.member", i + 1),
+                Text::len(1, 128),
+            );
+        }
         v.finish()
     }
 }

@@ -237,6 +237,62 @@ pub(crate) struct TestEventPattern {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CreateEventBus {
     pub event_bus_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_config: Option<LogConfig>,
+}
+
+/// `DeadLetterConfig`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DeadLetter {
+    pub arn: String,
+}
+
+/// `LogConfig`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LogConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+}
+
+/// UpdateEventBus.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UpdateEventBus {
+    pub arn: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_config: Option<LogConfig>,
+}
+
+/// A tag.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// ListTagsForResource.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListTags {
+    pub tags: Vec<Tag>,
 }
 
 /// DescribeEventBus; times in epoch seconds, as the JSON protocols write
@@ -252,6 +308,27 @@ pub(crate) struct DescribeEventBus {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_config: Option<LogConfig>,
+}
+
+impl DescribeEventBus {
+    /// Bus settings as the service's outputs show them.
+    pub(crate) fn settings(r: &ferrule_bus::BusRecord) -> (Option<DeadLetter>, Option<LogConfig>) {
+        (
+            r.dead_letter_arn.clone().map(|arn| DeadLetter { arn }),
+            r.log_config
+                .clone()
+                .map(|(include_detail, level)| LogConfig {
+                    include_detail,
+                    level,
+                }),
+        )
+    }
 }
 
 /// `EventBus` (ListEventBuses).
@@ -338,7 +415,10 @@ mod tests {
                 creation_time: 1.5,
                 last_modified_time: 1.5,
                 description: None,
-                policy: None
+                policy: None,
+                kms_key_identifier: None,
+                dead_letter_config: None,
+                log_config: None,
             })
             .unwrap(),
             json!({"Name": "default", "Arn": "arn", "CreationTime": 1.5, "LastModifiedTime": 1.5})
