@@ -33,6 +33,7 @@ mod error;
 mod health;
 mod ingest;
 mod model;
+mod schedules;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,9 @@ pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
 pub use error::{BusError, BusErrorKind};
 pub use ferrule_core::{Clock, ManualClock, SystemClock};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
+pub use schedules::{
+    CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
+};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
     RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
@@ -148,7 +152,7 @@ pub struct PutRuleInput {
     pub event_bus_name: Option<String>,
     /// The event pattern.
     pub event_pattern: Option<String>,
-    /// The schedule expression (validated and stored; not run).
+    /// The schedule expression (run by the bus's scheduler, default bus only).
     pub schedule_expression: Option<String>,
     /// The state (default ENABLED).
     pub state: Option<RuleState>,
@@ -210,6 +214,8 @@ pub(crate) struct Inner {
     http_timeout: Duration,
     pub(crate) ingest: ingest::Ingest,
     principals: RwLock<Option<Arc<PrincipalResolver>>>,
+    /// Rule schedules and Scheduler schedules ([`schedules`]).
+    pub(crate) timer: schedules::Timer,
 }
 
 #[derive(Default)]
@@ -299,11 +305,14 @@ impl Bus {
                 http_timeout: options.http_timeout,
                 ingest: ingest::Ingest::new(weak.clone()),
                 principals: RwLock::new(None),
+                timer: schedules::Timer::new(),
             }
         });
         inner.load()?;
+        inner.timer.load(&inner)?;
         if options.deliver_in_background {
             inner.dispatcher.start();
+            inner.timer.start(Arc::downgrade(&inner));
         }
         Ok(Bus { inner })
     }
@@ -504,6 +513,7 @@ impl Bus {
             .save(&rule_key(&bus_name, &input.name), Some(&record))?;
         bus.rules.insert(input.name.clone(), record);
         bus.compiled = None;
+        self.inner.timer.rules_changed(self.inner.clock.now_ms());
         Ok(self.inner.rule_arn(&bus_name, &input.name))
     }
 
@@ -539,6 +549,7 @@ impl Bus {
                     .save::<RuleRecord>(&rule_key(&bus_name, name), None)?;
                 bus.rules.remove(name);
                 bus.compiled = None;
+                self.inner.timer.rules_changed(self.inner.clock.now_ms());
                 Ok(())
             }
         }
@@ -853,6 +864,7 @@ impl Bus {
 
 impl Drop for Bus {
     fn drop(&mut self) {
+        self.inner.timer.stop();
         self.inner.ingest.stop();
         self.inner.dispatcher.stop();
     }
@@ -1012,6 +1024,7 @@ impl Inner {
         self.save(&rule_key(&bus_name, name), Some(&updated))?;
         *rule = updated;
         bus.compiled = None;
+        self.timer.rules_changed(self.clock.now_ms());
         Ok(())
     }
 
