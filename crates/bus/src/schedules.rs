@@ -1008,3 +1008,32 @@ impl Bus {
         Ok(())
     }
 }
+
+impl Bus {
+    /// Stores a record of a service the server runs beside the bus (its
+    /// own `kind`, for example `scheduler-schedule`; never the bus's
+    /// `bus`/`rule` kinds); `None` deletes it.
+    pub fn put_service_record(
+        &self,
+        kind: &str,
+        name: &str,
+        value: Option<Vec<u8>>,
+    ) -> Result<(), BusError> {
+        if matches!(kind, "bus" | "rule" | MARK_KIND | RULE_ANCHOR_KIND) {
+            return Err(BusError::internal(format!("record kind {kind} is the bus's")));
+        }
+        self.inner.store.put(kind, name, value, Expect::Any)?;
+        Ok(())
+    }
+
+    /// Every record of `kind` (see [`Bus::put_service_record`]), by name.
+    pub fn service_records(&self, kind: &str) -> Result<Vec<(String, Vec<u8>)>, BusError> {
+        Ok(self
+            .inner
+            .store
+            .list(kind)?
+            .into_iter()
+            .map(|r| (r.name, r.value))
+            .collect())
+    }
+}

@@ -11,6 +11,8 @@
 //! `ConflictException` 409, `InternalServerException` 500.
 
 pub(crate) mod model;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
