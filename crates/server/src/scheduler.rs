@@ -115,12 +115,16 @@ pub(crate) fn load(state: &Arc<AppState>) -> Result<(), String> {
 
 /// A schedule with `ActionAfterCompletion: DELETE` ran its last time.
 fn completed(state: &AppState, key: &str) {
+    // The key is the schedule's ARN: `...:schedule/GROUP/NAME`.
+    let Some((group, name)) = key
+        .rsplit_once(":schedule/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(g, n)| (g.to_string(), n.to_string()))
+    else {
+        return;
+    };
     let mut schedules = lock(&state.scheduling.schedules);
-    let found = schedules
-        .iter()
-        .find(|(_, r)| model::schedule_arn(&state.bus, &r.group, &r.name) == key)
-        .map(|(k, _)| k.clone());
-    if let Some((group, name)) = found {
+    if schedules.contains_key(&(group.clone(), name.clone())) {
         if let Err(e) = state
             .bus
             .put_service_record(SCHEDULE_KIND, &schedule_key(&group, &name), None)
