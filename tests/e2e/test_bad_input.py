@@ -367,7 +367,7 @@ BAD_TARGET_ARNS = [
     "test-bucket", "file:///etc/passwd", "gopher://example.com/", "ftp://example.com/x", "http://",
     "https:///nohost", "arn:aws:s3:::bucket", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f",
     f"arn:aws:sns:{REGION}:{ACCOUNT}:topic", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/s",
-    f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q.fifo",
+    f"arn:aws:states:{REGION}:{ACCOUNT}:activity:m", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q.fifo",
     f"arn:aws:sqs:{REGION}:{ACCOUNT}:", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/r",
     f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/", "arn:aws:sqs", "arn::sqs:r:a:q", "arn:aws::r:a:q",
     "not an arn", "arn:aws:SQS:us-east-1:1:q", "javascript:alert(1)", "/local/path",
@@ -695,7 +695,8 @@ def test_bad_requests_through_boto3(endpoint, events, sqs):
         (events.put_targets, dict(Rule="r", Targets=[{"Id": "t", "Arn": "file:///etc/passwd"}]), VAL,
          "http:// and https://"),
         (events.put_targets, dict(Rule="r", Targets=[
-            {"Id": "t", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m"}]), VAL, "states runner"),
+            {"Id": "t", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:activity:m"}]), VAL,
+         "A Step Functions target is a state machine"),
         (events.put_targets, dict(Rule="r", Targets=[
             {"Id": "t", "Arn": QUEUE_ARN, "RetryPolicy": {"MaximumRetryAttempts": 186}}]), VAL,
          "maximumRetryAttempts"),

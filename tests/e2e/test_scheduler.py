@@ -304,8 +304,10 @@ def test_validation_and_errors_as_the_service_answers(sched_server, clients):
     assert code == "ValidationException" and "sqs:sendMessage" in message
     code, message, _ = error(Target={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f", "RoleArn": ROLE})
     assert code == "ValidationException"
-    code, message, _ = error(Target={"Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m", "RoleArn": ROLE})
-    assert code == "ValidationException" and message
+    # The states runner judges `states` ARNs: an activity is not a StartExecution target.
+    activity = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:a"
+    code, message, _ = error(Target={"Arn": activity, "RoleArn": ROLE})
+    assert code == "ValidationException" and activity in message
     assert error(GroupName="nope") == ("ResourceNotFoundException", "Schedule group nope does not exist.", 404)
     scheduler.create_schedule(Name="s", ScheduleExpression="rate(1 minute)", FlexibleTimeWindow=OFF, Target=target)
     assert error() == ("ConflictException", "Schedule s already exists.", 409)
@@ -420,3 +422,47 @@ def test_timestamps_round_trip(sched_server, clients):
         scheduler.create_schedule(Name="ended", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow=OFF,
                                   EndDate=T0, Target={"Arn": q.arn, "RoleArn": ROLE})
     assert e.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_the_founding_documents_schedule_starts_the_hello_world_machine(sched_server, clients):
+    """'Schedule a Serverless Workflow with AWS Step Functions and Amazon EventBridge
+    Scheduler': the Hello World Pass machine (ResultPath $.taskresult), started every minute by
+    a rate(1 minute) schedule with the flexible window off and input {"Payload": "This is a
+    test."}; each execution's output checked with DescribeExecution."""
+    scheduler, _, _ = clients
+    sfn = client("stepfunctions", sched_server.url)
+    definition = {
+        "Comment": "A Hello World example of the Amazon States Language using Pass states",
+        "StartAt": "Hello",
+        "States": {
+            "Hello": {"Type": "Pass", "Result": "Hello", "ResultPath": "$.taskresult", "Next": "World"},
+            "World": {"Type": "Pass", "Result": "World", "ResultPath": "$.taskresult", "End": True},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="ScheduledWorkflow", definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/step_functions_basic_execution")["stateMachineArn"]
+    scheduler.create_schedule(
+        Name="ExecuteStateMachine", Description="Execute state machine every minute",
+        ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": machine, "RoleArn": ROLE, "Input": json.dumps({"Payload": "This is a test."})},
+    )
+
+    def executions(n):
+        runs = sfn.list_executions(stateMachineArn=machine)["executions"]
+        return runs if len(runs) >= n and all(r["status"] != "RUNNING" for r in runs) else None
+
+    # One at once (no StartDate), then one per minute of the server's clock.
+    assert wait_until(lambda: executions(1)), sfn.list_executions(stateMachineArn=machine)
+    move(sched_server.url, advance_ms=60_000)
+    runs = wait_until(lambda: executions(2))
+    assert runs and len(runs) == 2, runs
+    for run in runs:
+        d = sfn.describe_execution(executionArn=run["executionArn"])
+        assert d["status"] == "SUCCEEDED", d
+        assert json.loads(d["input"]) == {"Payload": "This is a test."}
+        assert json.loads(d["output"]) == {"Payload": "This is a test.", "taskresult": "World"}
+    # Not again within the minute.
+    move(sched_server.url, advance_ms=30_000)
+    time.sleep(0.5)
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 2

@@ -66,6 +66,17 @@ use model::{
     bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
 };
 
+/// The `MessageId` of the built-in queue message with sequence number `seq`:
+/// UUID-shaped, stable, distinct per message (the SQS layer and the states
+/// runner's `sqs:sendMessage` both answer with it).
+pub fn message_id(seq: u64) -> String {
+    format!(
+        "00000000-0000-4000-8{:03x}-{:012x}",
+        (seq >> 48) & 0xfff,
+        seq & 0xffff_ffff_ffff
+    )
+}
+
 /// Targets of a kind the bus does not deliver to itself, such as the states
 /// runner's state machines (see [`Bus::register_provider`]).
 pub trait TargetProvider: Send + Sync {
@@ -714,6 +725,17 @@ impl Bus {
         ingest::put_events(&self.inner, entries, caller, ingest::Origin::Caller)
     }
 
+    /// PutEvents on behalf of `caller` playing an AWS service: authorized
+    /// as [`Bus::put_events_as`] is, and `aws.*` sources are allowed (for
+    /// testing rules for AWS service events locally).
+    pub fn put_events_as_service(
+        &self,
+        caller: &Principal,
+        entries: Vec<PutEventsEntry>,
+    ) -> Result<PutEventsOutput, BusError> {
+        ingest::put_events(&self.inner, entries, caller, ingest::Origin::Service)
+    }
+
     /// TestEventPattern: whether `event` (a full envelope) matches `pattern`.
     pub fn test_event_pattern(&self, pattern: &str, event: &str) -> Result<bool, BusError> {
         let parsed = self.inner.check_pattern(pattern)?;
@@ -827,6 +849,17 @@ impl Bus {
     /// knows them as targets.
     pub fn queue_store(&self) -> &dyn QueueStore {
         &*self.inner.store
+    }
+
+    /// The bus's store, for the services that keep their own records in
+    /// the same embedded store (the states runner).
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.inner.store)
+    }
+
+    /// The bus's clock, shared with the services built on the bus.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.inner.clock)
     }
 
     /// Now, by the bus's clock (ms since the epoch).

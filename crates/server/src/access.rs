@@ -63,6 +63,36 @@ fn sqs_resource(state: &AppState, body: &Value) -> Resource {
     }
 }
 
+/// The resource of a Step Functions call: the ARN it names, the ARN a
+/// create makes, or `*` (task-token calls, lists).
+fn states_resource(state: &AppState, operation: &str, body: &Value) -> Resource {
+    let named = [
+        "stateMachineArn",
+        "executionArn",
+        "activityArn",
+        "stateMachineVersionArn",
+        "stateMachineAliasArn",
+        "resourceArn",
+    ]
+    .iter()
+    .find_map(|k| text(body, k));
+    let arn = match (operation, named, text(body, "name")) {
+        (_, Some(a), _) => a.to_string(),
+        ("CreateStateMachine", None, Some(n)) => format!(
+            "arn:aws:states:{}:{}:stateMachine:{n}",
+            state.bus.region(),
+            state.bus.account()
+        ),
+        ("CreateActivity", None, Some(n)) => format!(
+            "arn:aws:states:{}:{}:activity:{n}",
+            state.bus.region(),
+            state.bus.account()
+        ),
+        _ => "*".to_string(),
+    };
+    Resource { arn, bus: None }
+}
+
 fn denied(caller: &Principal, action: &str, resource: &str, decision: Decision) -> ApiError {
     ApiError::new(
         400,
@@ -121,7 +151,18 @@ pub(crate) fn authorize_request(
             &format!("sqs:{operation}"),
             &sqs_resource(state, body),
         ),
-        _ => Ok(()),
+        "AWSStepFunctions" => check(
+            state,
+            caller,
+            &format!("states:{operation}"),
+            &states_resource(state, operation, body),
+        ),
+        // Every service is listed above: a request for another never gets here.
+        _ => Err(ApiError::new(
+            500,
+            "InternalFailure",
+            format!("no authorization rule for the service {service}"),
+        )),
     }
 }
 

@@ -102,6 +102,12 @@ pub struct CredentialConfig {
     /// the key may do anything that resource policies do not deny.
     #[serde(default)]
     pub policies: Option<Vec<Value>>,
+    /// This key plays an AWS service: its PutEvents may use `aws.*` sources
+    /// (`aws.s3`, `aws.cloudtrail`, ...), which the service refuses to
+    /// everyone else, so rules for AWS service events can be tested. Its
+    /// entries are still authorized like any other caller's.
+    #[serde(default)]
+    pub service_principal: bool,
 }
 
 /// Access to `/metrics`.
@@ -361,6 +367,15 @@ impl ServerConfig {
             );
         }
         Ok(out)
+    }
+
+    /// The access keys marked `service_principal`.
+    pub(crate) fn service_keys(&self) -> std::collections::HashSet<String> {
+        self.credentials
+            .iter()
+            .filter(|c| c.service_principal)
+            .map(|c| c.access_key_id.clone())
+            .collect()
     }
 
     pub(crate) fn apply_to_options(&self, options: &mut BusOptions) {

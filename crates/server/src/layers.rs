@@ -247,11 +247,17 @@ mod tests {
     fn test_state() -> TestState {
         let dir = std::env::temp_dir().join(format!("ferrule-layers-{}", uuid::Uuid::new_v4()));
         let bus = Arc::new(Bus::open(BusOptions::new(&dir)).unwrap());
+        let runner = Arc::new(
+            ferrule_runner::Runner::open(Arc::clone(&bus), ferrule_runner::RunnerOptions::new())
+                .unwrap(),
+        );
         let state = Arc::new(AppState {
             bus,
+            runner,
             metrics: Metrics::default(),
             secrets: HashMap::new(),
             principals: Arc::new(HashMap::new()),
+            service_keys: Default::default(),
             regions: vec!["us-east-1".into()],
             metrics_access: MetricsConfig::default(),
             started: Instant::now(),

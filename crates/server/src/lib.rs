@@ -68,6 +68,7 @@ mod protocol;
 mod scheduler;
 mod sigv4;
 mod sqs;
+mod states;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -254,10 +255,16 @@ pub(crate) enum ServiceId {
     Events,
     /// SQS ([`sqs`]).
     Sqs,
+    /// Step Functions ([`states`]).
+    States,
 }
 
 /// Every served service, in the order requests are matched against them.
-pub(crate) const SERVICES: [&ServiceInfo; 2] = [&events::Events::INFO, &sqs::Sqs::INFO];
+pub(crate) const SERVICES: [&ServiceInfo; 3] = [
+    &events::Events::INFO,
+    &sqs::Sqs::INFO,
+    &states::StepFunctions::INFO,
+];
 
 /// One operation call, authenticated.
 #[derive(Debug)]
@@ -291,6 +298,7 @@ impl ServiceId {
         match self {
             ServiceId::Events => events::Events::call(state, call).await,
             ServiceId::Sqs => sqs::Sqs::call(state, call).await,
+            ServiceId::States => states::StepFunctions::call(state, call).await,
         }
     }
 }
@@ -298,11 +306,14 @@ impl ServiceId {
 /// What every request handler shares.
 pub(crate) struct AppState {
     pub(crate) bus: Arc<Bus>,
+    pub(crate) runner: Arc<ferrule_runner::Runner>,
     pub(crate) metrics: Metrics,
     /// Access key id to secret; empty: open mode, nothing is verified.
     secrets: HashMap<String, String>,
     /// Access key id to the identity it signs for.
     principals: Arc<HashMap<String, Principal>>,
+    /// Keys that may put `aws.*` events (config `service_principal`).
+    pub(crate) service_keys: std::collections::HashSet<String>,
     /// Regions a signature may be scoped to.
     regions: Vec<String>,
     /// Who may read `/metrics`.
@@ -378,8 +389,19 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         let principals = Arc::clone(&principals);
         bus.set_principal_resolver(Arc::new(move |key: &str| principals.get(key).cloned()));
     }
+    let runner = {
+        let bus = Arc::clone(&bus);
+        tokio::task::spawn_blocking(move || {
+            ferrule_runner::Runner::open(bus, ferrule_runner::RunnerOptions::new())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot open the states runner: {e}"))?
+    };
+    let runner = Arc::new(runner);
     let state = Arc::new(AppState {
         bus: Arc::clone(&bus),
+        runner: Arc::clone(&runner),
         metrics: Metrics::default(),
         secrets: config
             .credentials
@@ -387,6 +409,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
             .collect(),
         principals,
+        service_keys: config.service_keys(),
         regions,
         metrics_access: config.metrics.clone().unwrap_or_default(),
         started: Instant::now(),
@@ -431,10 +454,14 @@ async fn run(options: ServeOptions) -> Result<(), String> {
     .await?;
     tracing::info!("shutting down");
     drop(state);
-    // Stops the ingest and delivery threads; pending deliveries stay stored.
-    tokio::task::spawn_blocking(move || drop(bus))
-        .await
-        .map_err(|e| e.to_string())?;
+    // Stops the runner's workers (executions stay stored), then the ingest
+    // and delivery threads; pending deliveries stay stored.
+    tokio::task::spawn_blocking(move || {
+        drop(runner);
+        drop(bus);
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -373,13 +373,7 @@ pub(crate) fn md5_of_message_attributes(attributes: &BTreeMap<&str, (&str, &str)
 }
 
 /// The message id of stored message `seq` (UUID-shaped, stable).
-pub(crate) fn message_id(seq: u64) -> String {
-    format!(
-        "00000000-0000-4000-8{:03x}-{:012x}",
-        (seq >> 48) & 0xfff,
-        seq & 0xffff_ffff_ffff
-    )
-}
+pub(crate) use ferrule_bus::message_id;
 
 /// Whether a message body has only the characters SQS allows.
 fn valid_body_chars(body: &str) -> bool {

@@ -467,6 +467,20 @@ impl Execution {
         clock: &dyn Clock,
         executor: &dyn TaskExecutor,
     ) -> (Execution, RunState) {
+        let mut exec = Execution::new(machine, info, input, clock);
+        let state = exec.run(machine, clock, executor);
+        (exec, state)
+    }
+
+    /// An execution of `machine` that has started (its `ExecutionStarted` event is recorded) but
+    /// not yet run a state: [`Execution::run`] runs it. A runner that answers StartExecution
+    /// before the workflow runs (and persists the execution first) starts it this way.
+    pub fn new(
+        machine: &StateMachine,
+        info: ExecutionInfo,
+        input: Value,
+        clock: &dyn Clock,
+    ) -> Execution {
         let now = clock.now_ms();
         let mut exec = Execution {
             input: input.clone(),
@@ -496,8 +510,7 @@ impl Execution {
             details,
         });
         exec.root.last_event = 1;
-        let state = exec.run(machine, clock, executor);
-        (exec, state)
+        exec
     }
 
     /// Advances the execution as far as it goes now. Call it again when [`RunState::Waiting`]

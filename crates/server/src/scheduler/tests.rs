@@ -1,7 +1,7 @@
 //! The Scheduler API through the server's router (REST-JSON in and out, on a
-//! manual clock): a Step Functions StartExecution target delivered through a
-//! `states` provider registered with the bus, as the states runner will;
-//! refused while no provider is registered; errors in REST-JSON's shape.
+//! manual clock): a Step Functions StartExecution target delivered through
+//! the `states` provider registered with the bus (the runner's, then one of
+//! the test's own that records the starts); errors in REST-JSON's shape.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,11 +50,17 @@ fn fixture_at(dir: std::path::PathBuf, remove: bool) -> Fixture {
     let mut options = BusOptions::new(&dir);
     options.clock = clock.clone();
     let bus = Arc::new(Bus::open(options).expect("bus"));
+    let runner = Arc::new(
+        ferrule_runner::Runner::open(Arc::clone(&bus), ferrule_runner::RunnerOptions::new())
+            .expect("runner"),
+    );
     let state = Arc::new(AppState {
         bus,
+        runner,
         metrics: Metrics::default(),
         secrets: HashMap::new(),
         principals: Arc::new(HashMap::new()),
+        service_keys: Default::default(),
         regions: vec!["us-east-1".into()],
         metrics_access: MetricsConfig::default(),
         started: Instant::now(),
@@ -133,17 +139,19 @@ fn start_execution(machine: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_state_machine_target_is_refused_until_a_provider_runs_it() {
+async fn a_state_machine_target_is_delivered_through_the_states_provider() {
     let f = fixture();
-    let machine = "arn:aws:states:us-east-1:000000000000:stateMachine:HelloWorld";
-    let (status, kind, body) = call(&f, "POST", "/schedules/hello", start_execution(machine)).await;
+    // The runner's provider judges `states` ARNs: not a state machine, refused.
+    let activity = "arn:aws:states:us-east-1:000000000000:activity:a";
+    let (status, kind, body) = call(&f, "POST", "/schedules/hello", start_execution(activity)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(kind, "ValidationException");
     assert!(
-        body["message"].as_str().is_some_and(|m| m.contains(machine)),
+        body["message"].as_str().is_some_and(|m| m.contains(activity)),
         "{body}"
     );
-
+    // A provider of our own in its place sees what the schedule starts.
+    let machine = "arn:aws:states:us-east-1:000000000000:stateMachine:HelloWorld";
     let started = Arc::new(Mutex::new(Vec::new()));
     f.state
         .bus
