@@ -102,7 +102,7 @@ def test_rate_schedule_fires_every_minute_into_a_queue(sched_server, clients):
     move(sched_server.url, advance_ms=1_000)
     assert len(q.wait_count(2)) == 2
     move(sched_server.url, advance_ms=120_000)
-    assert q.bodies() == [json.dumps({"Payload": "This is a test."})] * 4
+    assert [m["Body"] for m in q.wait_count(4)] == [json.dumps({"Payload": "This is a test."})] * 4
     got = scheduler.get_schedule(Name="every-minute")
     assert got["Arn"] == arn
     assert got["State"] == "ENABLED"
@@ -236,7 +236,7 @@ def test_event_bus_and_universal_targets(sched_server, clients):
     assert got[0]["source"] == "my.scheduler" and got[0]["detail"] == {"n": 1}
     assert got[0]["resources"] == [sched_arn]
     assert got[0]["time"] == "2024-05-01T12:10:00Z"
-    assert other.bodies() == ["via the SDK"]
+    assert [m["Body"] for m in other.wait_count(1)] == ["via the SDK"]
 
 
 def test_restart_delivers_recent_fires_once_and_misses_old_ones(server_factory, workdir):
@@ -466,3 +466,22 @@ def test_the_founding_documents_schedule_starts_the_hello_world_machine(sched_se
     move(sched_server.url, advance_ms=30_000)
     time.sleep(0.5)
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 2
+
+
+def test_signed_requests_with_encoded_paths(server_factory):
+    """With credentials configured, boto3's SigV4 signatures (scope `scheduler`, the tag
+    operations' percent-encoded ARN in the path) verify; a wrong secret is refused."""
+    server = server_factory(config={"credentials": [{"access_key_id": "test", "secret_access_key": "test"}]})
+    scheduler = client("scheduler", server.url)
+    arn = scheduler.create_schedule_group(Name="signed")["ScheduleGroupArn"]
+    scheduler.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])
+    assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    scheduler.untag_resource(ResourceArn=arn, TagKeys=["k"])
+    assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+    import boto3
+    bad = boto3.client("scheduler", endpoint_url=server.url, region_name=REGION,
+                       aws_access_key_id="test", aws_secret_access_key="wrong")
+    with pytest.raises(ClientError) as e:
+        bad.get_schedule_group(Name="signed")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
+    assert e.value.response["Error"]["Code"] in ("InvalidSignatureException", "SignatureDoesNotMatch")

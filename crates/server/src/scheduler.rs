@@ -98,17 +98,25 @@ pub(crate) fn load(state: &Arc<AppState>) -> Result<(), String> {
             completed(&state, key);
         }
     }));
-    let mut schedules = lock(&state.scheduling.schedules);
-    for (_, value) in bus.service_records(SCHEDULE_KIND).map_err(err)? {
-        let r: ScheduleRecord =
-            serde_json::from_slice(&value).map_err(|e| format!("scheduler schedule: {e}"))?;
-        // Validated when it was made; a target that no longer resolves (a
-        // provider not registered this time) is logged and not run.
-        match model::timed(bus, &r, r.modified_ms.saturating_sub(1)) {
-            Ok(t) => bus.resume_schedule(t),
-            Err(e) => tracing::warn!(schedule = %r.name, group = %r.group, error = %e.message, "stored schedule not run"),
+    let mut timed = Vec::new();
+    {
+        let mut schedules = lock(&state.scheduling.schedules);
+        for (_, value) in bus.service_records(SCHEDULE_KIND).map_err(err)? {
+            let r: ScheduleRecord =
+                serde_json::from_slice(&value).map_err(|e| format!("scheduler schedule: {e}"))?;
+            // Validated when it was made; a target that no longer resolves (a
+            // provider not registered this time) is logged and not run.
+            match model::timed(bus, &r, r.modified_ms.saturating_sub(1)) {
+                Ok(t) => timed.push(t),
+                Err(e) => tracing::warn!(schedule = %r.name, group = %r.group, error = %e.message, "stored schedule not run"),
+            }
+            schedules.insert((r.group.clone(), r.name.clone()), r);
         }
-        schedules.insert((r.group.clone(), r.name.clone()), r);
+    }
+    // Outside the lock: a schedule already complete calls the completion
+    // hook at once, which takes it.
+    for t in timed {
+        bus.resume_schedule(t);
     }
     Ok(())
 }
