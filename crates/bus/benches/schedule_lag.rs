@@ -69,9 +69,7 @@ fn main() {
                 identity: key,
                 expression: expression.clone(),
                 timezone: ferrule_schedule::jiff::tz::TimeZone::UTC,
-                window: Window::starting(
-                    Timestamp::from_millisecond(start as i64).expect("start"),
-                ),
+                window: Window::starting(Timestamp::from_millisecond(start as i64).expect("start")),
                 flexible: FlexibleTimeWindow::Off,
             },
             enabled: true,
@@ -103,8 +101,7 @@ fn main() {
     let expected = n * minutes;
     // Wait for delivery to drain.
     let drained = Instant::now();
-    while bus.pending_deliveries().unwrap_or(0) > 0 && drained.elapsed() < Duration::from_secs(60)
-    {
+    while bus.pending_deliveries().unwrap_or(0) > 0 && drained.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let messages = bus.queue_messages("lag", usize::MAX).expect("messages");

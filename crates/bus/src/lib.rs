@@ -45,12 +45,12 @@ pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
 pub use error::{BusError, BusErrorKind};
 pub use ferrule_core::{Clock, ManualClock, SystemClock};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
-pub use schedules::{
-    CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
-};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
     RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
+};
+pub use schedules::{
+    CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
 };
 
 use ferrule::{Limits, Matcher, Pattern, RuleSet};

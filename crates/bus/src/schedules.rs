@@ -351,8 +351,11 @@ impl Timer {
             self.missed.fetch_add(missed, Ordering::Relaxed);
         }
         if let Some(inv) = next {
-            s.heap
-                .push(Reverse((ms(inv.invoke_at), generation, schedule.key.clone())));
+            s.heap.push(Reverse((
+                ms(inv.invoke_at),
+                generation,
+                schedule.key.clone(),
+            )));
         }
         let complete = schedule.enabled && next.is_none() && schedule.delete_after_completion;
         let key = schedule.key.clone();
@@ -424,10 +427,7 @@ impl Timer {
         {
             let mut s = lock(&self.state);
             let mut last_due = 0;
-            loop {
-                let Some(Reverse((due, _, _))) = s.heap.peek() else {
-                    break;
-                };
+            while let Some(Reverse((due, _, _))) = s.heap.peek() {
                 let due = *due;
                 // Runs due at one instant are never split between passes, so
                 // that the mark below covers each run wholly or not at all.
@@ -460,7 +460,10 @@ impl Timer {
                     done.push(key);
                 }
             }
-            let more = s.heap.peek().is_some_and(|Reverse((due, _, _))| *due <= now);
+            let more = s
+                .heap
+                .peek()
+                .is_some_and(|Reverse((due, _, _))| *due <= now);
             mark = if more { last_due } else { now };
         }
         let n = taken.len();
@@ -475,9 +478,13 @@ impl Timer {
             if deliveries.is_empty() {
                 return Ok(());
             }
-            inner.store.ingest(events, deliveries).map(|_| ()).map_err(|e| {
-                tracing::error!(error = %e, "cannot record schedule fires; retrying");
-            })
+            inner
+                .store
+                .ingest(events, deliveries)
+                .map(|_| ())
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot record schedule fires; retrying");
+                })
         });
         if committed.is_err() {
             self.store_errors.fetch_add(1, Ordering::Relaxed);
@@ -658,8 +665,7 @@ impl Timer {
                 continue;
             }
             // Stored expressions were validated when they were put.
-            let Ok(expression) =
-                ScheduleExpression::parse(&text, ferrule_schedule::Flavor::Rule)
+            let Ok(expression) = ScheduleExpression::parse(&text, ferrule_schedule::Flavor::Rule)
             else {
                 continue;
             };
@@ -1020,7 +1026,9 @@ impl Bus {
         value: Option<Vec<u8>>,
     ) -> Result<(), BusError> {
         if matches!(kind, "bus" | "rule" | MARK_KIND | RULE_ANCHOR_KIND) {
-            return Err(BusError::internal(format!("record kind {kind} is the bus's")));
+            return Err(BusError::internal(format!(
+                "record kind {kind} is the bus's"
+            )));
         }
         self.inner.store.put(kind, name, value, Expect::Any)?;
         Ok(())

@@ -79,7 +79,12 @@ fn bad(text: &str) -> String {
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {
-    (status, [("content-type", "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn now_body(now_ms: u64, manual: bool) -> Value {

@@ -108,7 +108,9 @@ pub(crate) fn load(state: &Arc<AppState>) -> Result<(), String> {
             // provider not registered this time) is logged and not run.
             match model::timed(bus, &r, r.modified_ms.saturating_sub(1)) {
                 Ok(t) => timed.push(t),
-                Err(e) => tracing::warn!(schedule = %r.name, group = %r.group, error = %e.message, "stored schedule not run"),
+                Err(e) => {
+                    tracing::warn!(schedule = %r.name, group = %r.group, error = %e.message, "stored schedule not run")
+                }
             }
             schedules.insert((r.group.clone(), r.name.clone()), r);
         }
@@ -133,9 +135,10 @@ fn completed(state: &AppState, key: &str) {
     };
     let mut schedules = lock(&state.scheduling.schedules);
     if schedules.contains_key(&(group.clone(), name.clone())) {
-        if let Err(e) = state
-            .bus
-            .put_service_record(SCHEDULE_KIND, &schedule_key(&group, &name), None)
+        if let Err(e) =
+            state
+                .bus
+                .put_service_record(SCHEDULE_KIND, &schedule_key(&group, &name), None)
         {
             tracing::error!(schedule = %name, error = %e, "cannot delete a completed schedule");
             return;
@@ -237,9 +240,8 @@ async fn serve(
         let body: Value = if body.is_empty() {
             json!({})
         } else {
-            serde_json::from_slice(&body).map_err(|e| {
-                validation(format!("The request body is not valid JSON: {e}"))
-            })?
+            serde_json::from_slice(&body)
+                .map_err(|e| validation(format!("The request body is not valid JSON: {e}")))?
         };
         let query = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
             .into_owned()
@@ -272,7 +274,12 @@ async fn serve(
     response
 }
 
-fn authorize(state: &AppState, caller: &Principal, action: &str, arn: &str) -> Result<(), ApiError> {
+fn authorize(
+    state: &AppState,
+    caller: &Principal,
+    action: &str,
+    arn: &str,
+) -> Result<(), ApiError> {
     let decision = state
         .bus
         .authorize(caller, action, arn, "", &[])
@@ -313,7 +320,16 @@ macro_rules! handler {
             headers: HeaderMap,
             body: Bytes,
         ) -> Response {
-            serve(state, $op, method, uri, headers, body, move |$state, $req| $body).await
+            serve(
+                state,
+                $op,
+                method,
+                uri,
+                headers,
+                body,
+                move |$state, $req| $body,
+            )
+            .await
         }
     };
     ($fn_name:ident, $op:literal, |$state:ident, $req:ident| $body:block) => {
@@ -324,7 +340,16 @@ macro_rules! handler {
             headers: HeaderMap,
             body: Bytes,
         ) -> Response {
-            serve(state, $op, method, uri, headers, body, move |$state, $req| $body).await
+            serve(
+                state,
+                $op,
+                method,
+                uri,
+                headers,
+                body,
+                move |$state, $req| $body,
+            )
+            .await
         }
     };
 }
@@ -425,12 +450,7 @@ fn page(req: &Request) -> Result<(usize, Option<String>), ApiError> {
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (1..=100).contains(&n) => n as usize,
             Ok(n) => {
-                v.range(
-                    Some(wire::Int(n)),
-                    "maxResults",
-                    Some(1),
-                    Some(100),
-                );
+                v.range(Some(wire::Int(n)), "maxResults", Some(1), Some(100));
                 0
             }
             Err(_) => return Err(validation(format!("Invalid MaxResults {text}."))),
@@ -470,7 +490,9 @@ handler!(list_schedules, "ListSchedules", |state, req| {
         let key = schedule_key(g, n);
         if token.as_ref().is_some_and(|t| key.as_str() <= t.as_str())
             || group.as_ref().is_some_and(|Str(x)| x != g)
-            || prefix.as_ref().is_some_and(|Str(p)| !n.starts_with(p.as_str()))
+            || prefix
+                .as_ref()
+                .is_some_and(|Str(p)| !n.starts_with(p.as_str()))
             || st.as_ref().is_some_and(|Str(s)| s != &r.state)
         {
             continue;
@@ -521,8 +543,15 @@ fn tags_in(body: &Value, v: &mut Violations) -> Result<Vec<(String, String)>, Ap
     let mut out = Vec::new();
     for (i, t) in list.iter().enumerate() {
         let k = t.get("Key").and_then(Value::as_str).map(|s| Str(s.into()));
-        let val = t.get("Value").and_then(Value::as_str).map(|s| Str(s.into()));
-        v.required_text(k.as_ref(), &format!("tags.{}.member.key", i + 1), wire::Text::len(1, 128));
+        let val = t
+            .get("Value")
+            .and_then(Value::as_str)
+            .map(|s| Str(s.into()));
+        v.required_text(
+            k.as_ref(),
+            &format!("tags.{}.member.key", i + 1),
+            wire::Text::len(1, 128),
+        );
         v.required_text(
             val.as_ref(),
             &format!("tags.{}.member.value", i + 1),
@@ -630,7 +659,9 @@ handler!(list_groups, "ListScheduleGroups", |state, req| {
     let mut next = None;
     for (name, g) in groups.iter() {
         if token.as_ref().is_some_and(|t| name.as_str() <= t.as_str())
-            || prefix.as_ref().is_some_and(|Str(p)| !name.starts_with(p.as_str()))
+            || prefix
+                .as_ref()
+                .is_some_and(|Str(p)| !name.starts_with(p.as_str()))
         {
             continue;
         }
@@ -661,7 +692,8 @@ fn tagged_group(state: &AppState, arn: &str) -> Result<String, ApiError> {
     );
     v.finish()?;
     let name = arn.rsplit('/').next().unwrap_or("");
-    if model::group_arn(&state.bus, name) != arn || !lock(&state.scheduling.groups).contains_key(name)
+    if model::group_arn(&state.bus, name) != arn
+        || !lock(&state.scheduling.groups).contains_key(name)
     {
         return Err(no_group(name));
     }
@@ -728,4 +760,3 @@ handler!(untag_resource, "UntagResource", |state, req, arn| {
     *g = updated;
     Ok(json!({}))
 });
-

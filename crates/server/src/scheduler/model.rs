@@ -16,7 +16,11 @@ use ferrule_schedule::{
 /// Names of schedules and groups.
 pub(crate) const NAME: Text = Text::pattern(1, 64, "[0-9a-zA-Z-_.]+");
 const ROLE_ARN: Text = Text::pattern(1, 1600, r"arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+");
-const DLQ_ARN: Text = Text::pattern(1, 1600, r"arn:aws[a-z-]*:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+");
+const DLQ_ARN: Text = Text::pattern(
+    1,
+    1600,
+    r"arn:aws[a-z-]*:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+",
+);
 const KMS_ARN: Text = Text::pattern(
     1,
     2048,
@@ -189,7 +193,15 @@ pub(crate) fn check_constraints(name: &str, r: &ScheduleIn) -> Result<(), ApiErr
     if let Some(Obj(t)) = &r.target {
         v.required_text(t.arn.as_ref(), "target.arn", Text::len(1, 1600));
         v.required_text(t.role_arn.as_ref(), "target.roleArn", ROLE_ARN);
-        v.text(t.input.as_ref(), "target.input", Text { min: Some(1), max: None, pattern: None });
+        v.text(
+            t.input.as_ref(),
+            "target.input",
+            Text {
+                min: Some(1),
+                max: None,
+                pattern: None,
+            },
+        );
         if let Some(Obj(p)) = &t.retry_policy {
             v.range(
                 p.maximum_event_age_in_seconds,
@@ -230,7 +242,11 @@ pub(crate) fn check_constraints(name: &str, r: &ScheduleIn) -> Result<(), ApiErr
     v.required(r.flexible_time_window.as_ref(), "flexibleTimeWindow");
     if let Some(Obj(f)) = &r.flexible_time_window {
         v.required(f.mode.as_ref(), "flexibleTimeWindow.mode");
-        v.one_of(f.mode.as_ref(), "flexibleTimeWindow.mode", &["OFF", "FLEXIBLE"]);
+        v.one_of(
+            f.mode.as_ref(),
+            "flexibleTimeWindow.mode",
+            &["OFF", "FLEXIBLE"],
+        );
         v.range(
             f.maximum_window_in_minutes,
             "flexibleTimeWindow.maximumWindowInMinutes",
@@ -329,7 +345,10 @@ pub(crate) fn record(
     for (member, value) in [
         ("EcsParameters", &target.ecs_parameters),
         ("KinesisParameters", &target.kinesis_parameters),
-        ("SageMakerPipelineParameters", &target.sage_maker_pipeline_parameters),
+        (
+            "SageMakerPipelineParameters",
+            &target.sage_maker_pipeline_parameters,
+        ),
         (
             "EventBridgePutEventsV2Parameters",
             &target.event_bridge_put_events_v2_parameters,
@@ -485,7 +504,9 @@ fn fire_targets(bus: &Bus, target: &Value) -> Result<Vec<FireTarget>, ApiError> 
         }
         check(arn)?;
         let (Some(source), Some(detail_type)) = (
-            target.pointer("/EventBridgeParameters/Source").and_then(Value::as_str),
+            target
+                .pointer("/EventBridgeParameters/Source")
+                .and_then(Value::as_str),
             target
                 .pointer("/EventBridgeParameters/DetailType")
                 .and_then(Value::as_str),
@@ -508,8 +529,14 @@ fn fire_targets(bus: &Bus, target: &Value) -> Result<Vec<FireTarget>, ApiError> 
         ("EcsParameters", "Amazon ECS"),
         ("KinesisParameters", "Amazon Kinesis"),
         ("SageMakerPipelineParameters", "Amazon SageMaker"),
-        ("EventBridgePutEventsV2Parameters", "EventBridge PutEvents v2"),
-        ("EventBridgePutRawEventsParameters", "EventBridge raw events"),
+        (
+            "EventBridgePutEventsV2Parameters",
+            "EventBridge PutEvents v2",
+        ),
+        (
+            "EventBridgePutRawEventsParameters",
+            "EventBridge raw events",
+        ),
     ] {
         if target.get(member).is_some() {
             return Err(validation(format!(
@@ -607,8 +634,7 @@ fn universal(
                     bus.bus_arn(bus_name)
                 };
                 check(&bus_arn)?;
-                let (Some(source), Some(detail_type)) =
-                    (text(e, "Source"), text(e, "DetailType"))
+                let (Some(source), Some(detail_type)) = (text(e, "Source"), text(e, "DetailType"))
                 else {
                     return Err(validation(format!(
                         "Entries[{i}] of universal target {arn} needs Source and DetailType."

@@ -83,7 +83,10 @@ async fn call(f: &Fixture, method: &str, uri: &str, body: Value) -> (StatusCode,
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .expect("request");
-    let response = app(Arc::clone(&f.state)).oneshot(req).await.expect("response");
+    let response = app(Arc::clone(&f.state))
+        .oneshot(req)
+        .await
+        .expect("response");
     let status = response.status();
     let kind = response
         .headers()
@@ -143,11 +146,14 @@ async fn a_state_machine_target_is_delivered_through_the_states_provider() {
     let f = fixture();
     // The runner's provider judges `states` ARNs: not a state machine, refused.
     let activity = "arn:aws:states:us-east-1:000000000000:activity:a";
-    let (status, kind, body) = call(&f, "POST", "/schedules/hello", start_execution(activity)).await;
+    let (status, kind, body) =
+        call(&f, "POST", "/schedules/hello", start_execution(activity)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(kind, "ValidationException");
     assert!(
-        body["message"].as_str().is_some_and(|m| m.contains(activity)),
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(activity)),
         "{body}"
     );
     // A provider of our own in its place sees what the schedule starts.
@@ -190,22 +196,37 @@ async fn a_state_machine_target_is_delivered_through_the_states_provider() {
 async fn errors_are_rest_json_with_the_models_status_codes() {
     let f = fixture();
     let (status, kind, body) = call(&f, "GET", "/schedules/nope", json!({})).await;
-    assert_eq!((status, kind.as_str()), (StatusCode::NOT_FOUND, "ResourceNotFoundException"));
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::NOT_FOUND, "ResourceNotFoundException")
+    );
     assert_eq!(body["message"], "Schedule nope does not exist.");
     let (status, kind, _) = call(&f, "GET", "/schedule-groups/nope", json!({})).await;
-    assert_eq!((status, kind.as_str()), (StatusCode::NOT_FOUND, "ResourceNotFoundException"));
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::NOT_FOUND, "ResourceNotFoundException")
+    );
     let mut bad = start_execution("https://example.com/hook");
     bad["ScheduleExpression"] = json!("rate(1 fortnight)");
     let (status, kind, body) = call(&f, "POST", "/schedules/x", bad).await;
-    assert_eq!((status, kind.as_str()), (StatusCode::BAD_REQUEST, "ValidationException"));
-    assert_eq!(body["message"], "Invalid Schedule Expression rate(1 fortnight).");
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::BAD_REQUEST, "ValidationException")
+    );
+    assert_eq!(
+        body["message"],
+        "Invalid Schedule Expression rate(1 fortnight)."
+    );
     // Wrong JSON types are refused, not guessed.
     let mut bad = start_execution("https://example.com/hook");
     bad["Target"]["Input"] = json!(5);
     let (status, _, _) = call(&f, "POST", "/schedules/x", bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, kind, _) = call(&f, "POST", "/schedules/x", json!([1])).await;
-    assert_eq!((status, kind.as_str()), (StatusCode::BAD_REQUEST, "ValidationException"));
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::BAD_REQUEST, "ValidationException")
+    );
     // An http(s) URL is a target (ferrule's extension).
     let (status, _, body) = call(
         &f,
@@ -222,12 +243,18 @@ async fn errors_are_rest_json_with_the_models_status_codes() {
         start_execution("https://example.com/hook"),
     )
     .await;
-    assert_eq!((status, kind.as_str()), (StatusCode::CONFLICT, "ConflictException"));
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::CONFLICT, "ConflictException")
+    );
     assert_eq!(body["message"], "Schedule x already exists.");
     let (status, _, body) = call(&f, "GET", "/schedules/x", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["CreationDate"], json!(T0 / 1000));
-    assert_eq!(body["Target"]["Input"], "{\"Payload\": \"This is a test.\"}");
+    assert_eq!(
+        body["Target"]["Input"],
+        "{\"Payload\": \"This is a test.\"}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
