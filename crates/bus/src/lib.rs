@@ -33,6 +33,7 @@ mod error;
 mod health;
 mod ingest;
 mod model;
+mod schedules;
 mod settings;
 
 use std::collections::{BTreeMap, HashMap};
@@ -48,6 +49,9 @@ pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
     RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
+};
+pub use schedules::{
+    CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
 };
 pub use settings::{BusSettings, LogConfig};
 
@@ -161,7 +165,7 @@ pub struct PutRuleInput {
     pub event_bus_name: Option<String>,
     /// The event pattern.
     pub event_pattern: Option<String>,
-    /// The schedule expression (validated and stored; not run).
+    /// The schedule expression (run by the bus's scheduler, default bus only).
     pub schedule_expression: Option<String>,
     /// The state (default ENABLED).
     pub state: Option<RuleState>,
@@ -225,6 +229,8 @@ pub(crate) struct Inner {
     http_timeout: Duration,
     pub(crate) ingest: ingest::Ingest,
     principals: RwLock<Option<Arc<PrincipalResolver>>>,
+    /// Rule schedules and Scheduler schedules ([`schedules`]).
+    pub(crate) timer: schedules::Timer,
 }
 
 #[derive(Default)]
@@ -314,11 +320,14 @@ impl Bus {
                 http_timeout: options.http_timeout,
                 ingest: ingest::Ingest::new(weak.clone()),
                 principals: RwLock::new(None),
+                timer: schedules::Timer::new(),
             }
         });
         inner.load()?;
+        inner.timer.load(&inner)?;
         if options.deliver_in_background {
             inner.dispatcher.start();
+            inner.timer.start(Arc::downgrade(&inner));
         }
         Ok(Bus { inner })
     }
@@ -529,6 +538,7 @@ impl Bus {
             .save(&rule_key(&bus_name, &input.name), Some(&record))?;
         bus.rules.insert(input.name.clone(), record);
         bus.compiled = None;
+        self.inner.timer.rules_changed(self.inner.clock.now_ms());
         Ok(self.inner.rule_arn(&bus_name, &input.name))
     }
 
@@ -564,6 +574,7 @@ impl Bus {
                     .save::<RuleRecord>(&rule_key(&bus_name, name), None)?;
                 bus.rules.remove(name);
                 bus.compiled = None;
+                self.inner.timer.rules_changed(self.inner.clock.now_ms());
                 Ok(())
             }
         }
@@ -900,6 +911,7 @@ impl Bus {
 
 impl Drop for Bus {
     fn drop(&mut self) {
+        self.inner.timer.stop();
         self.inner.ingest.stop();
         self.inner.dispatcher.stop();
     }
@@ -1060,6 +1072,7 @@ impl Inner {
         self.save(&rule_key(&bus_name, name), Some(&updated))?;
         *rule = updated;
         bus.compiled = None;
+        self.timer.rules_changed(self.clock.now_ms());
         Ok(())
     }
 

@@ -128,7 +128,7 @@ pub struct RuleRecord {
     /// The event pattern, as given.
     #[serde(default)]
     pub event_pattern: Option<String>,
-    /// The schedule expression, as given (stored; schedules do not run yet).
+    /// The schedule expression, as given (run by the bus's scheduler).
     #[serde(default)]
     pub schedule_expression: Option<String>,
     /// The state.
@@ -339,173 +339,16 @@ pub fn check_target(target: &TargetConfig, position: usize) -> Result<(), BusErr
     Ok(())
 }
 
-/// Checks a schedule expression as EventBridge checks a rule's: `rate(N
-/// unit)` with a singular unit for 1 and a plural one otherwise, or
-/// `cron(...)` with six fields (minutes, hours, day of month, month, day of
-/// week, year) where exactly one of day of month and day of week is `?`.
-/// Anything else is `Parameter ScheduleExpression is not valid.`
+/// Checks a schedule expression as EventBridge checks a rule's (with
+/// `ferrule-schedule`'s parser, the one the scheduler runs): `rate(N unit)`
+/// with a singular unit for 1 and a plural one otherwise, or `cron(...)` with
+/// six fields where exactly one of day of month and day of week is `?`.
+/// Anything else is `Parameter ScheduleExpression is not valid.` (or the
+/// model's length message).
 pub fn check_schedule(expression: &str) -> Result<(), BusError> {
-    let valid = if let Some(inner) = inside(expression, "rate(") {
-        valid_rate(inner)
-    } else if let Some(inner) = inside(expression, "cron(") {
-        valid_cron(inner)
-    } else {
-        false
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(BusError::validation(
-            "Parameter ScheduleExpression is not valid.",
-        ))
-    }
-}
-
-fn inside<'a>(expression: &'a str, prefix: &str) -> Option<&'a str> {
-    expression.strip_prefix(prefix)?.strip_suffix(')')
-}
-
-/// `N unit`: one space, a positive integer, a lower-case unit.
-fn valid_rate(inner: &str) -> bool {
-    let Some((n, unit)) = inner.split_once(' ') else {
-        return false;
-    };
-    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let Ok(n) = n.parse::<u64>() else {
-        return false;
-    };
-    let singular = matches!(unit, "minute" | "hour" | "day");
-    let plural = matches!(unit, "minutes" | "hours" | "days");
-    n > 0 && (singular || plural) && (n == 1) == singular
-}
-
-/// Which cron field a part belongs to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum CronField {
-    Minutes,
-    Hours,
-    DayOfMonth,
-    Month,
-    DayOfWeek,
-    Year,
-}
-
-impl CronField {
-    fn range(self) -> (u32, u32) {
-        match self {
-            CronField::Minutes => (0, 59),
-            CronField::Hours => (0, 23),
-            CronField::DayOfMonth => (1, 31),
-            CronField::Month => (1, 12),
-            CronField::DayOfWeek => (1, 7),
-            CronField::Year => (1970, 2199),
-        }
-    }
-
-    fn names(self) -> &'static [&'static str] {
-        match self {
-            CronField::Month => &[
-                "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-            ],
-            CronField::DayOfWeek => &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
-            _ => &[],
-        }
-    }
-
-    /// A number or (months, days of the week) a name, in range.
-    fn value(self, text: &str) -> Option<u32> {
-        let (lo, hi) = self.range();
-        if let Some(i) = self
-            .names()
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(text))
-        {
-            return Some(lo + i as u32);
-        }
-        if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        text.parse::<u32>().ok().filter(|v| (lo..=hi).contains(v))
-    }
-}
-
-/// Six fields separated by single spaces.
-fn valid_cron(inner: &str) -> bool {
-    use CronField::*;
-    let fields: Vec<&str> = inner.split(' ').collect();
-    let [minutes, hours, dom, month, dow, year] = fields[..] else {
-        return false;
-    };
-    // One of day of month and day of week, and only one, is `?`.
-    if (dom == "?") == (dow == "?") {
-        return false;
-    }
-    [
-        (minutes, Minutes),
-        (hours, Hours),
-        (dom, DayOfMonth),
-        (month, Month),
-        (dow, DayOfWeek),
-        (year, Year),
-    ]
-    .into_iter()
-    .all(|(text, field)| valid_cron_field(text, field))
-}
-
-fn valid_cron_field(text: &str, field: CronField) -> bool {
-    if text == "?" {
-        return matches!(field, CronField::DayOfMonth | CronField::DayOfWeek);
-    }
-    let special = |item: &str| match field {
-        // `L` (last day), `LW` (last weekday), `15W` (weekday nearest the 15th).
-        CronField::DayOfMonth => {
-            item == "L"
-                || item == "LW"
-                || item
-                    .strip_suffix('W')
-                    .is_some_and(|d| field.value(d).is_some())
-        }
-        // `6L` (last Friday), `MON#2` (second Monday), `L` (Saturday).
-        CronField::DayOfWeek => {
-            item == "L"
-                || item
-                    .strip_suffix('L')
-                    .is_some_and(|d| field.value(d).is_some())
-                || item.split_once('#').is_some_and(|(d, n)| {
-                    field.value(d).is_some() && matches!(n, "1" | "2" | "3" | "4" | "5")
-                })
-        }
-        _ => false,
-    };
-    !text.is_empty()
-        && text.split(',').all(|item| {
-            if special(item) {
-                return true;
-            }
-            let (base, step) = match item.split_once('/') {
-                Some((b, s)) => (b, Some(s)),
-                None => (item, None),
-            };
-            let (lo, hi) = field.range();
-            if let Some(step) = step {
-                let ok = !step.is_empty()
-                    && step.len() <= 4
-                    && step.bytes().all(|b| b.is_ascii_digit())
-                    && step.parse::<u32>().is_ok_and(|n| n >= 1 && n <= hi.max(1));
-                if !ok {
-                    return false;
-                }
-            }
-            if base == "*" {
-                return true;
-            }
-            match base.split_once('-') {
-                Some((a, b)) => field.value(a).is_some() && field.value(b).is_some(),
-                None => field.value(base).is_some_and(|v| v >= lo),
-            }
-        })
+    ferrule_schedule::ScheduleExpression::parse(expression, ferrule_schedule::Flavor::Rule)
+        .map(|_| ())
+        .map_err(|e| BusError::validation(e.message()))
 }
 
 /// Why ferrule refuses a target `arn`, if it does: an ARN not in the

@@ -73,6 +73,12 @@ pub struct ServerConfig {
     /// Limits and timeouts of the HTTP layer (see [`super::HttpLimits`]).
     #[serde(default)]
     pub http: Option<super::HttpLimits>,
+    /// The server's clock: `"system"` (default), or `"manual"` /
+    /// `"manual:START"` (RFC 3339 or epoch ms) for a clock that only moves
+    /// by `POST /_ferrule/clock` (`{"advance_ms": N}` or `{"set_ms": N}`),
+    /// shared by delivery, the scheduler and the states runner: for tests.
+    #[serde(default)]
+    pub clock: Option<String>,
 }
 
 /// One credential: a key pair and the identity it signs for.

@@ -262,6 +262,7 @@ mod tests {
             metrics_access: MetricsConfig::default(),
             started: Instant::now(),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            scheduling: crate::scheduler::Scheduling::new(crate::clock::ServerClock::System),
         });
         TestState { state, dir }
     }

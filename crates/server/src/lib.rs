@@ -58,12 +58,14 @@
 #![warn(missing_debug_implementations)]
 
 mod access;
+mod clock;
 mod config;
 mod events;
 mod http;
 pub(crate) mod layers;
 mod metrics;
 mod protocol;
+mod scheduler;
 mod sigv4;
 mod sqs;
 mod states;
@@ -112,7 +114,6 @@ pub(crate) enum Protocol {
     /// AWS JSON 1.1 (EventBridge), the same with its own content type.
     AwsJson11,
     /// REST-JSON (Scheduler): `x-amzn-ErrorType` and a JSON body.
-    #[cfg_attr(not(test), expect(dead_code, reason = "for Scheduler, next"))]
     RestJson,
 }
 
@@ -319,6 +320,8 @@ pub(crate) struct AppState {
     metrics_access: MetricsConfig,
     started: Instant,
     stopping: std::sync::atomic::AtomicBool,
+    /// EventBridge Scheduler's groups and schedules, and the server's clock.
+    pub(crate) scheduling: scheduler::Scheduling,
 }
 
 impl AppState {
@@ -368,6 +371,8 @@ async fn run(options: ServeOptions) -> Result<(), String> {
     }
     let mut bus_options = BusOptions::new(&options.data_dir);
     config.apply_to_options(&mut bus_options);
+    let clock = clock::ServerClock::parse(config.clock.as_deref())?;
+    bus_options.clock = clock.shared();
     let principals = Arc::new(config.principals(&bus_options.account)?);
     let regions = vec![bus_options.region.clone()];
     let bus = tokio::task::spawn_blocking(move || Bus::open(bus_options))
@@ -409,6 +414,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         metrics_access: config.metrics.clone().unwrap_or_default(),
         started: Instant::now(),
         stopping: std::sync::atomic::AtomicBool::new(false),
+        scheduling: scheduler::Scheduling::new(clock),
     });
     if state.is_open() {
         tracing::warn!(
@@ -420,6 +426,12 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         let state = Arc::clone(&state);
         let config = config.clone();
         tokio::task::spawn_blocking(move || config.apply(&state))
+            .await
+            .map_err(|e| e.to_string())??;
+    }
+    {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || scheduler::load(&state))
             .await
             .map_err(|e| e.to_string())??;
     }
@@ -570,6 +582,8 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
+        .route("/_ferrule/clock", get(clock::get).post(clock::set))
+        .merge(scheduler::routes())
         .merge(aws_routes)
         .layer(from_fn_with_state(Arc::clone(&state), layers::metrics))
         .layer(axum::middleware::from_fn(layers::request_id))
