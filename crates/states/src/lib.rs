@@ -71,6 +71,7 @@ pub mod definition;
 pub mod error;
 pub mod exec;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod path;
 pub mod payload;
 pub mod timestamp;
