@@ -130,6 +130,18 @@ pub struct State {
     pub(crate) output: Option<JTemplate>,
 }
 
+impl State {
+    /// The Retry/Catch/result fields of a Task, Parallel or Map.
+    pub(crate) fn work(&self) -> Option<&Work> {
+        match &self.kind {
+            Kind::Task { work, .. } | Kind::Parallel { work, .. } | Kind::Map { work, .. } => {
+                Some(work)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Where a state goes when it succeeds.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Transition {

@@ -450,7 +450,7 @@ fn wants_token(resource: &str) -> bool {
 
 /// Whether `ErrorEquals` matches `error`: `States.ALL` matches everything but the terminal
 /// errors, `States.TaskFailed` every task failure except timeouts; `States.Runtime` never matches.
-fn error_matches(list: &[String], error: &str, from_task: bool) -> bool {
+pub(crate) fn error_matches(list: &[String], error: &str, from_task: bool) -> bool {
     if error == names::RUNTIME {
         return false;
     }
@@ -517,6 +517,18 @@ impl Execution {
         clock: &dyn Clock,
         executor: &dyn TaskExecutor,
     ) -> (Execution, RunState) {
+        Execution::start_with_variables(machine, info, input, Map::new(), clock, executor)
+    }
+
+    /// [`Execution::start`] with workflow variables already set (TestState's `variables`).
+    pub fn start_with_variables(
+        machine: &StateMachine,
+        info: ExecutionInfo,
+        input: Value,
+        variables: Map<String, Value>,
+        clock: &dyn Clock,
+        executor: &dyn TaskExecutor,
+    ) -> (Execution, RunState) {
         let now = clock.now_ms();
         let mut exec = Execution {
             input: input.clone(),
@@ -527,7 +539,7 @@ impl Execution {
             stop_ms: None,
             history: Vec::new(),
             root: Thread {
-                vars: Map::new(),
+                vars: variables,
                 scope: Vec::new(),
                 last_event: 0,
                 phase: Phase::Enter {
@@ -783,6 +795,11 @@ impl Execution {
             "error": self.error.as_ref().map(|e| e.error.clone()).filter(|e| !e.is_empty()),
             "cause": self.error.as_ref().map(|e| e.cause.clone()).filter(|c| !c.is_empty()),
         })
+    }
+
+    /// The workflow variables of the top-level scope, as the states so far assigned them.
+    pub fn variables(&self) -> &Map<String, Value> {
+        &self.root.vars
     }
 
     /// The tokens of the tasks the execution waits for.

@@ -74,6 +74,7 @@ pub mod intrinsic;
 pub mod jsonata;
 pub mod path;
 pub mod payload;
+pub mod test_state;
 pub mod timestamp;
 
 pub use definition::StateMachine;
