@@ -1367,7 +1367,8 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 }
                 Err(e) => return fail(r, e),
             };
-            let numbers = || -> Result<(usize, Tolerance, Vec<Value>), StatesError> {
+            // Called once: it takes the items (no copy of each one when no selector shapes them).
+            let numbers = move || -> Result<(usize, Tolerance, Vec<Value>), StatesError> {
                 let max = number(
                     max_concurrency,
                     &effective,
@@ -1388,10 +1389,10 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 };
                 // ItemSelector shapes each item first; the batcher then groups the shaped items.
                 let mut selected = Vec::with_capacity(items.len());
-                for (i, value) in items.iter().enumerate() {
+                for (i, value) in items.into_iter().enumerate() {
                     selected.push(match (item_selector, item_selector_jsonata, &scope) {
                         (_, Some(sel), Some(sc)) => {
-                            sel.render(&sc.with_map_item(i, value), "ItemSelector")?
+                            sel.render(&sc.with_map_item(i, &value), "ItemSelector")?
                         }
                         (Some(sel), _, _) => {
                             let mut ictx = ctx.clone();
@@ -1403,7 +1404,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                             }
                             sel.render(&effective, &ictx)?
                         }
-                        _ => value.clone(),
+                        _ => value,
                     });
                 }
                 let inputs = match batcher {
