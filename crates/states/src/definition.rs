@@ -773,7 +773,7 @@ impl StateMachine {
         match root {
             Some(root) if ck.diags.is_empty() => {
                 let (mut uses_context, mut uses_execution_input) = context_use(value);
-                let uses_variables = assigns(value);
+                let uses_variables = uses_variables(value);
                 if jsonata_context_use(value) {
                     uses_context = true;
                     uses_execution_input = true;
@@ -846,11 +846,22 @@ fn jsonata_context_use(v: &Value) -> bool {
     }
 }
 
-/// Whether any object in the definition has an `Assign` member.
-fn assigns(v: &Value) -> bool {
+/// Whether the definition may use workflow variables: an `Assign` member, or a string outside
+/// `{% %}` with `$name` in it (a JSONPath variable path; TestState's `variables` can set what
+/// the definition reads without assigning it). A false positive only costs a copy per state.
+fn uses_variables(v: &Value) -> bool {
     match v {
-        Value::Array(a) => a.iter().any(assigns),
-        Value::Object(m) => m.contains_key("Assign") || m.values().any(assigns),
+        Value::String(s) => {
+            jsonata::expression_text(s).is_none()
+                && s.match_indices('$').any(|(i, _)| {
+                    s[i + 1..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_')
+                })
+        }
+        Value::Array(a) => a.iter().any(uses_variables),
+        Value::Object(m) => m.contains_key("Assign") || m.values().any(uses_variables),
         _ => false,
     }
 }

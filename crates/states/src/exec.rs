@@ -995,10 +995,17 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 (None, None) => Ok(effective),
             };
             let out = res.and_then(|v| {
-                r.assigned = assigned(st.assign.as_ref(), &v, &ctx, scope.as_ref(), &t.vars)?;
+                r.assigned = assigned(
+                    st.assign.as_ref(),
+                    &v,
+                    &ctx,
+                    scope.as_ref(),
+                    &t.vars,
+                    "Assign",
+                )?;
                 let v = result_path.apply(r.input.clone(), v)?;
                 let v = st.output_path.apply(v, &ctx)?;
-                jsonata_output(st.output.as_ref(), scope.as_ref(), v)
+                jsonata_output(st.output.as_ref(), scope.as_ref(), v, "Output")
             });
             match out {
                 Ok(v) => Body::Complete(Box::new(r), Ok(v)),
@@ -1008,7 +1015,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
         Kind::Succeed => match st
             .output_path
             .apply(effective, &ctx)
-            .and_then(|v| jsonata_output(st.output.as_ref(), scope.as_ref(), v))
+            .and_then(|v| jsonata_output(st.output.as_ref(), scope.as_ref(), v, "Output"))
         {
             Ok(v) => Body::Complete(Box::new(r), Ok(v)),
             Err(e) => fail(r, e),
@@ -1061,15 +1068,17 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
         Kind::Choice { choices, default } => {
             let mut next = None;
             let mut chosen = None;
-            for b in choices {
+            for (i, b) in choices.iter().enumerate() {
                 let hit = match &b.test {
                     Test::Rule(rule) => rule.matches(&effective, &ctx),
-                    Test::Condition(c) => condition(c, scope.as_ref()),
+                    Test::Condition(c) => {
+                        condition(c, scope.as_ref(), &format!("Choices[{i}]/Condition"))
+                    }
                 };
                 match hit {
                     Ok(true) => {
                         next = Some(b.next.clone());
-                        chosen = Some(b);
+                        chosen = Some((i, b));
                         break;
                     }
                     Ok(false) => {}
@@ -1077,13 +1086,26 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 }
             }
             // A matched rule's own Assign/Output win over the state's.
-            let assign = chosen
-                .and_then(|b| b.assign.as_ref())
-                .or(st.assign.as_ref());
-            let output_t = chosen
-                .and_then(|b| b.output.as_ref())
-                .or(st.output.as_ref());
-            match assigned(assign, &effective, &ctx, scope.as_ref(), &t.vars) {
+            let field = |rule: Option<usize>, f: &str| match rule {
+                Some(i) => format!("Choices[{i}]/{f}"),
+                None => f.to_string(),
+            };
+            let (assign, assign_field) = match chosen {
+                Some((i, b)) if b.assign.is_some() => (b.assign.as_ref(), field(Some(i), "Assign")),
+                _ => (st.assign.as_ref(), field(None, "Assign")),
+            };
+            let (output_t, output_field) = match chosen {
+                Some((i, b)) if b.output.is_some() => (b.output.as_ref(), field(Some(i), "Output")),
+                _ => (st.output.as_ref(), field(None, "Output")),
+            };
+            match assigned(
+                assign,
+                &effective,
+                &ctx,
+                scope.as_ref(),
+                &t.vars,
+                &assign_field,
+            ) {
                 Ok(a) => r.assigned = a,
                 Err(e) => return fail(r, e),
             }
@@ -1099,7 +1121,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
             match st
                 .output_path
                 .apply(effective, &ctx)
-                .and_then(|v| jsonata_output(output_t, scope.as_ref(), v))
+                .and_then(|v| jsonata_output(output_t, scope.as_ref(), v, &output_field))
             {
                 Ok(v) => {
                     // The chosen target rides along in the output slot of the Choice's transition.
@@ -1180,6 +1202,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 &ctx,
                 scope.as_ref(),
                 &t.vars,
+                "Assign",
             ) {
                 Ok(a) => r.assigned = a,
                 Err(e) => return fail(r, e),
@@ -1187,7 +1210,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
             match st
                 .output_path
                 .apply(effective, &ctx)
-                .and_then(|v| jsonata_output(st.output.as_ref(), scope.as_ref(), v))
+                .and_then(|v| jsonata_output(st.output.as_ref(), scope.as_ref(), v, "Output"))
             {
                 Ok(output) => {
                     r.step = Step::Waiting { until, output };
@@ -1539,9 +1562,17 @@ fn finish_work(
     );
     let out = if st.lang == QueryLanguage::Jsonata {
         let scope = Scope::new(&r.input, &raw_ctx, vars).with("result", &result);
-        assigned(st.assign.as_ref(), &result, &raw_ctx, Some(&scope), vars).and_then(|a| {
+        assigned(
+            st.assign.as_ref(),
+            &result,
+            &raw_ctx,
+            Some(&scope),
+            vars,
+            "Assign",
+        )
+        .and_then(|a| {
             r.assigned = a;
-            jsonata_output(st.output.as_ref(), Some(&scope), result)
+            jsonata_output(st.output.as_ref(), Some(&scope), result, "Output")
         })
     } else {
         let ctx = if env.machine.uses_variables {
@@ -1554,7 +1585,7 @@ fn finish_work(
             None => Ok(result),
         };
         res.and_then(|v| {
-            r.assigned = assigned(st.assign.as_ref(), &v, &ctx, None, vars)?;
+            r.assigned = assigned(st.assign.as_ref(), &v, &ctx, None, vars, "Assign")?;
             work.result_path.apply(r.input.clone(), v)
         })
         .and_then(|v| st.output_path.apply(v, &ctx))
@@ -1577,24 +1608,25 @@ fn jsonata_output(
     output: Option<&JTemplate>,
     scope: Option<&Scope>,
     default: Value,
+    field: &str,
 ) -> Result<Value, StatesError> {
     match (output, scope) {
-        (Some(o), Some(sc)) => o.render(sc, "Output"),
+        (Some(o), Some(sc)) => o.render(sc, field),
         _ => Ok(default),
     }
 }
 
 /// A JSONata `Condition`: true or false, anything else fails.
-fn condition(c: &JTemplate, scope: Option<&Scope>) -> Result<bool, StatesError> {
+fn condition(c: &JTemplate, scope: Option<&Scope>, field: &str) -> Result<bool, StatesError> {
     let v = match (c.literal(), scope) {
         (Some(v), _) => v.clone(),
-        (None, Some(sc)) => c.render(sc, "Condition")?,
+        (None, Some(sc)) => c.render(sc, field)?,
         (None, None) => Value::Null,
     };
     v.as_bool().ok_or_else(|| {
         StatesError::new(
             names::QUERY_EVALUATION_ERROR,
-            format!("The field 'Condition' must evaluate to a boolean, not {v}"),
+            format!("The field '{field}' must evaluate to a boolean, not {v}"),
         )
     })
 }
@@ -1607,13 +1639,14 @@ fn assigned(
     ctx: &Value,
     scope: Option<&Scope>,
     vars: &Map<String, Value>,
+    field: &str,
 ) -> Result<Option<Map<String, Value>>, StatesError> {
     let Some(a) = assign else {
         return Ok(None);
     };
     let v = match (a, scope) {
         (Assign::Path(t), _) => t.render(input, ctx)?,
-        (Assign::Jsonata(t), Some(sc)) => t.render(sc, "Assign")?,
+        (Assign::Jsonata(t), Some(sc)) => t.render(sc, field)?,
         (Assign::Jsonata(_), None) => {
             return Err(StatesError::new(
                 names::RUNTIME,
@@ -1624,7 +1657,7 @@ fn assigned(
     let Value::Object(m) = v else {
         return Err(StatesError::new(
             names::QUERY_EVALUATION_ERROR,
-            format!("The field 'Assign' must evaluate to a JSON object, not {v}"),
+            format!("The field '{field}' must evaluate to a JSON object, not {v}"),
         ));
     };
     let limit = |what: String| {
@@ -1989,12 +2022,13 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
                         return None;
                     }
                 }
-                if let Some(c) = work
+                if let Some((ci, c)) = work
                     .catch
                     .iter()
-                    .find(|c| error_matches(&c.error_equals, &e.error, from_task))
+                    .enumerate()
+                    .find(|(_, c)| error_matches(&c.error_equals, &e.error, from_task))
                 {
-                    return catch(st, c, *r, e, t, env);
+                    return catch(st, ci, c, *r, e, t, env);
                 }
             }
             t.phase = Phase::Done(Err(e));
@@ -2005,6 +2039,7 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
 
 fn catch(
     st: &State,
+    ci: usize,
     c: &Catcher,
     r: Running,
     e: StatesError,
@@ -2027,11 +2062,17 @@ fn catch(
             &raw_ctx,
             Some(&scope),
             &t.vars,
+            &format!("Catch[{ci}]/Assign"),
         )
         .and_then(|a| {
             Ok((
                 a,
-                jsonata_output(c.output.as_ref(), Some(&scope), error_output)?,
+                jsonata_output(
+                    c.output.as_ref(),
+                    Some(&scope),
+                    error_output,
+                    &format!("Catch[{ci}]/Output"),
+                )?,
             ))
         })
     } else {
@@ -2040,7 +2081,7 @@ fn catch(
         } else {
             raw_ctx
         };
-        assigned(c.assign.as_ref(), &error_output, &ctx, None, &t.vars)
+        assigned(c.assign.as_ref(), &error_output, &ctx, None, &t.vars, "")
             .and_then(|a| Ok((a, c.result_path.apply(r.input.clone(), error_output)?)))
     };
     match out {

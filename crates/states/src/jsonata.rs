@@ -49,9 +49,9 @@ impl Expression {
         })
     }
 
-    /// The expression as written (without `{% %}`).
+    /// The expression as written (without `{% %}` and the blanks around it).
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text.trim()
     }
 
     /// Evaluates the expression with `$states` and the workflow variables of `scope`.
@@ -73,7 +73,8 @@ impl Expression {
             ev.evaluate(&self.ast, &JValue::Undefined)
         }))
         .map_err(|_| "the expression could not be evaluated".to_string())?
-        .map_err(|e| e.to_string())?;
+        // JSONata's message, with its code first when it has one (`T2002: ...`).
+        .map_err(|e| e.message().to_string())?;
         Ok(if out.is_undefined() {
             None
         } else {
@@ -205,70 +206,55 @@ impl JTemplate {
         }
     }
 
-    /// Builds the value; `field` names the field in error messages (`Arguments`, `Output`, ...).
-    /// An expression that yields nothing (undefined) fails, except as an object member, which
-    /// is then left out (as JSONata's own object constructors do).
+    /// Builds the value; `field` names the field in error messages (`Arguments`, `Output`,
+    /// `Choices[0]/Condition`, ...; members below it add `/key` and `[i]`). An expression that
+    /// yields nothing (undefined) fails wherever it is, as the service does.
     pub fn render(&self, scope: &Scope, field: &str) -> Result<Value, StatesError> {
-        match self.render_opt(scope, field, false)? {
-            Some(v) => Ok(v),
-            None => Err(undefined_error(self, field)),
-        }
-    }
-
-    fn render_opt(
-        &self,
-        scope: &Scope,
-        field: &str,
-        in_object: bool,
-    ) -> Result<Option<Value>, StatesError> {
         Ok(match self {
-            JTemplate::Literal(v) => Some(v.clone()),
-            JTemplate::Expr(e) => {
-                let v = e.eval(scope).map_err(|m| {
-                    StatesError::new(
+            JTemplate::Literal(v) => v.clone(),
+            JTemplate::Expr(e) => match e.eval(scope) {
+                Ok(Some(v)) => v,
+                Ok(None) => {
+                    return Err(StatesError::new(
                         names::QUERY_EVALUATION_ERROR,
                         format!(
-                            "An error occurred while evaluating the JSONata expression '{}' in the field '{field}': {m}",
+                            "The JSONata expression '{}' specified for the field '{field}' returned nothing (undefined).",
                             e.as_str()
                         ),
-                    )
-                })?;
-                if v.is_none() && !in_object {
-                    return Err(undefined_error(self, field));
+                    ));
                 }
-                v
-            }
+                Err(m) => {
+                    // A coded JSONata message is a sentence of its own.
+                    let sep = if jsonata_core::evaluator::error_code_prefix(&m).is_some() {
+                        ". "
+                    } else {
+                        ": "
+                    };
+                    return Err(StatesError::new(
+                        names::QUERY_EVALUATION_ERROR,
+                        format!(
+                            "The JSONata expression '{}' specified for the field '{field}' threw an error during evaluation{sep}{m}",
+                            e.as_str()
+                        ),
+                    ));
+                }
+            },
             JTemplate::Object(members) => {
                 let mut out = Map::with_capacity(members.len());
                 for (k, t) in members {
-                    if let Some(v) = t.render_opt(scope, field, true)? {
-                        out.insert(k.clone(), v);
-                    }
+                    out.insert(k.clone(), t.render(scope, &format!("{field}/{k}"))?);
                 }
-                Some(Value::Object(out))
+                Value::Object(out)
             }
-            JTemplate::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for t in items {
-                    out.extend(t.render_opt(scope, field, false)?);
-                }
-                Some(Value::Array(out))
-            }
+            JTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| t.render(scope, &format!("{field}[{i}]")))
+                    .collect::<Result<_, _>>()?,
+            ),
         })
     }
-}
-
-fn undefined_error(t: &JTemplate, field: &str) -> StatesError {
-    let text = match t {
-        JTemplate::Expr(e) => e.as_str().to_string(),
-        _ => String::new(),
-    };
-    StatesError::new(
-        names::QUERY_EVALUATION_ERROR,
-        format!(
-            "The JSONata expression '{text}' specified for the field '{field}' returned nothing (undefined)."
-        ),
-    )
 }
 
 /// Whether any string inside `v` is a `{% %}` expression.

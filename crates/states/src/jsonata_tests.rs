@@ -378,18 +378,40 @@ fn states_and_variables() {
         t.render(&scope, "Arguments").unwrap(),
         json!({"static": "Hello", "title": "Doctor", "name": "María", "not-evaluated": "$customerName", "n": 49, "exec": "e1", "list": [1, "x"]})
     );
-    // Undefined: an object member is left out; a whole field fails.
-    let t = JTemplate::compile(&json!({"a": "{% $states.input.missing %}", "b": 1})).unwrap();
-    assert_eq!(t.render(&scope, "Output").unwrap(), json!({"b": 1}));
-    let t = JTemplate::compile(&json!("{% $states.input.missing %}")).unwrap();
+    // Undefined fails wherever it is, naming the field down to the member.
+    let t =
+        JTemplate::compile(&json!({"a": {"b": "{% $states.input.missing %}"}, "c": 1})).unwrap();
     let e = t.render(&scope, "Output").unwrap_err();
     assert_eq!(e.error, "States.QueryEvaluationError");
-    assert!(e.cause.contains("'Output'"), "{}", e.cause);
-    // An evaluation error names the expression and the field.
+    assert_eq!(
+        e.cause,
+        "The JSONata expression '$states.input.missing' specified for the field 'Output/a/b' returned nothing (undefined)."
+    );
+    let t = JTemplate::compile(&json!(["x", "{% $nothing %}"])).unwrap();
+    assert!(
+        t.render(&scope, "Assign")
+            .unwrap_err()
+            .cause
+            .contains("'Assign[1]'")
+    );
+    // An evaluation error names the expression and the field, then JSONata's coded message.
     let t = JTemplate::compile(&json!({"x": "{% $states.input.title + 1 %}"})).unwrap();
     let e = t.render(&scope, "Arguments").unwrap_err();
     assert_eq!(e.error, "States.QueryEvaluationError");
-    assert!(e.cause.contains("$states.input.title + 1"), "{}", e.cause);
+    assert!(
+        e.cause.starts_with("The JSONata expression '$states.input.title + 1' specified for the field 'Arguments/x' threw an error during evaluation. T2001: "),
+        "{}",
+        e.cause
+    );
+    // A message without a code follows a colon.
+    let t = JTemplate::compile(&json!("{% $hash('x', 'nope') %}")).unwrap();
+    let e = t.render(&scope, "Output").unwrap_err();
+    assert!(
+        e.cause
+            .contains("threw an error during evaluation: The hash algorithm 'nope'"),
+        "{}",
+        e.cause
+    );
     // A syntax error is found at compile time, with its location.
     let e = JTemplate::compile(&json!({"a": {"b": "{% $states.input.( %}"}})).unwrap_err();
     assert_eq!(e.location, "/a/b");

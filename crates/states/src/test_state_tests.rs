@@ -88,6 +88,24 @@ fn jsonata_task_with_variables() {
 }
 
 #[test]
+fn jsonpath_state_reads_given_variables() {
+    let def = json!({"Type": "Pass", "Parameters": {"who.$": "$name", "n.$": "$.n"}, "End": true})
+        .to_string();
+    let mut r = req(&def, r#"{"n": 2}"#, InspectionLevel::Debug);
+    r.variables = Some(r#"{"name": "Nikki"}"#);
+    let out = test_state(&r, &Echo).unwrap();
+    assert_eq!(parse(&out, "output"), json!({"who": "Nikki", "n": 2}));
+    assert_eq!(
+        parse(&out["inspectionData"], "afterParameters"),
+        json!({"who": "Nikki", "n": 2})
+    );
+    assert_eq!(
+        parse(&out["inspectionData"], "variables"),
+        json!({"name": "Nikki"})
+    );
+}
+
+#[test]
 fn retriable_caught_and_failed() {
     let retry = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
         "Retry": [{"ErrorEquals": ["States.Timeout"]}, {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3, "BackoffRate": 2.0}]})

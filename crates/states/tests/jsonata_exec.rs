@@ -164,7 +164,12 @@ fn choice_conditions_with_rule_assign_and_output() {
     assert_eq!(e.status(), ExecutionStatus::Failed);
     let err = e.error().unwrap();
     assert_eq!(err.error, "States.QueryEvaluationError");
-    assert!(err.cause.contains("'Condition'"), "{}", err.cause);
+    assert!(
+        err.cause
+            .ends_with("The field 'Choices[0]/Condition' must evaluate to a boolean, not 5"),
+        "{}",
+        err.cause
+    );
 }
 
 #[test]
@@ -276,6 +281,26 @@ fn query_evaluation_errors_fail_and_can_be_caught() {
         json!({}),
     );
     assert_eq!(e.output(), Some(&json!("States.QueryEvaluationError")));
+    // A catcher's Output names its own field.
+    let ex = Fake::new(|_, _| TaskOutcome::Failed {
+        error: "E".into(),
+        cause: "c".into(),
+    });
+    let (e, _, _, _) = run_with(
+        json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+                "Catch": [{"ErrorEquals": ["X"], "Next": "H"}, {"ErrorEquals": ["States.ALL"], "Next": "H", "Output": {"v": "{% $states.errorOutput.Nope %}"}}]},
+            "H": {"Type": "Succeed"}}}),
+        json!({}),
+        &ex,
+    );
+    assert!(
+        e.error().unwrap().cause.ends_with(
+            "The JSONata expression '$states.errorOutput.Nope' specified for the field 'Catch[1]/Output/v' returned nothing (undefined)."
+        ),
+        "{:?}",
+        e.error()
+    );
 }
 
 #[test]
