@@ -115,30 +115,33 @@ impl Scope {
 
     /// The same scope with `$states.<key>` set (`result`, `errorOutput`).
     pub fn with(&self, key: &str, value: &Value) -> Scope {
-        let mut states = to_json(&self.states);
-        if let Some(m) = states.as_object_mut() {
-            m.insert(key.to_string(), value.clone());
-        }
         Scope {
-            states: JValue::from(states),
+            states: with_member(&self.states, key, JValue::from(value.clone())),
             vars: self.vars.clone(),
         }
     }
 
-    /// The same scope with `$states.context.Map.Item` set (a Map's `ItemSelector`).
+    /// The same scope with `$states.context.Map.Item` set (a Map's `ItemSelector`). The rest of
+    /// `$states` is shared, not copied: a Map over n items costs n small objects, not n inputs.
     pub fn with_map_item(&self, index: usize, value: &Value) -> Scope {
-        let mut states = to_json(&self.states);
-        if let Some(ctx) = states.get_mut("context").and_then(Value::as_object_mut) {
-            ctx.insert(
-                "Map".into(),
-                serde_json::json!({"Item": {"Index": index, "Value": value}}),
-            );
-        }
+        let item = JValue::from(serde_json::json!({"Item": {"Index": index, "Value": value}}));
+        let context = match self.states.get("context") {
+            Some(c @ JValue::Object(_)) => with_member(c, "Map", item),
+            _ => with_member(&JValue::object(Default::default()), "Map", item),
+        };
         Scope {
-            states: JValue::from(states),
+            states: with_member(&self.states, "context", context),
             vars: self.vars.clone(),
         }
     }
+}
+
+/// `object` with `key` set to `value`; the other members are shared (JSONata values are
+/// reference-counted), so this costs one map of handles.
+fn with_member(object: &JValue, key: &str, value: JValue) -> JValue {
+    let mut m = object.as_object().cloned().unwrap_or_default();
+    m.insert(key.to_string(), value);
+    JValue::object(m)
 }
 
 /// A JSON value whose strings may be `{% %}` expressions (`Arguments`, `Output`, `Assign`, ...).
