@@ -425,3 +425,16 @@ fn runaway_expressions_stop() {
     let e = err("($f := function($x) { $f($x + 1) }; $f(0))");
     assert!(!e.is_empty());
 }
+
+#[test]
+fn deeply_nested_expressions_do_not_overflow() {
+    for depth in [1_000, 100_000] {
+        let text = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        if let Ok(e) = Expression::parse(&text) {
+            let scope = Scope::new(&json!({}), &json!({}), &Map::new());
+            let _ = e.eval(&scope);
+        }
+        let text = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let _ = Expression::parse(&text);
+    }
+}
