@@ -4,6 +4,7 @@
 use crate::choice::{Operand, OperandKind, Operator, Rule};
 use crate::error::{DefinitionError, Diagnostic, DiagnosticCode, names};
 use crate::intrinsic::Intrinsic;
+use crate::jsonata::{self, JTemplate};
 use crate::path::Path;
 use crate::payload::{PathField, ResultPathField, Template};
 use crate::timestamp;
@@ -30,7 +31,35 @@ pub struct StateMachine {
     /// Whether a field may read `$$.Execution.Input` (a copy of the execution input per state
     /// otherwise, which costs as much as the input is large).
     pub(crate) uses_execution_input: bool,
+    /// Whether any state assigns workflow variables (JSONPath fields then read them through
+    /// the context object).
+    pub(crate) uses_variables: bool,
+    /// The top-level `QueryLanguage`.
+    pub query_language: QueryLanguage,
 }
+
+/// The query language of a machine or state (`QueryLanguage`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueryLanguage {
+    /// `JSONPath`, the default: `InputPath`, `Parameters`, `ResultSelector`, `ResultPath`,
+    /// `OutputPath`, `.$` keys and intrinsic functions.
+    #[default]
+    JsonPath,
+    /// `JSONata`: `Arguments`, `Output`, `{% %}` expressions.
+    Jsonata,
+}
+
+/// An `Assign` field: the variables a state sets when it completes.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Assign {
+    /// In a JSONPath state: a payload template (`name.$` keys take a path or intrinsic).
+    Path(Template),
+    /// In a JSONata state: values with `{% %}` expressions.
+    Jsonata(JTemplate),
+}
+
+/// The longest workflow variable name.
+const MAX_VARIABLE_NAME: usize = 80;
 
 /// (reads `$$` at all, may read `$$.Execution.Input`).
 fn context_use(v: &Value) -> (bool, bool) {
@@ -95,6 +124,22 @@ pub struct State {
     pub(crate) input_path: PathField,
     pub(crate) output_path: PathField,
     pub(crate) kind: Kind,
+    pub(crate) lang: QueryLanguage,
+    pub(crate) assign: Option<Assign>,
+    /// `Output` of a JSONata state.
+    pub(crate) output: Option<JTemplate>,
+}
+
+impl State {
+    /// The Retry/Catch/result fields of a Task, Parallel or Map.
+    pub(crate) fn work(&self) -> Option<&Work> {
+        match &self.kind {
+            Kind::Task { work, .. } | Kind::Parallel { work, .. } | Kind::Map { work, .. } => {
+                Some(work)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Where a state goes when it succeeds.
@@ -109,6 +154,8 @@ pub(crate) enum Transition {
 pub(crate) enum Number {
     Fixed(f64),
     Path(Path),
+    /// A JSONata expression (`"TimeoutSeconds": "{% ... %}"`).
+    Expr(JTemplate),
 }
 
 #[derive(Clone, Debug)]
@@ -117,6 +164,8 @@ pub(crate) enum WaitFor {
     Timestamp(i64),
     SecondsPath(Path),
     TimestampPath(Path),
+    /// `Seconds` (true) or `Timestamp` given as a JSONata expression.
+    Expr(bool, JTemplate),
 }
 
 /// `Error`/`Cause` of a Fail state: a literal or a path / intrinsic call.
@@ -125,6 +174,7 @@ pub(crate) enum Text {
     Literal(String),
     Path(Path),
     Call(Intrinsic),
+    Expr(JTemplate),
 }
 
 /// A retrier.
@@ -144,12 +194,34 @@ pub(crate) struct Catcher {
     pub error_equals: Vec<String>,
     pub next: String,
     pub result_path: ResultPathField,
+    pub assign: Option<Assign>,
+    pub output: Option<JTemplate>,
+}
+
+/// What a Choice rule tests.
+#[derive(Clone, Debug)]
+pub(crate) enum Test {
+    /// A JSONPath rule.
+    Rule(Rule),
+    /// A JSONata `Condition`.
+    Condition(JTemplate),
+}
+
+/// One rule of a Choice state, with where it leads.
+#[derive(Clone, Debug)]
+pub(crate) struct Branch {
+    pub test: Test,
+    pub next: String,
+    pub assign: Option<Assign>,
+    pub output: Option<JTemplate>,
 }
 
 /// The fields shared by Task, Parallel and Map.
 #[derive(Clone, Debug)]
 pub(crate) struct Work {
     pub parameters: Option<Template>,
+    /// `Arguments` of a JSONata Task or Parallel.
+    pub arguments: Option<JTemplate>,
     pub result_selector: Option<Template>,
     pub result_path: ResultPathField,
     pub retry: Vec<Retrier>,
@@ -182,7 +254,7 @@ pub(crate) enum Kind {
         work: Work,
     },
     Choice {
-        choices: Vec<(Rule, String)>,
+        choices: Vec<Branch>,
         default: Option<String>,
     },
     Wait {
@@ -202,7 +274,11 @@ pub(crate) enum Kind {
         processor: Container,
         processor_key: &'static str,
         items_path: PathField,
+        /// `Items` of a JSONata Map.
+        items: Option<JTemplate>,
         item_selector: Option<Template>,
+        /// `ItemSelector` of a JSONata Map.
+        item_selector_jsonata: Option<JTemplate>,
         max_concurrency: Number,
         batcher: Option<Batcher>,
         tolerated_count: Option<Number>,
@@ -683,11 +759,11 @@ impl StateMachine {
             ],
             "",
         );
-        query_language(&mut ck, top, "");
+        let query_language = query_language(&mut ck, top, "").unwrap_or_default();
         let comment = ck.string(top, "Comment", "").map(str::to_string);
         ck.string(top, "Version", "");
         let timeout_seconds = ck.integer(top, "TimeoutSeconds", "", 1, 31_622_400);
-        let root = container(&mut ck, top, "");
+        let root = container(&mut ck, top, "", query_language);
         // The graph is checked once the schema holds (the service reports schema problems alone).
         if ck.diags.is_empty()
             && let Some(r) = &root
@@ -696,13 +772,20 @@ impl StateMachine {
         }
         match root {
             Some(root) if ck.diags.is_empty() => {
-                let (uses_context, uses_execution_input) = context_use(value);
+                let (mut uses_context, mut uses_execution_input) = context_use(value);
+                let uses_variables = uses_variables(value);
+                if jsonata_context_use(value) {
+                    uses_context = true;
+                    uses_execution_input = true;
+                }
                 Ok(StateMachine {
                     comment,
                     timeout_seconds,
                     root,
-                    uses_context,
+                    uses_context: uses_context || uses_variables,
                     uses_execution_input,
+                    uses_variables,
+                    query_language,
                 })
             }
             _ => Err(DefinitionError {
@@ -731,23 +814,181 @@ impl StateMachine {
     }
 }
 
-fn query_language(ck: &mut Check, obj: &Map<String, Value>, at: &str) {
+fn query_language(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<QueryLanguage> {
     match obj.get("QueryLanguage") {
-        None => {}
-        Some(Value::String(s)) if s == "JSONPath" => {}
-        Some(Value::String(s)) if s == "JSONata" => ck.schema(
-            "The QueryLanguage 'JSONata' is not supported yet by ferrule: only 'JSONPath' is",
-            &format!("{at}/QueryLanguage"),
-        ),
-        Some(_) => ck.schema(
-            "Value is not one of the allowed values [JSONPath, JSONata]",
-            &format!("{at}/QueryLanguage"),
-        ),
+        None => None,
+        Some(Value::String(s)) if s == "JSONPath" => Some(QueryLanguage::JsonPath),
+        Some(Value::String(s)) if s == "JSONata" => Some(QueryLanguage::Jsonata),
+        Some(_) => {
+            ck.schema(
+                "Value is not one of the allowed values [JSONPath, JSONata]",
+                &format!("{at}/QueryLanguage"),
+            );
+            None
+        }
+    }
+}
+
+/// Whether the definition reads `$states.context` in a JSONata expression (whole `$states`
+/// included), as [`context_use`] finds `$$`.
+fn jsonata_context_use(v: &Value) -> bool {
+    match v {
+        Value::String(s) => {
+            jsonata::expression_text(s).is_some()
+                && s.match_indices("$states").any(|(i, _)| {
+                    let rest = &s[i + "$states".len()..];
+                    rest.starts_with(".context") || !rest.starts_with('.')
+                })
+        }
+        Value::Array(a) => a.iter().any(jsonata_context_use),
+        Value::Object(m) => m.values().any(jsonata_context_use),
+        _ => false,
+    }
+}
+
+/// Whether the definition may use workflow variables: an `Assign` member, or a string outside
+/// `{% %}` with `$name` in it (a JSONPath variable path; TestState's `variables` can set what
+/// the definition reads without assigning it). A false positive only costs a copy per state.
+fn uses_variables(v: &Value) -> bool {
+    match v {
+        Value::String(s) => {
+            jsonata::expression_text(s).is_none()
+                && s.match_indices('$').any(|(i, _)| {
+                    s[i + 1..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_')
+                })
+        }
+        Value::Array(a) => a.iter().any(uses_variables),
+        Value::Object(m) => m.contains_key("Assign") || m.values().any(uses_variables),
+        _ => false,
+    }
+}
+
+/// Fields of the JSONPath query language, refused in a JSONata state.
+const JSONPATH_ONLY: [&str; 16] = [
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "Result",
+    "ItemsPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+];
+
+/// The fields a JSONata state of type `ty` has besides the common ones.
+fn jsonata_fields(ty: &str) -> &'static [&'static str] {
+    match ty {
+        "Task" | "Parallel" => &["Output", "Arguments"],
+        "Map" => &["Output", "Items"],
+        "Fail" => &[],
+        _ => &["Output"],
+    }
+}
+
+fn variable_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+        && name.chars().count() <= MAX_VARIABLE_NAME
+}
+
+impl Check {
+    /// A JSONata template field (`Output`, `Arguments`, `Items`, ...).
+    fn jtemplate(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<JTemplate> {
+        let v = obj.get(key)?;
+        match JTemplate::compile(v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.schema(e.message, &format!("{at}/{key}{}", e.location));
+                None
+            }
+        }
+    }
+
+    /// `Assign`: an object of variable names (with `.$` for JSONPath values) and values.
+    fn assign(
+        &mut self,
+        obj: &Map<String, Value>,
+        at: &str,
+        lang: QueryLanguage,
+    ) -> Option<Assign> {
+        let v = obj.get("Assign")?;
+        let aat = format!("{at}/Assign");
+        let m = self.object(v, &aat)?;
+        let mut ok = true;
+        for k in m.keys() {
+            let name = match lang {
+                QueryLanguage::JsonPath => k.strip_suffix(".$").unwrap_or(k),
+                QueryLanguage::Jsonata => k,
+            };
+            if name == "states" {
+                self.schema(
+                    "The variable name 'states' is reserved by Step Functions",
+                    &format!("{aat}/{k}"),
+                );
+                ok = false;
+            } else if !variable_name_ok(name) {
+                self.schema(
+                    format!("The variable name '{name}' is not valid: it must start with a letter or '_', hold only letters, digits and '_', and be at most {MAX_VARIABLE_NAME} characters long"),
+                    &format!("{aat}/{k}"),
+                );
+                ok = false;
+            }
+        }
+        let out = match lang {
+            QueryLanguage::JsonPath => self.template(obj, "Assign", at).map(Assign::Path),
+            QueryLanguage::Jsonata => self.jtemplate(obj, "Assign", at).map(Assign::Jsonata),
+        };
+        out.filter(|_| ok)
+    }
+
+    /// A number of a JSONata state: an integer in range or an expression string.
+    fn number_or_expr(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        at: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<Number> {
+        match obj.get(key)? {
+            Value::String(s) if jsonata::expression_text(s).is_some() => {
+                self.jtemplate(obj, key, at).map(Number::Expr)
+            }
+            Value::String(_) => {
+                self.schema(
+                    format!(
+                        "The value of the field '{key}' must be an integer or a JSONata expression"
+                    ),
+                    &format!("{at}/{key}"),
+                );
+                None
+            }
+            _ => self
+                .integer(obj, key, at, min, max)
+                .map(|n| Number::Fixed(n as f64)),
+        }
     }
 }
 
 /// `StartAt` + `States` of a machine, branch or processor at `at`.
-fn container(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Container> {
+fn container(
+    ck: &mut Check,
+    obj: &Map<String, Value>,
+    at: &str,
+    lang: QueryLanguage,
+) -> Option<Container> {
     if !ck.required(obj, &["StartAt", "States"], at) {
         return None;
     }
@@ -776,7 +1017,7 @@ fn container(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Conta
             );
         }
         if let Some(obj) = ck.object(v, &sat)
-            && let Some(s) = state(ck, name, obj, &sat)
+            && let Some(s) = state(ck, name, obj, &sat, lang)
         {
             states.push(s);
         }
@@ -846,8 +1087,8 @@ fn graph(ck: &mut Check, c: &Container, at: &str) {
                 Some(work)
             }
             Kind::Choice { choices, default } => {
-                for (i, (_, n)) in choices.iter().enumerate() {
-                    out.push((n, format!("{sat}/Choices[{i}]/Next")));
+                for (i, b) in choices.iter().enumerate() {
+                    out.push((&b.next, format!("{sat}/Choices[{i}]/Next")));
                 }
                 if let Some(d) = default {
                     out.push((d, format!("{sat}/Default")));
@@ -908,7 +1149,13 @@ fn graph(ck: &mut Check, c: &Container, at: &str) {
     }
 }
 
-fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Option<State> {
+fn state(
+    ck: &mut Check,
+    name: &str,
+    obj: &Map<String, Value>,
+    at: &str,
+    top: QueryLanguage,
+) -> Option<State> {
     let Some(ty_v) = obj.get("Type") else {
         ck.schema("These fields are required: [Type]", at);
         return None;
@@ -923,22 +1170,50 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
         );
         return None;
     };
-    query_language(ck, obj, at);
-    for k in obj.keys() {
-        if JSONATA_FIELDS.contains(&k.as_str()) {
-            ck.schema(format!("The QueryLanguage is set to 'JSONPath', but field '{k}' is only supported for the 'JSONata' QueryLanguage"), at);
-        } else if k == "Assign" {
+    let lang = match (top, query_language(ck, obj, at)) {
+        (QueryLanguage::Jsonata, Some(QueryLanguage::JsonPath)) => {
             ck.schema(
-                "Field 'Assign' (workflow variables) is not supported yet by ferrule",
-                at,
+                "The QueryLanguage 'JSONPath' cannot be set on a state when the state machine's QueryLanguage is 'JSONata'",
+                &format!("{at}/QueryLanguage"),
             );
-        } else if !allowed_fields(ty).contains(&k.as_str()) {
-            ck.schema(format!("Field '{k}' is not supported"), at);
+            QueryLanguage::Jsonata
+        }
+        (_, Some(l)) => l,
+        (t, None) => t,
+    };
+    for k in obj.keys() {
+        let k = k.as_str();
+        let allowed = allowed_fields(ty).contains(&k);
+        match lang {
+            QueryLanguage::JsonPath if JSONATA_FIELDS.contains(&k) => {
+                ck.schema(format!("The QueryLanguage is set to 'JSONPath', but field '{k}' is only supported for the 'JSONata' QueryLanguage"), at);
+            }
+            QueryLanguage::Jsonata if JSONPATH_ONLY.contains(&k) && (allowed || k == "Result") => {
+                ck.schema(format!("The QueryLanguage is set to 'JSONata', but field '{k}' is only supported for the 'JSONPath' QueryLanguage"), at);
+            }
+            QueryLanguage::Jsonata if jsonata_fields(ty).contains(&k) => {}
+            _ if !allowed => ck.schema(format!("Field '{k}' is not supported"), at),
+            _ => {}
         }
     }
+    // A JSONata state is read without its JSONPath fields (refused above).
+    let filtered;
+    let obj = if lang == QueryLanguage::Jsonata {
+        filtered = obj
+            .iter()
+            .filter(|(k, _)| !JSONPATH_ONLY.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Map<String, Value>>();
+        &filtered
+    } else {
+        obj
+    };
     ck.string(obj, "Comment", at);
     let input_path = ck.path_field(obj, "InputPath", at);
     let output_path = ck.path_field(obj, "OutputPath", at);
+    let assign = ck.assign(obj, at, lang);
+    let output = ck.jtemplate(obj, "Output", at);
+    let jsonata = lang == QueryLanguage::Jsonata;
     let kind = match ty {
         "Pass" => Kind::Pass {
             parameters: ck.template(obj, "Parameters", at),
@@ -958,8 +1233,17 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                     &format!("{at}/Resource"),
                 );
             }
-            let timeout = ck.number_or_path(obj, "TimeoutSeconds", at, 1, MAX_TASK_SECONDS);
-            let heartbeat = ck.number_or_path(obj, "HeartbeatSeconds", at, 1, MAX_TASK_SECONDS);
+            let (timeout, heartbeat) = if jsonata {
+                (
+                    ck.number_or_expr(obj, "TimeoutSeconds", at, 1, MAX_TASK_SECONDS),
+                    ck.number_or_expr(obj, "HeartbeatSeconds", at, 1, MAX_TASK_SECONDS),
+                )
+            } else {
+                (
+                    ck.number_or_path(obj, "TimeoutSeconds", at, 1, MAX_TASK_SECONDS),
+                    ck.number_or_path(obj, "HeartbeatSeconds", at, 1, MAX_TASK_SECONDS),
+                )
+            };
             if let (Some(Number::Fixed(t)), Some(Number::Fixed(h))) = (&timeout, &heartbeat)
                 && h >= t
             {
@@ -979,7 +1263,7 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                 timeout,
                 heartbeat,
                 credentials,
-                work: work(ck, obj, at),
+                work: work(ck, obj, at, lang),
             }
         }
         "Choice" => {
@@ -996,8 +1280,24 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                                 }
                                 Some(_) => ck.string(ro, "Next", &rat).map(str::to_string),
                             };
-                            if let (Some(rule), Some(next)) = (rule(ck, ro, &rat, true), next) {
-                                choices.push((rule, next));
+                            let test = if jsonata {
+                                condition(ck, ro, &rat)
+                            } else {
+                                rule(ck, ro, &rat, true).map(Test::Rule)
+                            };
+                            let assign = ck.assign(ro, &rat, lang);
+                            let output = if jsonata {
+                                ck.jtemplate(ro, "Output", &rat)
+                            } else {
+                                None
+                            };
+                            if let (Some(test), Some(next)) = (test, next) {
+                                choices.push(Branch {
+                                    test,
+                                    next,
+                                    assign,
+                                    output,
+                                });
                             }
                         }
                     }
@@ -1024,6 +1324,14 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                 ck.schema("Exactly one of the fields [Seconds, Timestamp, SecondsPath, TimestampPath] is required", at);
             }
             let wait = match given.first().copied() {
+                Some(k @ ("Seconds" | "Timestamp"))
+                    if obj
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| jsonata::expression_text(s).is_some()) =>
+                {
+                    ck.jtemplate(obj, k, at).map(|t| WaitFor::Expr(k == "Seconds", t))
+                }
                 Some("Seconds") => ck.integer(obj, "Seconds", at, 0, MAX_TASK_SECONDS).map(WaitFor::Seconds),
                 Some("Timestamp") => ck.string(obj, "Timestamp", at).and_then(|t| match timestamp::parse(t) {
                     Some(ms) => Some(WaitFor::Timestamp(ms)),
@@ -1043,8 +1351,8 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
         }
         "Succeed" => Kind::Succeed,
         "Fail" => Kind::Fail {
-            error: text(ck, obj, "Error", at),
-            cause: text(ck, obj, "Cause", at),
+            error: text(ck, obj, "Error", at, jsonata),
+            cause: text(ck, obj, "Cause", at, jsonata),
         },
         "Parallel" => {
             let mut branches = Vec::new();
@@ -1054,7 +1362,7 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
                         let bat = format!("{at}/Branches[{i}]");
                         if let Some(bo) = ck.object(b, &bat) {
                             ck.unknown_fields(bo, &["StartAt", "States", "Comment"], &bat);
-                            if let Some(c) = container(ck, bo, &bat) {
+                            if let Some(c) = container(ck, bo, &bat, top) {
                                 branches.push(c);
                             }
                         }
@@ -1070,20 +1378,30 @@ fn state(ck: &mut Check, name: &str, obj: &Map<String, Value>, at: &str) -> Opti
             }
             Kind::Parallel {
                 branches,
-                work: work(ck, obj, at),
+                work: work(ck, obj, at, lang),
             }
         }
-        _ => map_state(ck, obj, at)?,
+        _ => map_state(ck, obj, at, top, lang)?,
     };
     Some(State {
         name: name.to_string(),
         input_path,
         output_path,
         kind,
+        lang,
+        assign,
+        output,
     })
 }
 
-fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind> {
+fn map_state(
+    ck: &mut Check,
+    obj: &Map<String, Value>,
+    at: &str,
+    top: QueryLanguage,
+    lang: QueryLanguage,
+) -> Option<Kind> {
+    let jsonata = lang == QueryLanguage::Jsonata;
     for k in ["ItemReader", "ResultWriter"] {
         if obj.contains_key(k) {
             ck.schema(
@@ -1148,7 +1466,7 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
     } else {
         ck.unknown_fields(po, &["StartAt", "States", "Comment"], &pat);
     }
-    let processor = container(ck, po, &pat);
+    let processor = container(ck, po, &pat, top);
     if !distributed {
         for k in [
             "ItemBatcher",
@@ -1172,8 +1490,26 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
             .path(obj, "ItemsPath", at, false)
             .map_or(PathField::Whole, PathField::Path),
     };
+    let items = if jsonata {
+        match obj.get("Items") {
+            Some(Value::Array(_)) | None => {}
+            Some(Value::String(s)) if jsonata::expression_text(s).is_some() => {}
+            Some(_) => ck.schema(
+                "The value of the field 'Items' must be an array or a JSONata expression",
+                &format!("{at}/Items"),
+            ),
+        }
+        ck.jtemplate(obj, "Items", at)
+    } else {
+        None
+    };
+    let item_selector_jsonata = if jsonata {
+        ck.jtemplate(obj, "ItemSelector", at)
+    } else {
+        None
+    };
     let item_selector = match (
-        obj.contains_key("ItemSelector"),
+        obj.contains_key("ItemSelector") && !jsonata,
         obj.contains_key("Parameters"),
     ) {
         (true, true) => {
@@ -1187,9 +1523,12 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
         (false, true) => ck.template(obj, "Parameters", at),
         (false, false) => None,
     };
-    let max_concurrency = ck
-        .number_or_path(obj, "MaxConcurrency", at, 0, u64::from(u32::MAX))
-        .unwrap_or(Number::Fixed(0.0));
+    let max_concurrency = if jsonata {
+        ck.number_or_expr(obj, "MaxConcurrency", at, 0, u64::from(u32::MAX))
+    } else {
+        ck.number_or_path(obj, "MaxConcurrency", at, 0, u64::from(u32::MAX))
+    }
+    .unwrap_or(Number::Fixed(0.0));
     let batcher = obj.get("ItemBatcher").and_then(|b| {
         let bat = format!("{at}/ItemBatcher");
         let bo = ck.object(b, &bat)?;
@@ -1250,16 +1589,43 @@ fn map_state(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Kind>
         processor,
         processor_key: key,
         items_path,
+        items,
         item_selector,
+        item_selector_jsonata,
         max_concurrency,
         batcher,
         tolerated_count,
         tolerated_percentage,
-        work: work(ck, obj, at),
+        work: work(ck, obj, at, lang),
     })
 }
 
-fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
+/// A JSONata Choice rule: `Condition` (a boolean or an expression), `Next`, `Assign`, `Output`.
+fn condition(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Option<Test> {
+    ck.unknown_fields(
+        obj,
+        &["Condition", "Next", "Comment", "Assign", "Output"],
+        at,
+    );
+    if !ck.required(obj, &["Condition"], at) {
+        return None;
+    }
+    match obj.get("Condition") {
+        Some(Value::Bool(_)) => {}
+        Some(Value::String(s)) if jsonata::expression_text(s).is_some() => {}
+        _ => {
+            ck.schema(
+                "The value of the field 'Condition' must be a boolean or a JSONata expression",
+                &format!("{at}/Condition"),
+            );
+            return None;
+        }
+    }
+    ck.jtemplate(obj, "Condition", at).map(Test::Condition)
+}
+
+fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str, lang: QueryLanguage) -> Work {
+    let jsonata = lang == QueryLanguage::Jsonata;
     let mut retry = Vec::new();
     if let Some(v) = obj.get("Retry") {
         match v.as_array() {
@@ -1336,25 +1702,42 @@ fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
                     let Some(co) = ck.object(c, &cat) else {
                         continue;
                     };
+                    let (own, other) = if jsonata {
+                        ("Output", "ResultPath")
+                    } else {
+                        ("ResultPath", "Output")
+                    };
                     ck.unknown_fields(
                         co,
-                        &[
-                            "ErrorEquals",
-                            "Next",
-                            "ResultPath",
-                            "Comment",
-                            "Assign",
-                            "Output",
-                        ],
+                        &["ErrorEquals", "Next", own, other, "Comment", "Assign"],
                         &cat,
                     );
+                    if co.contains_key(other) {
+                        let (l, ol) = if jsonata {
+                            ("JSONata", "JSONPath")
+                        } else {
+                            ("JSONPath", "JSONata")
+                        };
+                        ck.schema(format!("The QueryLanguage is set to '{l}', but field '{other}' is only supported for the '{ol}' QueryLanguage"), &cat);
+                    }
                     let error_equals = ck.error_equals(co, &cat, i + 1 == list.len());
                     ck.required(co, &["Next"], &cat);
                     let next = ck.string(co, "Next", &cat).unwrap_or_default().to_string();
+                    let result_path = if jsonata {
+                        ResultPathField::Replace
+                    } else {
+                        ck.result_path(co, &cat)
+                    };
                     catch.push(Catcher {
                         error_equals,
                         next,
-                        result_path: ck.result_path(co, &cat),
+                        result_path,
+                        assign: ck.assign(co, &cat, lang),
+                        output: if jsonata {
+                            ck.jtemplate(co, "Output", &cat)
+                        } else {
+                            None
+                        },
                     });
                 }
             }
@@ -1363,6 +1746,7 @@ fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
     }
     Work {
         parameters: ck.template(obj, "Parameters", at),
+        arguments: ck.jtemplate(obj, "Arguments", at),
         result_selector: ck.template(obj, "ResultSelector", at),
         result_path: ck.result_path(obj, at),
         retry,
@@ -1371,7 +1755,21 @@ fn work(ck: &mut Check, obj: &Map<String, Value>, at: &str) -> Work {
     }
 }
 
-fn text(ck: &mut Check, obj: &Map<String, Value>, key: &str, at: &str) -> Option<Text> {
+fn text(
+    ck: &mut Check,
+    obj: &Map<String, Value>,
+    key: &str,
+    at: &str,
+    jsonata: bool,
+) -> Option<Text> {
+    if jsonata
+        && obj
+            .get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| jsonata::expression_text(s).is_some())
+    {
+        return ck.jtemplate(obj, key, at).map(Text::Expr);
+    }
     let path_key = format!("{key}Path");
     match (obj.contains_key(key), obj.get(&path_key)) {
         (true, Some(_)) => {
@@ -1410,7 +1808,7 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
     }
     for k in ["And", "Or"] {
         if let Some(v) = obj.get(k) {
-            ck.unknown_fields(obj, &[k, "Next", "Comment"], at);
+            ck.unknown_fields(obj, &[k, "Next", "Comment", "Assign"], at);
             let Some(list) = v.as_array().filter(|l| !l.is_empty()) else {
                 ck.schema(
                     format!("The field '{k}' must be a non-empty array of rules"),
@@ -1433,7 +1831,7 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
         }
     }
     if let Some(v) = obj.get("Not") {
-        ck.unknown_fields(obj, &["Not", "Next", "Comment"], at);
+        ck.unknown_fields(obj, &["Not", "Next", "Comment", "Assign"], at);
         let rat = format!("{at}/Not");
         let ro = ck.object(v, &rat)?;
         return rule(ck, ro, &rat, false).map(|r| Rule::Not(Box::new(r)));
@@ -1458,6 +1856,9 @@ fn rule(ck: &mut Check, obj: &Map<String, Value>, at: &str, top: bool) -> Option
         })
         .collect();
     let mut allowed: Vec<&str> = vec!["Variable", "Next", "Comment"];
+    if top {
+        allowed.push("Assign");
+    }
     allowed.extend(operator_names.iter().map(String::as_str));
     ck.unknown_fields(obj, &allowed, at);
     let unknown_reported = obj.keys().any(|k| !allowed.contains(&k.as_str()));

@@ -162,6 +162,8 @@ pub mod names {
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
     /// A payload is larger than the service's 256 KiB.
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
+    /// A JSONata expression failed or gave no value where one is needed.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     /// The task's role may not call the resource.
     pub const PERMISSIONS: &str = "States.Permissions";
 }

@@ -4,9 +4,12 @@
 //! between two calls and resumed after a restart.
 
 use crate::definition::{
-    Batcher, Catcher, Container, Kind, Number, State, StateMachine, Text, Transition, WaitFor, Work,
+    Assign, Batcher, Catcher, Container, Kind, Number, QueryLanguage, State, StateMachine, Test,
+    Text, Transition, WaitFor, Work,
 };
 use crate::error::{StatesError, names};
+use crate::jsonata::{JTemplate, Scope};
+use crate::path::VARIABLES_KEY;
 use crate::payload::{PathField, Template};
 use crate::timestamp;
 use serde::{Deserialize, Serialize};
@@ -15,6 +18,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The largest payload a task may return (256 KiB), as the service enforces.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
+/// The largest value of one variable, and of all the variables one `Assign` sets (256 KiB).
+pub const MAX_ASSIGN_BYTES: usize = 262_144;
+/// The largest total of the variables an execution stores (10 MiB).
+pub const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
 
 /// A source of time in milliseconds since the epoch (the same shape as the bus's clock, so one
 /// can stand for the other).
@@ -240,6 +247,10 @@ struct Thread {
     scope: Vec<ScopeStep>,
     last_event: u64,
     phase: Phase,
+    /// The workflow variables this thread sees: a branch or iteration starts with a copy of
+    /// its parent's, so what it assigns stays inside it.
+    #[serde(default)]
+    vars: Map<String, Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -258,6 +269,9 @@ struct Running {
     entered_ms: u64,
     retry_counts: Vec<u64>,
     step: Step,
+    /// The variables the state assigns when it completes (evaluated with the values at entry).
+    #[serde(default)]
+    assigned: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -394,6 +408,24 @@ fn exited(name: &str, output: &Value) -> Value {
     json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}})
 }
 
+/// `stateExitedEventDetails` with the variables the state assigned (`assignedVariables`, each
+/// value as JSON text), as the service writes them.
+fn exited_with(name: &str, output: &Value, assigned: Option<&Map<String, Value>>) -> Value {
+    let mut d = exited(name, output);
+    if let (Some(a), Some(m)) = (assigned, d.as_object_mut()) {
+        let vars: Map<String, Value> = a
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+            .collect();
+        m.insert("assignedVariables".into(), Value::Object(vars));
+        m.insert(
+            "assignedVariablesDetails".into(),
+            json!({"truncated": false}),
+        );
+    }
+    d
+}
+
 /// (`resourceType`, `resource`) of a Task's `Resource` as history writes them:
 /// `arn:aws:states:::events:putEvents.waitForTaskToken` → (`events`, `putEvents.waitForTaskToken`).
 pub fn resource_parts(resource: &str) -> (String, String) {
@@ -418,7 +450,7 @@ fn wants_token(resource: &str) -> bool {
 
 /// Whether `ErrorEquals` matches `error`: `States.ALL` matches everything but the terminal
 /// errors, `States.TaskFailed` every task failure except timeouts; `States.Runtime` never matches.
-fn error_matches(list: &[String], error: &str, from_task: bool) -> bool {
+pub(crate) fn error_matches(list: &[String], error: &str, from_task: bool) -> bool {
     if error == names::RUNTIME {
         return false;
     }
@@ -442,9 +474,27 @@ fn prefixed(state: &str, entered: u64, e: StatesError) -> StatesError {
     )
 }
 
-fn number(n: &Number, input: &Value, what: &str) -> Result<f64, StatesError> {
+fn number(
+    n: &Number,
+    input: &Value,
+    what: &str,
+    scope: Option<&Scope>,
+) -> Result<f64, StatesError> {
     match n {
         Number::Fixed(x) => Ok(*x),
+        Number::Expr(t) => {
+            let field = what.strip_suffix("Path").unwrap_or(what);
+            let v = match scope {
+                Some(sc) => t.render(sc, field)?,
+                None => Value::Null,
+            };
+            v.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| {
+                StatesError::new(
+                    names::QUERY_EVALUATION_ERROR,
+                    format!("The field '{field}' must evaluate to a non-negative number, not {v}"),
+                )
+            })
+        }
         Number::Path(p) => p.select(input).and_then(|v| v.as_f64()).ok_or_else(|| {
             StatesError::new(
                 names::RUNTIME,
@@ -467,7 +517,19 @@ impl Execution {
         clock: &dyn Clock,
         executor: &dyn TaskExecutor,
     ) -> (Execution, RunState) {
-        let mut exec = Execution::new(machine, info, input, clock);
+        Execution::start_with_variables(machine, info, input, Map::new(), clock, executor)
+    }
+
+    /// [`Execution::start`] with workflow variables already set (TestState's `variables`).
+    pub fn start_with_variables(
+        machine: &StateMachine,
+        info: ExecutionInfo,
+        input: Value,
+        variables: Map<String, Value>,
+        clock: &dyn Clock,
+        executor: &dyn TaskExecutor,
+    ) -> (Execution, RunState) {
+        let mut exec = Execution::new_with_variables(machine, info, input, variables, clock);
         let state = exec.run(machine, clock, executor);
         (exec, state)
     }
@@ -481,6 +543,17 @@ impl Execution {
         input: Value,
         clock: &dyn Clock,
     ) -> Execution {
+        Execution::new_with_variables(machine, info, input, Map::new(), clock)
+    }
+
+    /// [`Execution::new`] with workflow variables already set.
+    pub fn new_with_variables(
+        machine: &StateMachine,
+        info: ExecutionInfo,
+        input: Value,
+        variables: Map<String, Value>,
+        clock: &dyn Clock,
+    ) -> Execution {
         let now = clock.now_ms();
         let mut exec = Execution {
             input: input.clone(),
@@ -491,6 +564,7 @@ impl Execution {
             stop_ms: None,
             history: Vec::new(),
             root: Thread {
+                vars: variables,
                 scope: Vec::new(),
                 last_event: 0,
                 phase: Phase::Enter {
@@ -747,6 +821,11 @@ impl Execution {
         })
     }
 
+    /// The workflow variables of the top-level scope, as the states so far assigned them.
+    pub fn variables(&self) -> &Map<String, Value> {
+        &self.root.vars
+    }
+
     /// The tokens of the tasks the execution waits for.
     pub fn pending_tokens(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -872,6 +951,7 @@ fn advance(t: &mut Thread, env: &mut Env<'_>) -> Progress {
                     entered_ms: env.now(),
                     retry_counts: Vec::new(),
                     step: Step::Retrying { until: 0 },
+                    assigned: None,
                 };
                 let out = begin(st, r, t, env);
                 if let Some(p) = settle(st, out, t, env) {
@@ -906,7 +986,15 @@ enum Body {
 /// Starts (or, after a retry backoff, restarts) a state's work.
 fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body {
     let retry_count: u64 = r.retry_counts.iter().sum();
-    let ctx = env.context(&st.name, r.entered_ms, retry_count, None, false);
+    let raw_ctx = env.context(&st.name, r.entered_ms, retry_count, None, false);
+    let jsonata = st.lang == QueryLanguage::Jsonata;
+    let scope = jsonata.then(|| Scope::new(&r.input, &raw_ctx, &t.vars));
+    // JSONPath fields read the variables (`$name`) through the context object.
+    let ctx = if env.machine.uses_variables && !jsonata {
+        with_vars(&raw_ctx, &t.vars)
+    } else {
+        raw_ctx.clone()
+    };
     let effective = match st.input_path.apply(r.input.clone(), &ctx) {
         Ok(v) => v,
         Err(e) => {
@@ -930,15 +1018,29 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 (None, Some(p)) => p.render(&effective, &ctx),
                 (None, None) => Ok(effective),
             };
-            let out = res
-                .and_then(|v| result_path.apply(r.input.clone(), v))
-                .and_then(|v| st.output_path.apply(v, &ctx));
+            let out = res.and_then(|v| {
+                r.assigned = assigned(
+                    st.assign.as_ref(),
+                    &v,
+                    &ctx,
+                    scope.as_ref(),
+                    &t.vars,
+                    "Assign",
+                )?;
+                let v = result_path.apply(r.input.clone(), v)?;
+                let v = st.output_path.apply(v, &ctx)?;
+                jsonata_output(st.output.as_ref(), scope.as_ref(), v, "Output")
+            });
             match out {
                 Ok(v) => Body::Complete(Box::new(r), Ok(v)),
                 Err(e) => fail(r, e),
             }
         }
-        Kind::Succeed => match st.output_path.apply(effective, &ctx) {
+        Kind::Succeed => match st
+            .output_path
+            .apply(effective, &ctx)
+            .and_then(|v| jsonata_output(st.output.as_ref(), scope.as_ref(), v, "Output"))
+        {
             Ok(v) => Body::Complete(Box::new(r), Ok(v)),
             Err(e) => fail(r, e),
         },
@@ -964,6 +1066,12 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                             }
                         }
                     }
+                    Some(Text::Expr(x)) => match scope.as_ref().map(|sc| x.render(sc, "Error")) {
+                        Some(Ok(Value::String(s))) => s,
+                        Some(Ok(other)) => other.to_string(),
+                        Some(Err(e)) => return Err(e),
+                        None => String::new(),
+                    },
                     Some(Text::Call(c)) => {
                         let call = Template::Call {
                             field: "Error".into(),
@@ -983,15 +1091,47 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
         }
         Kind::Choice { choices, default } => {
             let mut next = None;
-            for (rule, target) in choices {
-                match rule.matches(&effective, &ctx) {
+            let mut chosen = None;
+            for (i, b) in choices.iter().enumerate() {
+                let hit = match &b.test {
+                    Test::Rule(rule) => rule.matches(&effective, &ctx),
+                    Test::Condition(c) => {
+                        condition(c, scope.as_ref(), &format!("Choices[{i}]/Condition"))
+                    }
+                };
+                match hit {
                     Ok(true) => {
-                        next = Some(target.clone());
+                        next = Some(b.next.clone());
+                        chosen = Some((i, b));
                         break;
                     }
                     Ok(false) => {}
                     Err(e) => return fail(r, e),
                 }
+            }
+            // A matched rule's own Assign/Output win over the state's.
+            let field = |rule: Option<usize>, f: &str| match rule {
+                Some(i) => format!("Choices[{i}]/{f}"),
+                None => f.to_string(),
+            };
+            let (assign, assign_field) = match chosen {
+                Some((i, b)) if b.assign.is_some() => (b.assign.as_ref(), field(Some(i), "Assign")),
+                _ => (st.assign.as_ref(), field(None, "Assign")),
+            };
+            let (output_t, output_field) = match chosen {
+                Some((i, b)) if b.output.is_some() => (b.output.as_ref(), field(Some(i), "Output")),
+                _ => (st.output.as_ref(), field(None, "Output")),
+            };
+            match assigned(
+                assign,
+                &effective,
+                &ctx,
+                scope.as_ref(),
+                &t.vars,
+                &assign_field,
+            ) {
+                Ok(a) => r.assigned = a,
+                Err(e) => return fail(r, e),
             }
             let Some(next) = next.or_else(|| default.clone()) else {
                 return fail(
@@ -1002,7 +1142,11 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                     ),
                 );
             };
-            match st.output_path.apply(effective, &ctx) {
+            match st
+                .output_path
+                .apply(effective, &ctx)
+                .and_then(|v| jsonata_output(output_t, scope.as_ref(), v, &output_field))
+            {
                 Ok(v) => {
                     // The chosen target rides along in the output slot of the Choice's transition.
                     t.phase = Phase::Enter {
@@ -1019,6 +1163,31 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
             let until = match wait {
                 WaitFor::Seconds(s) => Ok(now.saturating_add(s.saturating_mul(1000))),
                 WaitFor::Timestamp(ms) => Ok((*ms).max(0) as u64),
+                WaitFor::Expr(seconds, x) => {
+                    let field = if *seconds { "Seconds" } else { "Timestamp" };
+                    match scope.as_ref().map(|sc| x.render(sc, field)) {
+                        Some(Err(e)) => Err(e),
+                        Some(Ok(v)) if *seconds => match v.as_u64() {
+                            Some(n) => Ok(now.saturating_add(n.saturating_mul(1000))),
+                            None => Err(StatesError::new(
+                                names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The field 'Seconds' must evaluate to a non-negative integer, not {v}"
+                                ),
+                            )),
+                        },
+                        Some(Ok(v)) => match v.as_str().and_then(timestamp::parse) {
+                            Some(ms) => Ok(ms.max(0) as u64),
+                            None => Err(StatesError::new(
+                                names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The field 'Timestamp' must evaluate to an ISO-8601 extended offset date-time string, not {v}"
+                                ),
+                            )),
+                        },
+                        None => Ok(now),
+                    }
+                }
                 WaitFor::SecondsPath(p) => match p.select(&effective) {
                     Some(Value::Number(n)) if n.as_u64().is_some() => {
                         Ok(now.saturating_add(n.as_u64().unwrap_or(0).saturating_mul(1000)))
@@ -1051,7 +1220,22 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 Ok(u) => u,
                 Err(e) => return fail(r, e),
             };
-            match st.output_path.apply(effective, &ctx) {
+            match assigned(
+                st.assign.as_ref(),
+                &effective,
+                &ctx,
+                scope.as_ref(),
+                &t.vars,
+                "Assign",
+            ) {
+                Ok(a) => r.assigned = a,
+                Err(e) => return fail(r, e),
+            }
+            match st
+                .output_path
+                .apply(effective, &ctx)
+                .and_then(|v| jsonata_output(st.output.as_ref(), scope.as_ref(), v, "Output"))
+            {
                 Ok(output) => {
                     r.step = Step::Waiting { until, output };
                     resume(st, r, t, env)
@@ -1069,7 +1253,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
             let (rtype, rname) = resource_parts(resource);
             let secs = |n: &Option<Number>, what: &str| -> Result<Option<u64>, StatesError> {
                 n.as_ref()
-                    .map(|n| number(n, &effective, what).map(|x| x.max(0.0) as u64))
+                    .map(|n| number(n, &effective, what, scope.as_ref()).map(|x| x.max(0.0) as u64))
                     .transpose()
             };
             let (timeout_s, heartbeat_s) = match (
@@ -1087,11 +1271,20 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 )
             });
             let ctx = env.context(&st.name, r.entered_ms, retry_count, token.as_deref(), true);
-            let params = match &work.parameters {
-                Some(p) => match p.render(&effective, &ctx) {
-                    Ok(v) => v,
-                    Err(e) => return fail(r, e),
-                },
+            let rendered = if jsonata {
+                let sc = Scope::new(&r.input, &ctx, &t.vars);
+                work.arguments.as_ref().map(|a| a.render(&sc, "Arguments"))
+            } else if env.machine.uses_variables {
+                let vctx = with_vars(&ctx, &t.vars);
+                work.parameters
+                    .as_ref()
+                    .map(|p| p.render(&effective, &vctx))
+            } else {
+                work.parameters.as_ref().map(|p| p.render(&effective, &ctx))
+            };
+            let params = match rendered {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => return fail(r, e),
                 None => effective,
             };
             let mut sched = json!({"resourceType": rtype, "resource": rname, "region": env.info.region, "parameters": params.to_string()});
@@ -1150,11 +1343,14 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
             }
         }
         Kind::Parallel { branches, work } => {
-            let input = match &work.parameters {
-                Some(p) => match p.render(&effective, &ctx) {
-                    Ok(v) => v,
-                    Err(e) => return fail(r, e),
-                },
+            let rendered = match (&scope, &work.arguments, &work.parameters) {
+                (Some(sc), Some(a), _) => Some(a.render(sc, "Arguments")),
+                (None, _, Some(p)) => Some(p.render(&effective, &ctx)),
+                _ => None,
+            };
+            let input = match rendered {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => return fail(r, e),
                 None => effective,
             };
             let started = env.emit(&mut t.last_event, "ParallelStateStarted", Value::Null);
@@ -1165,6 +1361,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                     let mut scope = t.scope.clone();
                     scope.push(ScopeStep::Branch(st.name.clone(), i));
                     Thread {
+                        vars: t.vars.clone(),
                         scope,
                         last_event: started,
                         phase: Phase::Enter {
@@ -1179,14 +1376,26 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
         }
         Kind::Map {
             items_path,
+            items: items_t,
             item_selector,
+            item_selector_jsonata,
             max_concurrency,
             batcher,
             tolerated_count,
             tolerated_percentage,
             ..
         } => {
-            let items = match items_path.apply(effective.clone(), &ctx) {
+            let picked = match (&scope, items_t) {
+                (Some(sc), Some(x)) => x.render(sc, "Items").and_then(|v| match v {
+                    Value::Array(_) => Ok(v),
+                    other => Err(StatesError::new(
+                        names::QUERY_EVALUATION_ERROR,
+                        format!("The field 'Items' must evaluate to a JSON array, not {other}"),
+                    )),
+                }),
+                _ => items_path.apply(effective.clone(), &ctx),
+            };
+            let items = match picked {
                 Ok(Value::Array(a)) => a,
                 Ok(_) => {
                     let shown = match items_path {
@@ -1205,25 +1414,34 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 }
                 Err(e) => return fail(r, e),
             };
-            let numbers = || -> Result<(usize, Tolerance, Vec<Value>), StatesError> {
-                let max = number(max_concurrency, &effective, "MaxConcurrencyPath")? as usize;
+            // Called once: it takes the items (no copy of each one when no selector shapes them).
+            let numbers = move || -> Result<(usize, Tolerance, Vec<Value>), StatesError> {
+                let max = number(
+                    max_concurrency,
+                    &effective,
+                    "MaxConcurrencyPath",
+                    scope.as_ref(),
+                )? as usize;
                 let tolerated = match (tolerated_count, tolerated_percentage) {
                     (None, None) => None,
                     (c, p) => Some((
                         c.as_ref()
-                            .map(|n| number(n, &effective, "ToleratedFailureCountPath"))
+                            .map(|n| number(n, &effective, "ToleratedFailureCountPath", None))
                             .transpose()?
                             .map(|x| x as u64),
                         p.as_ref()
-                            .map(|n| number(n, &effective, "ToleratedFailurePercentagePath"))
+                            .map(|n| number(n, &effective, "ToleratedFailurePercentagePath", None))
                             .transpose()?,
                     )),
                 };
                 // ItemSelector shapes each item first; the batcher then groups the shaped items.
                 let mut selected = Vec::with_capacity(items.len());
-                for (i, value) in items.iter().enumerate() {
-                    selected.push(match item_selector {
-                        Some(sel) => {
+                for (i, value) in items.into_iter().enumerate() {
+                    selected.push(match (item_selector, item_selector_jsonata, &scope) {
+                        (_, Some(sel), Some(sc)) => {
+                            sel.render(&sc.with_map_item(i, &value), "ItemSelector")?
+                        }
+                        (Some(sel), _, _) => {
                             let mut ictx = ctx.clone();
                             if let Some(m) = ictx.as_object_mut() {
                                 m.insert(
@@ -1233,7 +1451,7 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                             }
                             sel.render(&effective, &ictx)?
                         }
-                        None => value.clone(),
+                        _ => value,
                     });
                 }
                 let inputs = match batcher {
@@ -1287,13 +1505,13 @@ fn batches(b: &Batcher, items: &[Value], input: &Value) -> Result<Vec<Vec<Value>
     let max_items = b
         .max_items
         .as_ref()
-        .map(|n| number(n, input, "MaxItemsPerBatchPath"))
+        .map(|n| number(n, input, "MaxItemsPerBatchPath", None))
         .transpose()?
         .map(|x| x.max(1.0) as usize);
     let max_bytes = b
         .max_bytes
         .as_ref()
-        .map(|n| number(n, input, "MaxInputBytesPerBatchPath"))
+        .map(|n| number(n, input, "MaxInputBytesPerBatchPath", None))
         .transpose()?
         .map(|x| x.max(1.0) as usize);
     let mut out: Vec<Vec<Value>> = Vec::new();
@@ -1344,32 +1562,156 @@ fn task_succeeded(
         return Body::Complete(Box::new(r), Err(e));
     }
     env.emit(&mut t.last_event, "TaskSucceeded", json!({"resourceType": rtype, "resource": rname, "output": text, "outputDetails": {"truncated": false}}));
-    let out = finish_work(st, &r, work, v, env);
+    let mut r = r;
+    let out = finish_work(st, &mut r, work, v, &t.vars, env);
     Body::Complete(Box::new(r), out)
 }
 
-/// `ResultSelector` → `ResultPath` → `OutputPath` of Task, Parallel and Map.
+/// `ResultSelector` → `Assign` → `ResultPath` → `OutputPath` of Task, Parallel and Map (in
+/// JSONata: `Assign` and `Output` over `$states.result`). The assignments go into `r`.
 fn finish_work(
     st: &State,
-    r: &Running,
+    r: &mut Running,
     work: &Work,
     result: Value,
+    vars: &Map<String, Value>,
     env: &Env<'_>,
 ) -> Result<Value, StatesError> {
-    let ctx = env.context(
+    let raw_ctx = env.context(
         &st.name,
         r.entered_ms,
         r.retry_counts.iter().sum(),
         None,
         false,
     );
-    let res = match &work.result_selector {
-        Some(sel) => sel.render(&result, &ctx),
-        None => Ok(result),
-    };
-    res.and_then(|v| work.result_path.apply(r.input.clone(), v))
+    let out = if st.lang == QueryLanguage::Jsonata {
+        let scope = Scope::new(&r.input, &raw_ctx, vars).with("result", &result);
+        assigned(
+            st.assign.as_ref(),
+            &result,
+            &raw_ctx,
+            Some(&scope),
+            vars,
+            "Assign",
+        )
+        .and_then(|a| {
+            r.assigned = a;
+            jsonata_output(st.output.as_ref(), Some(&scope), result, "Output")
+        })
+    } else {
+        let ctx = if env.machine.uses_variables {
+            with_vars(&raw_ctx, vars)
+        } else {
+            raw_ctx
+        };
+        let res = match &work.result_selector {
+            Some(sel) => sel.render(&result, &ctx),
+            None => Ok(result),
+        };
+        res.and_then(|v| {
+            r.assigned = assigned(st.assign.as_ref(), &v, &ctx, None, vars, "Assign")?;
+            work.result_path.apply(r.input.clone(), v)
+        })
         .and_then(|v| st.output_path.apply(v, &ctx))
-        .map_err(|e| prefixed(&st.name, r.entered_event, e))
+    };
+    out.map_err(|e| prefixed(&st.name, r.entered_event, e))
+}
+
+/// The context object with the workflow variables riding in it, for JSONPath `$name` paths.
+fn with_vars(ctx: &Value, vars: &Map<String, Value>) -> Value {
+    let mut out = match ctx {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    out.insert(VARIABLES_KEY.to_string(), Value::Object(vars.clone()));
+    Value::Object(out)
+}
+
+/// The `Output` of a JSONata state (or `default` when it has none, or in a JSONPath state).
+fn jsonata_output(
+    output: Option<&JTemplate>,
+    scope: Option<&Scope>,
+    default: Value,
+    field: &str,
+) -> Result<Value, StatesError> {
+    match (output, scope) {
+        (Some(o), Some(sc)) => o.render(sc, field),
+        _ => Ok(default),
+    }
+}
+
+/// A JSONata `Condition`: true or false, anything else fails.
+fn condition(c: &JTemplate, scope: Option<&Scope>, field: &str) -> Result<bool, StatesError> {
+    let v = match (c.literal(), scope) {
+        (Some(v), _) => v.clone(),
+        (None, Some(sc)) => c.render(sc, field)?,
+        (None, None) => Value::Null,
+    };
+    v.as_bool().ok_or_else(|| {
+        StatesError::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!("The field '{field}' must evaluate to a boolean, not {v}"),
+        )
+    })
+}
+
+/// Evaluates an `Assign` (JSONPath: over `input`, the state's result or effective input, and
+/// `ctx` with the variables; JSONata: over `scope`), with the service's size limits.
+fn assigned(
+    assign: Option<&Assign>,
+    input: &Value,
+    ctx: &Value,
+    scope: Option<&Scope>,
+    vars: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<Map<String, Value>>, StatesError> {
+    let Some(a) = assign else {
+        return Ok(None);
+    };
+    let v = match (a, scope) {
+        (Assign::Path(t), _) => t.render(input, ctx)?,
+        (Assign::Jsonata(t), Some(sc)) => t.render(sc, field)?,
+        (Assign::Jsonata(_), None) => {
+            return Err(StatesError::new(
+                names::RUNTIME,
+                "A JSONata Assign in a JSONPath state",
+            ));
+        }
+    };
+    let Value::Object(m) = v else {
+        return Err(StatesError::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!("The field '{field}' must evaluate to a JSON object, not {v}"),
+        ));
+    };
+    let limit = |what: String| {
+        StatesError::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!("{what} exceeds the maximum number of bytes service limit."),
+        )
+    };
+    let mut total = 0usize;
+    for (k, v) in &m {
+        let n = v.to_string().len();
+        if n > MAX_ASSIGN_BYTES {
+            return Err(limit(format!("The value assigned to the variable '{k}'")));
+        }
+        total += n;
+    }
+    if total > MAX_ASSIGN_BYTES {
+        return Err(limit(
+            "The total size of the variables of this Assign".into(),
+        ));
+    }
+    let kept: usize = vars
+        .iter()
+        .filter(|(k, _)| !m.contains_key(*k))
+        .map(|(_, v)| v.to_string().len())
+        .sum();
+    if kept + total > MAX_VARIABLES_BYTES {
+        return Err(limit("The total size of the execution's variables".into()));
+    }
+    Ok(Some(m))
 }
 
 /// Goes on with a state's work that was waiting.
@@ -1492,7 +1834,8 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                     )),
                 );
             };
-            let out = finish_work(st, &r, work, Value::Array(results), env);
+            let mut r = r;
+            let out = finish_work(st, &mut r, work, Value::Array(results), &t.vars, env);
             Body::Complete(Box::new(r), out)
         }
         Step::Map(m) => {
@@ -1516,6 +1859,7 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                     m.active.push((
                         i,
                         Thread {
+                            vars: t.vars.clone(),
                             scope,
                             last_event: last,
                             phase: Phase::Enter {
@@ -1612,7 +1956,7 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                             Err(StatesError::new(names::RUNTIME, "Map state changed kind")),
                         );
                     };
-                    let out = finish_work(st, &r, work, Value::Array(results), env);
+                    let out = finish_work(st, &mut r, work, Value::Array(results), &t.vars, env);
                     return Body::Complete(Box::new(r), out);
                 }
                 if !finished_any {
@@ -1630,19 +1974,23 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
             t.phase = Phase::Running(r);
             Some(Progress::Blocked(wake))
         }
-        Body::Complete(r, Ok(output)) => {
+        Body::Complete(mut r, Ok(output)) => {
             let ty = st.kind.type_name();
             // A Choice put its chosen target in the phase already.
             let chosen = match std::mem::replace(&mut t.phase, Phase::Done(Ok(Value::Null))) {
                 Phase::Enter { state, .. } if ty == "Choice" => Some(state),
                 _ => None,
             };
+            let assigned = r.assigned.take();
             if ty != "Fail" {
                 env.emit(
                     &mut t.last_event,
                     st.kind.exited_event(),
-                    exited(&st.name, &output),
+                    exited_with(&st.name, &output, assigned.as_ref()),
                 );
+            }
+            if let Some(a) = assigned {
+                t.vars.extend(a);
             }
             let transition = match &st.kind {
                 Kind::Pass { transition, .. } | Kind::Wait { transition, .. } => transition.clone(),
@@ -1698,12 +2046,13 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
                         return None;
                     }
                 }
-                if let Some(c) = work
+                if let Some((ci, c)) = work
                     .catch
                     .iter()
-                    .find(|c| error_matches(&c.error_equals, &e.error, from_task))
+                    .enumerate()
+                    .find(|(_, c)| error_matches(&c.error_equals, &e.error, from_task))
                 {
-                    return catch(st, c, *r, e, t, env);
+                    return catch(st, ci, c, *r, e, t, env);
                 }
             }
             t.phase = Phase::Done(Err(e));
@@ -1714,19 +2063,61 @@ fn settle(st: &State, body: Body, t: &mut Thread, env: &mut Env<'_>) -> Option<P
 
 fn catch(
     st: &State,
+    ci: usize,
     c: &Catcher,
     r: Running,
     e: StatesError,
     t: &mut Thread,
     env: &mut Env<'_>,
 ) -> Option<Progress> {
-    match c.result_path.apply(r.input.clone(), e.to_output()) {
-        Ok(output) => {
+    let error_output = e.to_output();
+    let raw_ctx = env.context(
+        &st.name,
+        r.entered_ms,
+        r.retry_counts.iter().sum(),
+        None,
+        false,
+    );
+    let out = if st.lang == QueryLanguage::Jsonata {
+        let scope = Scope::new(&r.input, &raw_ctx, &t.vars).with("errorOutput", &error_output);
+        assigned(
+            c.assign.as_ref(),
+            &error_output,
+            &raw_ctx,
+            Some(&scope),
+            &t.vars,
+            &format!("Catch[{ci}]/Assign"),
+        )
+        .and_then(|a| {
+            Ok((
+                a,
+                jsonata_output(
+                    c.output.as_ref(),
+                    Some(&scope),
+                    error_output,
+                    &format!("Catch[{ci}]/Output"),
+                )?,
+            ))
+        })
+    } else {
+        let ctx = if env.machine.uses_variables {
+            with_vars(&raw_ctx, &t.vars)
+        } else {
+            raw_ctx
+        };
+        assigned(c.assign.as_ref(), &error_output, &ctx, None, &t.vars, "")
+            .and_then(|a| Ok((a, c.result_path.apply(r.input.clone(), error_output)?)))
+    };
+    match out {
+        Ok((assigned, output)) => {
             env.emit(
                 &mut t.last_event,
                 st.kind.exited_event(),
-                exited(&st.name, &output),
+                exited_with(&st.name, &output, assigned.as_ref()),
             );
+            if let Some(a) = assigned {
+                t.vars.extend(a);
+            }
             t.phase = Phase::Enter {
                 state: c.next.clone(),
                 input: output,

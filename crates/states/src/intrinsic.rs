@@ -404,7 +404,7 @@ impl Intrinsic {
     }
 }
 
-fn hash_hex(algo: &str, data: &[u8]) -> Option<String> {
+pub(crate) fn hash_hex(algo: &str, data: &[u8]) -> Option<String> {
     use sha2::Digest;
     let bytes: Vec<u8> = match algo {
         "MD5" => md5::Md5::digest(data).to_vec(),

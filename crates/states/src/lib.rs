@@ -1,5 +1,5 @@
 //! An Amazon States Language (AWS Step Functions) interpreter, exact to the service where the
-//! service's behaviour is known, for the JSONPath query language.
+//! service's behaviour is known, for both query languages (JSONPath and JSONata).
 //!
 //! * [`StateMachine::parse`] validates a definition as `CreateStateMachine` does and answers
 //!   with the service's diagnostics ([`error::DefinitionError`], whose `Display` is the
@@ -13,7 +13,43 @@
 //!   returns when it must wait, saying until when. Its state is serde-serializable, so it can be
 //!   persisted and resumed.
 //!
-//! `QueryLanguage: "JSONata"` is refused at validation (not built yet).
+//! * `QueryLanguage: "JSONata"` ([`jsonata`]), at the top or per state of a JSONPath machine:
+//!   `Arguments`, `Output`, `Condition`, `Items`, `{% %}` expressions in every field the service
+//!   takes them, `$states.input`/`result`/`errorOutput`/`context`, and the service's extra
+//!   functions (`$partition`, `$range`, `$hash`, `$random`, `$uuid`, `$parse`).
+//! * Workflow variables (`Assign`) in both query languages: `$name` in JSONata and in JSONPath
+//!   paths; assigned when a state completes, read-only copies inside Parallel branches and Map
+//!   iterations; the service's size limits.
+//! * [`test_state::test_state`]: one state run alone, as the TestState API answers.
+//!
+//! ```
+//! use ferrule_states::StateMachine;
+//! use ferrule_states::exec::{Execution, ExecutionInfo, ManualClock, TaskContext, TaskExecutor, TaskOutcome};
+//! use serde_json::{Value, json};
+//!
+//! struct Echo;
+//! impl TaskExecutor for Echo {
+//!     fn start(&self, _: &str, params: &Value, _: &TaskContext<'_>) -> TaskOutcome {
+//!         TaskOutcome::Succeeded(json!({"Payload": params}))
+//!     }
+//! }
+//! let machine = StateMachine::parse(r#"{
+//!   "QueryLanguage": "JSONata",
+//!   "StartAt": "Price",
+//!   "States": {
+//!     "Price": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+//!               "Arguments": {"total": "{% $sum($states.input.items.price) %}"},
+//!               "Assign": {"total": "{% $states.result.Payload.total %}"}, "Next": "Report"},
+//!     "Report": {"Type": "Pass", "Output": {"total": "{% $total %}", "big": "{% $total > 10 %}"}, "End": true}
+//!   }
+//! }"#).unwrap();
+//! # let info = ExecutionInfo { execution_arn: "arn:aws:states:us-east-1:1:execution:m:e".into(), name: "e".into(),
+//! #     state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(), state_machine_name: "m".into(),
+//! #     role_arn: "arn:aws:iam::1:role/r".into(), region: "us-east-1".into() };
+//! let clock = ManualClock::new(0);
+//! let (exec, _) = Execution::start(&machine, info, json!({"items": [{"price": 4}, {"price": 8}]}), &clock, &Echo);
+//! assert_eq!(exec.output(), Some(&json!({"total": 12, "big": true})));
+//! ```
 //!
 //! ```
 //! use ferrule_states::StateMachine;
@@ -71,8 +107,10 @@ pub mod definition;
 pub mod error;
 pub mod exec;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod path;
 pub mod payload;
+pub mod test_state;
 pub mod timestamp;
 
 pub use definition::StateMachine;

@@ -57,6 +57,24 @@ enum Operand {
     Literal(Value),
 }
 
+/// The member of the context object under which the interpreter passes the workflow variables
+/// to JSONPath evaluation (`$name` paths read it); no path text can name it.
+pub(crate) const VARIABLES_KEY: &str = "\u{0}variables";
+
+/// `$name` + the rest of the path, when `text` reads a workflow variable.
+fn variable_prefix(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix('$')?;
+    let first = rest.chars().next()?;
+    if !(first.is_alphabetic() || first == '_') {
+        return None;
+    }
+    let end = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    Some((&rest[..end], &rest[end..]))
+}
+
 /// Why a path text is not a valid path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathSyntaxError(pub String);
@@ -89,8 +107,24 @@ impl fmt::Display for Path {
 }
 
 impl Path {
-    /// Parses `text` as a path (`$...` or `$$...`).
+    /// Parses `text` as a path (`$...`, `$$...`, or `$name...` for the workflow variable
+    /// `name`).
     pub fn parse(text: &str) -> Result<Path, PathSyntaxError> {
+        if let Some((name, rest)) = variable_prefix(text) {
+            // `$name.a.b` reads the variables, which the interpreter keeps in the context object
+            // under a member no path text can name.
+            let inner = Path::parse(&format!("${rest}"))?;
+            let mut segments = vec![
+                Segment::Field(VARIABLES_KEY.to_string()),
+                Segment::Field(name.to_string()),
+            ];
+            segments.extend(inner.segments);
+            return Ok(Path {
+                context: true,
+                segments,
+                text: text.to_string(),
+            });
+        }
         let mut p = Parser {
             s: text.as_bytes(),
             i: 0,
@@ -146,9 +180,27 @@ impl Path {
         self.segments.is_empty()
     }
 
+    /// The workflow variable the path reads (`$name...`), if it reads one.
+    pub fn variable(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [Segment::Field(k), Segment::Field(name), ..] if self.context && k == VARIABLES_KEY => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+
     /// Evaluates the path against `root`. A definite path gives its node or `None` when absent; an
     /// indefinite one gives the array of its matches (possibly empty).
     pub fn select(&self, root: &Value) -> Option<Value> {
+        if self.context && self.segments.is_empty() {
+            // `$$` alone: the context object without the variables riding in it.
+            let mut whole = root.clone();
+            if let Some(m) = whole.as_object_mut() {
+                m.shift_remove(VARIABLES_KEY);
+            }
+            return Some(whole);
+        }
         if self.is_definite() {
             let mut cur = root;
             for seg in &self.segments {
@@ -736,7 +788,8 @@ mod tests {
             "$.",
             "$.a[",
             "$.a[x]",
-            "$a",
+            "$1a",
+            "$a[",
             "$.a['b]",
             "$.a[?(@.b >)]",
         ] {
@@ -745,6 +798,24 @@ mod tests {
         assert!(Path::parse_reference("$.a[*]").is_err());
         assert!(Path::parse_reference("$$.Execution").is_err());
         assert!(Path::parse_reference("$.a[0].b").is_ok());
+    }
+
+    #[test]
+    fn variable_paths() {
+        let p = Path::parse("$order.items[0].id").unwrap();
+        assert_eq!(p.variable(), Some("order"));
+        assert!(p.context);
+        let ctx = json!({VARIABLES_KEY: {"order": {"items": [{"id": 7}]}}, "Execution": {}});
+        assert_eq!(p.select(&ctx), Some(json!(7)));
+        assert_eq!(Path::parse("$x").unwrap().select(&ctx), None);
+        // `$$` alone never shows the variables.
+        assert_eq!(
+            Path::parse("$$").unwrap().select(&ctx),
+            Some(json!({"Execution": {}}))
+        );
+        // A variable is not a place ResultPath can write.
+        assert!(Path::parse_reference("$order.x").is_err());
+        assert_eq!(Path::parse("$.a").unwrap().variable(), None);
     }
 
     #[test]

@@ -109,6 +109,27 @@ proptest! {
         }
         let _ = Intrinsic::parse(&format!("States.Format('{s}', {s})"));
     }
+
+    #[test]
+    fn jsonata_expressions_never_panic(
+        s in "[$.\\[\\]'\"*?@()a-z0-9:,=<>!&|~{}^#%+/ -]{0,32}|\\$(states|partition|range|hash|random|uuid|parse|eval|map|reduce)\\([^)]{0,12}\\)",
+        input in json_value(),
+    ) {
+        let def = json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Output": {"v": format!("{{% {s} %}}")}, "Assign": {"x": format!("{{% {s} %}}")}, "End": true}}});
+        if let Ok(m) = StateMachine::from_value(&def) {
+            let clock = ManualClock::new(0);
+            let info = ExecutionInfo {
+                execution_arn: "e".into(),
+                name: "e".into(),
+                state_machine_arn: "m".into(),
+                state_machine_name: "m".into(),
+                role_arn: "r".into(),
+                region: "r".into(),
+            };
+            let _ = Execution::start(&m, info, input, &clock, &Fails);
+        }
+    }
 }
 
 #[test]

@@ -449,14 +449,29 @@ fn map_fields() {
 
 #[test]
 fn query_languages() {
-    let d = one(json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": pass_end()}}));
-    assert_eq!(d.0, SchemaValidationFailed);
-    assert!(d.1.contains("'JSONata' is not supported yet"), "{}", d.1);
-    assert_eq!(d.2, at("/QueryLanguage"));
+    // JSONata at the top, or per state in a JSONPath machine.
+    assert!(
+        diags(json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": pass_end()}}))
+            .is_empty()
+    );
+    assert!(
+        diags(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "QueryLanguage": "JSONata", "Output": "{% $states.input %}"}}})
+        )
+        .is_empty()
+    );
+    // Not the reverse.
     let d = one(
-        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "QueryLanguage": "JSONata"}}}),
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "QueryLanguage": "JSONPath"}}}),
     );
     assert_eq!(d.2, at("/States/A/QueryLanguage"));
+    assert!(d.1.contains("'JSONPath' cannot be set"), "{}", d.1);
+    let d = one(json!({"QueryLanguage": "JSONPaths", "StartAt": "A", "States": {"A": pass_end()}}));
+    assert_eq!(
+        d.1,
+        "Value is not one of the allowed values [JSONPath, JSONata]"
+    );
+    assert_eq!(d.2, at("/QueryLanguage"));
     assert_eq!(
         one(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Output": {}}}}))
             .1,
@@ -466,6 +481,156 @@ fn query_languages() {
         diags(json!({"QueryLanguage": "JSONPath", "StartAt": "A", "States": {"A": pass_end()}}))
             .is_empty()
     );
+}
+
+fn jsonata_state(state: Value) -> Vec<(DiagnosticCode, String, Option<String>)> {
+    diags(json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": state}}))
+}
+
+#[test]
+fn jsonata_states_refuse_jsonpath_fields() {
+    for (ty, field, value) in [
+        ("Pass", "InputPath", json!("$.a")),
+        ("Pass", "OutputPath", json!("$.a")),
+        ("Pass", "Parameters", json!({})),
+        ("Pass", "ResultPath", json!("$.a")),
+        ("Pass", "Result", json!(1)),
+        ("Task", "ResultSelector", json!({})),
+        ("Task", "TimeoutSecondsPath", json!("$.t")),
+        ("Map", "ItemsPath", json!("$.items")),
+    ] {
+        let mut st = json!({"Type": ty, "End": true});
+        if ty == "Task" {
+            st["Resource"] = json!("arn:aws:states:::lambda:invoke");
+        }
+        if ty == "Map" {
+            st["ItemProcessor"] =
+                json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+        }
+        st[field] = value;
+        let d = jsonata_state(st);
+        assert_eq!(d.len(), 1, "{ty}.{field}: {d:?}");
+        assert_eq!(
+            d[0].1,
+            format!(
+                "The QueryLanguage is set to 'JSONata', but field '{field}' is only supported for the 'JSONPath' QueryLanguage"
+            )
+        );
+        assert_eq!(d[0].2, at("/States/A"));
+    }
+    // Fields of no query language for the type stay "not supported".
+    let d = jsonata_state(json!({"Type": "Pass", "End": true, "Arguments": {}}));
+    assert_eq!(d[0].1, "Field 'Arguments' is not supported");
+    let d = jsonata_state(json!({"Type": "Fail", "Output": {}}));
+    assert_eq!(d[0].1, "Field 'Output' is not supported");
+    // A catcher: Output in JSONata, ResultPath in JSONPath.
+    let d = jsonata_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "A", "ResultPath": "$.e"}]}),
+    );
+    assert!(
+        d.iter().any(|x| x
+            .1
+            .contains("'ResultPath' is only supported for the 'JSONPath'")),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn jsonata_fields_are_checked() {
+    // Expressions are parsed at validation, with their location.
+    let d = jsonata_state(
+        json!({"Type": "Pass", "End": true, "Output": {"a": {"b": "{% $states.input.( %}"}}}),
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].2, at("/States/A/Output/a/b"));
+    assert!(
+        d[0].1
+            .starts_with("The JSONata expression ' $states.input.( ' is not valid"),
+        "{}",
+        d[0].1
+    );
+    // Choice rules take a Condition.
+    let ok = jsonata_state(json!({"Type": "Choice", "Choices": [
+        {"Condition": "{% $states.input.n > 1 %}", "Next": "B", "Assign": {"x": 1}, "Output": {}}], "Default": "B"}));
+    assert!(ok.iter().all(|d| d.0 != SchemaValidationFailed), "{ok:?}");
+    let d = jsonata_state(
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}], "Default": "A"}),
+    );
+    assert!(
+        d.iter().any(|x| x.1 == "Field 'Variable' is not supported"),
+        "{d:?}"
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.1 == "These fields are required: [Condition]"),
+        "{d:?}"
+    );
+    let d = jsonata_state(
+        json!({"Type": "Choice", "Choices": [{"Condition": "yes", "Next": "A"}], "Default": "A"}),
+    );
+    assert_eq!(d[0].2, at("/States/A/Choices[0]/Condition"));
+    // Numbers: an integer or an expression.
+    let task = |t: Value| {
+        jsonata_state(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true, "TimeoutSeconds": t}),
+        )
+    };
+    assert!(task(json!("{% $states.input.t %}")).is_empty());
+    assert!(task(json!(30)).is_empty());
+    assert_eq!(task(json!("30"))[0].2, at("/States/A/TimeoutSeconds"));
+    // Map Items: an array or an expression.
+    let map = |items: Value| {
+        jsonata_state(json!({"Type": "Map", "End": true, "Items": items,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}))
+    };
+    assert!(map(json!([1, 2])).is_empty());
+    assert!(map(json!("{% $states.input.list %}")).is_empty());
+    assert_eq!(map(json!(7))[0].2, at("/States/A/Items"));
+    // Wait and Fail take expressions.
+    assert!(jsonata_state(json!({"Type": "Wait", "Seconds": "{% 1 %}", "End": true})).is_empty());
+    assert!(
+        jsonata_state(json!({"Type": "Fail", "Error": "{% 'E' %}", "Cause": "plain"})).is_empty()
+    );
+}
+
+#[test]
+fn assign_is_checked() {
+    let pass = |assign: Value| {
+        diags(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Assign": assign}}}),
+        )
+    };
+    assert!(pass(json!({"x": 1, "y.$": "$.a", "z.$": "States.Format('{}', $x)"})).is_empty());
+    assert_eq!(pass(json!([1]))[0].2, at("/States/A/Assign"));
+    let d = pass(json!({"states": 1}));
+    assert_eq!(
+        d[0].1,
+        "The variable name 'states' is reserved by Step Functions"
+    );
+    assert_eq!(d[0].2, at("/States/A/Assign/states"));
+    for bad in ["1x", "a-b", "", &"v".repeat(81)] {
+        let mut m = serde_json::Map::new();
+        m.insert(bad.to_string(), json!(1));
+        let d = pass(Value::Object(m));
+        assert!(
+            d[0].1
+                .starts_with(&format!("The variable name '{bad}' is not valid")),
+            "{bad}: {d:?}"
+        );
+    }
+    assert_eq!(
+        pass(json!({"y.$": "nope"}))[0].2,
+        at("/States/A/Assign/y.$")
+    );
+    // A Succeed or Fail state assigns nothing.
+    let d =
+        diags(json!({"StartAt": "A", "States": {"A": {"Type": "Succeed", "Assign": {"x": 1}}}}));
+    assert_eq!(d[0].1, "Field 'Assign' is not supported");
+    // JSONPath Choice rules may assign.
+    assert!(diags(json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [
+        {"Variable": "$.n", "NumericEquals": 1, "Next": "B", "Assign": {"hit": true}}], "Default": "B"},
+        "B": pass_end()}})).is_empty());
 }
 
 #[test]
