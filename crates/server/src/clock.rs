@@ -144,6 +144,8 @@ pub(crate) async fn set(State(state): State<Arc<AppState>>, body: Bytes) -> Resp
         }
     }
     state.bus.notify_scheduler();
+    // The runner's Waits, retries and timeouts are due by the same clock.
+    state.runner.clock_moved();
     answer(StatusCode::OK, now_body(clock.now_ms(), true))
 }
 
