@@ -431,3 +431,45 @@ def test_s3_events_start_a_state_machine_when_a_service_principal_puts_them(serv
     time.sleep(0.5)
     # The refused entry started nothing.
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
+
+
+def test_waits_and_timeouts_follow_the_driven_clock(server_factory):
+    """With `"clock": "manual:START"`, an hour-long Wait and a task token's
+    timeout pass when the clock is moved (POST /_ferrule/clock), not before."""
+    import urllib.request
+
+    start = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    server = server_factory(config={"clock": f"manual:{start}"})
+    sfn = client("stepfunctions", server.url)
+
+    def advance(ms: int):
+        req = urllib.request.Request(server.url + "/_ferrule/clock", data=json.dumps({"advance_ms": ms}).encode(),
+                                     method="POST", headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200
+
+    nap = sfn.create_state_machine(name="hour", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "Next": "P"},
+                                    "P": {"Type": "Pass", "Result": "later", "End": True}}}))["stateMachineArn"]
+    wait = sfn.create_state_machine(name="token", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+                                          "TimeoutSeconds": 600, "End": True,
+                                          "Parameters": {"Entries": [{"Source": "t", "DetailType": "d",
+                                                                      "Detail": {"t.$": "$$.Task.Token"}}]}}}}))[
+        "stateMachineArn"]
+    a = sfn.start_execution(stateMachineArn=nap)["executionArn"]
+    b = sfn.start_execution(stateMachineArn=wait)["executionArn"]
+    time.sleep(0.5)
+    assert sfn.describe_execution(executionArn=a)["status"] == "RUNNING"
+    advance(599_000)
+    time.sleep(0.5)
+    assert sfn.describe_execution(executionArn=b)["status"] == "RUNNING"
+    advance(1_000)
+    d = wait_status(sfn, b, "FAILED", timeout=5)
+    assert d["error"] == "States.Timeout"
+    assert sfn.describe_execution(executionArn=a)["status"] == "RUNNING"
+    advance(3_000_000)
+    d = wait_status(sfn, a, timeout=5)
+    assert d["output"] == '"later"'
+    # The stop date is the driven clock's, an hour after the start.
+    assert d["stopDate"].timestamp() * 1000 - start >= 3_600_000
