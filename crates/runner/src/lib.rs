@@ -65,6 +65,7 @@ mod machines;
 mod model;
 mod runner;
 mod target;
+mod test_state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
