@@ -361,11 +361,11 @@ impl Runner {
                 "This operation is not supported by this type of state machine",
             ));
         }
-        let started = self.inner.start_execution(request)?;
+        let (_, slot) = self.inner.start_with_slot(request)?;
         if self.threads.is_empty() {
             self.run_until_idle();
         }
-        self.inner.wait_for_end(&started.execution_arn, timeout)
+        Ok(self.inner.wait_for_end(&slot, timeout))
     }
 
     /// DescribeExecution (STANDARD executions).

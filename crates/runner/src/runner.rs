@@ -512,6 +512,16 @@ impl Inner {
     // ---- starting ----
 
     pub(crate) fn start_execution(&self, req: StartRequest) -> Result<Started, RunnerError> {
+        self.start_with_slot(req).map(|(started, _)| started)
+    }
+
+    /// Starts an execution and hands back its slot too: an EXPRESS
+    /// execution leaves the table as soon as it ends, which may be before
+    /// its starter looks it up.
+    pub(crate) fn start_with_slot(
+        &self,
+        req: StartRequest,
+    ) -> Result<(Started, Arc<Slot>), RunnerError> {
         let r = self.scope.machine_ref(&req.machine)?;
         let resolved = self.catalog().resolve(&r, &req.machine)?;
         let name = req
@@ -585,10 +595,12 @@ impl Inner {
                     && e.record.execution.input() == &input
                     && e.record.execution.info().state_machine_arn == m.arn;
                 if same {
-                    return Ok(Started {
+                    let started = Started {
                         execution_arn: arn,
                         start_ms: e.record.execution.times_ms().0,
-                    });
+                    };
+                    drop(e);
+                    return Ok((started, existing));
                 }
                 return Err(RunnerError::new(
                     RunnerErrorKind::ExecutionAlreadyExists,
@@ -608,10 +620,13 @@ impl Inner {
             self.publish_status(&st.record.execution);
         }
         self.enqueue(&arn);
-        Ok(Started {
-            execution_arn: arn,
-            start_ms,
-        })
+        Ok((
+            Started {
+                execution_arn: arn,
+                start_ms,
+            },
+            slot,
+        ))
     }
 
     /// Marks `token` of `execution` as ferrule's own (a `.sync` child's):
@@ -621,11 +636,9 @@ impl Inner {
         lock(&self.internal).insert(token.to_string(), execution.to_string());
     }
 
-    /// Waits until the execution ends (at most `timeout`), then describes it.
-    pub(crate) fn wait_for_end(&self, arn: &str, timeout: Duration) -> Result<Value, RunnerError> {
-        let slot = self
-            .slot(arn)
-            .ok_or_else(|| RunnerError::execution_missing(arn))?;
+    /// Waits until the execution of `slot` ends (at most `timeout`), then
+    /// describes it.
+    pub(crate) fn wait_for_end(&self, slot: &Slot, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
         let mut st = lock(&slot.state);
         while st.record.execution.status() == ExecutionStatus::Running {
@@ -639,7 +652,7 @@ impl Inner {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
-        Ok(self.describe_record(&st.record))
+        self.describe_record(&st.record)
     }
 
     // ---- reading ----

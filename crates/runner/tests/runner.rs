@@ -629,3 +629,35 @@ fn http_invoke_sends_the_request_and_fails_on_an_error_status() {
     assert_eq!(d["status"], "FAILED");
     assert_eq!(d["error"], "States.Http.StatusCode.404");
 }
+
+#[test]
+fn sync_starts_of_instant_express_machines_answer_how_they_ended() {
+    // With worker threads an EXPRESS execution of one Pass state can end
+    // (and leave the table) before StartSyncExecution looks for it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = BusOptions::new(dir.path());
+    options.deliver_in_background = false;
+    let bus = Arc::new(Bus::open(options).unwrap());
+    let runner = Runner::open(Arc::clone(&bus), RunnerOptions::new().workers(2)).unwrap();
+    let (m, _) = runner
+        .create_state_machine(CreateMachine {
+            name: "quick".into(),
+            definition: json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})
+                .to_string(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            machine_type: ferrule_runner::MachineType::Express,
+            ..Default::default()
+        })
+        .unwrap();
+    for i in 0..200 {
+        let out = runner
+            .start_sync_execution(
+                StartRequest::new(&m.arn, Some(&format!(r#"{{"i": {i}}}"#))),
+                std::time::Duration::from_secs(5),
+            )
+            .unwrap();
+        assert_eq!(out["status"], "SUCCEEDED", "{out}");
+        let output: Value = serde_json::from_str(out["output"].as_str().unwrap()).unwrap();
+        assert_eq!(output, json!({"i": i}));
+    }
+}

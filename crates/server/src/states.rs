@@ -145,8 +145,13 @@ fn required<'a>(value: &'a Option<Str>, name: &str, rule: wire::Text) -> Result<
 /// A page of `items` after `next_token` (`ferrule:N`), at most `max`.
 fn page<T>(items: Vec<T>, p: &rq::Page) -> Result<(Vec<T>, Option<String>), ApiError> {
     let mut v = Violations::default();
-    p.check(&mut v);
+    p.check(&mut v, rq::PAGE_TOKEN);
     v.finish()?;
+    page_after(items, p)
+}
+
+/// [`page`] of a request whose members are already checked.
+fn page_after<T>(items: Vec<T>, p: &rq::Page) -> Result<(Vec<T>, Option<String>), ApiError> {
     let start = match text(&p.next_token) {
         None => 0,
         Some(t) => t
@@ -284,13 +289,16 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         "ListExecutions" => {
             let r: rq::ListExecutions = read(input)?;
+            let mut v = Violations::default();
+            v.text(r.map_run_arn.as_ref(), "mapRunArn", rq::LONG_ARN);
+            r.page.check(&mut v, rq::EXECUTIONS_PAGE_TOKEN);
             if r.map_run_arn.is_some() {
+                v.finish()?;
                 return Err(unsupported(
                     "ListExecutions with mapRunArn",
                     "Distributed Map runs are not recorded; Map states run inline.",
                 ));
             }
-            let mut v = Violations::default();
             v.required_text(r.state_machine_arn.as_ref(), "stateMachineArn", rq::ARN);
             v.one_of(
                 r.status_filter.as_ref(),
@@ -318,7 +326,7 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
             if text(&r.redrive_filter) == Some("REDRIVEN") {
                 items.clear();
             }
-            let (executions, next_token) = page(items, &r.page)?;
+            let (executions, next_token) = page_after(items, &r.page)?;
             reply(Ok(rs::ListExecutions {
                 executions,
                 next_token,
@@ -326,7 +334,7 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         "GetExecutionHistory" => {
             let r: rq::GetExecutionHistory = read(input)?;
-            let arn = required(&r.execution_arn, "executionArn", rq::LONG_ARN)?;
+            let arn = required(&r.execution_arn, "executionArn", rq::ARN)?;
             let mut events = runner.execution_history(arn)?;
             if r.include_execution_data.is_some_and(|b| !b.0) {
                 for e in &mut events {
@@ -342,7 +350,7 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         "StopExecution" => {
             let r: rq::StopExecution = read(input)?;
             let mut v = Violations::default();
-            v.required_text(r.execution_arn.as_ref(), "executionArn", rq::LONG_ARN);
+            v.required_text(r.execution_arn.as_ref(), "executionArn", rq::ARN);
             v.text(r.error.as_ref(), "error", rq::ERROR);
             v.text(r.cause.as_ref(), "cause", rq::CAUSE);
             v.finish()?;
@@ -388,7 +396,13 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         "CreateActivity" => {
             let r: rq::CreateActivity = read(input)?;
-            let name = required(&r.name, "name", rq::NAME)?;
+            let mut v = Violations::default();
+            v.required_text(r.name.as_ref(), "name", rq::NAME);
+            if let Some(wire::Obj(e)) = &r.encryption_configuration {
+                rq::check_encryption(&mut v, e);
+            }
+            v.finish()?;
+            let name = text(&r.name).unwrap_or_default();
             if r.encryption_configuration.is_some() {
                 return Err(unsupported(
                     "encryptionConfiguration",
@@ -464,7 +478,7 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         "CreateStateMachineAlias" => {
             let r: rq::AliasRequest = read(input)?;
             let mut v = Violations::default();
-            v.required_text(r.name.as_ref(), "name", rq::NAME);
+            rq::alias_name(&mut v, r.name.as_ref());
             v.text(r.description.as_ref(), "description", rq::DESCRIPTION);
             v.required(r.routing_configuration.as_ref(), "routingConfiguration");
             v.finish()?;
@@ -485,7 +499,15 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         "UpdateStateMachineAlias" => {
             let r: rq::AliasRequest = read(input)?;
-            let arn = required(&r.state_machine_alias_arn, "stateMachineAliasArn", rq::ARN)?;
+            let mut v = Violations::default();
+            v.required_text(
+                r.state_machine_alias_arn.as_ref(),
+                "stateMachineAliasArn",
+                rq::ARN,
+            );
+            v.text(r.description.as_ref(), "description", rq::DESCRIPTION);
+            v.finish()?;
+            let arn = text(&r.state_machine_alias_arn).unwrap_or_default();
             let t =
                 runner.update_alias(arn, text(&r.description).map(str::to_string), routing(&r)?)?;
             reply(Ok(rs::UpdateAlias {
@@ -516,14 +538,29 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         "TagResource" => {
             let r: rq::Tagging = read(input)?;
-            let arn = required(&r.resource_arn, "resourceArn", rq::ARN)?;
+            let mut v = Violations::default();
+            v.required_text(r.resource_arn.as_ref(), "resourceArn", rq::ARN);
+            v.required(r.tags.as_ref(), "tags");
+            v.finish()?;
+            let arn = text(&r.resource_arn).unwrap_or_default();
             let tags = tags_of(r.tags.as_ref())?;
             runner.tag_resource(arn, tags)?;
             reply(Ok(rs::Empty {}))
         }
         "UntagResource" => {
             let r: rq::Tagging = read(input)?;
-            let arn = required(&r.resource_arn, "resourceArn", rq::ARN)?;
+            let mut v = Violations::default();
+            v.required_text(r.resource_arn.as_ref(), "resourceArn", rq::ARN);
+            v.required(r.tag_keys.as_ref(), "tagKeys");
+            for (i, k) in r.tag_keys.iter().flat_map(|l| l.0.iter()).enumerate() {
+                v.text(
+                    Some(k),
+                    &format!("tagKeys.{}.member", i + 1),
+                    wire::Text::len(1, 128),
+                );
+            }
+            v.finish()?;
+            let arn = text(&r.resource_arn).unwrap_or_default();
             let keys: Vec<String> = r
                 .tag_keys
                 .as_ref()
@@ -541,15 +578,34 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
                 .collect();
             reply(Ok(rs::ListTags { tags }))
         }
-        "TestState" => Err(unsupported(
-            "TestState",
-            "it is not built yet; run the state in a one-state machine with StartExecution.",
-        )),
-        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(unsupported(
-            operation,
-            "Distributed Map runs are not recorded; Map states run inline.",
-        )),
-        "RedriveExecution" => Err(unsupported(operation, "executions cannot be redriven yet.")),
+        // The operations ferrule does not run still read and check their
+        // input first: a malformed request gets the error AWS gives it.
+        "TestState" => {
+            read::<rq::TestState>(input)?.check()?;
+            Err(unsupported(
+                "TestState",
+                "it is not built yet; run the state in a one-state machine with StartExecution.",
+            ))
+        }
+        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => {
+            if operation == "ListMapRuns" {
+                let r: rq::ListMapRuns = read(input)?;
+                let mut v = Violations::default();
+                v.required_text(r.execution_arn.as_ref(), "executionArn", rq::ARN);
+                r.page.check(&mut v, rq::PAGE_TOKEN);
+                v.finish()?;
+            } else {
+                read::<rq::MapRun>(input)?.check()?;
+            }
+            Err(unsupported(
+                operation,
+                "Distributed Map runs are not recorded; Map states run inline.",
+            ))
+        }
+        "RedriveExecution" => {
+            read::<rq::Redrive>(input)?.check()?;
+            Err(unsupported(operation, "executions cannot be redriven yet."))
+        }
         other => Err((StepFunctions::INFO.unknown_operation)(other)),
     }
 }
@@ -609,8 +665,8 @@ fn create_state_machine(
         definition: text(&r.definition).unwrap_or_default().to_string(),
         role_arn: text(&r.role_arn).unwrap_or_default().to_string(),
         machine_type,
-        logging: r.logging_configuration.clone(),
-        tracing: r.tracing_configuration.clone(),
+        logging: r.logging_configuration.as_ref().map(|c| c.value.clone()),
+        tracing: r.tracing_configuration.as_ref().map(|c| c.value.clone()),
         tags: tags_of(r.tags.as_ref())?,
         publish: r.publish.is_some_and(|b| b.0),
         version_description: text(&r.version_description).map(str::to_string),
@@ -635,6 +691,11 @@ fn update_state_machine(
         "versionDescription",
         rq::DESCRIPTION,
     );
+    rq::check_configuration(
+        &mut v,
+        r.logging_configuration.as_ref(),
+        r.encryption_configuration.as_ref(),
+    );
     v.finish()?;
     if r.encryption_configuration.is_some() {
         return Err(unsupported(
@@ -646,8 +707,8 @@ fn update_state_machine(
         arn: text(&r.state_machine_arn).unwrap_or_default().to_string(),
         definition: text(&r.definition).map(str::to_string),
         role_arn: text(&r.role_arn).map(str::to_string),
-        logging: r.logging_configuration.clone(),
-        tracing: r.tracing_configuration.clone(),
+        logging: r.logging_configuration.as_ref().map(|c| c.value.clone()),
+        tracing: r.tracing_configuration.as_ref().map(|c| c.value.clone()),
         publish: r.publish.is_some_and(|b| b.0),
         version_description: text(&r.version_description).map(str::to_string),
     })?;
