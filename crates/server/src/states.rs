@@ -580,13 +580,7 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         // The operations ferrule does not run still read and check their
         // input first: a malformed request gets the error AWS gives it.
-        "TestState" => {
-            read::<rq::TestState>(input)?.check()?;
-            Err(unsupported(
-                "TestState",
-                "it is not built yet; run the state in a one-state machine with StartExecution.",
-            ))
-        }
+        "TestState" => reply(test_state(runner, read(input)?)),
         "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => {
             if operation == "ListMapRuns" {
                 let r: rq::ListMapRuns = read(input)?;
@@ -608,6 +602,71 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
         }
         other => Err((StepFunctions::INFO.unknown_operation)(other)),
     }
+}
+
+/// TestState: one state, with the runner's integrations (or a mock).
+fn test_state(runner: &Runner, r: rq::TestState) -> Result<Value, ApiError> {
+    use ferrule_states::test_state::{InspectionLevel, Mock, TestStateRequest};
+    r.check()?;
+    // What the interpreter cannot honour is refused, not ignored.
+    if r.context.is_some() {
+        return Err(unsupported(
+            "TestState context",
+            "the context object is built from the request's state and role only.",
+        ));
+    }
+    let mut retries = 0;
+    if let Some(wire::Obj(c)) = &r.state_configuration {
+        if c.error_caused_by_state.is_some()
+            || c.map_iteration_failure_count.is_some()
+            || c.map_item_reader_data.is_some()
+        {
+            return Err(unsupported(
+                "TestState stateConfiguration",
+                "only retrierRetryCount is supported.",
+            ));
+        }
+        retries = c.retrier_retry_count.map_or(0, |wire::Int(n)| n.max(0) as u64);
+    }
+    let mock = match &r.mock {
+        None => None,
+        Some(wire::Obj(m)) => {
+            if matches!(text(&m.field_validation_mode), Some("STRICT" | "PRESENT")) {
+                return Err(unsupported(
+                    "TestState mock.fieldValidationMode STRICT or PRESENT",
+                    "mocks are not checked against the service's response shapes; use NONE.",
+                ));
+            }
+            match (&m.result, &m.error_output) {
+                (Some(res), None) => Some(Mock::Result(res.0.clone())),
+                (None, Some(wire::Obj(e))) => Some(Mock::Error {
+                    error: text(&e.error).unwrap_or_default().to_string(),
+                    cause: text(&e.cause).unwrap_or_default().to_string(),
+                }),
+                _ => {
+                    return Err(ApiError::new(
+                        400,
+                        "ValidationException",
+                        "A mock has exactly one of result and errorOutput.",
+                    ));
+                }
+            }
+        }
+    };
+    let request = TestStateRequest {
+        definition: text(&r.definition).unwrap_or_default(),
+        state_name: text(&r.state_name),
+        input: text(&r.input),
+        variables: text(&r.variables),
+        inspection_level: text(&r.inspection_level)
+            .and_then(InspectionLevel::parse)
+            .unwrap_or_default(),
+        role_arn: text(&r.role_arn),
+        mock,
+        retrier_retry_count: retries,
+        region: runner.region(),
+    };
+    Ok(runner.test_state(&request)?)
 }
 
 fn start_request(r: &rq::StartExecution) -> StartRequest {
