@@ -31,7 +31,7 @@
 //! Safe Rust only: the word-at-a-time scans below use `u64::from_le_bytes`
 //! over bounds-checked slices.
 
-use memchr::{memchr2, memchr3};
+use memchr::memchr2;
 
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
@@ -72,6 +72,19 @@ pub(super) fn read(
     mode: ReadMode,
     sink: Sink<'_>,
 ) -> Result<(), EventError> {
+    read_with(event, trie, mode, sink, true)
+}
+
+/// [`read`], with the structural pass of the validated mode (`structural`)
+/// or without it: then a valid event too is walked byte by byte, checking
+/// as it goes (the reference the structural pass is tested against).
+pub(super) fn read_with(
+    event: &[u8],
+    trie: &PathTrie,
+    mode: ReadMode,
+    sink: Sink<'_>,
+    structural: bool,
+) -> Result<(), EventError> {
     let validate = mode == ReadMode::Validated;
     if validate && simdutf8::basic::from_utf8(event).is_err() {
         let at = std::str::from_utf8(event)
@@ -83,6 +96,10 @@ pub(super) fn read(
             at,
         ));
     }
+    // A valid event (the common case) is checked by the structural pass
+    // and then read as trusted input; an invalid one is walked byte by byte
+    // for the kind and offset of its error.
+    let validate = validate && !(structural && super::stage1::valid_object(event));
     let mut reader = Reader {
         b: event,
         i: 0,
@@ -143,7 +160,7 @@ fn find_string_special(b: &[u8], mut j: usize) -> usize {
 
 /// The first index at or after `j` that is not an ASCII digit, or `b.len()`.
 #[inline]
-fn digits_end(b: &[u8], mut j: usize) -> usize {
+pub(super) fn digits_end(b: &[u8], mut j: usize) -> usize {
     while let Some(v) = word(b, j) {
         // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3.
         // A carry out of a non-digit byte only disturbs bytes above it.
@@ -162,25 +179,6 @@ fn digits_end(b: &[u8], mut j: usize) -> usize {
         j += 1;
     }
     j
-}
-
-fn hex(c: u8) -> Option<u32> {
-    match c {
-        b'0'..=b'9' => Some(u32::from(c - b'0')),
-        b'a'..=b'f' => Some(u32::from(c - b'a' + 10)),
-        b'A'..=b'F' => Some(u32::from(c - b'A' + 10)),
-        _ => None,
-    }
-}
-
-/// The four hex digits at `j`.
-fn hex4(b: &[u8], j: usize) -> Option<u32> {
-    let d = b.get(j..j.checked_add(4)?)?;
-    let mut v = 0;
-    for &c in d {
-        v = v * 16 + hex(c)?;
-    }
-    Some(v)
 }
 
 /// A scanned string: its content is `b[start..end]`; `escaped` if it
@@ -573,37 +571,7 @@ impl Reader<'_, '_, '_> {
     /// The escape at `j` (its backslash): the character and where the next
     /// byte is. Lone surrogates are errors (as in a full parse).
     fn escape(&self, j: usize) -> Result<(char, usize), &'static str> {
-        let b = self.b;
-        let c = match b.get(j + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
-            Some(b'u') => {
-                let unit = hex4(b, j + 2).ok_or("invalid \\u escape")?;
-                if (0xD800..0xDC00).contains(&unit) {
-                    if b.get(j + 6..j + 8) != Some(b"\\u") {
-                        return Err("lone surrogate in a \\u escape");
-                    }
-                    let low = hex4(b, j + 8).ok_or("invalid \\u escape")?;
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return Err("lone surrogate in a \\u escape");
-                    }
-                    let cp = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                    let ch = char::from_u32(cp).ok_or("invalid \\u escape")?;
-                    return Ok((ch, j + 12));
-                }
-                let ch = char::from_u32(unit).ok_or("lone surrogate in a \\u escape")?;
-                return Ok((ch, j + 6));
-            }
-            Some(_) => return Err("invalid escape in a string"),
-            None => return Err("unterminated string"),
-        };
-        Ok((c, j + 2))
+        super::stage1::escape_at(self.b, j)
     }
 
     /// Appends the decoded content of `s` to `out`.
@@ -691,36 +659,19 @@ impl Reader<'_, '_, '_> {
 
     /// Trusted skipping: jump to the end of the value without checking it.
     fn jump(&mut self) -> Result<(), EventError> {
-        let (open, close) = match self.peek() {
-            Some(b'{') => (b'{', b'}'),
-            Some(b'[') => (b'[', b']'),
-            Some(b'"') => return self.jump_string(),
-            _ => return self.scalar(None, 0),
-        };
-        // Inside valid JSON the other kind of bracket balances within this
-        // value, and brackets inside strings are stepped over with them.
-        let mut depth = 0usize;
-        loop {
-            let rest = self.b.get(self.i..).unwrap_or_default();
-            let Some(k) = memchr3(open, close, b'"', rest) else {
-                self.i = self.b.len();
-                return Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input"));
-            };
-            self.i += k;
-            match self.peek() {
-                Some(b'"') => self.jump_string()?,
-                Some(c) if c == open => {
-                    depth += 1;
-                    self.i += 1;
+        match self.peek() {
+            Some(b'{' | b'[') => match super::stage1::container_end(self.b, self.i) {
+                Some(end) => {
+                    self.i = end;
+                    Ok(())
                 }
-                _ => {
-                    depth = depth.saturating_sub(1);
-                    self.i += 1;
-                    if depth == 0 {
-                        return Ok(());
-                    }
+                None => {
+                    self.i = self.b.len();
+                    Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input"))
                 }
-            }
+            },
+            Some(b'"') => self.jump_string(),
+            _ => self.scalar(None, 0),
         }
     }
 
