@@ -377,24 +377,6 @@ impl FlattenScratch {
         reader::read(event, trie, mode, sink)
     }
 
-    /// The validated mode without its structural pass: every event walked
-    /// byte by byte (the reference for the structural pass's tests).
-    #[cfg(test)]
-    pub fn read_walking(&mut self, event: &[u8], trie: &PathTrie) -> Result<(), EventError> {
-        self.begin(trie);
-        self.from_tape = false;
-        let sink = reader::Sink {
-            values: &mut self.values,
-            frames: &mut self.frames,
-            lists: &mut self.lists,
-            generation: self.generation,
-            decoded: &mut self.decoded,
-            key: &mut self.key,
-            arrays: 0,
-        };
-        reader::read_with(event, trie, ReadMode::Validated, sink, false)
-    }
-
     /// The test oracle: parses `event` fully with simd-json and collects its
     /// leaves at fields in `trie`, in document order.
     pub fn flatten_tape(&mut self, event: &[u8], trie: &PathTrie) -> Result<(), EventError> {

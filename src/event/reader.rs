@@ -31,8 +31,6 @@
 //! Safe Rust only: the word-at-a-time scans below use `u64::from_le_bytes`
 //! over bounds-checked slices.
 
-use memchr::memchr2;
-
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
 };
@@ -72,19 +70,6 @@ pub(super) fn read(
     mode: ReadMode,
     sink: Sink<'_>,
 ) -> Result<(), EventError> {
-    read_with(event, trie, mode, sink, true)
-}
-
-/// [`read`], with the structural pass of the validated mode (`structural`)
-/// or without it: then a valid event too is walked byte by byte, checking
-/// as it goes (the reference the structural pass is tested against).
-pub(super) fn read_with(
-    event: &[u8],
-    trie: &PathTrie,
-    mode: ReadMode,
-    sink: Sink<'_>,
-    structural: bool,
-) -> Result<(), EventError> {
     let validate = mode == ReadMode::Validated;
     if validate && simdutf8::basic::from_utf8(event).is_err() {
         let at = std::str::from_utf8(event)
@@ -96,10 +81,6 @@ pub(super) fn read_with(
             at,
         ));
     }
-    // A valid event (the common case) is checked by the structural pass
-    // and then read as trusted input; an invalid one is walked byte by byte
-    // for the kind and offset of its error.
-    let validate = validate && !(structural && super::stage1::valid_object(event));
     let mut reader = Reader {
         b: event,
         i: 0,
@@ -675,22 +656,11 @@ impl Reader<'_, '_, '_> {
         }
     }
 
+    /// Trusted skipping of a string: the same word-at-a-time scan as a
+    /// read string (most skipped strings are short, where `memchr` costs
+    /// more than it saves), escapes stepped over unchecked.
     fn jump_string(&mut self) -> Result<(), EventError> {
-        let mut j = self.i + 1;
-        loop {
-            let rest = self.b.get(j..).unwrap_or_default();
-            match memchr2(b'"', b'\\', rest) {
-                Some(k) if rest.get(k) == Some(&b'"') => {
-                    self.i = j + k + 1;
-                    return Ok(());
-                }
-                Some(k) => j += k + 2,
-                None => {
-                    self.i = self.b.len();
-                    return Err(self.error(EventErrorKind::UnexpectedEnd, "unterminated string"));
-                }
-            }
-        }
+        self.string().map(|_| ())
     }
 }
 
