@@ -15,11 +15,11 @@
 //!   then a grammar walk that records nothing.
 //! * **trusted**: for bytes known to be valid JSON. Entered members are read
 //!   as in validated mode; skipped containers are jumped over by counting
-//!   their own kind of bracket with `memchr3` (brackets of the other kind
-//!   balance inside valid JSON, and strings are skipped whole), skipped
-//!   strings with `memchr2`. UTF-8 is not checked and trailing text is not
-//!   looked at. On invalid input the result is unspecified but safe: an
-//!   error or some set of leaves, never a panic.
+//!   bracket bits outside strings 64 bytes at a time (`stage1`: both kinds
+//!   of bracket balance inside valid JSON), skipped strings by the same scan
+//!   as read ones with escapes stepped over. UTF-8 is not checked and
+//!   trailing text is not looked at. On invalid input the result is
+//!   unspecified but safe: an error or some set of leaves, never a panic.
 //!
 //! Every member is read, in both modes: the reader never stops early,
 //! because duplicate keys all count (`{"a":"x","a":"y"}` gives `a` both
@@ -28,8 +28,8 @@
 //! path already seen. What the trusted mode saves is the checking of what it
 //! skips, not the reading of keys.
 //!
-//! Safe Rust only: the word-at-a-time scans below use `u64::from_le_bytes`
-//! over bounds-checked slices.
+//! Safe Rust: the word-at-a-time scans below use `u64::from_le_bytes` over
+//! bounds-checked slices (the SIMD block classes are in `stage1`).
 
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
