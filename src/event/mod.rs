@@ -14,6 +14,7 @@
 //! members to enter.
 
 mod reader;
+mod stage1;
 mod trie;
 
 pub use reader::ReadMode;

@@ -15,11 +15,11 @@
 //!   then a grammar walk that records nothing.
 //! * **trusted**: for bytes known to be valid JSON. Entered members are read
 //!   as in validated mode; skipped containers are jumped over by counting
-//!   their own kind of bracket with `memchr3` (brackets of the other kind
-//!   balance inside valid JSON, and strings are skipped whole), skipped
-//!   strings with `memchr2`. UTF-8 is not checked and trailing text is not
-//!   looked at. On invalid input the result is unspecified but safe: an
-//!   error or some set of leaves, never a panic.
+//!   bracket bits outside strings 64 bytes at a time (`stage1`: both kinds
+//!   of bracket balance inside valid JSON), skipped strings by the same scan
+//!   as read ones with escapes stepped over. UTF-8 is not checked and
+//!   trailing text is not looked at. On invalid input the result is
+//!   unspecified but safe: an error or some set of leaves, never a panic.
 //!
 //! Every member is read, in both modes: the reader never stops early,
 //! because duplicate keys all count (`{"a":"x","a":"y"}` gives `a` both
@@ -28,10 +28,8 @@
 //! path already seen. What the trusted mode saves is the checking of what it
 //! skips, not the reading of keys.
 //!
-//! Safe Rust only: the word-at-a-time scans below use `u64::from_le_bytes`
-//! over bounds-checked slices.
-
-use memchr::{memchr2, memchr3};
+//! Safe Rust: the word-at-a-time scans below use `u64::from_le_bytes` over
+//! bounds-checked slices (the SIMD block classes are in `stage1`).
 
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
@@ -143,7 +141,7 @@ fn find_string_special(b: &[u8], mut j: usize) -> usize {
 
 /// The first index at or after `j` that is not an ASCII digit, or `b.len()`.
 #[inline]
-fn digits_end(b: &[u8], mut j: usize) -> usize {
+pub(super) fn digits_end(b: &[u8], mut j: usize) -> usize {
     while let Some(v) = word(b, j) {
         // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3.
         // A carry out of a non-digit byte only disturbs bytes above it.
@@ -162,25 +160,6 @@ fn digits_end(b: &[u8], mut j: usize) -> usize {
         j += 1;
     }
     j
-}
-
-fn hex(c: u8) -> Option<u32> {
-    match c {
-        b'0'..=b'9' => Some(u32::from(c - b'0')),
-        b'a'..=b'f' => Some(u32::from(c - b'a' + 10)),
-        b'A'..=b'F' => Some(u32::from(c - b'A' + 10)),
-        _ => None,
-    }
-}
-
-/// The four hex digits at `j`.
-fn hex4(b: &[u8], j: usize) -> Option<u32> {
-    let d = b.get(j..j.checked_add(4)?)?;
-    let mut v = 0;
-    for &c in d {
-        v = v * 16 + hex(c)?;
-    }
-    Some(v)
 }
 
 /// A scanned string: its content is `b[start..end]`; `escaped` if it
@@ -573,37 +552,7 @@ impl Reader<'_, '_, '_> {
     /// The escape at `j` (its backslash): the character and where the next
     /// byte is. Lone surrogates are errors (as in a full parse).
     fn escape(&self, j: usize) -> Result<(char, usize), &'static str> {
-        let b = self.b;
-        let c = match b.get(j + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
-            Some(b'u') => {
-                let unit = hex4(b, j + 2).ok_or("invalid \\u escape")?;
-                if (0xD800..0xDC00).contains(&unit) {
-                    if b.get(j + 6..j + 8) != Some(b"\\u") {
-                        return Err("lone surrogate in a \\u escape");
-                    }
-                    let low = hex4(b, j + 8).ok_or("invalid \\u escape")?;
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return Err("lone surrogate in a \\u escape");
-                    }
-                    let cp = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                    let ch = char::from_u32(cp).ok_or("invalid \\u escape")?;
-                    return Ok((ch, j + 12));
-                }
-                let ch = char::from_u32(unit).ok_or("lone surrogate in a \\u escape")?;
-                return Ok((ch, j + 6));
-            }
-            Some(_) => return Err("invalid escape in a string"),
-            None => return Err("unterminated string"),
-        };
-        Ok((c, j + 2))
+        super::stage1::escape_at(self.b, j)
     }
 
     /// Appends the decoded content of `s` to `out`.
@@ -691,55 +640,27 @@ impl Reader<'_, '_, '_> {
 
     /// Trusted skipping: jump to the end of the value without checking it.
     fn jump(&mut self) -> Result<(), EventError> {
-        let (open, close) = match self.peek() {
-            Some(b'{') => (b'{', b'}'),
-            Some(b'[') => (b'[', b']'),
-            Some(b'"') => return self.jump_string(),
-            _ => return self.scalar(None, 0),
-        };
-        // Inside valid JSON the other kind of bracket balances within this
-        // value, and brackets inside strings are stepped over with them.
-        let mut depth = 0usize;
-        loop {
-            let rest = self.b.get(self.i..).unwrap_or_default();
-            let Some(k) = memchr3(open, close, b'"', rest) else {
-                self.i = self.b.len();
-                return Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input"));
-            };
-            self.i += k;
-            match self.peek() {
-                Some(b'"') => self.jump_string()?,
-                Some(c) if c == open => {
-                    depth += 1;
-                    self.i += 1;
+        match self.peek() {
+            Some(b'{' | b'[') => match super::stage1::container_end(self.b, self.i) {
+                Some(end) => {
+                    self.i = end;
+                    Ok(())
                 }
-                _ => {
-                    depth = depth.saturating_sub(1);
-                    self.i += 1;
-                    if depth == 0 {
-                        return Ok(());
-                    }
+                None => {
+                    self.i = self.b.len();
+                    Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input"))
                 }
-            }
+            },
+            Some(b'"') => self.jump_string(),
+            _ => self.scalar(None, 0),
         }
     }
 
+    /// Trusted skipping of a string: the same word-at-a-time scan as a
+    /// read string (most skipped strings are short, where `memchr` costs
+    /// more than it saves), escapes stepped over unchecked.
     fn jump_string(&mut self) -> Result<(), EventError> {
-        let mut j = self.i + 1;
-        loop {
-            let rest = self.b.get(j..).unwrap_or_default();
-            match memchr2(b'"', b'\\', rest) {
-                Some(k) if rest.get(k) == Some(&b'"') => {
-                    self.i = j + k + 1;
-                    return Ok(());
-                }
-                Some(k) => j += k + 2,
-                None => {
-                    self.i = self.b.len();
-                    return Err(self.error(EventErrorKind::UnexpectedEnd, "unterminated string"));
-                }
-            }
-        }
+        self.string().map(|_| ())
     }
 }
 

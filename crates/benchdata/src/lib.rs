@@ -1414,6 +1414,14 @@ impl StructureReader {
             .read(event, ferrule::ReadMode::Validated)
             .is_ok()
     }
+
+    /// The trusted mode's floor: the reader entering nothing and checking
+    /// nothing, so that every top-level member is jumped over by the
+    /// 64-byte structural classification (stage 1 alone). Whether it got
+    /// to the end.
+    pub fn skim(&mut self, event: &[u8]) -> bool {
+        self.reader.read(event, ferrule::ReadMode::Trusted).is_ok()
+    }
 }
 
 /// The memory floor: one `memchr` pass over the event counting quotes.

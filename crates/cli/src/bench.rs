@@ -6,8 +6,10 @@
 //! `Matcher::matches`, and trusted) and, on one thread, by the quamina crate
 //! side by side in the same run. The baselines, per event set: the
 //! structural-index reader alone (ferrule's reader validating the event and
-//! entering nothing: the floor of validated matching), a `memchr` pass over
-//! the bytes (the memory floor), simd-json's full parse onto a tape and
+//! entering nothing: the floor of validated matching), stage 1 alone (the
+//! trusted reader entering nothing: every member jumped over by the 64-byte
+//! structural classification, the floor of trusted matching), a `memchr`
+//! pass over the bytes (the memory floor), simd-json's full parse onto a tape and
 //! serde_json into a `Value`.
 
 use std::io::Write;
@@ -129,6 +131,7 @@ struct Baseline {
     set: EventSet,
     threads: usize,
     structure: Timing,
+    stage1: Timing,
     memchr: Timing,
     simd: Timing,
     serde: Timing,
@@ -401,7 +404,7 @@ pub fn run(args: BenchArgs) -> Result<i32, CliError> {
         .iter()
         .map(|&t| pool(t).map(|p| (t, p)))
         .collect::<Result<_, _>>()?;
-    let mut progress = Progress::new(((jobs.len() + 4 * sets.len()) * pools.len()) as u64);
+    let mut progress = Progress::new(((jobs.len() + 5 * sets.len()) * pools.len()) as u64);
 
     // Baselines: reading or parsing alone.
     let mut baselines: Vec<Baseline> = Vec::new();
@@ -417,6 +420,18 @@ pub fn run(args: BenchArgs) -> Result<i32, CliError> {
                         .par_iter()
                         .with_min_len(64)
                         .map_init(StructureReader::default, |r, e| usize::from(r.check(e)))
+                        .sum();
+                    (std::hint::black_box(ok), 0)
+                })
+            });
+            progress.measured();
+            progress.timing(&format!("stage 1, {on}"));
+            let stage1 = run_timed(events.len(), &opts, || {
+                pool.install(|| {
+                    let ok: usize = events
+                        .par_iter()
+                        .with_min_len(64)
+                        .map_init(StructureReader::default, |r, e| usize::from(r.skim(e)))
                         .sum();
                     (std::hint::black_box(ok), 0)
                 })
@@ -462,6 +477,7 @@ pub fn run(args: BenchArgs) -> Result<i32, CliError> {
                 set,
                 threads: *threads,
                 structure,
+                stage1,
                 memchr,
                 simd,
                 serde,
@@ -797,7 +813,8 @@ fn print_table(rows: &[Row], baselines: &[Baseline], pools: &[(usize, rayon::Thr
     println!();
     println!(
         "rates are events per CPU-second (all threads); ÷q: ratio to quamina; ÷s: ratio to the \
-         structural-index baseline (ferrule's reader validating everything and entering nothing)"
+         structural-index baseline (ferrule's reader validating everything and entering nothing); \
+         stage1: the trusted reader entering nothing (the structural classification alone)"
     );
     println!(
         "{:<26} {:>6} {:>3} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>12} {:>9}",
@@ -822,6 +839,7 @@ fn print_table(rows: &[Row], baselines: &[Baseline], pools: &[(usize, rayon::Thr
         );
         for (name, t) in [
             ("structure", &b.structure),
+            ("stage1", &b.stage1),
             ("memchr", &b.memchr),
             ("parse:simd-json", &b.simd),
             ("parse:serde_json", &b.serde),
