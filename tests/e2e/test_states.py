@@ -473,3 +473,29 @@ def test_waits_and_timeouts_follow_the_driven_clock(server_factory):
     assert d["output"] == '"later"'
     # The stop date is the driven clock's, an hour after the start.
     assert d["stopDate"].timestamp() * 1000 - start >= 3_600_000
+
+
+def test_test_state_runs_one_state(server_factory):
+    server = server_factory()
+    sfn, events, sqs = (client(s, server.url) for s in ("stepfunctions", "events", "sqs"))
+    out = sfn.test_state(definition=json.dumps({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                                                "ResultPath": "$.r", "Next": "After"}),
+                         roleArn=ROLE, input='{"n": 1}', inspectionLevel="DEBUG")
+    assert out["status"] == "SUCCEEDED" and out["nextState"] == "After"
+    assert json.loads(out["output"]) == {"n": 1, "r": {"n": 2}}
+    assert json.loads(out["inspectionData"]["afterParameters"]) == {"n": 2}
+    # A Task runs for real: the event reaches the bus.
+    q = queue_with_rule(events, sqs, "tested", {"detail-type": ["Tested"]})
+    task = {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+            "Parameters": {"Entries": [{"Source": "t", "DetailType": "Tested", "Detail": {"x": 1}}]}}
+    out = sfn.test_state(definition=json.dumps(task), roleArn=ROLE, input="{}")
+    assert out["status"] == "SUCCEEDED", out
+    assert [e["detail"] for e in drain(sqs, q, 1)] == [{"x": 1}]
+    # A mocked error caught by a catcher.
+    caught = dict(task, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Oops"}])
+    out = sfn.test_state(definition=json.dumps(caught), roleArn=ROLE, input="{}",
+                         mock={"errorOutput": {"error": "Boom", "cause": "mocked"}, "fieldValidationMode": "NONE"})
+    assert (out["status"], out["nextState"], out["error"]) == ("CAUGHT_ERROR", "Oops", "Boom")
+    with pytest.raises(ClientError) as e:
+        sfn.test_state(definition='{"Type": "Nope"}', roleArn=ROLE)
+    assert e.value.response["Error"]["Code"] == "InvalidDefinition"
