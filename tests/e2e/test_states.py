@@ -477,7 +477,10 @@ def test_waits_and_timeouts_follow_the_driven_clock(server_factory):
 
 def test_test_state_runs_one_state(server_factory):
     server = server_factory()
-    sfn, events, sqs = (client(s, server.url) for s in ("stepfunctions", "events", "sqs"))
+    events, sqs = client("events", server.url), client("sqs", server.url)
+    # TestState, like StartSyncExecution, is sent to the `sync-` host by botocore.
+    sfn = boto3.client("stepfunctions", endpoint_url=server.url, region_name=REGION,
+                       config=Config(inject_host_prefix=False))
     out = sfn.test_state(definition=json.dumps({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
                                                 "ResultPath": "$.r", "Next": "After"}),
                          roleArn=ROLE, input='{"n": 1}', inspectionLevel="DEBUG")

@@ -626,7 +626,9 @@ fn test_state(runner: &Runner, r: rq::TestState) -> Result<Value, ApiError> {
                 "only retrierRetryCount is supported.",
             ));
         }
-        retries = c.retrier_retry_count.map_or(0, |wire::Int(n)| n.max(0) as u64);
+        retries = c
+            .retrier_retry_count
+            .map_or(0, |wire::Int(n)| n.max(0) as u64);
     }
     let mock = match &r.mock {
         None => None,
