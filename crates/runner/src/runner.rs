@@ -108,6 +108,9 @@ struct Work {
     ready: VecDeque<String>,
     queued: HashSet<String>,
     timers: BinaryHeap<Reverse<(u64, String)>>,
+    /// The (due time, execution) pairs in `timers`: one wake-up per pair,
+    /// however often a run reports the same wait.
+    timed: HashSet<(u64, String)>,
 }
 
 pub(crate) struct Inner {
@@ -313,7 +316,11 @@ impl Inner {
     }
 
     fn wake_at(&self, at: u64, arn: &str) {
-        lock(&self.work).timers.push(Reverse((at, arn.to_string())));
+        let mut w = lock(&self.work);
+        if w.timed.insert((at, arn.to_string())) {
+            w.timers.push(Reverse((at, arn.to_string())));
+        }
+        drop(w);
         self.work_cv.notify_one();
     }
 
@@ -331,7 +338,10 @@ impl Inner {
         }
         let now = self.now();
         if w.timers.peek().is_some_and(|Reverse((at, _))| *at <= now) {
-            return w.timers.pop().map(|Reverse((_, arn))| arn);
+            return w.timers.pop().map(|Reverse((at, arn))| {
+                w.timed.remove(&(at, arn.clone()));
+                arn
+            });
         }
         None
     }
@@ -350,7 +360,8 @@ impl Inner {
             let now = self.now();
             if let Some(Reverse((at, _))) = w.timers.peek() {
                 if *at <= now {
-                    let Reverse((_, arn)) = w.timers.pop()?;
+                    let Reverse((at, arn)) = w.timers.pop()?;
+                    w.timed.remove(&(at, arn.clone()));
                     return Some(arn);
                 }
                 let wait = Duration::from_millis(at - now).min(TIMER_POLL);
@@ -393,7 +404,9 @@ impl Inner {
         let after = st.record.execution.history().len();
         self.transitions
             .fetch_add((after - before) as u64, Ordering::Relaxed);
-        let parent = self.settle(arn, &slot, &mut st, &rs);
+        // A run that recorded nothing (a wake-up before anything was due)
+        // changed nothing worth writing.
+        let parent = self.settle(arn, &slot, &mut st, &rs, after != before);
         drop(st);
         if let Some((parent, outcome)) = parent {
             self.complete_parent(&parent, outcome);
@@ -409,6 +422,7 @@ impl Inner {
         slot: &Slot,
         st: &mut SlotState,
         rs: &RunState,
+        changed: bool,
     ) -> Option<(Parent, ChildOutcome)> {
         let now_tokens = st.record.execution.pending_tokens();
         {
@@ -432,6 +446,7 @@ impl Inner {
         let standard = st.record.machine_type == MachineType::Standard;
         if standard
             && self.durable
+            && changed
             && let Err(e) = self.put_record(EXECUTION, arn, Some(&st.record))
         {
             tracing::warn!(execution = %arn, error = %e, "cannot store the execution");
@@ -741,7 +756,7 @@ impl Inner {
             error,
             cause,
         );
-        let parent = self.settle(arn, &slot, &mut st, &RunState::Finished);
+        let parent = self.settle(arn, &slot, &mut st, &RunState::Finished, true);
         let stop = st
             .record
             .execution
