@@ -239,6 +239,38 @@ def test_event_bus_and_universal_targets(sched_server, clients):
     assert [m["Body"] for m in other.wait_count(1)] == ["via the SDK"]
 
 
+def test_universal_targets_run_any_served_operation(sched_server, clients):
+    """Universal targets beyond the three templated ones run the operation in
+    process with the Input as the SDK's request: an SQS CreateQueue, an
+    EventBridge PutRule, a Step Functions StartExecution with PascalCase members."""
+    scheduler, sqs, events = clients
+    sfn = client("stepfunctions", sched_server.url)
+    machine = sfn.create_state_machine(name="tick", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    at = "at(2024-05-01T12:05:00)"
+    for name, arn, request in [
+        ("make-queue", "arn:aws:scheduler:::aws-sdk:sqs:createQueue", {"QueueName": "made-by-a-schedule"}),
+        ("make-rule", "arn:aws:scheduler:::aws-sdk:eventbridge:putRule",
+         {"Name": "made-by-a-schedule", "EventPattern": json.dumps({"source": ["x"]})}),
+        ("start-machine", "arn:aws:scheduler:::aws-sdk:sfn:startExecution",
+         {"StateMachineArn": machine, "Name": "from-a-schedule", "Input": json.dumps({"Keep": "Case"})}),
+    ]:
+        scheduler.create_schedule(Name=name, ScheduleExpression=at, FlexibleTimeWindow=OFF,
+                                  Target={"Arn": arn, "RoleArn": ROLE, "Input": json.dumps(request)})
+    with pytest.raises(ClientError) as e:
+        scheduler.create_schedule(Name="bad", ScheduleExpression=at, FlexibleTimeWindow=OFF,
+                                  Target={"Arn": "arn:aws:scheduler:::aws-sdk:lambda:invoke", "RoleArn": ROLE,
+                                          "Input": "{}"})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    move(sched_server.url, advance_ms=5 * 60_000)
+    assert wait_until(lambda: any(u.endswith("/made-by-a-schedule") for u in sqs.list_queues().get("QueueUrls", [])))
+    assert wait_until(lambda: [r["Name"] for r in events.list_rules(NamePrefix="made-by")["Rules"]])
+    runs = wait_until(lambda: sfn.list_executions(stateMachineArn=machine, statusFilter="SUCCEEDED")["executions"])
+    assert [r["name"] for r in runs] == ["from-a-schedule"]
+    d = sfn.describe_execution(executionArn=runs[0]["executionArn"])
+    assert json.loads(d["input"]) == {"Keep": "Case"}
+
+
 def test_restart_delivers_recent_fires_once_and_misses_old_ones(server_factory, workdir):
     data_dir = workdir / "data"
     first = server_factory(data_dir=data_dir, config=clock_config())
@@ -301,7 +333,7 @@ def test_validation_and_errors_as_the_service_answers(sched_server, clients):
     # Targets ferrule cannot deliver to, and state machines until the states runner exists.
     code, message, _ = error(Target={"Arn": "arn:aws:scheduler:::aws-sdk:s3:putObject", "RoleArn": ROLE,
                                      "Input": "{}"})
-    assert code == "ValidationException" and "sqs:sendMessage" in message
+    assert code == "ValidationException" and "sqs, eventbridge and sfn" in message
     code, message, _ = error(Target={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f", "RoleArn": ROLE})
     assert code == "ValidationException"
     # The states runner judges `states` ARNs: an activity is not a StartExecution target.

@@ -69,6 +69,7 @@ mod scheduler;
 mod sigv4;
 mod sqs;
 mod states;
+mod universal;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -435,6 +436,14 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())??;
     }
+    // Scheduler's universal targets for every served operation, run in process.
+    bus.register_provider(
+        "scheduler",
+        Arc::new(universal::UniversalTargets {
+            state: Arc::downgrade(&state),
+            runtime: tokio::runtime::Handle::current(),
+        }),
+    );
     let app = app(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

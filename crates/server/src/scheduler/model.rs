@@ -28,7 +28,9 @@ const KMS_ARN: Text = Text::pattern(
 );
 const SOURCE: &str = r"(?=[/\.\-_A-Za-z0-9]+)((?!aws\.).*)|(\$(\.[\w_-]+(\[(\d+|\*)\])*)*)";
 
-/// The universal targets ferrule serves (`arn:aws:scheduler:::aws-sdk:SERVICE:ACTION`).
+/// The universal targets (`arn:aws:scheduler:::aws-sdk:SERVICE:ACTION`) that
+/// become ferrule's own target kinds (a queue, a bus, a state machine);
+/// every other operation ferrule serves runs in process (`crate::universal`).
 pub(crate) const UNIVERSAL: [&str; 3] = [
     "sqs:sendMessage",
     "eventbridge:putEvents",
@@ -575,11 +577,30 @@ fn universal(
     one: &dyn Fn(String, FirePayload) -> FireTarget,
     check: &dyn Fn(&str) -> Result<(), ApiError>,
 ) -> Result<Vec<FireTarget>, ApiError> {
-    if !UNIVERSAL.contains(&operation) {
-        return Err(validation(format!(
-            "Invalid universal target {arn}: ferrule serves {} through universal targets.",
-            UNIVERSAL.join(", ")
-        )));
+    // A StartExecution that names its execution runs as the request says
+    // (the templated path names executions after the fire).
+    let named_start = operation == "sfn:startExecution"
+        && input
+            .and_then(|i| serde_json::from_str::<Value>(i).ok())
+            .is_some_and(|v| v.get("Name").is_some());
+    if !UNIVERSAL.contains(&operation) || named_start {
+        // Any other operation ferrule serves runs in process with the Input
+        // as its request (crate::universal); what it does not serve is refused.
+        crate::universal::operation(arn)
+            .map_err(|why| validation(format!("Invalid universal target {arn}: {why}")))?;
+        check(arn)?;
+        let request = input.unwrap_or("{}");
+        if !request.contains("<aws.scheduler.")
+            && !serde_json::from_str::<Value>(request).is_ok_and(|v| v.is_object())
+        {
+            return Err(validation(format!(
+                "The Input of universal target {arn} must be the JSON request of {operation}."
+            )));
+        }
+        return Ok(vec![one(
+            arn.to_string(),
+            FirePayload::Template(request.to_string()),
+        )]);
     }
     let request: Value = input
         .and_then(|i| serde_json::from_str(i).ok())
