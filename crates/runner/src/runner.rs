@@ -444,12 +444,8 @@ impl Inner {
             self.wake_at(*at, arn);
         }
         let standard = st.record.machine_type == MachineType::Standard;
-        if standard
-            && self.durable
-            && changed
-            && let Err(e) = self.put_record(EXECUTION, arn, Some(&st.record))
-        {
-            tracing::warn!(execution = %arn, error = %e, "cannot store the execution");
+        if changed {
+            self.store_execution(arn, st);
         }
         let status = st.record.execution.status();
         if status == ExecutionStatus::Running {

@@ -453,10 +453,7 @@ fn remove_permission(state: &AppState, r: rq::RemovePermission) -> Result<rs::Em
     Ok(rs::Empty {})
 }
 
-/// Epoch milliseconds as the JSON protocols' timestamps (epoch seconds).
-fn seconds(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
+use crate::states::seconds;
 
 fn describe_event_bus(
     state: &AppState,

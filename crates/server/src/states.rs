@@ -18,7 +18,8 @@ mod request;
 mod response;
 
 use self::request::{self as rq};
-use self::response::{self as rs, seconds};
+pub(crate) use self::response::seconds;
+use self::response::{self as rs};
 use super::events::wire::{self, Str, Violations};
 use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_runner::{

@@ -5,7 +5,8 @@ use ferrule_runner::{ActivityRecord, AliasRecord, MachineRecord, MachineView, Ve
 use serde::Serialize;
 use serde_json::Value;
 
-/// Epoch seconds of a time in ms, as the AWS JSON protocols write timestamps.
+/// Epoch seconds of a time in ms, as the AWS JSON protocols write timestamps
+/// (EventBridge's and Step Functions' answers both use it).
 pub(crate) fn seconds(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
