@@ -502,3 +502,44 @@ def test_test_state_runs_one_state(server_factory):
     with pytest.raises(ClientError) as e:
         sfn.test_state(definition='{"Type": "Nope"}', roleArn=ROLE)
     assert e.value.response["Error"]["Code"] == "InvalidDefinition"
+
+
+def test_activity_alias_tag_and_describe_operations(server_factory):
+    """The happy paths of the operations the other tests only reach with bad input."""
+    server = server_factory()
+    sfn = client("stepfunctions", server.url)
+    act = sfn.create_activity(name="review", tags=[{"key": "team", "value": "kyc"}])["activityArn"]
+    assert sfn.describe_activity(activityArn=act)["name"] == "review"
+    assert [a["activityArn"] for a in sfn.list_activities()["activities"]] == [act]
+    assert sfn.list_tags_for_resource(resourceArn=act)["tags"] == [{"key": "team", "value": "kyc"}]
+    sfn.untag_resource(resourceArn=act, tagKeys=["team"])
+    assert sfn.list_tags_for_resource(resourceArn=act)["tags"] == []
+    sfn.delete_activity(activityArn=act)
+    with pytest.raises(ClientError) as e:
+        sfn.describe_activity(activityArn=act)
+    assert e.value.response["Error"]["Code"] == "ActivityDoesNotExist"
+
+    m = sfn.create_state_machine(name="m", roleArn=ROLE, publish=True, versionDescription="first",
+                                 definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    v1 = m["stateMachineVersionArn"]
+    assert sfn.describe_state_machine(stateMachineArn=v1)["description"] == "first"
+    v2 = sfn.publish_state_machine_version(stateMachineArn=m["stateMachineArn"])["stateMachineVersionArn"]
+    assert v2 == v1  # the latest revision is already version 1
+    alias = sfn.create_state_machine_alias(name="live", routingConfiguration=[
+        {"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
+    sfn.update_state_machine_alias(stateMachineAliasArn=alias, description="now")
+    d = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert d["description"] == "now" and d["routingConfiguration"] == [{"stateMachineVersionArn": v1, "weight": 100}]
+    assert [a["stateMachineAliasArn"] for a in sfn.list_state_machine_aliases(
+        stateMachineArn=m["stateMachineArn"])["stateMachineAliases"]] == [alias]
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+    assert sfn.list_state_machine_versions(stateMachineArn=m["stateMachineArn"])["stateMachineVersions"] == []
+    run = sfn.start_execution(stateMachineArn=m["stateMachineArn"])["executionArn"]
+    wait_status(sfn, run)
+    assert json.loads(sfn.describe_state_machine_for_execution(executionArn=run)["definition"])["StartAt"] == "P"
+    sfn.delete_state_machine(stateMachineArn=m["stateMachineArn"])
+    assert sfn.list_state_machines()["stateMachines"] == []
+    with pytest.raises(ClientError) as e:
+        sfn.describe_state_machine(stateMachineArn=m["stateMachineArn"])
+    assert e.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
