@@ -8,6 +8,7 @@ use crate::definition::{
     Text, Transition, WaitFor, Work,
 };
 use crate::error::{StatesError, names};
+pub use crate::history::{HistoryDetails, HistoryEvent};
 use crate::jsonata::{JTemplate, Scope};
 use crate::path::VARIABLES_KEY;
 use crate::payload::{PathField, Template};
@@ -147,58 +148,6 @@ pub struct ExecutionInfo {
     pub region: String,
 }
 
-/// One entry of GetExecutionHistory.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEvent {
-    /// 1-based, increasing.
-    pub id: u64,
-    /// The event before it in the same thread of the execution (0 for the first).
-    pub previous_event_id: u64,
-    /// When, in milliseconds since the epoch.
-    pub timestamp_ms: u64,
-    /// The service's type name (`ExecutionStarted`, `PassStateEntered`, `TaskScheduled`, ...).
-    pub event_type: String,
-    /// The details member, e.g. `{"name": ..., "input": ...}` of `stateEnteredEventDetails`
-    /// (`Null` for events without details).
-    pub details: Value,
-}
-
-impl HistoryEvent {
-    /// The name of the details member for this event type (`stateEnteredEventDetails`, ...).
-    pub fn details_key(&self) -> Option<String> {
-        let t = self.event_type.as_str();
-        if self.details.is_null() {
-            return None;
-        }
-        let stem = if t.ends_with("StateEntered") {
-            "stateEntered".to_string()
-        } else if t.ends_with("StateExited") {
-            "stateExited".to_string()
-        } else {
-            let mut s = t.to_string();
-            if let Some(first) = s.get(0..1) {
-                let lower = first.to_lowercase();
-                s.replace_range(0..1, &lower);
-            }
-            s
-        };
-        Some(format!("{stem}EventDetails"))
-    }
-
-    /// The event as GetExecutionHistory returns it (camelCase, `timestamp` in epoch seconds).
-    pub fn to_api_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("timestamp".into(), json!(self.timestamp_ms as f64 / 1000.0));
-        m.insert("type".into(), json!(self.event_type));
-        m.insert("id".into(), json!(self.id));
-        m.insert("previousEventId".into(), json!(self.previous_event_id));
-        if let Some(k) = self.details_key() {
-            m.insert(k, self.details.clone());
-        }
-        Value::Object(m)
-    }
-}
-
 /// What [`Execution::run`] left the execution doing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunState {
@@ -330,14 +279,19 @@ impl Env<'_> {
         self.clock.now_ms()
     }
 
-    fn emit(&mut self, prev: &mut u64, event_type: &str, details: Value) -> u64 {
+    fn emit(
+        &mut self,
+        prev: &mut u64,
+        event_type: &'static str,
+        details: impl Into<HistoryDetails>,
+    ) -> u64 {
         let id = self.history.len() as u64 + 1;
         self.history.push(HistoryEvent {
             id,
             previous_event_id: *prev,
             timestamp_ms: self.now(),
-            event_type: event_type.to_string(),
-            details,
+            event_type: std::borrow::Cow::Borrowed(event_type),
+            details: details.into(),
         });
         *prev = id;
         id
@@ -400,30 +354,24 @@ fn container_of<'m>(machine: &'m StateMachine, scope: &[ScopeStep]) -> Option<&'
     Some(c)
 }
 
-fn entered(name: &str, input: &Value) -> Value {
-    json!({"name": name, "input": input.to_string(), "inputDetails": {"truncated": false}})
-}
-
-fn exited(name: &str, output: &Value) -> Value {
-    json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}})
-}
-
-/// `stateExitedEventDetails` with the variables the state assigned (`assignedVariables`, each
-/// value as JSON text), as the service writes them.
-fn exited_with(name: &str, output: &Value, assigned: Option<&Map<String, Value>>) -> Value {
-    let mut d = exited(name, output);
-    if let (Some(a), Some(m)) = (assigned, d.as_object_mut()) {
-        let vars: Map<String, Value> = a
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
-            .collect();
-        m.insert("assignedVariables".into(), Value::Object(vars));
-        m.insert(
-            "assignedVariablesDetails".into(),
-            json!({"truncated": false}),
-        );
+fn entered(name: &str, input: &Value) -> HistoryDetails {
+    HistoryDetails::StateEntered {
+        name: name.to_string(),
+        input: input.to_string(),
     }
-    d
+}
+
+/// `stateExitedEventDetails`, with the variables the state assigned.
+fn exited_with(
+    name: &str,
+    output: &Value,
+    assigned: Option<&Map<String, Value>>,
+) -> HistoryDetails {
+    HistoryDetails::StateExited {
+        name: name.to_string(),
+        output: output.to_string(),
+        assigned: assigned.cloned(),
+    }
 }
 
 /// (`resourceType`, `resource`) of a Task's `Resource` as history writes them:
@@ -581,7 +529,7 @@ impl Execution {
             previous_event_id: 0,
             timestamp_ms: now,
             event_type: "ExecutionStarted".into(),
-            details,
+            details: details.into(),
         });
         exec.root.last_event = 1;
         exec
@@ -901,7 +849,10 @@ fn abort_thread(t: &mut Thread, env: &mut Env<'_>) {
                 env.emit(
                     &mut prev,
                     "MapIterationAborted",
-                    json!({"name": r.state, "index": i}),
+                    HistoryDetails::MapIteration {
+                        name: r.state.clone(),
+                        index: *i,
+                    },
                 );
             }
         }
@@ -1854,7 +1805,10 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                     env.emit(
                         &mut last,
                         "MapIterationStarted",
-                        json!({"name": st.name, "index": i}),
+                        HistoryDetails::MapIteration {
+                            name: st.name.clone(),
+                            index: i,
+                        },
                     );
                     m.active.push((
                         i,
@@ -1886,7 +1840,10 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                                     env.emit(
                                         &mut c.last_event,
                                         "MapIterationSucceeded",
-                                        json!({"name": st.name, "index": i}),
+                                        HistoryDetails::MapIteration {
+                                            name: st.name.clone(),
+                                            index: i,
+                                        },
                                     );
                                     run.results[i] = Some(v);
                                 }
@@ -1894,7 +1851,10 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                                     env.emit(
                                         &mut c.last_event,
                                         "MapIterationFailed",
-                                        json!({"name": st.name, "index": i}),
+                                        HistoryDetails::MapIteration {
+                                            name: st.name.clone(),
+                                            index: i,
+                                        },
                                     );
                                     run.failures += 1;
                                     run.results[i] = Some(e.to_output());
@@ -1936,7 +1896,10 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                         env.emit(
                             &mut c.last_event,
                             "MapIterationAborted",
-                            json!({"name": st.name, "index": i}),
+                            HistoryDetails::MapIteration {
+                                name: st.name.clone(),
+                                index: *i,
+                            },
                         );
                     }
                     m.active.clear();

@@ -49,7 +49,7 @@ fn machine(def: Value) -> StateMachine {
 }
 
 fn types(e: &Execution) -> Vec<&str> {
-    e.history().iter().map(|h| h.event_type.as_str()).collect()
+    e.history().iter().map(|h| &*h.event_type).collect()
 }
 
 const T0: u64 = 1_700_000_000_000;
@@ -222,7 +222,7 @@ fn task_parameters_result_selector_result_path() {
             "ExecutionSucceeded"
         ]
     );
-    let sched = &e.history()[2].details;
+    let sched = &e.history()[2].details.to_json();
     assert_eq!(sched["resourceType"], "lambda");
     assert_eq!(sched["resource"], "invoke");
     assert_eq!(sched["region"], "us-east-1");
@@ -516,7 +516,7 @@ fn task_timeout_and_heartbeat_timeout() {
             wake_at_ms: Some(T0 + 60_000)
         }
     );
-    assert_eq!(e.history()[2].details["timeoutInSeconds"], 60);
+    assert_eq!(e.history()[2].details.to_json()["timeoutInSeconds"], 60);
     clock.advance(60_000);
     assert_eq!(e.run(&m, &clock, &ex), RunState::Finished);
     assert_eq!(e.error().unwrap().error, "States.Timeout");

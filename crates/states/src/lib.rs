@@ -106,6 +106,7 @@ pub mod choice;
 pub mod definition;
 pub mod error;
 pub mod exec;
+pub mod history;
 pub mod intrinsic;
 pub mod jsonata;
 pub mod path;

@@ -297,12 +297,17 @@ pub fn test_state(
     let mut out = Map::new();
     let history = exec.history();
     let last_error = history.iter().rev().find_map(|h| {
-        let e = h.details.get("error")?.as_str()?;
-        let c = h.details.get("cause").and_then(Value::as_str).unwrap_or("");
+        let e = h.details.as_json()?.get("error")?.as_str()?;
+        let c = h
+            .details
+            .as_json()?
+            .get("cause")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         Some(StatesError::new(e, c))
     });
     let entered = history.iter().find_map(|h| {
-        let n = h.details.get("name")?.as_str()?;
+        let n = h.details.name()?;
         (h.event_type == "SucceedStateEntered")
             .then(|| placeholders.iter().find(|(p, _)| p == n))
             .flatten()
@@ -413,7 +418,7 @@ fn inspection(
         .history()
         .iter()
         .find(|h| h.event_type == "TaskSucceeded")
-        .and_then(|h| h.details.get("output")?.as_str())
+        .and_then(|h| h.details.as_json()?.get("output")?.as_str())
         .and_then(|t| serde_json::from_str(t).ok());
     if st.lang == QueryLanguage::Jsonata {
         let scope = Scope::new(input, &ctx, vars);

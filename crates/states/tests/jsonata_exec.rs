@@ -73,8 +73,8 @@ fn run(def: Value, input: Value) -> Execution {
 fn exited_vars(e: &Execution, state: &str) -> Option<Value> {
     e.history()
         .iter()
-        .find(|h| h.event_type.ends_with("StateExited") && h.details["name"] == state)
-        .and_then(|h| h.details.get("assignedVariables").cloned())
+        .find(|h| h.event_type.ends_with("StateExited") && h.details.name() == Some(state))
+        .and_then(|h| h.details.to_json().get("assignedVariables").cloned())
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn task_arguments_output_and_assign() {
         .find(|h| h.event_type == "TaskStateExited")
         .unwrap();
     assert_eq!(
-        ev.details["assignedVariablesDetails"],
+        ev.details.to_json()["assignedVariablesDetails"],
         json!({"truncated": false})
     );
 }

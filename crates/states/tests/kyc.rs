@@ -160,7 +160,10 @@ fn requested() -> Value {
 }
 
 fn types(e: &Execution) -> Vec<String> {
-    e.history().iter().map(|h| h.event_type.clone()).collect()
+    e.history()
+        .iter()
+        .map(|h| h.event_type.to_string())
+        .collect()
 }
 
 #[test]
