@@ -303,6 +303,13 @@ def test_activities_nested_executions_and_queues(server_factory):
     assert msgs == [{"n": 42, "review": "looks good"}]
     kids = sfn.list_executions(stateMachineArn=child)["executions"]
     assert len(kids) == 1 and kids[0]["status"] == "SUCCEEDED"
+    # The activity's history events are the service's Activity* ones.
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    by_type = {e["type"]: e for e in events}
+    assert by_type["ActivityScheduled"]["activityScheduledEventDetails"]["resource"] == activity
+    assert by_type["ActivityScheduled"]["activityScheduledEventDetails"]["timeoutInSeconds"] == 30
+    assert by_type["ActivityStarted"]["activityStartedEventDetails"] == {"workerName": "tester"}
+    assert json.loads(by_type["ActivitySucceeded"]["activitySucceededEventDetails"]["output"]) == "looks good"
 
 
 def test_express_sync_versions_and_aliases(server_factory):

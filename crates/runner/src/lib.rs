@@ -324,13 +324,16 @@ impl Runner {
     }
 
     /// GetActivityTask: (taskToken, input) of the oldest waiting task,
-    /// waiting up to `timeout` for one (the service waits 60 s).
+    /// waiting up to `timeout` for one (the service waits 60 s). The
+    /// execution's history records `ActivityStarted` with `worker_name`.
     pub fn get_activity_task(
         &self,
         activity_arn: &str,
+        worker_name: Option<&str>,
         timeout: Duration,
     ) -> Result<Option<(String, String)>, RunnerError> {
-        self.inner.get_activity_task(activity_arn, timeout)
+        self.inner
+            .get_activity_task(activity_arn, worker_name, timeout)
     }
 
     // ---- executions ----

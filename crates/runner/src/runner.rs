@@ -850,6 +850,31 @@ impl Inner {
     pub(crate) fn get_activity_task(
         &self,
         activity: &str,
+        worker_name: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Option<(String, String)>, RunnerError> {
+        let Some((token, input)) = self.take_activity_task(activity, timeout)? else {
+            return Ok(None);
+        };
+        // After the queue's lock is released: a run holds its execution's
+        // lock while it schedules activity tasks, so the order is slot, queue.
+        if let Ok((arn, slot)) = self.token_owner(&token) {
+            let mut st = lock(&slot.state);
+            if st
+                .record
+                .execution
+                .activity_started(&token, worker_name, self.now())
+                .is_ok()
+            {
+                self.store_execution(&arn, &st);
+            }
+        }
+        Ok(Some((token, input)))
+    }
+
+    fn take_activity_task(
+        &self,
+        activity: &str,
         timeout: Duration,
     ) -> Result<Option<(String, String)>, RunnerError> {
         self.scope.activity_arn(activity)?;

@@ -487,7 +487,7 @@ fn activities_hand_out_tasks_to_workers() {
     );
     let none = w
         .runner
-        .get_activity_task(&act, std::time::Duration::ZERO)
+        .get_activity_task(&act, None, std::time::Duration::ZERO)
         .unwrap();
     assert!(none.is_none());
     let s = w
@@ -497,7 +497,7 @@ fn activities_hand_out_tasks_to_workers() {
     w.settle();
     let (token, input) = w
         .runner
-        .get_activity_task(&act, std::time::Duration::ZERO)
+        .get_activity_task(&act, Some("worker-1"), std::time::Duration::ZERO)
         .unwrap()
         .unwrap();
     assert_eq!(input, r#"{"doc":7}"#);
@@ -509,6 +509,33 @@ fn activities_hand_out_tasks_to_workers() {
     assert_eq!(
         (d["error"].as_str(), d["cause"].as_str()),
         (Some("Rejected"), Some("bad doc"))
+    );
+    // An activity's history is Activity*, as the service writes it.
+    let h = w.runner.execution_history(&s.execution_arn).unwrap();
+    let types: Vec<&str> = h.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivityFailed",
+            "ExecutionFailed"
+        ]
+    );
+    assert_eq!(
+        h[2]["activityScheduledEventDetails"],
+        json!({"resource": act, "input": "{\"doc\":7}", "inputDetails": {"truncated": false}})
+    );
+    assert_eq!(
+        h[3]["activityStartedEventDetails"],
+        json!({"workerName": "worker-1"})
+    );
+    assert_eq!(h[3]["previousEventId"], 3);
+    assert_eq!(
+        h[4]["activityFailedEventDetails"],
+        json!({"error": "Rejected", "cause": "bad doc"})
     );
 }
 

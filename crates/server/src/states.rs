@@ -442,8 +442,11 @@ fn handle(runner: &Runner, operation: &str, input: &Value) -> Result<Response, A
             v.required_text(r.activity_arn.as_ref(), "activityArn", rq::ARN);
             v.text(r.worker_name.as_ref(), "workerName", rq::NAME);
             v.finish()?;
-            let task = runner
-                .get_activity_task(text(&r.activity_arn).unwrap_or_default(), ACTIVITY_POLL)?;
+            let task = runner.get_activity_task(
+                text(&r.activity_arn).unwrap_or_default(),
+                text(&r.worker_name),
+                ACTIVITY_POLL,
+            )?;
             let (task_token, input) = task.map_or((None, None), |(t, i)| (Some(t), Some(i)));
             reply(Ok(rs::ActivityTask { task_token, input }))
         }

@@ -385,7 +385,7 @@ pub fn resource_parts(resource: &str) -> (String, String) {
     }
     let service = resource.split(':').nth(2).unwrap_or_default();
     let kind = if resource.split(':').nth(5) == Some("activity") {
-        "activity"
+        ACTIVITY
     } else {
         service
     };
@@ -617,6 +617,34 @@ impl Execution {
         self.resolve(token, Err(StatesError::new(error, cause)))
     }
 
+    /// `GetActivityTask` handed the activity task waiting for `token` to a worker: records
+    /// `ActivityStarted` (with the worker's name) in the task's branch of the history.
+    pub fn activity_started(
+        &mut self,
+        token: &str,
+        worker_name: Option<&str>,
+        now_ms: u64,
+    ) -> Result<(), TokenError> {
+        if self.status != ExecutionStatus::Running {
+            return Err(TokenError::TaskDoesNotExist);
+        }
+        let thread = find_task_thread(&mut self.root, token).ok_or(TokenError::TaskDoesNotExist)?;
+        let id = self.history.len() as u64 + 1;
+        let details = match worker_name {
+            Some(w) => json!({ "workerName": w }),
+            None => json!({}),
+        };
+        self.history.push(HistoryEvent {
+            id,
+            previous_event_id: thread.last_event,
+            timestamp_ms: now_ms,
+            event_type: std::borrow::Cow::Borrowed("ActivityStarted"),
+            details: details.into(),
+        });
+        thread.last_event = id;
+        Ok(())
+    }
+
     /// `SendTaskHeartbeat`: restarts the heartbeat clock of the task waiting for `token`.
     pub fn send_task_heartbeat(&mut self, token: &str, now_ms: u64) -> Result<(), TokenError> {
         let step = find_task(&mut self.root, token).ok_or(TokenError::TaskDoesNotExist)?;
@@ -813,6 +841,27 @@ fn collect_tokens(t: &Thread, out: &mut Vec<String>) {
             Step::Map(m) => m.active.iter().for_each(|(_, c)| collect_tokens(c, out)),
             _ => {}
         }
+    }
+}
+
+/// The thread whose running task waits for `token`.
+fn find_task_thread<'a>(t: &'a mut Thread, token: &str) -> Option<&'a mut Thread> {
+    let Phase::Running(r) = &t.phase else {
+        return None;
+    };
+    if matches!(&r.step, Step::Task { token: tk, .. } if tk == token) {
+        return Some(t);
+    }
+    let Phase::Running(r) = &mut t.phase else {
+        return None;
+    };
+    match &mut r.step {
+        Step::Parallel { children } => children.iter_mut().find_map(|c| find_task_thread(c, token)),
+        Step::Map(m) => m
+            .active
+            .iter_mut()
+            .find_map(|(_, c)| find_task_thread(c, token)),
+        _ => None,
     }
 }
 
@@ -1238,7 +1287,14 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 Some(Err(e)) => return fail(r, e),
                 None => effective,
             };
-            let mut sched = json!({"resourceType": rtype, "resource": rname, "region": env.info.region, "parameters": params.to_string()});
+            // An activity's events are Activity*, with their own details (no region, no
+            // TaskStarted: a worker's GetActivityTask records ActivityStarted).
+            let activity = rtype == ACTIVITY;
+            let mut sched = if activity {
+                json!({"resource": rname, "input": params.to_string(), "inputDetails": {"truncated": false}})
+            } else {
+                json!({"resourceType": rtype, "resource": rname, "region": env.info.region, "parameters": params.to_string()})
+            };
             if let Some(m) = sched.as_object_mut() {
                 if let Some(s) = timeout_s {
                     m.insert("timeoutInSeconds".into(), json!(s));
@@ -1246,11 +1302,18 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 if let Some(s) = heartbeat_s {
                     m.insert("heartbeatInSeconds".into(), json!(s));
                 }
-                if let Some(role) = credentials.as_ref().and_then(|c| c.get("RoleArn")) {
+                if let Some(role) = credentials.as_ref().and_then(|c| c.get("RoleArn"))
+                    && !activity
+                {
                     m.insert("taskCredentials".into(), json!({"roleArn": role}));
                 }
             }
-            env.emit(&mut t.last_event, "TaskScheduled", sched);
+            let scheduled = if activity {
+                "ActivityScheduled"
+            } else {
+                "TaskScheduled"
+            };
+            env.emit(&mut t.last_event, scheduled, sched);
             let tctx = TaskContext {
                 execution_arn: &env.info.execution_arn,
                 state_machine_arn: &env.info.state_machine_arn,
@@ -1260,15 +1323,27 @@ fn begin(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body 
                 context: &ctx,
             };
             let outcome = env.executor.start(resource, &params, &tctx);
-            env.emit(
-                &mut t.last_event,
-                "TaskStarted",
-                json!({"resourceType": rtype, "resource": rname}),
-            );
+            if activity {
+                if let TaskOutcome::Failed { error, cause } = &outcome {
+                    env.emit(
+                        &mut t.last_event,
+                        "ActivityScheduleFailed",
+                        json!({"error": error, "cause": cause}),
+                    );
+                }
+            } else {
+                env.emit(
+                    &mut t.last_event,
+                    "TaskStarted",
+                    json!({"resourceType": rtype, "resource": rname}),
+                );
+            }
             match outcome {
                 TaskOutcome::Succeeded(v) => task_succeeded(st, r, work, v, &rtype, &rname, t, env),
                 TaskOutcome::Failed { error, cause } => {
-                    env.emit(&mut t.last_event, "TaskFailed", json!({"resourceType": rtype, "resource": rname, "error": error, "cause": cause}));
+                    if !activity {
+                        env.emit(&mut t.last_event, "TaskFailed", json!({"resourceType": rtype, "resource": rname, "error": error, "cause": cause}));
+                    }
                     Body::Complete(Box::new(r), Err(StatesError::new(error, cause)))
                 }
                 TaskOutcome::Pending { token, submitted } => {
@@ -1485,6 +1560,26 @@ fn batches(b: &Batcher, items: &[Value], input: &Value) -> Result<Vec<Vec<Value>
     Ok(out)
 }
 
+/// The `resourceType` [`resource_parts`] gives an activity.
+const ACTIVITY: &str = "activity";
+
+/// `TaskFailed`, or `ActivityFailed` for an activity.
+fn task_failed(env: &mut Env<'_>, prev: &mut u64, rtype: &str, rname: &str, e: &StatesError) {
+    if rtype == ACTIVITY {
+        env.emit(
+            prev,
+            "ActivityFailed",
+            json!({"error": e.error, "cause": e.cause}),
+        );
+    } else {
+        env.emit(
+            prev,
+            "TaskFailed",
+            json!({"resourceType": rtype, "resource": rname, "error": e.error, "cause": e.cause}),
+        );
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn task_succeeded(
     st: &State,
@@ -1505,14 +1600,18 @@ fn task_succeeded(
                 st.name
             ),
         );
-        env.emit(
-            &mut t.last_event,
-            "TaskFailed",
-            json!({"resourceType": rtype, "resource": rname, "error": e.error, "cause": e.cause}),
-        );
+        task_failed(env, &mut t.last_event, rtype, rname, &e);
         return Body::Complete(Box::new(r), Err(e));
     }
-    env.emit(&mut t.last_event, "TaskSucceeded", json!({"resourceType": rtype, "resource": rname, "output": text, "outputDetails": {"truncated": false}}));
+    if rtype == ACTIVITY {
+        env.emit(
+            &mut t.last_event,
+            "ActivitySucceeded",
+            json!({"output": text, "outputDetails": {"truncated": false}}),
+        );
+    } else {
+        env.emit(&mut t.last_event, "TaskSucceeded", json!({"resourceType": rtype, "resource": rname, "output": text, "outputDetails": {"truncated": false}}));
+    }
     let mut r = r;
     let out = finish_work(st, &mut r, work, v, &t.vars, env);
     Body::Complete(Box::new(r), out)
@@ -1703,7 +1802,7 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
             match resolved.take() {
                 Some(Ok(v)) => task_succeeded(st, r, work, v, &rtype, &rname, t, env),
                 Some(Err(e)) => {
-                    env.emit(&mut t.last_event, "TaskFailed", json!({"resourceType": rtype, "resource": rname, "error": e.error, "cause": e.cause}));
+                    task_failed(env, &mut t.last_event, &rtype, &rname, &e);
                     Body::Complete(Box::new(r), Err(e))
                 }
                 None => {
@@ -1716,7 +1815,15 @@ fn resume(st: &State, mut r: Running, t: &mut Thread, env: &mut Env<'_>) -> Body
                     };
                     match timed_out {
                         Some(err) => {
-                            env.emit(&mut t.last_event, "TaskTimedOut", json!({"resourceType": rtype, "resource": rname, "error": err, "cause": ""}));
+                            if rtype == ACTIVITY {
+                                env.emit(
+                                    &mut t.last_event,
+                                    "ActivityTimedOut",
+                                    json!({"error": err, "cause": ""}),
+                                );
+                            } else {
+                                env.emit(&mut t.last_event, "TaskTimedOut", json!({"resourceType": rtype, "resource": rname, "error": err, "cause": ""}));
+                            }
                             Body::Complete(Box::new(r), Err(StatesError::new(err, "")))
                         }
                         None => {
