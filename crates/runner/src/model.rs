@@ -17,6 +17,8 @@ pub(crate) const ALIAS: &str = "states.alias";
 pub(crate) const ACTIVITY: &str = "states.activity";
 pub(crate) const EXECUTION: &str = "states.execution";
 pub(crate) const ACTIVITY_TASK: &str = "states.activity-task";
+/// A run of history events of one execution, named `{execution ARN}#{first index:010}`.
+pub(crate) const EXECUTION_HISTORY: &str = "states.execution-history";
 
 /// `STANDARD` or `EXPRESS`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -144,7 +146,12 @@ pub(crate) struct Parent {
 /// (later updates of the machine do not change a running execution).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ExecutionRecord {
+    /// As stored, its history holds only the events from `history_chunked` on; the
+    /// events before are in [`EXECUTION_HISTORY`] records.
     pub(crate) execution: Execution,
+    /// How many of the first history events live in [`EXECUTION_HISTORY`] records.
+    #[serde(default)]
+    pub(crate) history_chunked: u64,
     pub(crate) definition: String,
     pub(crate) machine_type: MachineType,
     pub(crate) version_arn: Option<String>,

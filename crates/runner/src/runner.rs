@@ -11,7 +11,7 @@
 //! child completes its parent after its own lock is released.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -29,13 +29,18 @@ use crate::error::{RunnerError, RunnerErrorKind};
 use crate::integrations::{Integrations, sync_output};
 use crate::model::{
     self, ACTIVITY, ACTIVITY_TASK, ALIAS, ActivityRecord, ActivityTask, AliasRecord, EXECUTION,
-    ExecutionRecord, MACHINE, MachineRecord, MachineType, Parent, Scope, VERSION, VersionRecord,
+    EXECUTION_HISTORY, ExecutionRecord, MACHINE, MachineRecord, MachineType, Parent, Scope,
+    VERSION, VersionRecord,
 };
 
 /// The largest execution input, in bytes (the service's 256 KiB).
 pub(crate) const MAX_INPUT_BYTES: usize = 262_144;
 /// How long a finished execution is kept (the service's 90 days).
 const RETENTION_MS: u64 = 90 * 24 * 3600 * 1000;
+/// The most history events a stored execution record carries itself: past
+/// that, they move to records of their own, written once, so what a write of
+/// a long execution costs is what changed, not its whole history.
+const INLINE_HISTORY: usize = 256;
 /// How often a worker looks at the clock while timers are pending: a
 /// manually driven clock moves without notifying anyone.
 const TIMER_POLL: Duration = Duration::from_millis(20);
@@ -183,7 +188,7 @@ impl Inner {
 
     // ---- records ----
 
-    pub(crate) fn put_record<T: serde::Serialize>(
+    pub(crate) fn put_record<T: serde::Serialize + ?Sized>(
         &self,
         kind: &str,
         name: &str,
@@ -255,14 +260,37 @@ impl Inner {
         }
         *self.catalog_mut() = catalog;
         let now = self.now();
+        // History records by execution, then by first index.
+        let mut runs: HashMap<String, BTreeMap<usize, (String, Vec<u8>)>> = HashMap::new();
+        for (name, bytes) in decode(EXECUTION_HISTORY)? {
+            match name
+                .rsplit_once('#')
+                .and_then(|(arn, i)| Some((arn, i.parse::<usize>().ok()?)))
+            {
+                Some((arn, i)) => {
+                    runs.entry(arn.to_string())
+                        .or_default()
+                        .insert(i, (name.clone(), bytes));
+                }
+                None => tracing::warn!(%name, "unreadable history record name skipped"),
+            }
+        }
         for (name, bytes) in decode(EXECUTION)? {
-            let Ok(record) = serde_json::from_slice::<ExecutionRecord>(&bytes) else {
+            let Ok(mut record) = serde_json::from_slice::<ExecutionRecord>(&bytes) else {
                 tracing::warn!(%name, "unreadable execution record skipped");
                 continue;
             };
+            let history = runs.remove(&name).unwrap_or_default();
             let (_, stop) = record.execution.times_ms();
             if stop.is_some_and(|s| s.saturating_add(RETENTION_MS) < now) {
+                for (run, _) in history.values() {
+                    self.store.put(EXECUTION_HISTORY, run, None, Expect::Any)?;
+                }
                 self.store.put(EXECUTION, &name, None, Expect::Any)?;
+                continue;
+            }
+            if let Err(e) = rejoin_history(&mut record, history) {
+                tracing::warn!(%name, error = %e, "an execution's stored history is incomplete");
                 continue;
             }
             let Ok(machine) = StateMachine::parse(&record.definition) else {
@@ -484,19 +512,48 @@ impl Inner {
         };
         lock(&self.internal).remove(&parent.token);
         if r.is_ok() {
-            self.store_execution(&parent.execution_arn, &st);
+            self.store_execution(&parent.execution_arn, &mut st);
             drop(st);
             self.enqueue(&parent.execution_arn);
         }
     }
 
-    fn store_execution(&self, arn: &str, st: &SlotState) {
+    fn store_execution(&self, arn: &str, st: &mut SlotState) {
         if st.record.machine_type == MachineType::Standard
             && self.durable
-            && let Err(e) = self.put_record(EXECUTION, arn, Some(&st.record))
+            && let Err(e) = self.write_execution(arn, st)
         {
             tracing::warn!(execution = %arn, error = %e, "cannot store the execution");
         }
+    }
+
+    /// Writes an execution: the history events past [`INLINE_HISTORY`] not
+    /// yet in a history record go into a new one first, then the execution
+    /// record with the rest inline. A crash between the two leaves a history
+    /// record that the execution record does not count: [`Inner::load`]
+    /// ignores it, and the next write replaces it (same name).
+    fn write_execution(&self, arn: &str, st: &mut SlotState) -> Result<(), RunnerError> {
+        let total = st.record.execution.history().len();
+        let chunked = usize::try_from(st.record.history_chunked).unwrap_or(usize::MAX);
+        if chunked > total {
+            return Err(RunnerError::new(
+                RunnerErrorKind::Internal,
+                format!("{arn}: {chunked} history events stored apart but {total} recorded"),
+            ));
+        }
+        if total - chunked > INLINE_HISTORY {
+            let run = &st.record.execution.history()[chunked..];
+            self.put_record(EXECUTION_HISTORY, &history_name(arn, chunked), Some(run))?;
+            st.record.history_chunked = total as u64;
+        }
+        let chunked = usize::try_from(st.record.history_chunked).unwrap_or(total);
+        let mut full = st.record.execution.take_history();
+        let inline = full.split_off(chunked.min(full.len()));
+        st.record.execution.restore_history(inline);
+        let written = self.put_record(EXECUTION, arn, Some(&st.record));
+        full.append(&mut st.record.execution.take_history());
+        st.record.execution.restore_history(full);
+        written
     }
 
     /// "Step Functions Execution Status Change" on the default bus, as the
@@ -585,6 +642,7 @@ impl Inner {
             version_arn: resolved.version_arn,
             alias_arn: resolved.alias_arn,
             parent: req.parent,
+            history_chunked: 0,
         };
         let standard = record.machine_type == MachineType::Standard;
         let slot = Arc::new(Slot {
@@ -621,12 +679,11 @@ impl Inner {
             map.insert(arn.clone(), Arc::clone(&slot));
         }
         if standard {
-            let st = lock(&slot.state);
+            let mut st = lock(&slot.state);
             if self.durable {
-                self.put_record(EXECUTION, &arn, Some(&st.record))
-                    .inspect_err(|_| {
-                        lock(&self.executions).remove(&arn);
-                    })?;
+                self.write_execution(&arn, &mut st).inspect_err(|_| {
+                    lock(&self.executions).remove(&arn);
+                })?;
             }
             self.publish_status(&st.record.execution);
         }
@@ -797,7 +854,7 @@ impl Inner {
             ),
             TokenError::TaskDoesNotExist => timed_out(),
         })?;
-        self.store_execution(&arn, &st);
+        self.store_execution(&arn, &mut st);
         drop(st);
         self.enqueue(&arn);
         Ok(())
@@ -811,7 +868,7 @@ impl Inner {
             .execution
             .send_task_heartbeat(token, self.now())
             .map_err(|_| timed_out())?;
-        self.store_execution(&arn, &st);
+        self.store_execution(&arn, &mut st);
         Ok(())
     }
 
@@ -866,7 +923,7 @@ impl Inner {
                 .activity_started(&token, worker_name, self.now())
                 .is_ok()
             {
-                self.store_execution(&arn, &st);
+                self.store_execution(&arn, &mut st);
             }
         }
         Ok(Some((token, input)))
@@ -904,6 +961,45 @@ impl Inner {
                 .0;
         }
     }
+}
+
+/// The name of the history record holding events `first..` of `arn`.
+fn history_name(arn: &str, first: usize) -> String {
+    format!("{arn}#{first:010}")
+}
+
+/// Puts the history records counted by `record.history_chunked` in front of
+/// the events the record holds inline. Records from `history_chunked` on are
+/// left over from a write cut short (see `write_execution`) and ignored.
+fn rejoin_history(
+    record: &mut ExecutionRecord,
+    runs: BTreeMap<usize, (String, Vec<u8>)>,
+) -> Result<(), String> {
+    let chunked = usize::try_from(record.history_chunked).map_err(|e| e.to_string())?;
+    if chunked == 0 {
+        return Ok(());
+    }
+    let mut full: Vec<ferrule_states::HistoryEvent> = Vec::new();
+    for (first, (name, bytes)) in runs.range(..chunked) {
+        if *first != full.len() {
+            return Err(format!(
+                "{name} starts at {first}, after {} events",
+                full.len()
+            ));
+        }
+        let mut run: Vec<ferrule_states::HistoryEvent> =
+            serde_json::from_slice(bytes).map_err(|e| format!("{name}: {e}"))?;
+        full.append(&mut run);
+    }
+    if full.len() < chunked {
+        return Err(format!("{} of {chunked} events found", full.len()));
+    }
+    // A run may reach past `chunked` only if a later write replaced it and was
+    // cut short; the inline events are the ones the record counts.
+    full.truncate(chunked);
+    full.append(&mut record.execution.take_history());
+    record.execution.restore_history(full);
+    Ok(())
 }
 
 /// A token of the shape ferrule issues (`HEX32:N`): one that may have

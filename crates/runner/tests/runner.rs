@@ -688,3 +688,112 @@ fn sync_starts_of_instant_express_machines_answer_how_they_ended() {
         assert_eq!(output, json!({"i": i}));
     }
 }
+
+/// A long execution's history is written in runs of its own (once each), not
+/// with every write of the execution; after a reopen it reads back whole, also
+/// when a write was cut short between a run and the execution record.
+#[test]
+fn a_long_history_is_stored_in_runs_and_reads_back_whole() {
+    use ferrule_store::Expect;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let map = |next: &str| {
+        json!({"Type": "Map", "ItemsPath": "$.items", "ResultPath": null, "Next": next,
+               "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}})
+    };
+    let ask = |next: Option<&str>| {
+        let mut s = json!({"Type": "Task", "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+            "Parameters": {"Entries": [{"Source": "long", "DetailType": "Ask", "Detail": {"token.$": "$$.Task.Token"}}]},
+            "ResultPath": null});
+        match next {
+            Some(n) => s["Next"] = json!(n),
+            None => s["End"] = json!(true),
+        }
+        s
+    };
+    let stored = |w: &World, arn: &str| -> (u64, usize, Vec<String>) {
+        let store = w.bus.store();
+        let rec = store.get("states.execution", arn).unwrap().unwrap();
+        let v: Value = serde_json::from_slice(&rec.value).unwrap();
+        let runs = store
+            .list("states.execution-history")
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        (
+            v["history_chunked"].as_u64().unwrap(),
+            rec.value.len(),
+            runs,
+        )
+    };
+    let token = |w: &World, n: usize| -> String {
+        let asks = w.messages("asks");
+        assert_eq!(asks.len(), n);
+        asks[n - 1]["detail"]["token"].as_str().unwrap().to_string()
+    };
+    let input = json!({"items": (0..100).collect::<Vec<_>>()}).to_string();
+
+    let (arn, first, before) = {
+        let w = open(dir.path(), &clock);
+        w.queue_for("asks", None, json!({"detail-type": ["Ask"]}));
+        let m = w.machine(
+            "long",
+            json!({"StartAt": "M1", "States": {"M1": map("A1"), "A1": ask(Some("M2")),
+                    "M2": map("A2"), "A2": ask(None)}}),
+        );
+        let s = w
+            .runner
+            .start_execution(StartRequest::new(&m, Some(&input)).named("long-1"))
+            .unwrap();
+        w.settle();
+        let arn = s.execution_arn;
+        // 100 iterations of 4 events each went into a run; the record holds the rest.
+        let (chunked, bytes, runs) = stored(&w, &arn);
+        assert!(chunked > 400, "{chunked}");
+        assert_eq!(runs, [format!("{arn}#0000000000")]);
+        assert!(bytes < 16_000, "the record carries {bytes} bytes");
+        let history = w.runner.execution_history(&arn).unwrap();
+        (arn, token(&w, 1), history)
+    };
+
+    let w = open(dir.path(), &clock);
+    assert_eq!(w.runner.execution_history(&arn).unwrap(), before);
+    w.runner.send_task_success(&first, "{}").unwrap();
+    w.settle();
+    let second = token(&w, 2);
+    let (chunked, bytes, runs) = stored(&w, &arn);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(bytes < 16_000, "the record carries {bytes} bytes");
+    let before = w.runner.execution_history(&arn).unwrap();
+    drop(w);
+
+    // A write cut short after its run and before the record: a run at
+    // `chunked` that the record does not count.
+    let w = open(dir.path(), &clock);
+    w.bus
+        .store()
+        .put(
+            "states.execution-history",
+            &format!("{arn}#{chunked:010}"),
+            Some(b"[{\"id\": 1}]".to_vec()),
+            Expect::Any,
+        )
+        .unwrap();
+    drop(w);
+    let w = open(dir.path(), &clock);
+    let after = w.runner.execution_history(&arn).unwrap();
+    assert_eq!(after, before);
+    let ids: Vec<u64> = after.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=after.len() as u64).collect::<Vec<_>>());
+    w.runner.send_task_success(&second, "{}").unwrap();
+    w.settle();
+    assert_eq!(w.status(&arn), "SUCCEEDED");
+    let history = w.runner.execution_history(&arn).unwrap();
+    let count = |t: &str| history.iter().filter(|e| e["type"] == t).count();
+    assert_eq!(count("MapIterationSucceeded"), 200);
+    assert_eq!(count("TaskSucceeded"), 2);
+    drop(w);
+    let w = open(dir.path(), &clock);
+    assert_eq!(w.runner.execution_history(&arn).unwrap(), history);
+}

@@ -747,6 +747,19 @@ impl Execution {
         &self.history
     }
 
+    /// Moves the history out, for a store that keeps it apart from the rest of the
+    /// execution (written once per event rather than with every write of the state);
+    /// [`Execution::restore_history`] puts it back.
+    pub fn take_history(&mut self) -> Vec<HistoryEvent> {
+        std::mem::take(&mut self.history)
+    }
+
+    /// Puts back what [`Execution::take_history`] took, or the whole history a store read
+    /// back (events numbered from 1, in order).
+    pub fn restore_history(&mut self, history: Vec<HistoryEvent>) {
+        self.history = history;
+    }
+
     /// The execution as DescribeExecution answers (camelCase members, dates in epoch seconds,
     /// `input`/`output` as JSON text).
     pub fn describe(&self) -> Value {
