@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ferrule_bus::{Bus, BusOptions};
+use ferrule_bus::{Bus, BusOptions, ManualClock};
 use ferrule_runner::{CreateMachine, Runner, RunnerOptions, StartRequest};
 use serde_json::{Map, Value, json};
 
@@ -40,14 +40,29 @@ fn map_over(items: usize) -> (Value, String) {
     (def, input)
 }
 
-fn runner(durable: bool) -> (tempfile::TempDir, Runner) {
+/// A loop of `n` one-second Waits: each Wait is a stored write of the
+/// execution, so a durable run writes `n` times while its history grows
+/// (what incremental history writes are for).
+fn wait_loop(n: usize) -> Value {
+    json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 1, "Next": "More"},
+        "More": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": n, "Next": "Inc"}],
+                 "Default": "Done"},
+        "Inc": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Wait"},
+        "Done": {"Type": "Succeed"}}})
+}
+
+fn runner(durable: bool) -> (tempfile::TempDir, Arc<ManualClock>, Runner) {
     let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(1_750_000_000_000));
     let mut options = BusOptions::new(dir.path());
+    options.clock = clock.clone();
     options.deliver_in_background = false;
     let bus = Arc::new(Bus::open(options).unwrap());
     let runner =
         Runner::open(bus, RunnerOptions::new().background(false).durable(durable)).unwrap();
-    (dir, runner)
+    (dir, clock, runner)
 }
 
 /// Nanoseconds this thread has run on a CPU (Linux `schedstat`); `None` elsewhere.
@@ -89,8 +104,18 @@ fn bench(c: &mut Criterion) {
         for (name, def, input) in [
             ("pass-chain-1000", pass_chain(1000), "{}".to_string()),
             ("map-10000", map_over(10_000).0, map_over(10_000).1),
+            ("wait-loop-200", wait_loop(200), "{}".to_string()),
         ] {
-            let (_dir, r) = runner(durable);
+            let (_dir, clock, r) = runner(durable);
+            // Runs everything, moving the clock to each timer (only the
+            // wait loop has timers).
+            let drive = || {
+                r.run_until_idle();
+                while let Some(at) = r.next_timer_ms() {
+                    clock.set_ms(at.max(ferrule_core::Clock::now_ms(&*clock)));
+                    r.run_until_idle();
+                }
+            };
             let machine = r
                 .create_state_machine(CreateMachine {
                     name: name.into(),
@@ -105,7 +130,7 @@ fn bench(c: &mut Criterion) {
             let started = r
                 .start_execution(StartRequest::new(&machine, Some(&input)))
                 .unwrap();
-            r.run_until_idle();
+            drive();
             let per_run = r
                 .execution_history(&started.execution_arn)
                 .unwrap()
@@ -119,7 +144,7 @@ fn bench(c: &mut Criterion) {
             let run = || {
                 r.start_execution(StartRequest::new(&machine, Some(&input)))
                     .unwrap();
-                r.run_until_idle();
+                drive();
             };
             summary(&format!("{name}/{mode}"), per_run, 5, run);
             group.throughput(Throughput::Elements(per_run));

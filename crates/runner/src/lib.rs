@@ -192,6 +192,14 @@ impl Runner {
         }
     }
 
+    /// When the earliest timer (a Wait, a retry backoff, a timeout) is due,
+    /// in ms since the epoch; `None` when nothing waits on the clock. With a
+    /// manual clock, moving it there and calling [`Runner::run_until_idle`]
+    /// runs what was due.
+    pub fn next_timer_ms(&self) -> Option<u64> {
+        self.inner.next_timer_ms()
+    }
+
     /// Wakes the workers: call after moving a manual clock.
     pub fn clock_moved(&self) {
         self.inner.poke();

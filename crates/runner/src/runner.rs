@@ -358,6 +358,11 @@ impl Inner {
     }
 
     /// The next execution that can move now, without waiting.
+    /// When the earliest pending timer is due.
+    pub(crate) fn next_timer_ms(&self) -> Option<u64> {
+        lock(&self.work).timers.peek().map(|Reverse((at, _))| *at)
+    }
+
     pub(crate) fn take_due(&self) -> Option<String> {
         let mut w = lock(&self.work);
         if let Some(arn) = w.ready.pop_front() {
@@ -527,9 +532,9 @@ impl Inner {
         }
     }
 
-    /// Writes an execution: the history events past [`INLINE_HISTORY`] not
-    /// yet in a history record go into a new one first, then the execution
-    /// record with the rest inline. A crash between the two leaves a history
+    /// Writes an execution: while it runs, the history events past
+    /// [`INLINE_HISTORY`] not yet in a history record go into a new one
+    /// first, then the execution record with the rest inline. A crash between the two leaves a history
     /// record that the execution record does not count: [`Inner::load`]
     /// ignores it, and the next write replaces it (same name).
     fn write_execution(&self, arn: &str, st: &mut SlotState) -> Result<(), RunnerError> {
@@ -541,7 +546,10 @@ impl Inner {
                 format!("{arn}: {chunked} history events stored apart but {total} recorded"),
             ));
         }
-        if total - chunked > INLINE_HISTORY {
+        // An ended execution is not written again: its last write keeps
+        // everything inline (one write, not two).
+        let running = st.record.execution.status() == ExecutionStatus::Running;
+        if running && total - chunked > INLINE_HISTORY {
             let run = &st.record.execution.history()[chunked..];
             self.put_record(EXECUTION_HISTORY, &history_name(arn, chunked), Some(run))?;
             st.record.history_chunked = total as u64;
