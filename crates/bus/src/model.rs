@@ -173,6 +173,40 @@ pub struct TargetConfig {
     /// Where failed deliveries go.
     #[serde(default)]
     pub dead_letter_config: Option<DeadLetterConfig>,
+    /// `SqsParameters`: the message group of a FIFO queue target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqs_parameters: Option<SqsParameters>,
+}
+
+/// `SqsParameters`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqsParameters {
+    /// `MessageGroupId`: the group of every message sent to the queue.
+    #[serde(default)]
+    pub message_group_id: Option<String>,
+}
+
+impl TargetConfig {
+    /// The message group its messages carry (`SqsParameters.MessageGroupId`).
+    pub fn message_group_id(&self) -> Option<&str> {
+        self.sqs_parameters
+            .as_ref()
+            .and_then(|p| p.message_group_id.as_deref())
+            .filter(|g| !g.is_empty())
+    }
+}
+
+/// A FIFO queue target needs `SqsParameters.MessageGroupId`, as the
+/// service requires (its message, a `ValidationException` of the request).
+pub fn check_sqs_parameters(target: &TargetConfig) -> Result<(), BusError> {
+    let fifo = ferrule_core::arn::queue_name(&target.arn).is_some_and(|q| q.ends_with(".fifo"));
+    if fifo && target.message_group_id().is_none() {
+        return Err(BusError::validation(format!(
+            "Parameter(s) SqsParameters must be specified for target: {}.",
+            target.id
+        )));
+    }
+    Ok(())
 }
 
 /// `InputTransformer`.
@@ -424,10 +458,12 @@ fn states_target(arn: &str) -> Result<(), BusError> {
     )))
 }
 
-/// A standard queue name: 1 to 80 of `[A-Za-z0-9_-]`.
+/// A queue name: 1 to 80 of `[A-Za-z0-9_-]`, a FIFO queue's ending in `.fifo`.
 fn valid_queue_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
     (1..=80).contains(&name.len())
-        && name
+        && !base.is_empty()
+        && base
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -247,6 +247,17 @@ pub struct TargetFileConfig {
     /// A dead-letter queue.
     #[serde(default)]
     pub dead_letter_config: Option<DeadLetterFileConfig>,
+    /// The message group of a FIFO queue target (`sqs_parameters`).
+    #[serde(default)]
+    pub sqs_parameters: Option<SqsFileConfig>,
+}
+
+/// `SqsParameters` in the configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqsFileConfig {
+    /// `MessageGroupId`.
+    pub message_group_id: String,
 }
 
 /// An input transformer in the configuration file.
@@ -470,6 +481,11 @@ impl ServerConfig {
                         .dead_letter_config
                         .as_ref()
                         .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
+                    sqs_parameters: t.sqs_parameters.as_ref().map(|p| {
+                        ferrule_bus::SqsParameters {
+                            message_group_id: Some(p.message_group_id.clone()),
+                        }
+                    }),
                 })
                 .collect();
             bus.put_targets(&r.name, r.bus.as_deref(), targets)

@@ -174,6 +174,7 @@ fn encode_delivery(d: &Delivery, whole: bool) -> Result<Vec<u8>, StoreError> {
         stripped.attempts = d.attempts;
         stripped.last_error.clone_from(&d.last_error);
         stripped.principal.clone_from(&d.principal);
+        stripped.message_group_id.clone_from(&d.message_group_id);
         serde_json::to_writer(&mut out, &stripped)
     } else {
         out.push(FULL);
