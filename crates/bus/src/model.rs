@@ -440,13 +440,18 @@ pub fn check_target_arn(arn: &str) -> Result<(), BusError> {
 /// Checks a target's `DeadLetterConfig.Arn`: a built-in queue's ARN.
 pub fn check_dead_letter_arn(arn: &str) -> Result<(), BusError> {
     check_target_arn(arn)?;
-    if ferrule_core::arn::queue_name(arn).is_none() {
-        return Err(BusError::validation(format!(
+    match ferrule_core::arn::queue_name(arn) {
+        None => Err(BusError::validation(format!(
             "Parameter {arn} is not valid. Reason: a dead-letter queue must be a queue \
              (arn:aws:sqs:REGION:ACCOUNT:NAME)."
-        )));
+        ))),
+        // Dead letters carry no message group.
+        Some(q) if q.ends_with(".fifo") => Err(BusError::validation(format!(
+            "Parameter {arn} is not valid. Reason: a dead-letter queue must be a standard \
+             queue, not a FIFO queue."
+        ))),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// State-machine targets: refused until the states runner serves them (the
@@ -629,6 +634,42 @@ mod tests {
             "dlq",
         ] {
             assert!(check_dead_letter_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fifo_queue_targets_need_a_message_group() {
+        let mut t = TargetConfig {
+            id: "q".into(),
+            arn: "arn:aws:sqs:us-east-1:000000000000:orders.fifo".into(),
+            ..Default::default()
+        };
+        assert!(check_target_arn(&t.arn).is_ok());
+        let e = check_sqs_parameters(&t).unwrap_err();
+        assert_eq!(e.kind(), BusErrorKind::Validation);
+        assert_eq!(
+            e.message(),
+            "Parameter(s) SqsParameters must be specified for target: q."
+        );
+        t.sqs_parameters = Some(SqsParameters {
+            message_group_id: Some(String::new()),
+        });
+        assert!(check_sqs_parameters(&t).is_err(), "an empty group is none");
+        t.sqs_parameters = Some(SqsParameters {
+            message_group_id: Some("g".into()),
+        });
+        assert!(check_sqs_parameters(&t).is_ok());
+        assert_eq!(t.message_group_id(), Some("g"));
+        // A standard queue needs none.
+        t.arn = "arn:aws:sqs:us-east-1:000000000000:orders".into();
+        t.sqs_parameters = None;
+        assert!(check_sqs_parameters(&t).is_ok());
+        assert!(check_dead_letter_arn(&t.arn).is_ok());
+        let fifo_dlq = "arn:aws:sqs:us-east-1:000000000000:dlq.fifo";
+        assert!(check_dead_letter_arn(fifo_dlq).is_err());
+        for bad in [".fifo", "a.b.fifo", "a.fifo.fifo"] {
+            let arn = format!("arn:aws:sqs:us-east-1:000000000000:{bad}");
+            assert!(check_target_arn(&arn).is_err(), "{bad}");
         }
     }
 

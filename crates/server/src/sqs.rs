@@ -1536,6 +1536,61 @@ mod tests {
     }
 
     #[test]
+    fn fifo_messages_need_a_group_and_a_deduplication_id() {
+        let t = |s: &str| Some(Text(s.to_string()));
+        let message = |group: Option<Text>, dedup: Option<Text>, delay: Option<Text>| rq::Message {
+            message_body: t("body"),
+            message_group_id: group,
+            message_deduplication_id: dedup,
+            delay_seconds: delay,
+            ..Default::default()
+        };
+        let mut fifo = Settings {
+            fifo: Some(Fifo {
+                content_based: false,
+                per_group: false,
+            }),
+            delay_seconds: 3,
+            ..Settings::default()
+        };
+        let code = |r: Result<Outgoing<'_>, ApiError>| r.err().map(|e| e.type_name);
+        assert_eq!(
+            code(outgoing(&message(None, t("d"), None), &fifo)).as_deref(),
+            Some("com.amazonaws.sqs#MissingParameter")
+        );
+        assert_eq!(
+            code(outgoing(&message(t("g"), None, None), &fifo)).as_deref(),
+            Some("com.amazonaws.sqs#InvalidParameterValue")
+        );
+        assert_eq!(
+            code(outgoing(&message(t("g"), t("d"), t("0")), &fifo)).as_deref(),
+            Some("com.amazonaws.sqs#InvalidParameterValue")
+        );
+        for bad in ["", "a b", "é", &"x".repeat(129)] {
+            assert!(outgoing(&message(t(bad), t("d"), None), &fifo).is_err(), "{bad}");
+        }
+        let ok = outgoing(&message(t("g"), t("d!#"), None), &fifo).unwrap();
+        assert_eq!((ok.group, ok.dedup, ok.delay_seconds), (Some("g"), Some("d!#"), 3));
+        let stored = new_message(&ok);
+        assert_eq!(stored.delay_ms, 3_000);
+        assert_eq!(stored.group_id.as_deref(), Some("g"));
+        // Content-based: no id needed (the store hashes the body).
+        fifo.fifo = Some(Fifo {
+            content_based: true,
+            per_group: false,
+        });
+        assert_eq!(
+            outgoing(&message(t("g"), None, None), &fifo).unwrap().dedup,
+            None
+        );
+        // A standard queue takes a group but no deduplication id.
+        let std = Settings::default();
+        assert!(outgoing(&message(t("tenant"), None, t("5")), &std).is_ok());
+        assert!(outgoing(&message(None, t("d"), None), &std).is_err());
+        assert_eq!(sequence_number(42), "00000000000000000042");
+    }
+
+    #[test]
     fn body_characters() {
         assert!(valid_body_chars("hello\t\n\r world \u{e000} \u{1f600}"));
         assert!(!valid_body_chars("a\u{0}b"));
