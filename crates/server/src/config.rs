@@ -260,6 +260,15 @@ pub struct SqsFileConfig {
     pub message_group_id: String,
 }
 
+impl SqsFileConfig {
+    /// As the bus keeps it.
+    fn params(&self) -> ferrule_bus::SqsParameters {
+        ferrule_bus::SqsParameters {
+            message_group_id: Some(self.message_group_id.clone()),
+        }
+    }
+}
+
 /// An input transformer in the configuration file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -481,11 +490,7 @@ impl ServerConfig {
                         .dead_letter_config
                         .as_ref()
                         .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
-                    sqs_parameters: t.sqs_parameters.as_ref().map(|p| {
-                        ferrule_bus::SqsParameters {
-                            message_group_id: Some(p.message_group_id.clone()),
-                        }
-                    }),
+                    sqs_parameters: t.sqs_parameters.as_ref().map(SqsFileConfig::params),
                 })
                 .collect();
             bus.put_targets(&r.name, r.bus.as_deref(), targets)

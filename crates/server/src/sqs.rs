@@ -1567,10 +1567,17 @@ mod tests {
             Some("com.amazonaws.sqs#InvalidParameterValue")
         );
         for bad in ["", "a b", "é", &"x".repeat(129)] {
-            assert!(outgoing(&message(t(bad), t("d"), None), &fifo).is_err(), "{bad}");
+            assert!(
+                outgoing(&message(t(bad), t("d"), None), &fifo).is_err(),
+                "{bad}"
+            );
         }
-        let ok = outgoing(&message(t("g"), t("d!#"), None), &fifo).unwrap();
-        assert_eq!((ok.group, ok.dedup, ok.delay_seconds), (Some("g"), Some("d!#"), 3));
+        let entry = message(t("g"), t("d!#"), None);
+        let ok = outgoing(&entry, &fifo).unwrap();
+        assert_eq!(
+            (ok.group, ok.dedup, ok.delay_seconds),
+            (Some("g"), Some("d!#"), 3)
+        );
         let stored = new_message(&ok);
         assert_eq!(stored.delay_ms, 3_000);
         assert_eq!(stored.group_id.as_deref(), Some("g"));

@@ -31,10 +31,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ferrule_store::{
-    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Fifo, GroupGate, Delivery, DeliveryId, DeliveryLog, EventArchive, Expect,
-    Lease, Leased, MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo,
-    QueueMessage, QueueStore, Receipt, Received, Record, Settled, Store, StoreError,
-    StoreErrorKind, VisibilityChange,
+    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery, DeliveryId, DeliveryLog,
+    EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore, NewDelivery, NewMessage,
+    Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received, Record, Settled,
+    Store, StoreError, StoreErrorKind, VisibilityChange,
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -1042,9 +1042,7 @@ impl Tx<'_> {
         if fifo.is_some()
             && let Some(group) = &m.group_id
         {
-            self.groups
-                .insert((qid, self.seq), group.as_str())
-                .ctx(S)?;
+            self.groups.insert((qid, self.seq), group.as_str()).ctx(S)?;
         }
         if let Some(key) = &key {
             self.dedup

@@ -1020,7 +1020,10 @@ pub fn fifo_content_based_and_group_scope<H: Harness>(mut h: H) {
 
     s.create_queue(
         "g.fifo",
-        attrs(&[("FifoQueue", "true"), ("DeduplicationScope", "messageGroup")]),
+        attrs(&[
+            ("FifoQueue", "true"),
+            ("DeduplicationScope", "messageGroup"),
+        ]),
         0,
     )
     .expect("create");
@@ -1133,8 +1136,7 @@ pub fn fifo_state_survives_reopen<H: Harness>(mut h: H) {
             .is_empty(),
         "the group is still locked by 1 in flight"
     );
-    s.delete_message("r.fifo", &got[0].receipt)
-        .expect("delete");
+    s.delete_message("r.fifo", &got[0].receipt).expect("delete");
     assert_eq!(
         bodies(&s.receive("r.fifo", 50, 10, 1_000).expect("receive")),
         ["2"]

@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{
-    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Fifo, GroupGate, Delivery, DeliveryId, DeliveryLog, EventArchive, Expect,
-    Lease, Leased, MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo,
-    QueueMessage, QueueStore, Receipt, Received, Record, Settled, Store, StoreError,
-    VisibilityChange,
+    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery, DeliveryId, DeliveryLog,
+    EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore, NewDelivery, NewMessage,
+    Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received, Record, Settled,
+    Store, StoreError, VisibilityChange,
 };
 
 /// A store in memory: for tests, and for embedders that need no
