@@ -88,6 +88,10 @@ def test_fifo_queues_are_created_with_their_attributes_and_errors(sqs):
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ContentBasedDeduplication",
                                                                    "DeduplicationScope"])["Attributes"]
     assert attrs == {"ContentBasedDeduplication": "true", "DeduplicationScope": "messageGroup"}
+    # Created again, it keeps what it was set to.
+    assert fifo_queue(sqs, "orders.fifo") == url
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ContentBasedDeduplication"])[
+        "Attributes"] == {"ContentBasedDeduplication": "true"}
     with pytest.raises(ClientError) as e:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoQueue": "false"})
     assert error(e) == ("InvalidAttributeName", "Unknown Attribute FifoQueue.")

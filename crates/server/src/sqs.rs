@@ -763,7 +763,7 @@ async fn create_queue(
     host: &str,
 ) -> Result<rs::QueueUrl, ApiError> {
     let name = required(&r.queue_name, "QueueName")?;
-    let mut update = settings_update(&r.attributes)?;
+    let update = settings_update(&r.attributes)?;
     let fifo = update.fifo_queue == Some(true);
     if fifo && !valid_fifo_queue_name(name) {
         return Err(invalid(
@@ -776,27 +776,25 @@ async fn create_queue(
             "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
         ));
     }
+    let mut initial = BTreeMap::new();
     if fifo {
-        // Stored with the defaults SQS reports, so the store sees a FIFO queue.
-        update
-            .fifo_attributes
-            .insert(FIFO_QUEUE.into(), "true".into());
+        // Stored at creation with the defaults SQS reports (the store reads
+        // `FifoQueue`); a repeated CreateQueue sets only what it names.
         for (k, v) in [
+            (FIFO_QUEUE, "true"),
             (CONTENT_BASED_DEDUPLICATION, "false"),
             (DEDUPLICATION_SCOPE, "queue"),
             (FIFO_THROUGHPUT_LIMIT, "perQueue"),
         ] {
-            update
-                .fifo_attributes
-                .entry(k.to_string())
-                .or_insert_with(|| v.to_string());
+            initial.insert(k.to_string(), v.to_string());
         }
     } else {
         standard_only(&update)?;
     }
+    initial.extend(update.attributes());
     let owned = name.to_string();
     blocking(state, move |bus| {
-        let (_, created) = bus.create_queue_with(&owned, update.attributes())?;
+        let (_, created) = bus.create_queue_with(&owned, initial)?;
         if !created && !update.is_empty() {
             bus.queue_store()
                 .set_queue_attributes(&owned, update.attributes(), bus.now_ms())
