@@ -367,7 +367,7 @@ BAD_TARGET_ARNS = [
     "test-bucket", "file:///etc/passwd", "gopher://example.com/", "ftp://example.com/x", "http://",
     "https:///nohost", "arn:aws:s3:::bucket", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f",
     f"arn:aws:sns:{REGION}:{ACCOUNT}:topic", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/s",
-    f"arn:aws:states:{REGION}:{ACCOUNT}:activity:m", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q.fifo",
+    f"arn:aws:states:{REGION}:{ACCOUNT}:activity:m",
     f"arn:aws:sqs:{REGION}:{ACCOUNT}:", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/r",
     f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/", "arn:aws:sqs", "arn::sqs:r:a:q", "arn:aws::r:a:q",
     "not an arn", "arn:aws:SQS:us-east-1:1:q", "javascript:alert(1)", "/local/path",
@@ -489,9 +489,13 @@ def sqs_cases(endpoint: str) -> list[tuple]:
         for attr in ["Bogus", "visibilitytimeout", "ApproximateNumberOfMessages", "QueueArn", ""]:
             cases.append(("sqs", op, set_path(bases[op], ["Attributes", attr], "1"), "InvalidAttributeName",
                           f"{op} attribute {attr!r}"))
-        for attr in ["FifoQueue", "ContentBasedDeduplication", "RedrivePolicy"]:
+        # FifoQueue on a standard name is a name error; FIFO attributes on a
+        # standard queue (and FifoQueue after creation) are unknown there.
+        for attr, code in [("FifoQueue", "InvalidParameterValue" if op == "CreateQueue" else "InvalidAttributeName"),
+                           ("ContentBasedDeduplication", "InvalidAttributeName"),
+                           ("RedrivePolicy", "InvalidParameterValue")]:
             cases.append(("sqs", op, set_path(bases[op], ["Attributes", attr], "true"),
-                          "InvalidParameterValue", f"{op} attribute {attr}"))
+                          code, f"{op} attribute {attr}"))
     for name in ["bad name", "bad!", "a" * 81, "q.fifo", "ü", "a/b"]:
         cases.append(("sqs", "CreateQueue", {"QueueName": name}, "InvalidParameterValue", f"queue name {name!r}"))
     # Batches: whole-batch errors and entries that fail alone.
@@ -515,8 +519,8 @@ def sqs_cases(endpoint: str) -> list[tuple]:
     cases.append(("sqs", "SendMessageBatch", del_path(sb, ["Entries", 0, "MessageBody"]), ENTRY, "batch no body"))
     cases.append(("sqs", "SendMessageBatch", set_path(sb, ["Entries", 0, "MessageBody"], "a\u0000b"), ENTRY,
                   "batch body with NUL"))
-    cases.append(("sqs", "SendMessageBatch", set_path(sb, ["Entries", 0, "MessageGroupId"], "g"), ENTRY,
-                  "batch group id"))
+    cases.append(("sqs", "SendMessageBatch", set_path(sb, ["Entries", 0, "MessageDeduplicationId"], "d"), ENTRY,
+                  "batch deduplication id on a standard queue"))
     for op in ("DeleteMessageBatch", "ChangeMessageVisibilityBatch"):
         cases.append(("sqs", op, del_path(bases[op], ["Entries", 0, "ReceiptHandle"]), ENTRY, f"{op} no handle"))
         cases.append(("sqs", op, set_path(bases[op], ["Entries", 0, "ReceiptHandle"], "nope"), ENTRY,
@@ -529,7 +533,8 @@ def sqs_cases(endpoint: str) -> list[tuple]:
     for body, code in [("a\u0000b", "InvalidMessageContents"), ("\ufffe", "InvalidMessageContents"),
                        ("x" * 262145, "InvalidParameterValue")]:
         cases.append(("sqs", "SendMessage", set_path(send, ["MessageBody"], body), code, f"body {body[:8]!r}"))
-    for member in ["MessageGroupId", "MessageDeduplicationId"]:
+    # A standard queue takes a MessageGroupId (fair queues), not a deduplication id.
+    for member in ["MessageDeduplicationId"]:
         cases.append(("sqs", "SendMessage", set_path(send, [member], "g"), "InvalidParameterValue", member))
     cases.append(("sqs", "SendMessage", set_path(send, ["MessageAttributes"],
                                                  {"a": {"DataType": "String", "StringValue": "v"}}),

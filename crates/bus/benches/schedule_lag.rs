@@ -79,6 +79,7 @@ fn main() {
                 payload: FirePayload::Template("<aws.scheduler.scheduled-time>".into()),
                 retry_policy: RetryPolicy::default(),
                 dead_letter_arn: None,
+                message_group_id: None,
             }],
             counter_group: "bench".into(),
             counter_name: "s".into(),

@@ -262,6 +262,7 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                     d.dead_letter_arn = target.dead_letter_config.as_ref().map(|d| d.arn.clone());
                     d.ingested_ms = event.ingested_ms;
                     d.principal.clone_from(&event.principal);
+                    d.message_group_id = target.message_group_id().map(str::to_string);
                     deliveries.push(NewDelivery {
                         due_ms: now,
                         delivery: d,

@@ -48,7 +48,7 @@ pub use ferrule_core::{Clock, ManualClock, SystemClock};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
-    RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
+    RuleState, SqsParameters, TargetConfig, check_dead_letter_arn, check_target_arn,
 };
 pub use schedules::{
     CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
@@ -65,7 +65,8 @@ use ferrule_store::{Expect, NewMessage, QueueInfo, QueueStore, StoreErrorKind};
 use ferrule_transform::{InputSpec, Needed};
 pub use model::bus_of as bus_name_of;
 use model::{
-    bus_of, check_bus_name, check_rule_name, check_schedule, check_target, no_bus, no_rule,
+    bus_of, check_bus_name, check_rule_name, check_schedule, check_sqs_parameters, check_target,
+    no_bus, no_rule,
 };
 
 /// The `MessageId` of the built-in queue message with sequence number `seq`:
@@ -632,6 +633,7 @@ impl Bus {
         for (i, t) in targets.iter().enumerate() {
             check_target(t, i + 1)?;
             self.check_target_arn(&t.arn)?;
+            check_sqs_parameters(t)?;
             if let Some(d) = &t.dead_letter_config {
                 check_dead_letter_arn(&d.arn)?;
             }

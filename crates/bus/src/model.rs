@@ -173,6 +173,40 @@ pub struct TargetConfig {
     /// Where failed deliveries go.
     #[serde(default)]
     pub dead_letter_config: Option<DeadLetterConfig>,
+    /// `SqsParameters`: the message group of a FIFO queue target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqs_parameters: Option<SqsParameters>,
+}
+
+/// `SqsParameters`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqsParameters {
+    /// `MessageGroupId`: the group of every message sent to the queue.
+    #[serde(default)]
+    pub message_group_id: Option<String>,
+}
+
+impl TargetConfig {
+    /// The message group its messages carry (`SqsParameters.MessageGroupId`).
+    pub fn message_group_id(&self) -> Option<&str> {
+        self.sqs_parameters
+            .as_ref()
+            .and_then(|p| p.message_group_id.as_deref())
+            .filter(|g| !g.is_empty())
+    }
+}
+
+/// A FIFO queue target needs `SqsParameters.MessageGroupId`, as the
+/// service requires (its message, a `ValidationException` of the request).
+pub fn check_sqs_parameters(target: &TargetConfig) -> Result<(), BusError> {
+    let fifo = ferrule_core::arn::queue_name(&target.arn).is_some_and(|q| q.ends_with(".fifo"));
+    if fifo && target.message_group_id().is_none() {
+        return Err(BusError::validation(format!(
+            "Parameter(s) SqsParameters must be specified for target: {}.",
+            target.id
+        )));
+    }
+    Ok(())
 }
 
 /// `InputTransformer`.
@@ -406,13 +440,18 @@ pub fn check_target_arn(arn: &str) -> Result<(), BusError> {
 /// Checks a target's `DeadLetterConfig.Arn`: a built-in queue's ARN.
 pub fn check_dead_letter_arn(arn: &str) -> Result<(), BusError> {
     check_target_arn(arn)?;
-    if ferrule_core::arn::queue_name(arn).is_none() {
-        return Err(BusError::validation(format!(
+    match ferrule_core::arn::queue_name(arn) {
+        None => Err(BusError::validation(format!(
             "Parameter {arn} is not valid. Reason: a dead-letter queue must be a queue \
              (arn:aws:sqs:REGION:ACCOUNT:NAME)."
-        )));
+        ))),
+        // Dead letters carry no message group.
+        Some(q) if q.ends_with(".fifo") => Err(BusError::validation(format!(
+            "Parameter {arn} is not valid. Reason: a dead-letter queue must be a standard \
+             queue, not a FIFO queue."
+        ))),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// State-machine targets: refused until the states runner serves them (the
@@ -424,10 +463,12 @@ fn states_target(arn: &str) -> Result<(), BusError> {
     )))
 }
 
-/// A standard queue name: 1 to 80 of `[A-Za-z0-9_-]`.
+/// A queue name: 1 to 80 of `[A-Za-z0-9_-]`, a FIFO queue's ending in `.fifo`.
 fn valid_queue_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
     (1..=80).contains(&name.len())
-        && name
+        && !base.is_empty()
+        && base
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -593,6 +634,42 @@ mod tests {
             "dlq",
         ] {
             assert!(check_dead_letter_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fifo_queue_targets_need_a_message_group() {
+        let mut t = TargetConfig {
+            id: "q".into(),
+            arn: "arn:aws:sqs:us-east-1:000000000000:orders.fifo".into(),
+            ..Default::default()
+        };
+        assert!(check_target_arn(&t.arn).is_ok());
+        let e = check_sqs_parameters(&t).unwrap_err();
+        assert_eq!(e.kind(), BusErrorKind::Validation);
+        assert_eq!(
+            e.message(),
+            "Parameter(s) SqsParameters must be specified for target: q."
+        );
+        t.sqs_parameters = Some(SqsParameters {
+            message_group_id: Some(String::new()),
+        });
+        assert!(check_sqs_parameters(&t).is_err(), "an empty group is none");
+        t.sqs_parameters = Some(SqsParameters {
+            message_group_id: Some("g".into()),
+        });
+        assert!(check_sqs_parameters(&t).is_ok());
+        assert_eq!(t.message_group_id(), Some("g"));
+        // A standard queue needs none.
+        t.arn = "arn:aws:sqs:us-east-1:000000000000:orders".into();
+        t.sqs_parameters = None;
+        assert!(check_sqs_parameters(&t).is_ok());
+        assert!(check_dead_letter_arn(&t.arn).is_ok());
+        let fifo_dlq = "arn:aws:sqs:us-east-1:000000000000:dlq.fifo";
+        assert!(check_dead_letter_arn(fifo_dlq).is_err());
+        for bad in [".fifo", "a.b.fifo", "a.fifo.fifo"] {
+            let arn = format!("arn:aws:sqs:us-east-1:000000000000:{bad}");
+            assert!(check_target_arn(&arn).is_err(), "{bad}");
         }
     }
 

@@ -92,6 +92,8 @@ pub struct FireTarget {
     pub retry_policy: RetryPolicy,
     /// The dead-letter queue's ARN.
     pub dead_letter_arn: Option<String>,
+    /// The message group of a FIFO queue target (`SqsParameters`).
+    pub message_group_id: Option<String>,
 }
 
 /// A schedule as the scheduler runs it.
@@ -605,6 +607,7 @@ impl Timer {
             d.max_retries = t.retry_policy.retries();
             d.max_age_ms = t.retry_policy.max_age_ms();
             d.dead_letter_arn.clone_from(&t.dead_letter_arn);
+            d.message_group_id.clone_from(&t.message_group_id);
             d.ingested_ms = invoke_ms;
             deliveries.push(NewDelivery {
                 due_ms: now,
@@ -705,6 +708,7 @@ impl Timer {
                         payload: FirePayload::ScheduledEvent(spec),
                         retry_policy: t.retry_policy.unwrap_or_default(),
                         dead_letter_arn: t.dead_letter_config.as_ref().map(|d| d.arn.clone()),
+                        message_group_id: t.message_group_id().map(str::to_string),
                     })
                 })
                 .collect();

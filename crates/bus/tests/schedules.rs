@@ -77,6 +77,7 @@ fn to_queue(queue_arn: &str, input: &str) -> FireTarget {
         payload: FirePayload::Template(input.into()),
         retry_policy: RetryPolicy::default(),
         dead_letter_arn: None,
+        message_group_id: None,
     }
 }
 
@@ -259,6 +260,7 @@ fn failing_target_retries_then_dead_letters() {
             maximum_event_age_in_seconds: Some(3600),
         },
         dead_letter_arn: Some(dlq),
+        message_group_id: None,
     };
     bus.put_schedule(timed("sched-dlq", "rate(1 hour)", T0, target));
     at(&bus, &clock, T0 + 60 * MINUTE);

@@ -609,7 +609,7 @@ impl Dispatcher {
             counters.delivered.fetch_add(1, Ordering::Relaxed);
             let outcome = Outcome::AckAndSend {
                 queue: queue.to_string(),
-                message: NewMessage::new(d.payload),
+                message: targets::QueueTarget::message(d.payload, d.message_group_id),
             };
             return (lease, outcome);
         }

@@ -190,6 +190,7 @@ pub struct QueueTarget {
     store: Arc<dyn QueueStore>,
     queue: String,
     clock: Arc<dyn ferrule_core::Clock>,
+    message_group_id: Option<String>,
 }
 
 impl std::fmt::Debug for QueueTarget {
@@ -211,7 +212,24 @@ impl QueueTarget {
             store,
             queue: name.to_string(),
             clock,
+            message_group_id: None,
         }
+    }
+
+    /// The same target, its messages in `group` (`SqsParameters.MessageGroupId`).
+    pub fn with_message_group(mut self, group: Option<String>) -> QueueTarget {
+        self.message_group_id = group;
+        self
+    }
+
+    /// The message a delivery of `payload` writes: in `group`, if any,
+    /// and with no deduplication id of its own, as EventBridge sends it (a
+    /// FIFO queue deduplicates it by content when it has content-based
+    /// deduplication, else not at all).
+    pub fn message(payload: String, group: Option<String>) -> NewMessage {
+        let mut message = NewMessage::new(payload);
+        message.group_id = group;
+        message
     }
 }
 
@@ -221,7 +239,7 @@ impl Target for QueueTarget {
     }
 
     fn deliver(&self, payload: &str, _: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
-        let message = NewMessage::new(payload);
+        let message = QueueTarget::message(payload.to_string(), self.message_group_id.clone());
         match self
             .store
             .send(&self.queue, vec![message], self.clock.now_ms())

@@ -247,6 +247,26 @@ pub struct TargetFileConfig {
     /// A dead-letter queue.
     #[serde(default)]
     pub dead_letter_config: Option<DeadLetterFileConfig>,
+    /// The message group of a FIFO queue target (`sqs_parameters`).
+    #[serde(default)]
+    pub sqs_parameters: Option<SqsFileConfig>,
+}
+
+/// `SqsParameters` in the configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqsFileConfig {
+    /// `MessageGroupId`.
+    pub message_group_id: String,
+}
+
+impl SqsFileConfig {
+    /// As the bus keeps it.
+    fn params(&self) -> ferrule_bus::SqsParameters {
+        ferrule_bus::SqsParameters {
+            message_group_id: Some(self.message_group_id.clone()),
+        }
+    }
 }
 
 /// An input transformer in the configuration file.
@@ -470,6 +490,7 @@ impl ServerConfig {
                         .dead_letter_config
                         .as_ref()
                         .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
+                    sqs_parameters: t.sqs_parameters.as_ref().map(SqsFileConfig::params),
                 })
                 .collect();
             bus.put_targets(&r.name, r.bus.as_deref(), targets)

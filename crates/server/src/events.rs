@@ -574,6 +574,12 @@ fn target_config(t: &rq::Target) -> TargetConfig {
             .as_ref()
             .and_then(|Obj(d)| d.arn.as_ref())
             .map(|Str(arn)| DeadLetterConfig { arn: arn.clone() }),
+        sqs_parameters: t
+            .sqs_parameters
+            .as_ref()
+            .map(|Obj(p)| ferrule_bus::SqsParameters {
+                message_group_id: owned(&p.message_group_id),
+            }),
     }
 }
 

@@ -9,9 +9,14 @@
 //! across a restart: a receipt handle stays valid until its message is
 //! received again or deleted.
 //!
-//! Queues are standard queues: FIFO queues, redrive policies and message
-//! attributes on `SendMessage` are refused rather than silently dropped.
-//! Messages stay until they are deleted (there is no retention period).
+//! Standard and FIFO queues (`.fifo` names, `FifoQueue`): FIFO queues
+//! need a `MessageGroupId` on every message and a `MessageDeduplicationId`
+//! unless `ContentBasedDeduplication` is on; duplicates within 5 minutes
+//! are accepted and not enqueued (the store keeps the window, see
+//! [`ferrule_store::queue`]), messages of a group are handed out in order,
+//! one in flight at a time. Redrive policies and message attributes on
+//! `SendMessage` are refused rather than silently dropped. Messages stay
+//! until they are deleted (there is no retention period).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -29,8 +34,9 @@ use self::response as rs;
 use super::events::wire::{self, List, Map as WireMap, Obj};
 use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_bus::Bus;
+use ferrule_store::queue::{CONTENT_BASED_DEDUPLICATION, DEDUPLICATION_SCOPE, FIFO_QUEUE};
 use ferrule_store::{
-    Deletion, NewMessage, QueueCounts, QueueInfo, Received, StoreError, StoreErrorKind,
+    Deletion, Fifo, NewMessage, QueueCounts, QueueInfo, Received, StoreError, StoreErrorKind,
     VisibilityChange,
 };
 
@@ -59,6 +65,8 @@ struct Settings {
     wait_seconds: u64,
     delay_seconds: u64,
     max_message_size: u64,
+    /// `Some` for a FIFO queue.
+    fifo: Option<Fifo>,
 }
 
 impl Default for Settings {
@@ -68,6 +76,7 @@ impl Default for Settings {
             wait_seconds: 0,
             delay_seconds: 0,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            fifo: None,
         }
     }
 }
@@ -93,9 +102,13 @@ impl Settings {
             wait_seconds: get(WAIT_SECONDS, d.wait_seconds),
             delay_seconds: get(DELAY_SECONDS, d.delay_seconds),
             max_message_size: get(MAX_MESSAGE_SIZE, d.max_message_size),
+            fifo: Fifo::of(&info.attributes),
         }
     }
 }
+
+/// `FifoThroughputLimit`, stored as given (ferrule does not throttle).
+const FIFO_THROUGHPUT_LIMIT: &str = "FifoThroughputLimit";
 
 /// Queue attributes given to `CreateQueue` or `SetQueueAttributes`.
 #[derive(Default)]
@@ -104,6 +117,11 @@ struct SettingsUpdate {
     wait_seconds: Option<u64>,
     delay_seconds: Option<u64>,
     max_message_size: Option<u64>,
+    /// `FifoQueue` (CreateQueue only).
+    fifo_queue: Option<bool>,
+    /// `ContentBasedDeduplication`, `DeduplicationScope`, `FifoThroughputLimit`
+    /// (FIFO queues only).
+    fifo_attributes: BTreeMap<String, String>,
 }
 
 impl SettingsUpdate {
@@ -121,6 +139,7 @@ impl SettingsUpdate {
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
+        .chain(self.fifo_attributes.clone())
         .collect()
     }
 }
@@ -184,11 +203,12 @@ fn invalid_attribute_value(name: &str, reason: &str) -> ApiError {
     )
 }
 
-fn no_fifo() -> ApiError {
-    invalid(
-        "ferrule's built-in queues are standard queues: FIFO queues (and their \
-         attributes and parameters) are not supported.",
-    )
+/// A parameter that one kind of queue (FIFO or standard) does not take.
+fn not_for_queue_type(name: &str, shown: &str) -> ApiError {
+    invalid(format!(
+        "Value {shown} for parameter {name} is invalid. Reason: The request include \
+         parameter that is not valid for this queue type."
+    ))
 }
 
 fn internal(message: impl Into<String>) -> ApiError {
@@ -245,6 +265,37 @@ pub(crate) fn valid_queue_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A FIFO queue's name: a standard name then `.fifo`, 80 in all at most.
+pub(crate) fn valid_fifo_queue_name(name: &str) -> bool {
+    name.len() <= 80
+        && name
+            .strip_suffix(".fifo")
+            .is_some_and(|base| !base.is_empty() && valid_queue_name(base))
+}
+
+/// A name of either kind.
+fn valid_any_queue_name(name: &str) -> bool {
+    valid_queue_name(name) || valid_fifo_queue_name(name)
+}
+
+/// `MessageGroupId`, `MessageDeduplicationId`, `ReceiveRequestAttemptId`:
+/// 1 to 128 alphanumeric or punctuation characters.
+fn valid_fifo_token(token: &str) -> bool {
+    (1..=128).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A FIFO token parameter, checked.
+fn fifo_token<'a>(value: &'a Option<Text>, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match text(value) {
+        None => Ok(None),
+        Some(t) if valid_fifo_token(t) => Ok(Some(t)),
+        Some(t) => Err(invalid(format!(
+            "Value {t} for parameter {name} is invalid. Reason: {name} can only include \
+             alphanumeric and punctuation characters. 1 to 128 in length."
+        ))),
+    }
+}
+
 /// The queue name in a queue URL (`http://HOST/ACCOUNT/NAME`, any host or
 /// scheme), or a bare queue name.
 pub(crate) fn queue_name_from_url(url: &str) -> Option<&str> {
@@ -255,7 +306,7 @@ pub(crate) fn queue_name_from_url(url: &str) -> Option<&str> {
     };
     let path = path.split(['?', '#']).next().unwrap_or("");
     let name = path.trim_end_matches('/').rsplit('/').next()?;
-    valid_queue_name(name).then_some(name)
+    valid_any_queue_name(name).then_some(name)
 }
 
 fn queue_param(url: &Option<Text>) -> Result<String, ApiError> {
@@ -405,12 +456,20 @@ fn message_body<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<&'a s
     Ok(body)
 }
 
-/// Checks a message to send and returns its body and delay.
-fn outgoing<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<(&'a str, u64), ApiError> {
+/// A message to send, checked against its queue's kind.
+struct Outgoing<'a> {
+    body: &'a str,
+    delay_seconds: u64,
+    group: Option<&'a str>,
+    dedup: Option<&'a str>,
+}
+
+/// Checks a message to send: a FIFO queue's need a group, and a
+/// deduplication id unless the queue deduplicates by content, and take
+/// no per-message delay; a standard queue's take no deduplication id (a
+/// group is accepted: SQS's fair queues).
+fn outgoing<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<Outgoing<'a>, ApiError> {
     let body = message_body(entry, settings)?;
-    if entry.message_group_id.is_some() || entry.message_deduplication_id.is_some() {
-        return Err(no_fifo());
-    }
     if entry
         .message_attributes
         .as_ref()
@@ -421,16 +480,51 @@ fn outgoing<'a>(entry: &'a rq::Message, settings: &Settings) -> Result<(&'a str,
              SendMessage; send the message without MessageAttributes.",
         ));
     }
-    let delay = int_param(&entry.delay_seconds, "DelaySeconds", 0, MAX_DELAY_SECONDS)?
-        .unwrap_or(settings.delay_seconds);
-    Ok((body, delay))
+    let group = fifo_token(&entry.message_group_id, "MessageGroupId")?;
+    let dedup = fifo_token(&entry.message_deduplication_id, "MessageDeduplicationId")?;
+    let Some(fifo) = settings.fifo else {
+        if let Some(d) = dedup {
+            return Err(not_for_queue_type("MessageDeduplicationId", d));
+        }
+        let delay = int_param(&entry.delay_seconds, "DelaySeconds", 0, MAX_DELAY_SECONDS)?;
+        return Ok(Outgoing {
+            body,
+            delay_seconds: delay.unwrap_or(settings.delay_seconds),
+            group,
+            dedup: None,
+        });
+    };
+    if let Some(Text(shown)) = &entry.delay_seconds {
+        return Err(not_for_queue_type("DelaySeconds", shown));
+    }
+    let group = group.ok_or_else(|| missing("MessageGroupId"))?;
+    if dedup.is_none() && !fifo.content_based {
+        return Err(invalid(
+            "The queue should either have ContentBasedDeduplication enabled or \
+             MessageDeduplicationId provided explicitly",
+        ));
+    }
+    Ok(Outgoing {
+        body,
+        delay_seconds: settings.delay_seconds,
+        group: Some(group),
+        dedup,
+    })
 }
 
-/// A checked message to send, with its delay in seconds.
-fn new_message(body: &str, delay_seconds: u64) -> NewMessage {
-    let mut m = NewMessage::new(body);
-    m.delay_ms = delay_seconds.saturating_mul(1000);
+/// The message to store.
+fn new_message(o: &Outgoing<'_>) -> NewMessage {
+    let mut m = NewMessage::new(o.body);
+    m.delay_ms = o.delay_seconds.saturating_mul(1000);
+    m.group_id = o.group.map(str::to_string);
+    m.dedup_id = o.dedup.map(str::to_string);
     m
+}
+
+/// `SequenceNumber` of stored message `seq` in a FIFO queue: increasing
+/// in send order (the store's sequence), 20 digits as SQS shows them.
+fn sequence_number(seq: u64) -> String {
+    format!("{seq:020}")
 }
 
 // ---- the store ----
@@ -574,6 +668,26 @@ async fn handle(
     }
 }
 
+/// A boolean queue attribute (`true` or `false`, in any case).
+fn boolean(name: &str, text: &str) -> Result<bool, ApiError> {
+    if text.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(invalid_attribute_value(name, "Must be true or false."))
+    }
+}
+
+/// Refuses FIFO attributes for a standard queue, as SQS does (it does not
+/// know them there).
+fn standard_only(update: &SettingsUpdate) -> Result<(), ApiError> {
+    match update.fifo_attributes.keys().next() {
+        Some(name) => Err(invalid_attribute_name(name)),
+        None => Ok(()),
+    }
+}
+
 /// Queue attributes to set, checked.
 fn settings_update(attributes: &Option<rq::TextMap>) -> Result<SettingsUpdate, ApiError> {
     let mut update = SettingsUpdate::default();
@@ -604,13 +718,26 @@ fn settings_update(attributes: &Option<rq::TextMap>) -> Result<SettingsUpdate, A
             "MessageRetentionPeriod" => {
                 number(60, 1_209_600)?;
             }
-            "FifoQueue" => {
-                if text.eq_ignore_ascii_case("true") {
-                    return Err(no_fifo());
-                }
+            "FifoQueue" => update.fifo_queue = Some(boolean(name, text)?),
+            "ContentBasedDeduplication" => {
+                let on = boolean(name, text)?;
+                update
+                    .fifo_attributes
+                    .insert(CONTENT_BASED_DEDUPLICATION.into(), on.to_string());
             }
-            "ContentBasedDeduplication" | "DeduplicationScope" | "FifoThroughputLimit" => {
-                return Err(no_fifo());
+            "DeduplicationScope" | "FifoThroughputLimit" => {
+                let allowed: &[&str] = if name == DEDUPLICATION_SCOPE {
+                    &["messageGroup", "queue"]
+                } else {
+                    &["perQueue", "perMessageGroupId"]
+                };
+                if !allowed.contains(&text.as_str()) {
+                    return Err(invalid_attribute_value(
+                        name,
+                        &format!("Must be one of {}.", allowed.join(", ")),
+                    ));
+                }
+                update.fifo_attributes.insert(name.clone(), text.clone());
             }
             "RedrivePolicy" => {
                 return Err(invalid(
@@ -636,18 +763,38 @@ async fn create_queue(
     host: &str,
 ) -> Result<rs::QueueUrl, ApiError> {
     let name = required(&r.queue_name, "QueueName")?;
-    if name.ends_with(".fifo") {
-        return Err(no_fifo());
+    let update = settings_update(&r.attributes)?;
+    let fifo = update.fifo_queue == Some(true);
+    if fifo && !valid_fifo_queue_name(name) {
+        return Err(invalid(
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or \
+             underscores, must end with .fifo suffix and be 1 to 80 in length.",
+        ));
     }
-    if !valid_queue_name(name) {
+    if !fifo && !valid_queue_name(name) {
         return Err(invalid(
             "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
         ));
     }
-    let update = settings_update(&r.attributes)?;
+    let mut initial = BTreeMap::new();
+    if fifo {
+        // Stored at creation with the defaults SQS reports (the store reads
+        // `FifoQueue`); a repeated CreateQueue sets only what it names.
+        for (k, v) in [
+            (FIFO_QUEUE, "true"),
+            (CONTENT_BASED_DEDUPLICATION, "false"),
+            (DEDUPLICATION_SCOPE, "queue"),
+            (FIFO_THROUGHPUT_LIMIT, "perQueue"),
+        ] {
+            initial.insert(k.to_string(), v.to_string());
+        }
+    } else {
+        standard_only(&update)?;
+    }
+    initial.extend(update.attributes());
     let owned = name.to_string();
     blocking(state, move |bus| {
-        let (_, created) = bus.create_queue_with(&owned, update.attributes())?;
+        let (_, created) = bus.create_queue_with(&owned, initial)?;
         if !created && !update.is_empty() {
             bus.queue_store()
                 .set_queue_attributes(&owned, update.attributes(), bus.now_ms())
@@ -667,7 +814,7 @@ async fn get_queue_url(
     host: &str,
 ) -> Result<rs::QueueUrl, ApiError> {
     let name = required(&r.queue_name, "QueueName")?;
-    if !valid_queue_name(name) {
+    if !valid_any_queue_name(name) {
         return Err(no_queue());
     }
     let owned = name.to_string();
@@ -729,12 +876,16 @@ const QUEUE_ATTRIBUTES: &[&str] = &[
     "VisibilityTimeout",
 ];
 
-/// Attributes SQS knows that ferrule's queues never have.
-const ABSENT_QUEUE_ATTRIBUTES: &[&str] = &[
+/// The attributes of FIFO queues only (in `All` for them).
+const FIFO_QUEUE_ATTRIBUTES: &[&str] = &[
     "ContentBasedDeduplication",
     "DeduplicationScope",
     "FifoQueue",
     "FifoThroughputLimit",
+];
+
+/// Attributes SQS knows that ferrule's queues never have.
+const ABSENT_QUEUE_ATTRIBUTES: &[&str] = &[
     "KmsDataKeyReusePeriodSeconds",
     "KmsMasterKeyId",
     "MessageRetentionPeriod",
@@ -753,7 +904,12 @@ async fn get_queue_attributes(
     for a in &requested {
         if a == "All" {
             wanted.extend_from_slice(QUEUE_ATTRIBUTES);
-        } else if let Some(known) = QUEUE_ATTRIBUTES.iter().find(|k| **k == a.as_str()) {
+            wanted.extend_from_slice(FIFO_QUEUE_ATTRIBUTES);
+        } else if let Some(known) = QUEUE_ATTRIBUTES
+            .iter()
+            .chain(FIFO_QUEUE_ATTRIBUTES)
+            .find(|k| **k == a.as_str())
+        {
             wanted.push(known);
         } else if !ABSENT_QUEUE_ATTRIBUTES.contains(&a.as_str()) {
             return Err(invalid_attribute_name(a));
@@ -791,6 +947,12 @@ async fn get_queue_attributes(
             "ReceiveMessageWaitTimeSeconds" => settings.wait_seconds.to_string(),
             "SqsManagedSseEnabled" => "false".to_string(),
             "VisibilityTimeout" => settings.visibility_timeout.to_string(),
+            fifo_only if settings.fifo.is_some() && FIFO_QUEUE_ATTRIBUTES.contains(&fifo_only) => {
+                match info.attributes.get(fifo_only) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                }
+            }
             _ => continue,
         };
         out.attributes.insert(a.to_string(), value);
@@ -807,7 +969,15 @@ async fn set_queue_attributes(
         return Err(missing("Attributes"));
     }
     let update = settings_update(&r.attributes)?;
+    if update.fifo_queue.is_some() {
+        // Fixed when the queue is created.
+        return Err(invalid_attribute_name(FIFO_QUEUE));
+    }
     blocking(state, move |bus| {
+        let info = queue_info(bus, &name)?.ok_or_else(no_queue)?;
+        if Fifo::of(&info.attributes).is_none() {
+            standard_only(&update)?;
+        }
         bus.queue_store()
             .set_queue_attributes(&name, update.attributes(), bus.now_ms())
             .map_err(|e| store_error(e, ""))
@@ -821,10 +991,10 @@ async fn send_message(state: &AppState, r: rq::Message) -> Result<rs::SendMessag
     let owned = name.clone();
     let info = blocking(state, move |bus| queue_info(bus, &owned)).await?;
     let settings = info.as_ref().map(Settings::of).unwrap_or_default();
-    let (body, delay) = outgoing(&r, &settings)?;
+    let checked = outgoing(&r, &settings)?;
     info.ok_or_else(no_queue)?;
-    let md5 = md5_hex(body.as_bytes());
-    let message = new_message(body, delay);
+    let md5 = md5_hex(checked.body.as_bytes());
+    let message = new_message(&checked);
     let seq = blocking(state, move |bus| {
         let seqs = bus
             .queue_store()
@@ -838,6 +1008,7 @@ async fn send_message(state: &AppState, r: rq::Message) -> Result<rs::SendMessag
     Ok(rs::SendMessage {
         message_id: message_id(seq),
         md5_of_message_body: md5,
+        sequence_number: settings.fifo.map(|_| sequence_number(seq)),
     })
 }
 
@@ -865,16 +1036,16 @@ async fn send_message_batch(
         ));
     }
     let mut failed = Vec::new();
-    let mut ok: Vec<(String, String, u64)> = Vec::new();
+    let mut ok: Vec<(String, NewMessage)> = Vec::new();
     for entry in entries {
         let id = entry.id();
         match outgoing(entry, &settings) {
-            Ok((body, delay)) => ok.push((id.to_string(), body.to_string(), delay)),
+            Ok(checked) => ok.push((id.to_string(), new_message(&checked))),
             Err(e) => failed.push(batch_failure(id, &e)),
         }
     }
     info.ok_or_else(no_queue)?;
-    let messages: Vec<NewMessage> = ok.iter().map(|(_, b, d)| new_message(b, *d)).collect();
+    let messages: Vec<NewMessage> = ok.iter().map(|(_, m)| m.clone()).collect();
     let seqs = if messages.is_empty() {
         Vec::new()
     } else {
@@ -888,10 +1059,11 @@ async fn send_message_batch(
     let successful = seqs
         .iter()
         .zip(&ok)
-        .map(|(seq, (id, body, _))| rs::SentEntry {
+        .map(|(seq, (id, m))| rs::SentEntry {
             id: id.clone(),
             message_id: message_id(*seq),
-            md5_of_message_body: md5_hex(body.as_bytes()),
+            md5_of_message_body: md5_hex(m.body.as_bytes()),
+            sequence_number: settings.fifo.map(|_| sequence_number(*seq)),
         })
         .collect();
     Ok(rs::SendMessageBatch { successful, failed })
@@ -901,8 +1073,11 @@ async fn send_message_batch(
 const SYSTEM_ATTRIBUTES: &[&str] = &[
     "ApproximateFirstReceiveTimestamp",
     "ApproximateReceiveCount",
+    "MessageDeduplicationId",
+    "MessageGroupId",
     "SenderId",
     "SentTimestamp",
+    "SequenceNumber",
 ];
 
 /// Whether a message attribute filter of `ReceiveMessage` selects `name`.
@@ -922,9 +1097,9 @@ async fn receive_message(
     r: rq::ReceiveMessage,
 ) -> Result<rs::ReceiveMessage, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    if r.receive_request_attempt_id.is_some() {
-        return Err(no_fifo());
-    }
+    // Checked and accepted; a retry with the same id is not answered with
+    // the same messages (ferrule keeps no receive attempts).
+    fifo_token(&r.receive_request_attempt_id, "ReceiveRequestAttemptId")?;
     let owned = name.clone();
     let info = blocking(state, move |bus| queue_info(bus, &owned)).await?;
     let settings = info.as_ref().map(Settings::of).unwrap_or_default();
@@ -980,13 +1155,19 @@ async fn receive_message(
     Ok(rs::ReceiveMessage {
         messages: claimed
             .iter()
-            .map(|c| received(c, &system, &filters, account))
+            .map(|c| received(c, &system, &filters, account, settings.fifo.is_some()))
             .collect(),
     })
 }
 
 /// A received message as `ReceiveMessage` answers it.
-fn received(c: &Received, system: &[&str], filters: &[String], account: &str) -> rs::Message {
+fn received(
+    c: &Received,
+    system: &[&str],
+    filters: &[String],
+    account: &str,
+    fifo: bool,
+) -> rs::Message {
     let m = &c.message;
     let mut attributes = BTreeMap::new();
     for a in system {
@@ -995,6 +1176,15 @@ fn received(c: &Received, system: &[&str], filters: &[String], account: &str) ->
             "ApproximateReceiveCount" => c.receive_count.to_string(),
             "SenderId" => account.to_string(),
             "SentTimestamp" => m.sent_ms.to_string(),
+            "MessageGroupId" => match &m.group_id {
+                Some(g) => g.clone(),
+                None => continue,
+            },
+            "MessageDeduplicationId" => match &m.dedup_id {
+                Some(d) if fifo => d.clone(),
+                _ => continue,
+            },
+            "SequenceNumber" if fifo => sequence_number(m.seq),
             _ => continue,
         };
         attributes.insert((*a).to_string(), value);
@@ -1168,7 +1358,7 @@ mod tests {
 
     /// A received message as the JSON it is answered as.
     fn received(c: &Received, system: &[&str], filters: &[String], account: &str) -> Value {
-        serde_json::to_value(super::received(c, system, filters, account)).unwrap()
+        serde_json::to_value(super::received(c, system, filters, account, false)).unwrap()
     }
 
     #[test]
@@ -1221,7 +1411,12 @@ mod tests {
         assert_eq!(queue_name_from_url("123456789012/orders"), Some("orders"));
         assert_eq!(queue_name_from_url("http://localhost:4566"), None);
         assert_eq!(queue_name_from_url("http://localhost:4566/"), None);
-        assert_eq!(queue_name_from_url("http://h/1/x.fifo"), None);
+        assert_eq!(queue_name_from_url("http://h/1/x.fifo"), Some("x.fifo"));
+        assert_eq!(queue_name_from_url("http://h/1/.fifo"), None);
+        assert!(valid_fifo_queue_name(&format!("{}.fifo", "a".repeat(75))));
+        assert!(!valid_fifo_queue_name(&format!("{}.fifo", "a".repeat(76))));
+        assert!(!valid_fifo_queue_name("a.b.fifo"));
+        assert!(!valid_queue_name("a.fifo"));
         assert_eq!(queue_name_from_url("http://h/1/bad name"), None);
         assert_eq!(queue_name_from_url(""), None);
         assert!(valid_queue_name(&"a".repeat(80)));
@@ -1250,6 +1445,8 @@ mod tests {
                     ("ERROR_CODE".into(), "ERROR_FROM_TARGET".into()),
                 ],
                 sent_ms: 1_700_000_000_000,
+                group_id: None,
+                dedup_id: None,
             },
             receipt: "h".into(),
             receive_count: 2,
@@ -1334,6 +1531,68 @@ mod tests {
         let empty: Option<List<Obj<rq::Handle>>> = Some(List(Vec::new()));
         let e = batch_entries(&empty).unwrap_err();
         assert_eq!(e.type_name, "com.amazonaws.sqs#EmptyBatchRequest");
+    }
+
+    #[test]
+    fn fifo_messages_need_a_group_and_a_deduplication_id() {
+        let t = |s: &str| Some(Text(s.to_string()));
+        let message = |group: Option<Text>, dedup: Option<Text>, delay: Option<Text>| rq::Message {
+            message_body: t("body"),
+            message_group_id: group,
+            message_deduplication_id: dedup,
+            delay_seconds: delay,
+            ..Default::default()
+        };
+        let mut fifo = Settings {
+            fifo: Some(Fifo {
+                content_based: false,
+                per_group: false,
+            }),
+            delay_seconds: 3,
+            ..Settings::default()
+        };
+        let code = |r: Result<Outgoing<'_>, ApiError>| r.err().map(|e| e.type_name);
+        assert_eq!(
+            code(outgoing(&message(None, t("d"), None), &fifo)).as_deref(),
+            Some("com.amazonaws.sqs#MissingParameter")
+        );
+        assert_eq!(
+            code(outgoing(&message(t("g"), None, None), &fifo)).as_deref(),
+            Some("com.amazonaws.sqs#InvalidParameterValue")
+        );
+        assert_eq!(
+            code(outgoing(&message(t("g"), t("d"), t("0")), &fifo)).as_deref(),
+            Some("com.amazonaws.sqs#InvalidParameterValue")
+        );
+        for bad in ["", "a b", "é", &"x".repeat(129)] {
+            assert!(
+                outgoing(&message(t(bad), t("d"), None), &fifo).is_err(),
+                "{bad}"
+            );
+        }
+        let entry = message(t("g"), t("d!#"), None);
+        let ok = outgoing(&entry, &fifo).unwrap();
+        assert_eq!(
+            (ok.group, ok.dedup, ok.delay_seconds),
+            (Some("g"), Some("d!#"), 3)
+        );
+        let stored = new_message(&ok);
+        assert_eq!(stored.delay_ms, 3_000);
+        assert_eq!(stored.group_id.as_deref(), Some("g"));
+        // Content-based: no id needed (the store hashes the body).
+        fifo.fifo = Some(Fifo {
+            content_based: true,
+            per_group: false,
+        });
+        assert_eq!(
+            outgoing(&message(t("g"), None, None), &fifo).unwrap().dedup,
+            None
+        );
+        // A standard queue takes a group but no deduplication id.
+        let std = Settings::default();
+        assert!(outgoing(&message(t("tenant"), None, t("5")), &std).is_ok());
+        assert!(outgoing(&message(None, t("d"), None), &std).is_err());
+        assert_eq!(sequence_number(42), "00000000000000000042");
     }
 
     #[test]

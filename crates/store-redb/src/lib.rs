@@ -31,10 +31,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ferrule_store::{
-    ArchivedEvent, Change, Deletion, Delivery, DeliveryId, DeliveryLog, EventArchive, Expect,
-    Lease, Leased, MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo,
-    QueueMessage, QueueStore, Receipt, Received, Record, Settled, Store, StoreError,
-    StoreErrorKind, VisibilityChange,
+    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery, DeliveryId, DeliveryLog,
+    EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore, NewDelivery, NewMessage,
+    Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received, Record, Settled,
+    Store, StoreError, StoreErrorKind, VisibilityChange,
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -53,6 +53,14 @@ const QUEUE_MESSAGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new(
 /// (queue id, seq) → (visible at, receive count, first receive, receive token).
 const QUEUE_STATE: TableDefinition<(u64, u64), (u64, u32, u64, u64)> =
     TableDefinition::new("queue_state");
+/// FIFO queues: (queue id, deduplication key) → (first sent, its seq).
+const QUEUE_DEDUP: TableDefinition<(u64, &str), (u64, u64)> = TableDefinition::new("queue_dedup");
+/// FIFO queues: (queue id, first sent, deduplication key) → seq: the
+/// window in time order, so that expired ids are removed cheaply.
+const QUEUE_DEDUP_TIMES: TableDefinition<(u64, u64, &str), u64> =
+    TableDefinition::new("queue_dedup_times");
+/// FIFO queues: (queue id, seq) → the message's group, read while receiving.
+const QUEUE_GROUPS: TableDefinition<(u64, u64), &str> = TableDefinition::new("queue_groups");
 /// (kind, name) → (version, value; `None`: deleted).
 /// A metadata record's key (kind, name) and value (version, bytes).
 type MetaKey<'a> = (&'a str, &'a str);
@@ -166,6 +174,7 @@ fn encode_delivery(d: &Delivery, whole: bool) -> Result<Vec<u8>, StoreError> {
         stripped.attempts = d.attempts;
         stripped.last_error.clone_from(&d.last_error);
         stripped.principal.clone_from(&d.principal);
+        stripped.message_group_id.clone_from(&d.message_group_id);
         serde_json::to_writer(&mut out, &stripped)
     } else {
         out.push(FULL);
@@ -374,6 +383,9 @@ fn create_tables(db: &Database) -> Result<(), StoreError> {
     tx.open_table(QUEUES).ctx("creating tables")?;
     tx.open_table(QUEUE_MESSAGES).ctx("creating tables")?;
     tx.open_table(QUEUE_STATE).ctx("creating tables")?;
+    tx.open_table(QUEUE_DEDUP).ctx("creating tables")?;
+    tx.open_table(QUEUE_DEDUP_TIMES).ctx("creating tables")?;
+    tx.open_table(QUEUE_GROUPS).ctx("creating tables")?;
     tx.open_table(META_RECORDS).ctx("creating tables")?;
     tx.open_table(META_CHANGES).ctx("creating tables")?;
     tx.open_table(ARCHIVE).ctx("creating tables")?;
@@ -648,6 +660,9 @@ struct Tx<'t> {
     queues: redb::Table<'t, &'static str, &'static [u8]>,
     messages: redb::Table<'t, (u64, u64), &'static [u8]>,
     state: redb::Table<'t, (u64, u64), (u64, u32, u64, u64)>,
+    dedup: redb::Table<'t, (u64, &'static str), (u64, u64)>,
+    dedup_times: redb::Table<'t, (u64, u64, &'static str), u64>,
+    groups: redb::Table<'t, (u64, u64), &'static str>,
     records: redb::Table<'t, MetaKey<'static>, MetaValue<'static>>,
     changes: redb::Table<'t, u64, (&'static str, &'static str)>,
     archive: redb::Table<'t, (u64, &'static str), (&'static str, &'static [u8])>,
@@ -696,6 +711,9 @@ fn apply_batch(
             queues: tx.open_table(QUEUES).ctx(W)?,
             messages: tx.open_table(QUEUE_MESSAGES).ctx(W)?,
             state: tx.open_table(QUEUE_STATE).ctx(W)?,
+            dedup: tx.open_table(QUEUE_DEDUP).ctx(W)?,
+            dedup_times: tx.open_table(QUEUE_DEDUP_TIMES).ctx(W)?,
+            groups: tx.open_table(QUEUE_GROUPS).ctx(W)?,
             records: tx.open_table(META_RECORDS).ctx(W)?,
             changes: tx.open_table(META_CHANGES).ctx(W)?,
             archive: tx.open_table(ARCHIVE).ctx(W)?,
@@ -770,6 +788,7 @@ impl Tx<'_> {
                     return Ok(Err(no_queue(name)));
                 };
                 self.clear_queue(q.id)?;
+                self.clear_dedup(q.id)?;
                 self.queues.remove(name.as_str()).ctx("deleting a queue")?;
                 Ok(Reply::Done)
             }
@@ -777,9 +796,10 @@ impl Tx<'_> {
                 let Some(q) = self.stored_queue(queue)? else {
                     return Ok(Err(no_queue(queue)));
                 };
+                let fifo = Fifo::of(&q.info.attributes);
                 let mut seqs = Vec::with_capacity(messages.len());
                 for m in messages {
-                    seqs.push(self.send(q.id, m, *now_ms)?);
+                    seqs.push(self.send(q.id, fifo, m, *now_ms)?);
                 }
                 Ok(Reply::Seqs(seqs))
             }
@@ -792,8 +812,10 @@ impl Tx<'_> {
                 let Some(q) = self.stored_queue(queue)? else {
                     return Ok(Err(no_queue(queue)));
                 };
+                let fifo = Fifo::of(&q.info.attributes).is_some();
                 Ok(Reply::Received(self.receive(
                     q.id,
+                    fifo,
                     *now_ms,
                     *max,
                     *visibility_ms,
@@ -804,6 +826,7 @@ impl Tx<'_> {
                 Ok(Found::Current(qid, seq, _)) => {
                     self.messages.remove((qid, seq)).ctx("deleting a message")?;
                     self.state.remove((qid, seq)).ctx("deleting a message")?;
+                    self.groups.remove((qid, seq)).ctx("deleting a message")?;
                     Ok(Reply::Deletion(Deletion::Deleted))
                 }
                 Ok(Found::Gone) => Ok(Reply::Deletion(Deletion::Gone)),
@@ -923,7 +946,7 @@ impl Tx<'_> {
                 | Outcome::DeadLetter {
                     to: Some((queue, message)),
                 } => match self.stored_queue(queue)? {
-                    Some(q) => Some((q.id, message)),
+                    Some(q) => Some((q.id, Fifo::of(&q.info.attributes), message)),
                     None => {
                         answers.push(Settled::NoQueue);
                         continue;
@@ -939,8 +962,8 @@ impl Tx<'_> {
             match outcome {
                 Outcome::Ack | Outcome::AckAndSend { .. } | Outcome::DeadLetter { .. } => {
                     self.remove_delivery(id)?;
-                    if let Some((qid, message)) = send {
-                        self.send(qid, message, now_ms)?;
+                    if let Some((qid, fifo, message)) = send {
+                        self.send(qid, fifo, message, now_ms)?;
                     }
                 }
                 Outcome::Retry {
@@ -977,14 +1000,34 @@ impl Tx<'_> {
         }
     }
 
-    fn send(&mut self, qid: u64, m: &NewMessage, now_ms: u64) -> Result<u64, StoreError> {
+    /// Sends `m` to queue `qid`; in a FIFO queue, a duplicate within the
+    /// window is not enqueued and the first message's seq is answered.
+    fn send(
+        &mut self,
+        qid: u64,
+        fifo: Option<Fifo>,
+        m: &NewMessage,
+        now_ms: u64,
+    ) -> Result<u64, StoreError> {
         const S: &str = "sending";
+        let dedup_id = fifo.and_then(|f| f.dedup_id(m));
+        let key = fifo
+            .zip(dedup_id.as_deref())
+            .map(|(f, id)| f.dedup_key(id, m.group_id.as_deref()));
+        if let Some(key) = &key {
+            self.expire_dedup(qid, now_ms)?;
+            if let Some(v) = self.dedup.get((qid, key.as_str())).ctx(S)? {
+                return Ok(v.value().1);
+            }
+        }
         self.seq += 1;
         let message = QueueMessage {
             seq: self.seq,
             body: m.body.clone(),
             attributes: m.attributes.clone(),
             sent_ms: now_ms,
+            group_id: m.group_id.clone(),
+            dedup_id,
         };
         let bytes = encode(&message)?;
         self.messages
@@ -996,26 +1039,85 @@ impl Tx<'_> {
                 (now_ms.saturating_add(m.delay_ms), 0, 0, 0),
             )
             .ctx(S)?;
+        if fifo.is_some()
+            && let Some(group) = &m.group_id
+        {
+            self.groups.insert((qid, self.seq), group.as_str()).ctx(S)?;
+        }
+        if let Some(key) = &key {
+            self.dedup
+                .insert((qid, key.as_str()), (now_ms, self.seq))
+                .ctx(S)?;
+            self.dedup_times
+                .insert((qid, now_ms, key.as_str()), self.seq)
+                .ctx(S)?;
+        }
         Ok(self.seq)
+    }
+
+    /// Forgets the deduplication ids of queue `qid` sent a window or more
+    /// before `now_ms`.
+    fn expire_dedup(&mut self, qid: u64, now_ms: u64) -> Result<(), StoreError> {
+        const E: &str = "expiring deduplication ids";
+        let Some(cutoff) = now_ms.checked_sub(DEDUP_WINDOW_MS) else {
+            return Ok(());
+        };
+        let mut expired = Vec::new();
+        for row in self
+            .dedup_times
+            .range((qid, 0, "")..(qid, cutoff.saturating_add(1), ""))
+            .ctx(E)?
+        {
+            let (k, _) = row.ctx(E)?;
+            let (_, sent, key) = k.value();
+            expired.push((sent, key.to_string()));
+        }
+        for (sent, key) in expired {
+            self.dedup_times.remove((qid, sent, key.as_str())).ctx(E)?;
+            self.dedup.remove((qid, key.as_str())).ctx(E)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets every deduplication id of queue `qid`.
+    fn clear_dedup(&mut self, qid: u64) -> Result<(), StoreError> {
+        const C: &str = "deleting a queue";
+        self.dedup
+            .retain_in((qid, "")..(qid.saturating_add(1), ""), |_, _| false)
+            .ctx(C)?;
+        self.dedup_times
+            .retain_in((qid, 0, "")..(qid.saturating_add(1), 0, ""), |_, _| false)
+            .ctx(C)?;
+        Ok(())
     }
 
     fn receive(
         &mut self,
         qid: u64,
+        fifo: bool,
         now_ms: u64,
         max: usize,
         visibility_ms: u64,
     ) -> Result<Vec<Received>, StoreError> {
         const R: &str = "receiving";
         let mut picked = Vec::new();
+        let mut gate = GroupGate::default();
         for row in self.state.range((qid, 0)..=(qid, u64::MAX)).ctx(R)? {
             if picked.len() >= max {
                 break;
             }
             let (k, v) = row.ctx(R)?;
-            let (visible, count, first, _) = v.value();
-            if visible <= now_ms {
-                picked.push((k.value().1, count, first));
+            let seq = k.value().1;
+            let (visible_at, count, first, _) = v.value();
+            let visible = visible_at <= now_ms;
+            let take = if fifo {
+                let group = self.groups.get((qid, seq)).ctx(R)?;
+                gate.admit(group.as_ref().map(|g| g.value()), visible)
+            } else {
+                visible
+            };
+            if take {
+                picked.push((seq, count, first));
             }
         }
         let mut out = Vec::with_capacity(picked.len());
@@ -1092,6 +1194,9 @@ impl Tx<'_> {
             })
             .ctx(P)?;
         self.messages
+            .retain_in((qid, 0)..=(qid, u64::MAX), |_, _| false)
+            .ctx(P)?;
+        self.groups
             .retain_in((qid, 0)..=(qid, u64::MAX), |_, _| false)
             .ctx(P)?;
         Ok(n)

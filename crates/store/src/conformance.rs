@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::{
     ArchivedEvent, Deletion, Delivery, DeliveryId, DeliveryLog, EventArchive, Expect, Lease,
     Leased, MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueStore, Settled,
-    Store, StoreErrorKind, VisibilityChange,
+    Store, StoreErrorKind, VisibilityChange, queue::DEDUP_WINDOW_MS,
 };
 
 /// Opens a backend's store for the suite.
@@ -55,6 +55,10 @@ pub fn run_all<H: Harness>(make: impl Fn() -> H) {
         queue_change_visibility,
         queue_delay_and_counts,
         queue_state_survives_reopen,
+        fifo_deduplication_window,
+        fifo_content_based_and_group_scope,
+        fifo_group_order_and_blocking,
+        fifo_state_survives_reopen,
         metadata_versions,
         metadata_conditional_writes,
         archive_once_per_event,
@@ -83,6 +87,10 @@ macro_rules! conformance_tests {
             queue_change_visibility,
             queue_delay_and_counts,
             queue_state_survives_reopen,
+            fifo_deduplication_window,
+            fifo_content_based_and_group_scope,
+            fifo_group_order_and_blocking,
+            fifo_state_survives_reopen,
             metadata_versions,
             metadata_conditional_writes,
             archive_once_per_event,
@@ -889,4 +897,255 @@ pub fn ingest_archives_and_appends<H: Harness>(mut h: H) {
         .expect("event")
         .map(|e| e.body);
     assert_eq!(archived, Some(b"E1".to_vec()));
+}
+
+/// A FIFO message of `group` with deduplication id `dedup`.
+fn fifo_message(body: &str, group: Option<&str>, dedup: Option<&str>) -> NewMessage {
+    let mut m = NewMessage::new(body);
+    m.group_id = group.map(str::to_string);
+    m.dedup_id = dedup.map(str::to_string);
+    m
+}
+
+/// The bodies of received messages, in order.
+fn bodies(received: &[crate::Received]) -> Vec<String> {
+    received.iter().map(|r| r.message.body.clone()).collect()
+}
+
+/// In a FIFO queue a deduplication id seen within the window is accepted
+/// and not enqueued (the first message's seq is answered), even after that
+/// message was deleted; after the window it is a new message. Standard
+/// queues keep every message.
+pub fn fifo_deduplication_window<H: Harness>(mut h: H) {
+    let s = h.open();
+    s.create_queue("f.fifo", attrs(&[("FifoQueue", "true")]), 0)
+        .expect("create");
+    let t0 = 1_000_000;
+    let first = s
+        .send("f.fifo", vec![fifo_message("a", Some("g"), Some("d1"))], t0)
+        .expect("send");
+    let again = s
+        .send(
+            "f.fifo",
+            vec![
+                fifo_message("a again", Some("g"), Some("d1")),
+                fifo_message("b", Some("g"), Some("d2")),
+                fifo_message("b twice", Some("g"), Some("d2")),
+            ],
+            t0 + 1_000,
+        )
+        .expect("send");
+    assert_eq!(again[0], first[0], "a duplicate answers the first's seq");
+    assert_ne!(again[1], first[0]);
+    assert_eq!(again[2], again[1], "duplicates within one batch too");
+    let stored = s.messages("f.fifo", 10).expect("messages");
+    assert_eq!(
+        stored.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(stored[0].group_id.as_deref(), Some("g"));
+    assert_eq!(stored[0].dedup_id.as_deref(), Some("d1"));
+    // Deleted, its id is still remembered for the window.
+    let got = s.receive("f.fifo", t0 + 2_000, 1, 1_000).expect("receive");
+    assert_eq!(bodies(&got), ["a"]);
+    s.delete_message("f.fifo", &got[0].receipt).expect("delete");
+    let dup = s
+        .send(
+            "f.fifo",
+            vec![fifo_message("a3", Some("g"), Some("d1"))],
+            t0 + DEDUP_WINDOW_MS - 1,
+        )
+        .expect("send");
+    assert_eq!(dup, first);
+    assert_eq!(s.messages("f.fifo", 10).expect("messages").len(), 1);
+    // The window has passed: a new message.
+    let new = s
+        .send(
+            "f.fifo",
+            vec![fifo_message("a4", Some("g"), Some("d1"))],
+            t0 + DEDUP_WINDOW_MS,
+        )
+        .expect("send");
+    assert!(new[0] > again[1]);
+    assert_eq!(s.messages("f.fifo", 10).expect("messages").len(), 2);
+    // A standard queue does not deduplicate.
+    s.create_queue("std", BTreeMap::new(), 0).expect("create");
+    let seqs = s
+        .send(
+            "std",
+            vec![
+                fifo_message("x", Some("g"), Some("d")),
+                fifo_message("x", Some("g"), Some("d")),
+            ],
+            t0,
+        )
+        .expect("send");
+    assert_ne!(seqs[0], seqs[1]);
+    assert_eq!(s.messages("std", 10).expect("messages").len(), 2);
+}
+
+/// Content-based deduplication uses the SHA-256 of the body (an explicit
+/// id overrides it); with scope `messageGroup` ids count per group.
+pub fn fifo_content_based_and_group_scope<H: Harness>(mut h: H) {
+    let s = h.open();
+    s.create_queue(
+        "c.fifo",
+        attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]),
+        0,
+    )
+    .expect("create");
+    let a = s
+        .send("c.fifo", vec![fifo_message("same", Some("g"), None)], 10)
+        .expect("send");
+    let b = s
+        .send(
+            "c.fifo",
+            vec![
+                fifo_message("same", Some("other"), None),
+                fifo_message("same", Some("g"), Some("explicit")),
+            ],
+            20,
+        )
+        .expect("send");
+    assert_eq!(b[0], a[0], "same body, same hash, whatever the group");
+    assert_ne!(b[1], a[0], "an explicit id overrides the hash");
+    let stored = s.messages("c.fifo", 10).expect("messages");
+    assert_eq!(stored.len(), 2);
+    // sha256("same")
+    assert_eq!(
+        stored[0].dedup_id.as_deref(),
+        Some("0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5")
+    );
+    assert_eq!(stored[1].dedup_id.as_deref(), Some("explicit"));
+
+    s.create_queue(
+        "g.fifo",
+        attrs(&[
+            ("FifoQueue", "true"),
+            ("DeduplicationScope", "messageGroup"),
+        ]),
+        0,
+    )
+    .expect("create");
+    let seqs = s
+        .send(
+            "g.fifo",
+            vec![
+                fifo_message("1", Some("a"), Some("d")),
+                fifo_message("2", Some("b"), Some("d")),
+                fifo_message("3", Some("a"), Some("d")),
+            ],
+            10,
+        )
+        .expect("send");
+    assert_ne!(seqs[0], seqs[1], "another group: not a duplicate");
+    assert_eq!(seqs[2], seqs[0], "the same group: a duplicate");
+    assert_eq!(s.messages("g.fifo", 10).expect("messages").len(), 2);
+}
+
+/// Messages of a group are received in order, several at once when
+/// visible; a group with a message in flight gives out nothing more until
+/// it is deleted or visible again, while other groups (and messages
+/// without a group) go on.
+pub fn fifo_group_order_and_blocking<H: Harness>(mut h: H) {
+    let s = h.open();
+    s.create_queue("o.fifo", attrs(&[("FifoQueue", "true")]), 0)
+        .expect("create");
+    let sends = [
+        ("a1", Some("a")),
+        ("b1", Some("b")),
+        ("a2", Some("a")),
+        ("a3", Some("a")),
+        ("b2", Some("b")),
+        ("free", None),
+    ];
+    for (i, (body, group)) in sends.iter().enumerate() {
+        let dedup = format!("d{i}");
+        s.send("o.fifo", vec![fifo_message(body, *group, Some(&dedup))], 0)
+            .expect("send");
+    }
+    let first = s.receive("o.fifo", 1, 1, 100).expect("receive");
+    assert_eq!(bodies(&first), ["a1"]);
+    let next = s.receive("o.fifo", 2, 10, 1_000).expect("receive");
+    assert_eq!(bodies(&next), ["b1", "b2", "free"], "group a is blocked");
+    assert!(s.receive("o.fifo", 3, 10, 100).expect("receive").is_empty());
+    // a1 deleted: a2 and a3 follow, in order.
+    s.delete_message("o.fifo", &first[0].receipt)
+        .expect("delete");
+    let a = s.receive("o.fifo", 4, 1, 100).expect("receive");
+    assert_eq!(bodies(&a), ["a2"]);
+    assert!(
+        s.receive("o.fifo", 5, 10, 100).expect("receive").is_empty(),
+        "a3 waits behind a2 in flight"
+    );
+    // a2's visibility times out: it comes back first, then a3 with it.
+    let back = s.receive("o.fifo", 104, 10, 100).expect("receive");
+    assert_eq!(bodies(&back), ["a2", "a3"]);
+    assert_eq!(back[0].receive_count, 2);
+    // b1 and b2 are visible again at 1002: b1 first.
+    let b = s.receive("o.fifo", 1_002, 1, 100).expect("receive");
+    assert_eq!(bodies(&b), ["b1"]);
+    // A standard queue does not block on groups.
+    s.create_queue("std", BTreeMap::new(), 0).expect("create");
+    s.send(
+        "std",
+        vec![
+            fifo_message("x1", Some("x"), None),
+            fifo_message("x2", Some("x"), None),
+        ],
+        0,
+    )
+    .expect("send");
+    assert_eq!(
+        bodies(&s.receive("std", 1, 1, 100).expect("receive")),
+        ["x1"]
+    );
+    assert_eq!(
+        bodies(&s.receive("std", 1, 1, 100).expect("receive")),
+        ["x2"]
+    );
+}
+
+/// The deduplication window and the group locks survive a restart.
+pub fn fifo_state_survives_reopen<H: Harness>(mut h: H) {
+    let s = h.open();
+    s.create_queue("r.fifo", attrs(&[("FifoQueue", "true")]), 0)
+        .expect("create");
+    let first = s
+        .send(
+            "r.fifo",
+            vec![
+                fifo_message("1", Some("g"), Some("d1")),
+                fifo_message("2", Some("g"), Some("d2")),
+            ],
+            10,
+        )
+        .expect("send");
+    let got = s.receive("r.fifo", 20, 1, 1_000).expect("receive");
+    assert_eq!(bodies(&got), ["1"]);
+    drop(s);
+    let s = h.open();
+    assert_eq!(
+        s.send("r.fifo", vec![fifo_message("1", Some("g"), Some("d1"))], 30)
+            .expect("send"),
+        first[..1]
+    );
+    assert!(
+        s.receive("r.fifo", 40, 10, 1_000)
+            .expect("receive")
+            .is_empty(),
+        "the group is still locked by 1 in flight"
+    );
+    s.delete_message("r.fifo", &got[0].receipt).expect("delete");
+    assert_eq!(
+        bodies(&s.receive("r.fifo", 50, 10, 1_000).expect("receive")),
+        ["2"]
+    );
+    // Deleted and re-created, the queue forgets its ids.
+    s.delete_queue("r.fifo").expect("delete");
+    s.create_queue("r.fifo", attrs(&[("FifoQueue", "true")]), 60)
+        .expect("create");
+    s.send("r.fifo", vec![fifo_message("1", Some("g"), Some("d1"))], 70)
+        .expect("send");
+    assert_eq!(s.messages("r.fifo", 10).expect("messages").len(), 1);
 }

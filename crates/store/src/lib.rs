@@ -31,8 +31,8 @@ pub use log::{Delivery, DeliveryId, DeliveryLog, Lease, Leased, NewDelivery, Out
 pub use memory::MemoryStore;
 pub use meta::{Change, Expect, MetadataStore, Record};
 pub use queue::{
-    Deletion, NewMessage, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received,
-    VisibilityChange,
+    DEDUP_WINDOW_MS, Deletion, Fifo, GroupGate, NewMessage, QueueCounts, QueueInfo, QueueMessage,
+    QueueStore, Receipt, Received, VisibilityChange,
 };
 
 /// Every concern behind one handle.

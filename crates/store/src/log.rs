@@ -64,6 +64,10 @@ pub struct Delivery {
     /// own account), for targets that act on the caller's behalf.
     #[serde(default)]
     pub principal: Option<String>,
+    /// The message group of a delivery to a FIFO queue (the target's
+    /// `SqsParameters.MessageGroupId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_group_id: Option<String>,
 }
 
 impl Delivery {
@@ -92,6 +96,7 @@ impl Delivery {
             attempts: 0,
             last_error: None,
             principal: None,
+            message_group_id: None,
         }
     }
 }

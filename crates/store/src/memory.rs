@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{
-    ArchivedEvent, Change, Deletion, Delivery, DeliveryId, DeliveryLog, EventArchive, Expect,
-    Lease, Leased, MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo,
-    QueueMessage, QueueStore, Receipt, Received, Record, Settled, Store, StoreError,
-    VisibilityChange,
+    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery, DeliveryId, DeliveryLog,
+    EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore, NewDelivery, NewMessage,
+    Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received, Record, Settled,
+    Store, StoreError, VisibilityChange,
 };
 
 /// A store in memory: for tests, and for embedders that need no
@@ -49,6 +49,8 @@ struct Queue {
     id: u64,
     info: QueueInfo,
     messages: BTreeMap<u64, Message>,
+    /// FIFO: deduplication key → (first sent, its sequence number).
+    dedup: HashMap<String, (u64, u64)>,
 }
 
 #[derive(Debug)]
@@ -117,25 +119,52 @@ impl State {
     }
 
     fn send(&mut self, queue: &str, messages: Vec<NewMessage>, now_ms: u64) -> Vec<u64> {
-        let seqs: Vec<u64> = messages.iter().map(|_| self.next_seq()).collect();
-        if let Some(q) = self.queues.get_mut(queue) {
-            for (m, &seq) in messages.into_iter().zip(&seqs) {
-                q.messages.insert(
-                    seq,
-                    Message {
-                        message: QueueMessage {
-                            seq,
-                            body: m.body,
-                            attributes: m.attributes,
-                            sent_ms: now_ms,
-                        },
-                        visible_at_ms: now_ms.saturating_add(m.delay_ms),
-                        receive_count: 0,
-                        first_receive_ms: 0,
-                        token: 0,
-                    },
-                );
+        let Some(fifo) = self.queues.get(queue).map(|q| Fifo::of(&q.info.attributes)) else {
+            return Vec::new();
+        };
+        let mut seqs = Vec::with_capacity(messages.len());
+        if fifo.is_some()
+            && let Some(q) = self.queues.get_mut(queue)
+        {
+            q.dedup
+                .retain(|_, (sent, _)| sent.saturating_add(DEDUP_WINDOW_MS) > now_ms);
+        }
+        for m in messages {
+            let dedup_id = fifo.and_then(|f| f.dedup_id(&m));
+            let key = fifo
+                .zip(dedup_id.as_deref())
+                .map(|(f, id)| f.dedup_key(id, m.group_id.as_deref()));
+            if let Some(key) = &key
+                && let Some((_, seq)) = self.queues.get(queue).and_then(|q| q.dedup.get(key))
+            {
+                seqs.push(*seq);
+                continue;
             }
+            let seq = self.next_seq();
+            seqs.push(seq);
+            let Some(q) = self.queues.get_mut(queue) else {
+                continue;
+            };
+            if let Some(key) = key {
+                q.dedup.insert(key, (now_ms, seq));
+            }
+            q.messages.insert(
+                seq,
+                Message {
+                    message: QueueMessage {
+                        seq,
+                        body: m.body,
+                        attributes: m.attributes,
+                        sent_ms: now_ms,
+                        group_id: m.group_id,
+                        dedup_id,
+                    },
+                    visible_at_ms: now_ms.saturating_add(m.delay_ms),
+                    receive_count: 0,
+                    first_receive_ms: 0,
+                    token: 0,
+                },
+            );
         }
         seqs
     }
@@ -314,6 +343,7 @@ impl QueueStore for MemoryStore {
                 id,
                 info: info.clone(),
                 messages: BTreeMap::new(),
+                dedup: HashMap::new(),
             },
         );
         Ok((info, true))
@@ -372,12 +402,20 @@ impl QueueStore for MemoryStore {
         visibility_ms: u64,
     ) -> Result<Vec<Received>, StoreError> {
         let mut s = self.write()?;
-        s.queue(queue)?;
-        let seqs: Vec<u64> = s
-            .queue(queue)?
+        let q = s.queue(queue)?;
+        let fifo = Fifo::of(&q.info.attributes).is_some();
+        let mut gate = GroupGate::default();
+        let seqs: Vec<u64> = q
             .messages
             .iter()
-            .filter(|(_, m)| m.visible_at_ms <= now_ms)
+            .filter(|(_, m)| {
+                let visible = m.visible_at_ms <= now_ms;
+                if fifo {
+                    gate.admit(m.message.group_id.as_deref(), visible)
+                } else {
+                    visible
+                }
+            })
             .take(max)
             .map(|(seq, _)| *seq)
             .collect();

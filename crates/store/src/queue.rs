@@ -17,7 +17,22 @@
 //! - Operations on a queue that does not exist fail with
 //!   [`NotFound`](crate::StoreErrorKind::NotFound).
 //! - Queue attributes are opaque to the store (the SQS layer owns their
-//!   names and values).
+//!   names and values), but for three that make a FIFO queue (see
+//!   [`Fifo`]): [`FIFO_QUEUE`] (`"true"`), [`CONTENT_BASED_DEDUPLICATION`]
+//!   and [`DEDUPLICATION_SCOPE`].
+//!
+//! # FIFO queues
+//! - A message sent with a deduplication id (or, in a queue with
+//!   content-based deduplication, without one: the SHA-256 of its body,
+//!   in hex) whose id was sent to the queue within [`DEDUP_WINDOW_MS`]
+//!   before is accepted and not enqueued: `send` answers the first
+//!   message's sequence number. The window runs from the first send,
+//!   whether that message was received or deleted since. With
+//!   `DeduplicationScope` `messageGroup` ids are compared within a group.
+//! - Messages of one group are received in send order, and a group with a
+//!   message in flight (or delayed) gives out no later message until that
+//!   one is deleted or visible again. Messages without a group are not
+//!   ordered. All of it is stored (durable across a restart).
 
 use std::collections::BTreeMap;
 
@@ -36,6 +51,12 @@ pub struct QueueMessage {
     pub attributes: Vec<(String, String)>,
     /// When it was sent (ms since the epoch).
     pub sent_ms: u64,
+    /// Its message group (`MessageGroupId`), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// Its deduplication id in a FIFO queue (given, or the content hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_id: Option<String>,
 }
 
 /// A message to send.
@@ -47,16 +68,103 @@ pub struct NewMessage {
     pub attributes: Vec<(String, String)>,
     /// How long it stays invisible after it is sent (`DelaySeconds`), in ms.
     pub delay_ms: u64,
+    /// Its message group (`MessageGroupId`): orders it in a FIFO queue.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// Its deduplication id (`MessageDeduplicationId`), for a FIFO queue.
+    #[serde(default)]
+    pub dedup_id: Option<String>,
 }
 
 impl NewMessage {
-    /// A message with `body`, no attributes and no delay.
+    /// A message with `body`, no attributes, no delay, no group.
     pub fn new(body: impl Into<String>) -> NewMessage {
         NewMessage {
             body: body.into(),
             attributes: Vec::new(),
             delay_ms: 0,
+            group_id: None,
+            dedup_id: None,
         }
+    }
+}
+
+/// The attribute that makes a queue FIFO (value `"true"`).
+pub const FIFO_QUEUE: &str = "FifoQueue";
+/// `"true"`: messages sent without a deduplication id are deduplicated by
+/// the SHA-256 of their body.
+pub const CONTENT_BASED_DEDUPLICATION: &str = "ContentBasedDeduplication";
+/// `"messageGroup"`: deduplication ids are compared within a group (else
+/// within the queue).
+pub const DEDUPLICATION_SCOPE: &str = "DeduplicationScope";
+/// How long a deduplication id is remembered (SQS's 5 minutes), in ms.
+pub const DEDUP_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+/// What makes a queue FIFO, read from its attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fifo {
+    /// Content-based deduplication.
+    pub content_based: bool,
+    /// Deduplication within each message group.
+    pub per_group: bool,
+}
+
+impl Fifo {
+    /// The FIFO settings of a queue with `attributes`; `None`: a standard queue.
+    pub fn of(attributes: &BTreeMap<String, String>) -> Option<Fifo> {
+        let is = |name: &str, value: &str| attributes.get(name).is_some_and(|v| v == value);
+        is(FIFO_QUEUE, "true").then(|| Fifo {
+            content_based: is(CONTENT_BASED_DEDUPLICATION, "true"),
+            per_group: is(DEDUPLICATION_SCOPE, "messageGroup"),
+        })
+    }
+
+    /// The deduplication id a message gets in this queue: its own, else
+    /// the hex SHA-256 of its body with content-based deduplication.
+    pub fn dedup_id(&self, m: &NewMessage) -> Option<String> {
+        m.dedup_id.clone().or_else(|| {
+            self.content_based.then(|| {
+                use sha2::Digest;
+                sha2::Sha256::digest(m.body.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            })
+        })
+    }
+
+    /// The key under which `dedup_id` of a message of `group` is
+    /// remembered (ids and groups are printable ASCII, so NUL separates).
+    pub fn dedup_key(&self, dedup_id: &str, group: Option<&str>) -> String {
+        match (self.per_group, group) {
+            (true, Some(g)) => format!("{g}\u{0}{dedup_id}"),
+            _ => dedup_id.to_string(),
+        }
+    }
+}
+
+/// Picks messages of a FIFO queue in sequence order: a message is handed
+/// out only if it is visible and no earlier message of its group is left
+/// behind (in flight or delayed).
+#[derive(Debug, Default)]
+pub struct GroupGate {
+    blocked: std::collections::HashSet<String>,
+}
+
+impl GroupGate {
+    /// Whether the next message (in sequence order), of `group`, visible
+    /// or not, may be taken; a message not taken blocks its group.
+    pub fn admit(&mut self, group: Option<&str>, visible: bool) -> bool {
+        let Some(g) = group else {
+            return visible;
+        };
+        if self.blocked.contains(g) {
+            return false;
+        }
+        if !visible {
+            self.blocked.insert(g.to_string());
+        }
+        visible
     }
 }
 

@@ -280,6 +280,14 @@ pub(crate) struct Target {
     pub input_transformer: Option<Obj<InputTransformer>>,
     pub dead_letter_config: Option<Obj<DeadLetterConfig>>,
     pub retry_policy: Option<Obj<RetryPolicy>>,
+    pub sqs_parameters: Option<Obj<SqsParameters>>,
+}
+
+/// `SqsParameters`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct SqsParameters {
+    pub message_group_id: Option<Str>,
 }
 
 /// `InputTransformer`.
@@ -350,6 +358,13 @@ impl PutTargets {
             }
             if let Some(Obj(d)) = &t.dead_letter_config {
                 v.text(d.arn.as_ref(), &at("deadLetterConfig.arn"), ARN);
+            }
+            if let Some(Obj(p)) = &t.sqs_parameters {
+                v.text(
+                    p.message_group_id.as_ref(),
+                    &at("sqsParameters.messageGroupId"),
+                    Text::max(100),
+                );
             }
             if let Some(Obj(p)) = &t.retry_policy {
                 v.range(

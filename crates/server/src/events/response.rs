@@ -156,6 +156,16 @@ pub(crate) struct Target {
     pub retry_policy: Option<RetryPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dead_letter_config: Option<DeadLetterConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sqs_parameters: Option<SqsParameters>,
+}
+
+/// `SqsParameters`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct SqsParameters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_group_id: Option<String>,
 }
 
 /// `InputTransformer`.
@@ -203,6 +213,9 @@ impl From<&TargetConfig> for Target {
                 .dead_letter_config
                 .as_ref()
                 .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
+            sqs_parameters: t.sqs_parameters.as_ref().map(|p| SqsParameters {
+                message_group_id: p.message_group_id.clone(),
+            }),
         }
     }
 }
@@ -394,11 +407,14 @@ mod tests {
                 maximum_event_age_in_seconds: None,
             }),
             dead_letter_config: Some(ferrule_bus::DeadLetterConfig { arn: "q".into() }),
+            sqs_parameters: Some(ferrule_bus::SqsParameters {
+                message_group_id: Some("g".into()),
+            }),
         };
         assert_eq!(
             to_value(Target::from(&target)).unwrap(),
             json!({"Id": "t", "Arn": "a", "InputPath": "$.detail", "RetryPolicy": {},
-                   "DeadLetterConfig": {"Arn": "q"}})
+                   "DeadLetterConfig": {"Arn": "q"}, "SqsParameters": {"MessageGroupId": "g"}})
         );
         assert_eq!(
             to_value(ListRules {

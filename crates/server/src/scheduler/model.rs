@@ -482,12 +482,18 @@ fn fire_targets(bus: &Bus, target: &Value) -> Result<Vec<FireTarget>, ApiError> 
         .pointer("/DeadLetterConfig/Arn")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let message_group_id = target
+        .pointer("/SqsParameters/MessageGroupId")
+        .and_then(Value::as_str)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string);
     let one = |arn: String, payload: FirePayload| FireTarget {
         id: "target".into(),
         arn,
         payload,
         retry_policy,
         dead_letter_arn: dead_letter_arn.clone(),
+        message_group_id: message_group_id.clone(),
     };
     let check = |arn: &str| {
         bus.check_target_arn(arn)

@@ -43,6 +43,9 @@ pub(crate) struct SendMessage {
     pub message_id: String,
     #[serde(rename = "MD5OfMessageBody")]
     pub md5_of_message_body: String,
+    /// FIFO queues only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
 }
 
 /// `SendMessageBatchResultEntry`.
@@ -53,6 +56,9 @@ pub(crate) struct SentEntry {
     pub message_id: String,
     #[serde(rename = "MD5OfMessageBody")]
     pub md5_of_message_body: String,
+    /// FIFO queues only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
 }
 
 /// `BatchResultErrorEntry`.
@@ -135,7 +141,8 @@ mod tests {
         assert_eq!(
             to_value(SendMessage {
                 message_id: "m".into(),
-                md5_of_message_body: "d".into()
+                md5_of_message_body: "d".into(),
+                sequence_number: None,
             })
             .unwrap(),
             json!({"MessageId": "m", "MD5OfMessageBody": "d"})
