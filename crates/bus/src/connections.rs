@@ -364,7 +364,10 @@ fn check_auth(authorization_type: &str, auth: &AuthParameters) -> Result<(), Bus
     };
     match authorization_type {
         "API_KEY" => {
-            let k = auth.api_key.as_ref().ok_or_else(|| missing("ApiKeyAuthParameters"))?;
+            let k = auth
+                .api_key
+                .as_ref()
+                .ok_or_else(|| missing("ApiKeyAuthParameters"))?;
             k.api_key_name
                 .as_ref()
                 .ok_or_else(|| missing("ApiKeyAuthParameters.ApiKeyName"))?;
@@ -373,7 +376,10 @@ fn check_auth(authorization_type: &str, auth: &AuthParameters) -> Result<(), Bus
                 .ok_or_else(|| missing("ApiKeyAuthParameters.ApiKeyValue"))?;
         }
         "BASIC" => {
-            let b = auth.basic.as_ref().ok_or_else(|| missing("BasicAuthParameters"))?;
+            let b = auth
+                .basic
+                .as_ref()
+                .ok_or_else(|| missing("BasicAuthParameters"))?;
             b.username
                 .as_ref()
                 .ok_or_else(|| missing("BasicAuthParameters.Username"))?;
@@ -382,7 +388,10 @@ fn check_auth(authorization_type: &str, auth: &AuthParameters) -> Result<(), Bus
                 .ok_or_else(|| missing("BasicAuthParameters.Password"))?;
         }
         "OAUTH_CLIENT_CREDENTIALS" => {
-            let o = auth.oauth.as_ref().ok_or_else(|| missing("OAuthParameters"))?;
+            let o = auth
+                .oauth
+                .as_ref()
+                .ok_or_else(|| missing("OAuthParameters"))?;
             o.client_id
                 .as_ref()
                 .ok_or_else(|| missing("OAuthParameters.ClientParameters.ClientID"))?;
@@ -603,7 +612,12 @@ impl Inner {
             Auth::Deauthorized
         } else {
             match (c.authorization_type.as_str(), &c.auth) {
-                ("API_KEY", AuthParameters { api_key: Some(k), .. }) => Auth::ApiKey {
+                (
+                    "API_KEY",
+                    AuthParameters {
+                        api_key: Some(k), ..
+                    },
+                ) => Auth::ApiKey {
                     name: k.api_key_name.clone().unwrap_or_default(),
                     value: k.api_key_value.clone().unwrap_or_default(),
                 },
@@ -993,8 +1007,10 @@ impl Bus {
             created_ms: now,
             modified_ms: now,
         };
-        self.inner
-            .save(&format!("{API_DESTINATION_KEY}{}", record.name), Some(&record))?;
+        self.inner.save(
+            &format!("{API_DESTINATION_KEY}{}", record.name),
+            Some(&record),
+        )?;
         records
             .destinations
             .insert(record.name.clone(), record.clone());
@@ -1074,8 +1090,10 @@ impl Bus {
         record.invocation_rate_limit_per_second =
             rate.unwrap_or(record.invocation_rate_limit_per_second);
         record.modified_ms = self.inner.clock.now_ms().max(record.modified_ms + 1);
-        self.inner
-            .save(&format!("{API_DESTINATION_KEY}{}", record.name), Some(&record))?;
+        self.inner.save(
+            &format!("{API_DESTINATION_KEY}{}", record.name),
+            Some(&record),
+        )?;
         records
             .destinations
             .insert(record.name.clone(), record.clone());

@@ -44,21 +44,20 @@ use std::time::Duration;
 
 pub use access::denied_message;
 pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
+pub use connections::{
+    API_METHODS, ApiDestinationInput, ApiDestinationRecord, ApiKeyAuth, AuthParameters, BasicAuth,
+    CONNECTION_STATES, ConnectionHttpParameters, ConnectionInput, ConnectionParam,
+    ConnectionRecord, OAuthAuth, api_destination_name, connection_name,
+};
 pub use error::{BusError, BusErrorKind};
 pub use ferrule_core::{Clock, ManualClock, SystemClock};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, HttpParameters, InputTransformerConfig, RetryPolicy,
-    RuleRecord,
-    RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
+    RuleRecord, RuleState, TargetConfig, check_dead_letter_arn, check_target_arn,
 };
 pub use schedules::{
     CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
-};
-pub use connections::{
-    API_METHODS, ApiDestinationInput, ApiDestinationRecord, ApiKeyAuth, AuthParameters, BasicAuth,
-    CONNECTION_STATES, ConnectionHttpParameters, ConnectionInput, ConnectionParam,
-    ConnectionRecord, OAuthAuth, api_destination_name, connection_name,
 };
 pub use settings::{BusSettings, LogConfig};
 

@@ -470,6 +470,7 @@ impl ServerConfig {
                         .dead_letter_config
                         .as_ref()
                         .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
+                    http_parameters: None,
                 })
                 .collect();
             bus.put_targets(&r.name, r.bus.as_deref(), targets)

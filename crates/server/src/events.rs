@@ -1,6 +1,7 @@
 //! EventBridge's AWS JSON 1.1 operations (`X-Amz-Target: AWSEvents.<Op>`),
 //! mapped onto the [`Bus`](ferrule_bus::Bus).
 
+mod connections;
 mod request;
 mod response;
 pub(crate) mod wire;
@@ -47,6 +48,17 @@ const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "CreateConnection",
+    "DescribeConnection",
+    "UpdateConnection",
+    "DeleteConnection",
+    "ListConnections",
+    "DeauthorizeConnection",
+    "CreateApiDestination",
+    "DescribeApiDestination",
+    "UpdateApiDestination",
+    "DeleteApiDestination",
+    "ListApiDestinations",
 ];
 
 /// EventBridge: AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`.
@@ -179,7 +191,8 @@ fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
                     .collect(),
             })
         }),
-        other => Err((Events::INFO.unknown_operation)(other)),
+        other => connections::dispatch(state, call)
+            .unwrap_or_else(|| Err((Events::INFO.unknown_operation)(other))),
     }
 }
 
@@ -574,6 +587,7 @@ fn target_config(t: &rq::Target) -> TargetConfig {
             .as_ref()
             .and_then(|Obj(d)| d.arn.as_ref())
             .map(|Str(arn)| DeadLetterConfig { arn: arn.clone() }),
+        http_parameters: t.http_parameters.as_ref().map(|Obj(h)| h.config()),
     }
 }
 

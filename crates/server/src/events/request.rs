@@ -280,6 +280,7 @@ pub(crate) struct Target {
     pub input_transformer: Option<Obj<InputTransformer>>,
     pub dead_letter_config: Option<Obj<DeadLetterConfig>>,
     pub retry_policy: Option<Obj<RetryPolicy>>,
+    pub http_parameters: Option<Obj<super::connections::HttpParameters>>,
 }
 
 /// `InputTransformer`.
@@ -350,6 +351,9 @@ impl PutTargets {
             }
             if let Some(Obj(d)) = &t.dead_letter_config {
                 v.text(d.arn.as_ref(), &at("deadLetterConfig.arn"), ARN);
+            }
+            if let Some(Obj(h)) = &t.http_parameters {
+                h.check(&mut v, &at("httpParameters"));
             }
             if let Some(Obj(p)) = &t.retry_policy {
                 v.range(

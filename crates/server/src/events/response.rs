@@ -156,6 +156,20 @@ pub(crate) struct Target {
     pub retry_policy: Option<RetryPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dead_letter_config: Option<DeadLetterConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_parameters: Option<HttpParameters>,
+}
+
+/// `HttpParameters`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct HttpParameters {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path_parameter_values: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub header_parameters: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub query_string_parameters: BTreeMap<String, String>,
 }
 
 /// `InputTransformer`.
@@ -203,6 +217,11 @@ impl From<&TargetConfig> for Target {
                 .dead_letter_config
                 .as_ref()
                 .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
+            http_parameters: t.http_parameters.as_ref().map(|h| HttpParameters {
+                path_parameter_values: h.path_parameter_values.clone(),
+                header_parameters: h.header_parameters.clone(),
+                query_string_parameters: h.query_string_parameters.clone(),
+            }),
         }
     }
 }
@@ -394,6 +413,7 @@ mod tests {
                 maximum_event_age_in_seconds: None,
             }),
             dead_letter_config: Some(ferrule_bus::DeadLetterConfig { arn: "q".into() }),
+            http_parameters: None,
         };
         assert_eq!(
             to_value(Target::from(&target)).unwrap(),
