@@ -463,13 +463,19 @@ impl ApiDestination {
         for (k, v) in &headers {
             request = request.header(k.as_str(), v.as_str());
         }
-        let request = request.body(body).map_err(|e| {
+        let invalid = |e: ureq::http::Error| {
             DeliveryError::permanent(
                 "SDK_CLIENT_ERROR",
                 format!("the request to {} is not valid: {e}", self.arn),
             )
-        })?;
-        let status = match self.agent.run(request) {
+        };
+        // HEAD carries no body; every other method gets the payload.
+        let sent = if self.method == "HEAD" {
+            self.agent.run(request.body(()).map_err(invalid)?)
+        } else {
+            self.agent.run(request.body(body).map_err(invalid)?)
+        };
+        let status = match sent {
             Ok(r) => r.status().as_u16(),
             Err(ureq::Error::Timeout(_)) => {
                 return Err(DeliveryError::retryable(
@@ -581,5 +587,154 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    #[test]
+    fn the_limiter_allows_a_burst_then_paces() {
+        let limiter = RateLimiter::new(4);
+        let t0 = Instant::now();
+        let max = Duration::from_secs(10);
+        for _ in 0..4 {
+            assert_eq!(limiter.reserve(t0, max), Some(Duration::ZERO));
+        }
+        // Then one every 250 ms.
+        assert_eq!(limiter.reserve(t0, max), Some(Duration::from_millis(250)));
+        assert_eq!(limiter.reserve(t0, max), Some(Duration::from_millis(500)));
+        // Too long a wait reserves nothing.
+        assert_eq!(limiter.reserve(t0, Duration::from_millis(600)), None);
+        assert_eq!(limiter.reserve(t0, max), Some(Duration::from_millis(750)));
+        // After a quiet second the burst is back.
+        let later = t0 + Duration::from_secs(3);
+        assert_eq!(limiter.reserve(later, max), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn urls_fill_wildcards_and_merge_queries() {
+        let http = TargetHttpParams {
+            path_parameter_values: vec!["a/b".into(), "c d".into()],
+            headers: BTreeMap::new(),
+            query: [
+                ("k".to_string(), "t&1".to_string()),
+                ("z".to_string(), "2".to_string()),
+            ]
+            .into(),
+        };
+        let conn = [Param {
+            key: "k".into(),
+            value: "conn".into(),
+            secret: true,
+        }];
+        assert_eq!(
+            fill_url("http://h/x/*/y/*/z/*", &http, &conn),
+            "http://h/x/a%2Fb/y/c%20d/z/?k=conn&z=2"
+        );
+        assert_eq!(
+            fill_url("http://h/x?a=1", &TargetHttpParams::default(), &[]),
+            "http://h/x?a=1"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let c = Connection {
+            arn: "arn".into(),
+            auth: Auth::Basic {
+                username: "u".into(),
+                password: "pw-secret".into(),
+            },
+            params: ConnectionParams {
+                headers: vec![Param {
+                    key: "h".into(),
+                    value: "hv-secret".into(),
+                    secret: true,
+                }],
+                ..Default::default()
+            },
+        };
+        let o = OAuthConfig {
+            endpoint: "e".into(),
+            method: "POST".into(),
+            client_id: "id".into(),
+            client_secret: "cs-secret".into(),
+            params: ConnectionParams::default(),
+        };
+        let shown = format!("{c:?} {o:?} {:?}", OAuthClient::new(o.clone()));
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    /// Answers `n` requests with 200, recording their request lines.
+    fn server(n: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            for stream in listener.incoming().take(n) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                lines.push(first.trim_end().to_string());
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+            lines
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn every_method_is_sent() {
+        let methods = ["GET", "HEAD", "DELETE", "OPTIONS", "PATCH"];
+        let (url, handle) = server(methods.len());
+        let context = DeliveryContext {
+            event_id: "e",
+            rule_arn: "r",
+            target_arn: "t",
+            target_id: "i",
+            attempt: 1,
+            principal: None,
+        };
+        for m in methods {
+            let d = ApiDestination::new(
+                "arn",
+                &format!("{url}/*"),
+                m,
+                300,
+                Connection {
+                    arn: "c".into(),
+                    auth: Auth::ApiKey {
+                        name: "k".into(),
+                        value: "v".into(),
+                    },
+                    params: ConnectionParams::default(),
+                },
+            );
+            let http = TargetHttpParams {
+                path_parameter_values: vec![m.to_ascii_lowercase()],
+                ..Default::default()
+            };
+            d.invoke("{}", &http, &context).unwrap();
+        }
+        let lines = handle.join().unwrap();
+        let expected: Vec<String> = methods
+            .iter()
+            .map(|m| format!("{m} /{} HTTP/1.1", m.to_ascii_lowercase()))
+            .collect();
+        assert_eq!(lines, expected);
     }
 }
