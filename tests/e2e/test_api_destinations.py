@@ -358,3 +358,43 @@ def test_errors_have_the_services_types_and_messages(events):
         "Id": "t", "Arn": "arn:aws:events:us-east-1:000000000000:api-destination/one/x",
         "HttpParameters": {"HeaderParameters": {"bad key": "v"}}}])
     assert code == "ValidationException" and "httpParameters.headerParameters.key" in msg
+
+
+def test_step_functions_http_invoke_uses_the_connection(server, recorder):
+    from conftest import client
+
+    events, sfn = client("events", server.url), client("stepfunctions", server.url)
+    api = recorder(lambda req: (200, '{"ok": true}'))
+    conn = api_key_connection(events, "for-sfn", InvocationHttpParameters={
+        "QueryStringParameters": [{"Key": "tenant", "Value": "t1"}]})
+    definition = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke", "End": True,
+        "Parameters": {"ApiEndpoint": f"{api.url}/calls", "Method": "POST",
+                       "Authentication": {"ConnectionArn": conn},
+                       "RequestBody": {"n": 1}}}}}
+    sm = sfn.create_state_machine(name="http-conn", definition=json.dumps(definition),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole")
+    run = sfn.start_execution(stateMachineArn=sm["stateMachineArn"])
+    deadline = time.monotonic() + 15
+    while (d := sfn.describe_execution(executionArn=run["executionArn"]))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert d["status"] == "SUCCEEDED", d
+    [req] = api.wait_for(1)
+    assert req["path"] == "/calls?tenant=t1"
+    assert req["headers"]["x-api-key"] == "k3y-value-e2e"
+    assert json.loads(req["body"]) == {"n": 1}
+    assert json.loads(d["output"])["ResponseBody"] == {"ok": True}
+    # A connection that does not exist fails the task.
+    missing = conn.replace(":connection/for-sfn/", ":connection/nope/")
+    definition["States"]["Call"]["Parameters"]["Authentication"]["ConnectionArn"] = missing
+    sm2 = sfn.create_state_machine(name="http-noconn", definition=json.dumps(definition),
+                                   roleArn=f"arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole")
+    run = sfn.start_execution(stateMachineArn=sm2["stateMachineArn"])
+    deadline = time.monotonic() + 15
+    while (d := sfn.describe_execution(executionArn=run["executionArn"]))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert d["status"] == "FAILED"
+    assert d.get("error") == "States.Runtime", d
+    assert len(api.requests) == 1

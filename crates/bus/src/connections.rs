@@ -608,6 +608,26 @@ impl Inner {
             .connections
             .get(connection_name(&d.connection_arn)?)
             .filter(|c| self.connection_arn(c) == d.connection_arn)?;
+        let destination = Arc::new(ApiDestination::new(
+            arn,
+            &d.invocation_endpoint,
+            &d.http_method,
+            d.invocation_rate_limit_per_second,
+            self.live_connection(c, &d.connection_arn)?,
+        ));
+        // Cached under the records' lock: a change waits for it, then
+        // clears the cache, so no stale destination stays.
+        crate::lock(&self.apis.targets).insert(arn.to_string(), Arc::clone(&destination));
+        drop(records);
+        Some(Arc::new(ApiTarget {
+            destination,
+            inner: me.clone(),
+        }))
+    }
+
+    /// Connection `c` (ARN `arn`) as requests use it; `None` for an OAuth
+    /// connection without OAuth parameters (which `check_auth` prevents).
+    fn live_connection(&self, c: &ConnectionRecord, arn: &str) -> Option<Connection> {
         let auth = if c.state == state::DEAUTHORIZED {
             Auth::Deauthorized
         } else {
@@ -629,23 +649,11 @@ impl Inner {
                 _ => Auth::Deauthorized,
             }
         };
-        let destination = Arc::new(ApiDestination::new(
-            arn,
-            &d.invocation_endpoint,
-            &d.http_method,
-            d.invocation_rate_limit_per_second,
-            Connection {
-                arn: d.connection_arn.clone(),
-                auth,
-                params: connection_params(c.auth.invocation_http_parameters.as_ref()),
-            },
-        ));
-        drop(records);
-        crate::lock(&self.apis.targets).insert(arn.to_string(), Arc::clone(&destination));
-        Some(Arc::new(ApiTarget {
-            destination,
-            inner: me.clone(),
-        }))
+        Some(Connection {
+            arn: arn.to_string(),
+            auth,
+            params: connection_params(c.auth.invocation_http_parameters.as_ref()),
+        })
     }
 
     /// The `HttpParameters` of target `target_id` of the rule `rule_arn`.
@@ -965,6 +973,22 @@ impl Bus {
     /// created, updated or deauthorized (0 for other kinds).
     pub fn connection_token_fetches(&self, name: &str) -> u64 {
         self.inner.apis.token_fetches(name)
+    }
+
+    /// Connection `arn` as a request through it uses it (its authorization,
+    /// OAuth token cache included, and invocation parameters): for callers
+    /// other than API destinations, such as Step Functions' `http:invoke`.
+    pub fn connection_for_requests(
+        &self,
+        arn: &str,
+    ) -> Result<ferrule_dispatch::api_destination::Connection, BusError> {
+        let missing = || not_found(format!("Connection '{arn}' does not exist."));
+        let records = self.inner.apis.read()?;
+        let c = connection_name(arn)
+            .and_then(|n| records.connections.get(n))
+            .filter(|c| self.inner.connection_arn(c) == arn)
+            .ok_or_else(missing)?;
+        self.inner.live_connection(c, arn).ok_or_else(missing)
     }
 
     /// CreateApiDestination.

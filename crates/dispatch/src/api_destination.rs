@@ -318,6 +318,40 @@ pub struct Connection {
     pub params: ConnectionParams,
 }
 
+impl Connection {
+    /// The authorization header of a request through the connection (the
+    /// API key header, basic auth, or an OAuth bearer token, fetched if
+    /// none is cached); a deauthorized connection fails for good.
+    pub fn auth_header(&self) -> Result<Option<(String, String)>, DeliveryError> {
+        Ok(match &self.auth {
+            Auth::Deauthorized => {
+                return Err(DeliveryError::permanent(
+                    "NO_RESOURCE",
+                    format!("the connection {} is deauthorized", self.arn),
+                ));
+            }
+            Auth::ApiKey { name, value } => Some((name.clone(), value.clone())),
+            Auth::Basic { username, password } => {
+                let encoded = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{password}"));
+                Some(("authorization".to_string(), format!("Basic {encoded}")))
+            }
+            Auth::OAuth(client) => Some((
+                "authorization".to_string(),
+                format!("Bearer {}", client.token()?),
+            )),
+        })
+    }
+
+    /// After the endpoint answered 401 or 407: an OAuth connection drops its
+    /// token, so the next request fetches a new one.
+    pub fn refused(&self) {
+        if let Auth::OAuth(client) = &self.auth {
+            client.invalidate();
+        }
+    }
+}
+
 /// A pacing token bucket: `per_second` requests a second, bursts of up to
 /// `per_second` (the generic cell rate algorithm: one theoretical arrival
 /// time, no timer).
@@ -408,27 +442,10 @@ impl ApiDestination {
         http: &TargetHttpParams,
         context: &DeliveryContext<'_>,
     ) -> Result<(), DeliveryError> {
-        let auth = match &self.connection.auth {
-            Auth::Deauthorized => {
-                return Err(DeliveryError::permanent(
-                    "NO_RESOURCE",
-                    format!(
-                        "the connection {} of {} is deauthorized",
-                        self.connection.arn, self.arn
-                    ),
-                ));
-            }
-            Auth::ApiKey { name, value } => Some((name.clone(), value.clone())),
-            Auth::Basic { username, password } => {
-                let encoded = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{username}:{password}"));
-                Some(("authorization".to_string(), format!("Basic {encoded}")))
-            }
-            Auth::OAuth(client) => Some((
-                "authorization".to_string(),
-                format!("Bearer {}", client.token()?),
-            )),
-        };
+        let auth = self.connection.auth_header().map_err(|e| DeliveryError {
+            message: format!("{} (API destination {})", e.message, self.arn),
+            ..e
+        })?;
         match self.limiter.reserve(Instant::now(), MAX_RATE_WAIT) {
             Some(wait) if !wait.is_zero() => std::thread::sleep(wait),
             Some(_) => {}
@@ -495,9 +512,7 @@ impl ApiDestination {
             200..=299 => Ok(()),
             401 | 407 => {
                 // The token may have been revoked or expired early.
-                if let Auth::OAuth(client) = &self.connection.auth {
-                    client.invalidate();
-                }
+                self.connection.refused();
                 Err(DeliveryError::retryable("ERROR_FROM_TARGET", answered()))
             }
             429 => Err(DeliveryError::retryable("THROTTLING", answered())),
@@ -579,7 +594,10 @@ fn error_text(e: &ureq::Error) -> String {
         ureq::Error::HostNotFound => "host not found".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
         ureq::Error::Timeout(_) => "timed out".into(),
-        other => other.to_string(),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => "the URL is not valid".into(),
+        ureq::Error::Protocol(p) => format!("protocol error: {p}"),
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => "redirected".into(),
+        _ => "the request failed".into(),
     }
 }
 
