@@ -345,12 +345,15 @@ fn check_auth(authorization_type: &str, auth: &AuthParameters) -> Result<(), Bus
             "OAuthParameters",
         ),
     ];
+    // The missing member first, then one of another type.
     for (kind, present, member) in given {
         if kind == authorization_type && !present {
             return Err(validation(format!(
                 "{member} must be specified for AuthorizationType {authorization_type}."
             )));
         }
+    }
+    for (kind, present, member) in given {
         if kind != authorization_type && present {
             return Err(validation(format!(
                 "{member} cannot be specified for AuthorizationType {authorization_type}."
