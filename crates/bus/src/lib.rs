@@ -29,6 +29,7 @@
 #![warn(missing_debug_implementations)]
 
 mod access;
+mod connections;
 mod error;
 mod health;
 mod ingest;
@@ -43,12 +44,17 @@ use std::time::Duration;
 
 pub use access::denied_message;
 pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
+pub use connections::{
+    API_METHODS, ApiDestinationInput, ApiDestinationRecord, ApiKeyAuth, AuthParameters, BasicAuth,
+    CONNECTION_STATES, ConnectionHttpParameters, ConnectionInput, ConnectionParam,
+    ConnectionRecord, OAuthAuth, api_destination_name, connection_name,
+};
 pub use error::{BusError, BusErrorKind};
 pub use ferrule_core::{Clock, ManualClock, SystemClock};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
-    BusLimits, BusRecord, DeadLetterConfig, InputTransformerConfig, RetryPolicy, RuleRecord,
-    RuleState, SqsParameters, TargetConfig, check_dead_letter_arn, check_target_arn,
+    BusLimits, BusRecord, DeadLetterConfig, HttpParameters, InputTransformerConfig, RetryPolicy,
+    RuleRecord, RuleState, SqsParameters, TargetConfig, check_dead_letter_arn, check_target_arn,
 };
 pub use schedules::{
     CompletionHook, FirePayload, FireTarget, OneOffDelivery, SchedulerStats, TimedSchedule, fire_id,
@@ -226,7 +232,9 @@ pub(crate) struct Inner {
     registered: RwLock<HashMap<String, Arc<dyn Target>>>,
     /// Providers of targets by the ARN's service (`states`).
     providers: RwLock<HashMap<String, Arc<dyn TargetProvider>>>,
-    http: Mutex<HashMap<String, Arc<dyn Target>>>,
+    http: Mutex<HashMap<String, Arc<HttpTarget>>>,
+    /// Connections and API destinations ([`connections`]).
+    apis: connections::Apis,
     http_timeout: Duration,
     pub(crate) ingest: ingest::Ingest,
     principals: RwLock<Option<Arc<PrincipalResolver>>>,
@@ -318,6 +326,7 @@ impl Bus {
                 registered: RwLock::new(HashMap::new()),
                 providers: RwLock::new(HashMap::new()),
                 http: Mutex::new(HashMap::new()),
+                apis: connections::Apis::default(),
                 http_timeout: options.http_timeout,
                 ingest: ingest::Ingest::new(weak.clone()),
                 principals: RwLock::new(None),
@@ -325,6 +334,7 @@ impl Bus {
             }
         });
         inner.load()?;
+        inner.load_apis()?;
         inner.timer.load(&inner)?;
         if options.deliver_in_background {
             inner.dispatcher.start();
@@ -927,6 +937,13 @@ fn limit_exceeded() -> BusError {
     )
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 fn rule_key(bus: &str, rule: &str) -> String {
     format!("{RULE_KEY}{bus}\u{1f}{rule}")
 }
@@ -1192,7 +1209,13 @@ impl Inner {
             let target = cache
                 .entry(arn.to_string())
                 .or_insert_with(|| Arc::new(HttpTarget::new(arn, self.http_timeout)));
-            return Some(Arc::clone(target));
+            return Some(Arc::new(connections::HttpWithParams {
+                http: Arc::clone(target),
+                inner: me.clone(),
+            }));
+        }
+        if connections::api_destination_name(arn).is_some() {
+            return self.resolve_api_destination(me, arn);
         }
         if let Some(queue) = ferrule_core::arn::queue_name(arn) {
             if !self.read_state().ok()?.queues.contains_key(queue) {

@@ -24,6 +24,12 @@ pub struct BusLimits {
     pub pattern_chars: usize,
     /// Event buses per account (100).
     pub buses: usize,
+    /// Connections per account and region (3,000).
+    pub connections: usize,
+    /// API destinations per account and region (3,000).
+    pub api_destinations: usize,
+    /// Highest `InvocationRateLimitPerSecond` of an API destination (300).
+    pub invocation_rate_limit: u32,
 }
 
 impl Default for BusLimits {
@@ -35,6 +41,9 @@ impl Default for BusLimits {
             request_bytes: 256 * 1024,
             pattern_chars: 4096,
             buses: 100,
+            connections: 3000,
+            api_destinations: 3000,
+            invocation_rate_limit: 300,
         }
     }
 }
@@ -176,6 +185,10 @@ pub struct TargetConfig {
     /// `SqsParameters`: the message group of a FIFO queue target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sqs_parameters: Option<SqsParameters>,
+    /// `HttpParameters`: path values, headers and query-string parameters of
+    /// an API destination or HTTP target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_parameters: Option<HttpParameters>,
 }
 
 /// `SqsParameters`.
@@ -207,6 +220,21 @@ pub fn check_sqs_parameters(target: &TargetConfig) -> Result<(), BusError> {
         )));
     }
     Ok(())
+}
+
+/// `HttpParameters` of a target (static values: the service's model for
+/// rule targets allows no JSONPath in them, unlike Pipes').
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpParameters {
+    /// `PathParameterValues`: fill the endpoint's `*` wildcards in order.
+    #[serde(default)]
+    pub path_parameter_values: Vec<String>,
+    /// `HeaderParameters`.
+    #[serde(default)]
+    pub header_parameters: BTreeMap<String, String>,
+    /// `QueryStringParameters`.
+    #[serde(default)]
+    pub query_string_parameters: BTreeMap<String, String>,
 }
 
 /// `InputTransformer`.
@@ -429,6 +457,7 @@ pub fn check_target_arn(arn: &str) -> Result<(), BusError> {
             Ok(())
         }
         "states" => states_target(arn),
+        "events" if crate::connections::api_destination_name(arn).is_some() => Ok(()),
         _ => refuse(
             "ferrule cannot deliver to this kind of target; it delivers to http(s) URLs, \
              built-in queues (arn:aws:sqs:REGION:ACCOUNT:NAME) and event buses \

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+pub mod api_destination;
 mod counters;
 pub mod targets;
 
@@ -620,6 +621,7 @@ impl Dispatcher {
                     event_id: &d.event_id,
                     rule_arn: &d.rule_arn,
                     target_arn: &d.target_arn,
+                    target_id: &d.target_id,
                     attempt: d.attempts,
                     principal: d.principal.as_deref(),
                 },

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use ferrule_store::{NewMessage, QueueStore};
 
+pub use crate::api_destination::TargetHttpParams;
+
 /// Why a delivery failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryError {
@@ -55,6 +57,8 @@ pub struct DeliveryContext<'a> {
     pub rule_arn: &'a str,
     /// The target's ARN.
     pub target_arn: &'a str,
+    /// The target's id within its rule.
+    pub target_id: &'a str,
     /// 1 for the first attempt.
     pub attempt: u32,
     /// The access key of the caller who put the event, if any.
@@ -103,15 +107,49 @@ impl HttpTarget {
     }
 }
 
+impl HttpTarget {
+    /// Delivers `payload` with a rule target's `HttpParameters`: its headers
+    /// and query-string parameters are added, its path values fill the
+    /// URL's `*` wildcards in order.
+    pub fn deliver_with(
+        &self,
+        payload: &str,
+        context: &DeliveryContext<'_>,
+        http: &TargetHttpParams,
+    ) -> Result<(), DeliveryError> {
+        // A URL's literal `*` stays unless path values are given.
+        let url = if http.path_parameter_values.is_empty() && http.query.is_empty() {
+            self.url.clone()
+        } else {
+            crate::api_destination::fill_url(&self.url, http, &[])
+        };
+        let mut request = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json");
+        for (k, v) in &http.headers {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        self.settle(
+            request
+                .header("x-ferrule-event-id", context.event_id)
+                .header("x-ferrule-rule-arn", context.rule_arn)
+                .send(payload),
+        )
+    }
+}
+
 impl Target for HttpTarget {
     fn deliver(&self, payload: &str, context: &DeliveryContext<'_>) -> Result<(), DeliveryError> {
-        let response = self
-            .agent
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("x-ferrule-event-id", context.event_id)
-            .header("x-ferrule-rule-arn", context.rule_arn)
-            .send(payload);
+        self.deliver_with(payload, context, &TargetHttpParams::default())
+    }
+}
+
+impl HttpTarget {
+    fn settle(
+        &self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(), DeliveryError> {
         match response {
             Ok(r) => {
                 let status = r.status().as_u16();

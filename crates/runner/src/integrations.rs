@@ -154,7 +154,7 @@ impl TaskExecutor for Integrations<'_> {
                 Err(outcome) => outcome,
             },
             Resource::StartExecution { how } => self.start_execution(params, ctx, how),
-            Resource::HttpInvoke => http_invoke(params),
+            Resource::HttpInvoke => http_invoke(params, &self.inner.bus),
             Resource::Activity(arn) => {
                 let Some(token) = ctx.task_token else {
                     return failed("States.Runtime", "no task token for an activity task");
@@ -413,28 +413,38 @@ pub(crate) fn sync_output(describe: &Value, mode: SyncMode) -> Value {
 
 /// `arn:aws:states:::http:invoke`: one request, at most 60 s; a 2xx answer
 /// is the output, any other status fails the task with
-/// `States.Http.StatusCode.NNN`.
-fn http_invoke(params: &Value) -> TaskOutcome {
+/// `States.Http.StatusCode.NNN`. With `Authentication.ConnectionArn`, the
+/// EventBridge connection's authorization and invocation headers and query
+/// parameters are added (they win over the task's).
+fn http_invoke(params: &Value, bus: &ferrule_bus::Bus) -> TaskOutcome {
     let Some(endpoint) = params.get("ApiEndpoint").and_then(Value::as_str) else {
         return failed("States.Runtime", "The field 'ApiEndpoint' is required.");
     };
     let Some(method) = params.get("Method").and_then(Value::as_str) else {
         return failed("States.Runtime", "The field 'Method' is required.");
     };
-    if params
+    let connection = match params
         .get("Authentication")
         .and_then(|a| a.get("ConnectionArn"))
-        .is_some()
     {
-        // Connections are not built yet: a connection's credentials would
-        // be ignored, so the task is refused rather than sent without them.
-        return failed(
-            "States.Runtime",
-            "ferrule has no EventBridge connections yet: an http:invoke task with \
-             Authentication.ConnectionArn cannot add its credentials. Leave Authentication \
-             out to call the endpoint without them.",
-        );
-    }
+        None => None,
+        Some(Value::String(arn)) => match bus.connection_for_requests(arn) {
+            Ok(c) => Some(c),
+            Err(e) => return failed("States.Runtime", e.message().to_string()),
+        },
+        Some(_) => {
+            return failed(
+                "States.Runtime",
+                "The field 'Authentication.ConnectionArn' must be a string.",
+            );
+        }
+    };
+    // The connection's credentials, fetched before anything is sent.
+    let auth = match connection.as_ref().map(|c| c.auth_header()) {
+        Some(Err(e)) => return failed("States.Http.Socket", e.message),
+        Some(Ok(h)) => h,
+        None => None,
+    };
     if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
         return failed(
             "States.Runtime",
@@ -442,7 +452,23 @@ fn http_invoke(params: &Value) -> TaskOutcome {
         );
     }
     let mut url = endpoint.to_string();
-    if let Some(q) = params.get("QueryParameters").and_then(Value::as_object) {
+    let mut query = params
+        .get("QueryParameters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut connection_headers = Vec::new();
+    if let Some(c) = &connection {
+        for p in &c.params.query {
+            query.insert(p.key.clone(), Value::String(p.value.clone()));
+        }
+        for p in &c.params.headers {
+            connection_headers.push((p.key.clone(), p.value.clone()));
+        }
+    }
+    connection_headers.extend(auth);
+    if !query.is_empty() {
+        let q = &query;
         let mut pairs = form_pairs(q);
         if !pairs.is_empty() {
             url.push(if url.contains('?') { '&' } else { '?' });
@@ -467,9 +493,19 @@ fn http_invoke(params: &Value) -> TaskOutcome {
     let mut has_type = false;
     if let Some(h) = params.get("Headers").and_then(Value::as_object) {
         for (k, v) in h {
+            if connection_headers
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(k))
+            {
+                continue;
+            }
             has_type |= k.eq_ignore_ascii_case("content-type");
             builder = builder.header(k.as_str(), as_text(v));
         }
+    }
+    for (k, v) in &connection_headers {
+        has_type |= k.eq_ignore_ascii_case("content-type");
+        builder = builder.header(k.as_str(), v.as_str());
     }
     if body.is_some() && !has_type {
         let t = if url_encoded {
@@ -488,6 +524,11 @@ fn http_invoke(params: &Value) -> TaskOutcome {
         Err(e) => return failed("States.Http.Socket", format!("{e}")),
     };
     let status = response.status();
+    if matches!(status.as_u16(), 401 | 407)
+        && let Some(c) = &connection
+    {
+        c.refused();
+    }
     let mut headers = Map::new();
     for (k, v) in response.headers() {
         let entry = headers

@@ -102,6 +102,7 @@ mod tests {
             event_id: "6f1e0e3c-7c38-4a5e-9b0c-2d2c7c1f6a11",
             rule_arn: rule,
             target_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:kyc",
+            target_id: "t1",
             attempt: 1,
             principal: None,
         };

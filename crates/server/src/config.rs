@@ -491,6 +491,7 @@ impl ServerConfig {
                         .as_ref()
                         .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
                     sqs_parameters: t.sqs_parameters.as_ref().map(SqsFileConfig::params),
+                    http_parameters: None,
                 })
                 .collect();
             bus.put_targets(&r.name, r.bus.as_deref(), targets)

@@ -1,6 +1,7 @@
 //! EventBridge's AWS JSON 1.1 operations (`X-Amz-Target: AWSEvents.<Op>`),
 //! mapped onto the [`Bus`](ferrule_bus::Bus).
 
+mod connections;
 mod request;
 mod response;
 pub(crate) mod wire;
@@ -47,6 +48,17 @@ const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "CreateConnection",
+    "DescribeConnection",
+    "UpdateConnection",
+    "DeleteConnection",
+    "ListConnections",
+    "DeauthorizeConnection",
+    "CreateApiDestination",
+    "DescribeApiDestination",
+    "UpdateApiDestination",
+    "DeleteApiDestination",
+    "ListApiDestinations",
 ];
 
 /// EventBridge: AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`.
@@ -179,7 +191,8 @@ fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
                     .collect(),
             })
         }),
-        other => Err((Events::INFO.unknown_operation)(other)),
+        other => connections::dispatch(state, call)
+            .unwrap_or_else(|| Err((Events::INFO.unknown_operation)(other))),
     }
 }
 
@@ -580,6 +593,7 @@ fn target_config(t: &rq::Target) -> TargetConfig {
             .map(|Obj(p)| ferrule_bus::SqsParameters {
                 message_group_id: owned(&p.message_group_id),
             }),
+        http_parameters: t.http_parameters.as_ref().map(|Obj(h)| h.config()),
     }
 }
 

@@ -281,6 +281,7 @@ pub(crate) struct Target {
     pub dead_letter_config: Option<Obj<DeadLetterConfig>>,
     pub retry_policy: Option<Obj<RetryPolicy>>,
     pub sqs_parameters: Option<Obj<SqsParameters>>,
+    pub http_parameters: Option<Obj<super::connections::HttpParameters>>,
 }
 
 /// `SqsParameters`.
@@ -365,6 +366,9 @@ impl PutTargets {
                     &at("sqsParameters.messageGroupId"),
                     Text::max(100),
                 );
+            }
+            if let Some(Obj(h)) = &t.http_parameters {
+                h.check(&mut v, &at("httpParameters"));
             }
             if let Some(Obj(p)) = &t.retry_policy {
                 v.range(

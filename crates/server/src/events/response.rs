@@ -158,6 +158,7 @@ pub(crate) struct Target {
     pub dead_letter_config: Option<DeadLetterConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sqs_parameters: Option<SqsParameters>,
+    pub http_parameters: Option<HttpParameters>,
 }
 
 /// `SqsParameters`.
@@ -166,6 +167,18 @@ pub(crate) struct Target {
 pub(crate) struct SqsParameters {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_group_id: Option<String>,
+}
+
+/// `HttpParameters`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct HttpParameters {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path_parameter_values: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub header_parameters: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub query_string_parameters: BTreeMap<String, String>,
 }
 
 /// `InputTransformer`.
@@ -215,6 +228,11 @@ impl From<&TargetConfig> for Target {
                 .map(|d| DeadLetterConfig { arn: d.arn.clone() }),
             sqs_parameters: t.sqs_parameters.as_ref().map(|p| SqsParameters {
                 message_group_id: p.message_group_id.clone(),
+            }),
+            http_parameters: t.http_parameters.as_ref().map(|h| HttpParameters {
+                path_parameter_values: h.path_parameter_values.clone(),
+                header_parameters: h.header_parameters.clone(),
+                query_string_parameters: h.query_string_parameters.clone(),
             }),
         }
     }
@@ -410,6 +428,7 @@ mod tests {
             sqs_parameters: Some(ferrule_bus::SqsParameters {
                 message_group_id: Some("g".into()),
             }),
+            http_parameters: None,
         };
         assert_eq!(
             to_value(Target::from(&target)).unwrap(),
