@@ -8,13 +8,13 @@ use std::sync::{Mutex, Weak};
 use std::thread;
 
 use super::access::denied_message;
-use super::{BusError, Inner, bus_of};
+use super::{BusError, Compiled, Inner, bus_of};
 use ferrule_core::json::write_str;
 use ferrule_core::time::{format_millis, format_seconds};
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
 use ferrule_dispatch::{Delivery, NewDelivery};
 use ferrule_policy::Principal;
-use ferrule_store::ArchivedEvent;
+use ferrule_store::{ArchiveMember, ArchivedEvent};
 use ferrule_transform::{InputSpec, Needed, RenderContext};
 
 /// One entry of a PutEvents request.
@@ -84,6 +84,8 @@ pub(crate) struct Accepted {
     pub bus: String,
     pub id: String,
     pub envelope: String,
+    /// The event's `time` (ms since the epoch): archives keep it by this.
+    pub time_ms: u64,
     pub ingested_ms: u64,
     /// The access key of the caller who put it, carried with its deliveries
     /// so that a forwarded event is authorized as that caller on the next bus.
@@ -173,7 +175,9 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
     }
     let now = inner.clock.now_ms();
     let mut deliveries = Vec::new();
-    // Each event with a delivery is archived once; its deliveries refer to it.
+    let mut members = Vec::new();
+    // Each event with a delivery or an archive is archived once; its
+    // deliveries and archive members refer to it.
     let mut archived = Vec::new();
     for (bus, events) in by_bus {
         // Events for a bus that does not exist are accepted and dropped, as
@@ -187,13 +191,77 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
         let results = compiled.matcher.matches_batch_trusted(&texts);
         for (event, result) in events.iter().zip(results) {
             let Ok(ids) = result else { continue };
+            let before = (deliveries.len(), members.len());
+            fan_out(
+                inner,
+                bus,
+                &compiled,
+                event,
+                &ids,
+                None,
+                now,
+                &mut deliveries,
+                &mut members,
+            );
+            if (deliveries.len(), members.len()) != before {
+                archived.push(ArchivedEvent {
+                    id: event.id.clone(),
+                    bus: bus.to_string(),
+                    time_ms: event.ingested_ms,
+                    body: event.envelope.as_bytes().to_vec(),
+                });
+            }
+        }
+    }
+    if !deliveries.is_empty() || !members.is_empty() {
+        let notify = !deliveries.is_empty();
+        inner.store.ingest_archived(archived, members, deliveries)?;
+        if notify {
+            inner.dispatcher.notify();
+        }
+    }
+    Ok(())
+}
+
+/// The deliveries of one matched event (rules `ids` of `compiled`; only
+/// those whose ARN is in `only` when given), and its members of the
+/// archives whose rules matched.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fan_out(
+    inner: &Inner,
+    bus: &str,
+    compiled: &Compiled,
+    event: &Accepted,
+    ids: &[ferrule::RuleId],
+    only: Option<&std::collections::HashSet<String>>,
+    now: u64,
+    deliveries: &mut Vec<NewDelivery>,
+    members: &mut Vec<ArchiveMember>,
+) {
+    for id in ids {
+        let Some(rule) = compiled.rules.get(id.index()) else {
+            continue;
+        };
+        if only.is_some_and(|o| !o.contains(&rule.arn)) {
+            continue;
+        }
+        if let Some(archive) = &rule.archive {
+            members.push(ArchiveMember {
+                archive: archive.clone(),
+                event_id: event.id.clone(),
+                time_ms: event.time_ms,
+            });
+        }
+    }
             let mut parsed: Option<Result<serde_json::Value, String>> = None;
             let ingestion_time = format_millis(event.ingested_ms);
-            let before = deliveries.len();
             for id in ids {
                 let Some(rule) = compiled.rules.get(id.index()) else {
                     continue;
                 };
+                if only.is_some_and(|o| !o.contains(&rule.arn)) {
+                    continue;
+                }
                 inner
                     .counters
                     .rule(bus, &rule.name)
@@ -268,22 +336,8 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                     });
                 }
             }
-            if deliveries.len() > before {
-                archived.push(ArchivedEvent {
-                    id: event.id.clone(),
-                    bus: bus.to_string(),
-                    time_ms: event.ingested_ms,
-                    body: event.envelope.as_bytes().to_vec(),
-                });
-            }
-        }
-    }
-    if !deliveries.is_empty() {
-        inner.store.ingest(archived, deliveries)?;
-        inner.dispatcher.notify();
-    }
-    Ok(())
 }
+
 
 fn entry_error(code: &str, message: &str) -> PutEventsResultEntry {
     PutEventsResultEntry {
@@ -423,6 +477,7 @@ pub(crate) fn put_events(
                 accepted.push(Accepted {
                     bus,
                     envelope: envelope(inner, entry, &id, time),
+                    time_ms: time,
                     id: id.clone(),
                     ingested_ms: now,
                     principal: caller.access_key().map(str::to_string),

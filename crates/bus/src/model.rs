@@ -24,6 +24,10 @@ pub struct BusLimits {
     pub pattern_chars: usize,
     /// Event buses per account (100).
     pub buses: usize,
+    /// Archives per account (EventBridge: 200).
+    pub archives: usize,
+    /// Replays running at once per account (EventBridge: 10).
+    pub active_replays: usize,
 }
 
 impl Default for BusLimits {
@@ -35,6 +39,8 @@ impl Default for BusLimits {
             request_bytes: 256 * 1024,
             pattern_chars: 4096,
             buses: 100,
+            archives: 200,
+            active_replays: 10,
         }
     }
 }
@@ -145,6 +151,10 @@ pub struct RuleRecord {
     /// Tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The AWS service that manages the rule (an archive's rule), which
+    /// callers cannot change or delete.
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }
 
 /// A target of a rule.
