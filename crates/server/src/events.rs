@@ -1,6 +1,7 @@
 //! EventBridge's AWS JSON 1.1 operations (`X-Amz-Target: AWSEvents.<Op>`),
 //! mapped onto the [`Bus`](ferrule_bus::Bus).
 
+mod archives;
 mod request;
 mod response;
 pub(crate) mod wire;
@@ -47,6 +48,15 @@ const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "CreateArchive",
+    "DescribeArchive",
+    "UpdateArchive",
+    "DeleteArchive",
+    "ListArchives",
+    "StartReplay",
+    "DescribeReplay",
+    "CancelReplay",
+    "ListReplays",
 ];
 
 /// EventBridge: AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`.
@@ -179,6 +189,7 @@ fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
                     .collect(),
             })
         }),
+        op if archives::OPERATIONS.contains(&op) => archives::dispatch(state, op, body),
         other => Err((Events::INFO.unknown_operation)(other)),
     }
 }
