@@ -306,6 +306,18 @@ def test_replay_goes_to_the_named_rule_in_time_order(clocked):
     assert error(e)[0] == "ResourceNotFoundException"
 
 
+def queued(sqs, url: str) -> int:
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"])
+
+
+def settle_and_purge(sqs, url: str, n: int):
+    """Waits for the `n` live deliveries, then empties the queue."""
+    assert wait_until(lambda: queued(sqs, url) >= n, 60), queued(sqs, url)
+    sqs.purge_queue(QueueUrl=url)
+    assert queued(sqs, url) == 0
+
+
 def put_many(events, n: int, when: datetime):
     def batch(i):
         put(events, "bulk", 10, when, {"i": i})
@@ -318,7 +330,7 @@ def test_cancel_stops_a_replay(clocked):
     url, _ = rule_to_queue(events, sqs, "bulk", {"source": ["bulk"]})
     events.create_archive(ArchiveName="bulk", EventSourceArn=BUS_ARN)
     put_many(events, 20_000, T0 - timedelta(hours=1))
-    sqs.purge_queue(QueueUrl=url)
+    settle_and_purge(sqs, url, 20_000)
     events.start_replay(ReplayName="big", EventSourceArn=archive_arn("bulk"),
                         EventStartTime=T0 - timedelta(days=1), EventEndTime=T0, Destination={"Arn": BUS_ARN})
     cancelled = events.cancel_replay(ReplayName="big")
@@ -327,8 +339,7 @@ def test_cancel_stops_a_replay(clocked):
     d = events.describe_replay(ReplayName="big")
     assert "ReplayEndTime" in d
     time.sleep(1.0)
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-    assert int(attrs["ApproximateNumberOfMessages"]) < 20_000, "cancelling stopped the replay"
+    assert queued(sqs, url) < 20_000, "cancelling stopped the replay"
     with pytest.raises(ClientError) as e:
         events.cancel_replay(ReplayName="big")
     assert error(e)[0] == "IllegalStatusException"
@@ -340,7 +351,7 @@ def test_a_replay_survives_the_server_being_killed(server_factory, workdir):
     url, _ = rule_to_queue(events, sqs, "bulk", {"source": ["bulk"]})
     events.create_archive(ArchiveName="bulk", EventSourceArn=BUS_ARN)
     put_many(events, 5_000, T0 - timedelta(hours=1))
-    sqs.purge_queue(QueueUrl=url)
+    settle_and_purge(sqs, url, 5_000)
     events.start_replay(ReplayName="survivor", EventSourceArn=archive_arn("bulk"),
                         EventStartTime=T0 - timedelta(days=1), EventEndTime=T0, Destination={"Arn": BUS_ARN})
     server.stop(check=False, sig=signal.SIGKILL)

@@ -395,6 +395,23 @@ impl Archives {
             let r: ArchiveRecord = serde_json::from_str(&text)?;
             records.insert(r.name.clone(), r);
         }
+        // An archive's rule is written before the archive: a crash in
+        // between leaves a rule without its archive, removed here.
+        let mut state = inner.write_state()?;
+        for (bus, b) in state.buses.iter_mut() {
+            let orphans: Vec<String> = b
+                .rules
+                .values()
+                .filter(|r| archive_of_rule(r).is_some_and(|a| !records.contains_key(&a)))
+                .map(|r| r.name.clone())
+                .collect();
+            for rule in orphans {
+                inner.save::<RuleRecord>(&rule_key(bus, &rule), None)?;
+                b.rules.remove(&rule);
+                b.compiled = None;
+            }
+        }
+        drop(state);
         drop(records);
         let now = inner.clock.now_ms();
         let mut replays = lock(&self.replays);
@@ -528,9 +545,7 @@ impl Bus {
                 format!("Archive {} already exists.", input.name),
             ));
         }
-        if records.len() >= inner.limits.archives
-            || b.rules.len() >= inner.limits.rules_per_bus
-        {
+        if records.len() >= inner.limits.archives || b.rules.len() >= inner.limits.rules_per_bus {
             return Err(limit_exceeded());
         }
         let record = ArchiveRecord {
@@ -637,8 +652,10 @@ impl Bus {
                 "At most one filter is allowed for ListArchives. Use either : State, EventSourceArn, or NamePrefix.",
             ));
         }
-        let records: Vec<ArchiveRecord> =
-            read(&self.inner.archives.records).values().cloned().collect();
+        let records: Vec<ArchiveRecord> = read(&self.inner.archives.records)
+            .values()
+            .cloned()
+            .collect();
         let mut out = Vec::new();
         for r in &records {
             let keep = name_prefix.is_none_or(|p| r.name.starts_with(p))
@@ -728,8 +745,7 @@ impl Bus {
                 format!("Replay {} already exists.", input.name),
             ));
         }
-        if replays.values().filter(|r| r.state.is_active()).count() >= inner.limits.active_replays
-        {
+        if replays.values().filter(|r| r.state.is_active()).count() >= inner.limits.active_replays {
             return Err(limit_exceeded());
         }
         let replay = ReplayInfo {
@@ -873,7 +889,10 @@ mod tests {
     #[test]
     fn names_are_read_out_of_arns() {
         assert_eq!(
-            name_in_arn("arn:aws:events:us-east-1:000000000000:archive/a1", "archive"),
+            name_in_arn(
+                "arn:aws:events:us-east-1:000000000000:archive/a1",
+                "archive"
+            ),
             Some("a1")
         );
         assert_eq!(
@@ -889,7 +908,14 @@ mod tests {
 
     #[test]
     fn replay_states_round_trip() {
-        for s in ["STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED"] {
+        for s in [
+            "STARTING",
+            "RUNNING",
+            "CANCELLING",
+            "COMPLETED",
+            "CANCELLED",
+            "FAILED",
+        ] {
             assert_eq!(ReplayState::parse(s).map(ReplayState::as_str), Some(s));
         }
         assert_eq!(ReplayState::parse("running"), None);

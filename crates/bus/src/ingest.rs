@@ -253,91 +253,90 @@ pub(crate) fn fan_out(
             });
         }
     }
-            let mut parsed: Option<Result<serde_json::Value, String>> = None;
-            let ingestion_time = format_millis(event.ingested_ms);
-            for id in ids {
-                let Some(rule) = compiled.rules.get(id.index()) else {
-                    continue;
-                };
-                if only.is_some_and(|o| !o.contains(&rule.arn)) {
-                    continue;
+    let mut parsed: Option<Result<serde_json::Value, String>> = None;
+    let ingestion_time = format_millis(event.ingested_ms);
+    for id in ids {
+        let Some(rule) = compiled.rules.get(id.index()) else {
+            continue;
+        };
+        if only.is_some_and(|o| !o.contains(&rule.arn)) {
+            continue;
+        }
+        inner
+            .counters
+            .rule(bus, &rule.name)
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for (target, spec) in &rule.targets {
+            let payload = match spec {
+                InputSpec::WholeEvent => Ok(event.envelope.clone()),
+                InputSpec::Constant(text) => Ok(text.clone()),
+                _ => {
+                    if parsed.is_none() {
+                        // One partial parse per event, of the members
+                        // the bus's targets read, shared by all of
+                        // them. A selected value serde_json cannot
+                        // hold (a number beyond f64) fails this
+                        // target's transformation alone.
+                        parsed = Some(
+                            compiled
+                                .needed
+                                .read(&event.envelope)
+                                .map_err(|e| e.to_string()),
+                        );
+                    }
+                    let context = RenderContext {
+                        rule_arn: &rule.arn,
+                        rule_name: &rule.name,
+                        ingestion_time: &ingestion_time,
+                    };
+                    match &parsed {
+                        Some(Ok(value)) => spec
+                            .render(value, &context)
+                            .map_err(|e| e.reason().to_string()),
+                        // Some target's member cannot be read: this
+                        // target reads its own members, so that only
+                        // the targets selecting it fail.
+                        Some(Err(_)) => Needed::of(spec)
+                            .read(&event.envelope)
+                            .map_err(|e| e.to_string())
+                            .and_then(|value| {
+                                spec.render(&value, &context)
+                                    .map_err(|e| e.reason().to_string())
+                            }),
+                        None => Err("unparsed".to_string()),
+                    }
                 }
+            };
+            let Ok(payload) = payload else {
                 inner
                     .counters
-                    .rule(bus, &rule.name)
+                    .target(bus, &rule.name, &target.id)
+                    .invalid_input
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                for (target, spec) in &rule.targets {
-                    let payload = match spec {
-                        InputSpec::WholeEvent => Ok(event.envelope.clone()),
-                        InputSpec::Constant(text) => Ok(text.clone()),
-                        _ => {
-                            if parsed.is_none() {
-                                // One partial parse per event, of the members
-                                // the bus's targets read, shared by all of
-                                // them. A selected value serde_json cannot
-                                // hold (a number beyond f64) fails this
-                                // target's transformation alone.
-                                parsed = Some(
-                                    compiled
-                                        .needed
-                                        .read(&event.envelope)
-                                        .map_err(|e| e.to_string()),
-                                );
-                            }
-                            let context = RenderContext {
-                                rule_arn: &rule.arn,
-                                rule_name: &rule.name,
-                                ingestion_time: &ingestion_time,
-                            };
-                            match &parsed {
-                                Some(Ok(value)) => spec
-                                    .render(value, &context)
-                                    .map_err(|e| e.reason().to_string()),
-                                // Some target's member cannot be read: this
-                                // target reads its own members, so that only
-                                // the targets selecting it fail.
-                                Some(Err(_)) => Needed::of(spec)
-                                    .read(&event.envelope)
-                                    .map_err(|e| e.to_string())
-                                    .and_then(|value| {
-                                        spec.render(&value, &context)
-                                            .map_err(|e| e.reason().to_string())
-                                    }),
-                                None => Err("unparsed".to_string()),
-                            }
-                        }
-                    };
-                    let Ok(payload) = payload else {
-                        inner
-                            .counters
-                            .target(bus, &rule.name, &target.id)
-                            .invalid_input
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        continue;
-                    };
-                    let policy = target.retry_policy.unwrap_or_default();
-                    let mut d = Delivery::new(
-                        event.id.clone(),
-                        bus,
-                        rule.name.clone(),
-                        target.arn.clone(),
-                        payload,
-                    );
-                    d.rule_arn.clone_from(&rule.arn);
-                    d.target_id.clone_from(&target.id);
-                    d.max_retries = policy.retries();
-                    d.max_age_ms = policy.max_age_ms();
-                    d.dead_letter_arn = target.dead_letter_config.as_ref().map(|d| d.arn.clone());
-                    d.ingested_ms = event.ingested_ms;
-                    d.principal.clone_from(&event.principal);
-                    deliveries.push(NewDelivery {
-                        due_ms: now,
-                        delivery: d,
-                    });
-                }
-            }
+                continue;
+            };
+            let policy = target.retry_policy.unwrap_or_default();
+            let mut d = Delivery::new(
+                event.id.clone(),
+                bus,
+                rule.name.clone(),
+                target.arn.clone(),
+                payload,
+            );
+            d.rule_arn.clone_from(&rule.arn);
+            d.target_id.clone_from(&target.id);
+            d.max_retries = policy.retries();
+            d.max_age_ms = policy.max_age_ms();
+            d.dead_letter_arn = target.dead_letter_config.as_ref().map(|d| d.arn.clone());
+            d.ingested_ms = event.ingested_ms;
+            d.principal.clone_from(&event.principal);
+            deliveries.push(NewDelivery {
+                due_ms: now,
+                delivery: d,
+            });
+        }
+    }
 }
-
 
 fn entry_error(code: &str, message: &str) -> PutEventsResultEntry {
     PutEventsResultEntry {

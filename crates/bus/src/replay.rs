@@ -10,8 +10,8 @@
 //! a restart resumes every replay that was starting or running from its
 //! cursor, as the service (which does not restart) would have gone on.
 
-use std::sync::atomic::Ordering;
 use std::sync::Weak;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::archives::{Archives, REPLAY_KEY, ReplayInfo, ReplayState, filter_set};
@@ -215,7 +215,9 @@ impl Archives {
 fn run(inner: &Weak<Inner>) {
     let mut expired_at: Option<Instant> = None;
     loop {
-        let Some(strong) = inner.upgrade() else { return };
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
         let archives = &strong.archives;
         if archives.stopping.load(Ordering::SeqCst) {
             return;

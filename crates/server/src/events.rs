@@ -265,7 +265,8 @@ fn describe_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Rule, ApiError>
 }
 
 fn delete_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Empty, ApiError> {
-    // `Force` is for managed rules, which ferrule has none of.
+    // `Force` is for managed rules; the only ones are archives' rules,
+    // which go with their archive (DeleteArchive).
     state
         .bus
         .delete_rule(present(&r.name), text(&r.event_bus_name))?;

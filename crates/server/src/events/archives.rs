@@ -155,11 +155,7 @@ impl CreateArchive {
     fn check(&self) -> Result<(), ApiError> {
         let mut v = Violations::default();
         v.required_text(self.archive_name.as_ref(), "archiveName", ARCHIVE_NAME);
-        v.required_text(
-            self.event_source_arn.as_ref(),
-            "eventSourceArn",
-            EVENTS_ARN,
-        );
+        v.required_text(self.event_source_arn.as_ref(), "eventSourceArn", EVENTS_ARN);
         v.text(self.description.as_ref(), "description", DESCRIPTION);
         v.range(self.retention_days, "retentionDays", Some(0), None);
         v.text(
@@ -211,11 +207,7 @@ impl StartReplay {
         let mut v = Violations::default();
         v.required_text(self.replay_name.as_ref(), "replayName", REPLAY_NAME);
         v.text(self.description.as_ref(), "description", DESCRIPTION);
-        v.required_text(
-            self.event_source_arn.as_ref(),
-            "eventSourceArn",
-            EVENTS_ARN,
-        );
+        v.required_text(self.event_source_arn.as_ref(), "eventSourceArn", EVENTS_ARN);
         v.required(self.event_start_time.as_ref(), "eventStartTime");
         v.required(self.event_end_time.as_ref(), "eventEndTime");
         v.required(self.destination.as_ref(), "destination");
@@ -575,7 +567,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn refused(body: serde_json::Value, check: impl Fn(&StartReplay) -> Result<(), ApiError>) -> String {
+    fn refused(
+        body: serde_json::Value,
+        check: impl Fn(&StartReplay) -> Result<(), ApiError>,
+    ) -> String {
         let r: Result<StartReplay, ApiError> = wire::read(&body, SERIALIZATION);
         match r.and_then(|r| check(&r).map(|()| r)) {
             Ok(_) => String::new(),
@@ -590,9 +585,18 @@ mod tests {
             "Destination": {"Arn": "arn:aws:events:us-east-1:000000000000:event-bus/default",
                             "FilterArns": ["arn:aws:events:us-east-1:000000000000:rule/x"]}});
         assert_eq!(refused(ok, StartReplay::check), "");
-        let e = refused(json!({"ReplayName": "bad name", "EventSourceArn": "archive"}), StartReplay::check);
-        assert!(e.starts_with("ValidationException: 5 validation errors detected: "), "{e}");
-        assert!(e.contains("at 'replayName'") && e.contains("at 'eventSourceArn'"), "{e}");
+        let e = refused(
+            json!({"ReplayName": "bad name", "EventSourceArn": "archive"}),
+            StartReplay::check,
+        );
+        assert!(
+            e.starts_with("ValidationException: 5 validation errors detected: "),
+            "{e}"
+        );
+        assert!(
+            e.contains("at 'replayName'") && e.contains("at 'eventSourceArn'"),
+            "{e}"
+        );
         assert!(e.contains("Value null at 'destination'"), "{e}");
         let e = refused(json!({"EventStartTime": [1]}), StartReplay::check);
         assert!(e.starts_with("SerializationException"), "{e}");
@@ -602,10 +606,23 @@ mod tests {
         )
         .unwrap();
         let e = create.check().unwrap_err();
-        assert!(e.message.starts_with("2 validation errors detected"), "{}", e.message);
-        assert!(e.message.contains("Member must have length less than or equal to 48"));
+        assert!(
+            e.message.starts_with("2 validation errors detected"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message
+                .contains("Member must have length less than or equal to 48")
+        );
         assert!(e.message.contains("at 'retentionDays'"));
-        let list: ListReplays = wire::read(&json!({"State": "DONE", "Limit": 0}), SERIALIZATION).unwrap();
-        assert!(list.check().unwrap_err().message.starts_with("2 validation errors"));
+        let list: ListReplays =
+            wire::read(&json!({"State": "DONE", "Limit": 0}), SERIALIZATION).unwrap();
+        assert!(
+            list.check()
+                .unwrap_err()
+                .message
+                .starts_with("2 validation errors")
+        );
     }
 }
