@@ -24,6 +24,10 @@ pub enum BusErrorKind {
     LimitExceeded,
     /// A policy denies the caller (`AccessDeniedException`).
     AccessDenied,
+    /// The rule is managed by a service (`ManagedRuleException`).
+    ManagedRule,
+    /// The resource's state does not allow the operation (`IllegalStatusException`).
+    IllegalStatus,
     /// The store failed (`InternalException`).
     Internal,
 }
@@ -38,6 +42,8 @@ impl BusErrorKind {
             BusErrorKind::ResourceAlreadyExists => "ResourceAlreadyExistsException",
             BusErrorKind::LimitExceeded => "LimitExceededException",
             BusErrorKind::AccessDenied => "AccessDeniedException",
+            BusErrorKind::ManagedRule => "ManagedRuleException",
+            BusErrorKind::IllegalStatus => "IllegalStatusException",
             BusErrorKind::Internal => "InternalException",
         }
     }

@@ -8,13 +8,13 @@ use std::sync::{Mutex, Weak};
 use std::thread;
 
 use super::access::denied_message;
-use super::{BusError, Inner, bus_of};
+use super::{BusError, Compiled, Inner, bus_of};
 use ferrule_core::json::write_str;
 use ferrule_core::time::{format_millis, format_seconds};
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
 use ferrule_dispatch::{Delivery, NewDelivery};
 use ferrule_policy::Principal;
-use ferrule_store::ArchivedEvent;
+use ferrule_store::{ArchiveMember, ArchivedEvent};
 use ferrule_transform::{InputSpec, Needed, RenderContext};
 
 /// One entry of a PutEvents request.
@@ -84,6 +84,8 @@ pub(crate) struct Accepted {
     pub bus: String,
     pub id: String,
     pub envelope: String,
+    /// The event's `time` (ms since the epoch): archives keep it by this.
+    pub time_ms: u64,
     pub ingested_ms: u64,
     /// The access key of the caller who put it, carried with its deliveries
     /// so that a forwarded event is authorized as that caller on the next bus.
@@ -173,7 +175,9 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
     }
     let now = inner.clock.now_ms();
     let mut deliveries = Vec::new();
-    // Each event with a delivery is archived once; its deliveries refer to it.
+    let mut members = Vec::new();
+    // Each event with a delivery or an archive is archived once; its
+    // deliveries and archive members refer to it.
     let mut archived = Vec::new();
     for (bus, events) in by_bus {
         // Events for a bus that does not exist are accepted and dropped, as
@@ -187,89 +191,19 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
         let results = compiled.matcher.matches_batch_trusted(&texts);
         for (event, result) in events.iter().zip(results) {
             let Ok(ids) = result else { continue };
-            let mut parsed: Option<Result<serde_json::Value, String>> = None;
-            let ingestion_time = format_millis(event.ingested_ms);
-            let before = deliveries.len();
-            for id in ids {
-                let Some(rule) = compiled.rules.get(id.index()) else {
-                    continue;
-                };
-                inner
-                    .counters
-                    .rule(bus, &rule.name)
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                for (target, spec) in &rule.targets {
-                    let payload = match spec {
-                        InputSpec::WholeEvent => Ok(event.envelope.clone()),
-                        InputSpec::Constant(text) => Ok(text.clone()),
-                        _ => {
-                            if parsed.is_none() {
-                                // One partial parse per event, of the members
-                                // the bus's targets read, shared by all of
-                                // them. A selected value serde_json cannot
-                                // hold (a number beyond f64) fails this
-                                // target's transformation alone.
-                                parsed = Some(
-                                    compiled
-                                        .needed
-                                        .read(&event.envelope)
-                                        .map_err(|e| e.to_string()),
-                                );
-                            }
-                            let context = RenderContext {
-                                rule_arn: &rule.arn,
-                                rule_name: &rule.name,
-                                ingestion_time: &ingestion_time,
-                            };
-                            match &parsed {
-                                Some(Ok(value)) => spec
-                                    .render(value, &context)
-                                    .map_err(|e| e.reason().to_string()),
-                                // Some target's member cannot be read: this
-                                // target reads its own members, so that only
-                                // the targets selecting it fail.
-                                Some(Err(_)) => Needed::of(spec)
-                                    .read(&event.envelope)
-                                    .map_err(|e| e.to_string())
-                                    .and_then(|value| {
-                                        spec.render(&value, &context)
-                                            .map_err(|e| e.reason().to_string())
-                                    }),
-                                None => Err("unparsed".to_string()),
-                            }
-                        }
-                    };
-                    let Ok(payload) = payload else {
-                        inner
-                            .counters
-                            .target(bus, &rule.name, &target.id)
-                            .invalid_input
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        continue;
-                    };
-                    let policy = target.retry_policy.unwrap_or_default();
-                    let mut d = Delivery::new(
-                        event.id.clone(),
-                        bus,
-                        rule.name.clone(),
-                        target.arn.clone(),
-                        payload,
-                    );
-                    d.rule_arn.clone_from(&rule.arn);
-                    d.target_id.clone_from(&target.id);
-                    d.max_retries = policy.retries();
-                    d.max_age_ms = policy.max_age_ms();
-                    d.dead_letter_arn = target.dead_letter_config.as_ref().map(|d| d.arn.clone());
-                    d.ingested_ms = event.ingested_ms;
-                    d.principal.clone_from(&event.principal);
-                    d.message_group_id = target.message_group_id().map(str::to_string);
-                    deliveries.push(NewDelivery {
-                        due_ms: now,
-                        delivery: d,
-                    });
-                }
-            }
-            if deliveries.len() > before {
+            let before = (deliveries.len(), members.len());
+            fan_out(
+                inner,
+                bus,
+                &compiled,
+                event,
+                &ids,
+                None,
+                now,
+                &mut deliveries,
+                &mut members,
+            );
+            if (deliveries.len(), members.len()) != before {
                 archived.push(ArchivedEvent {
                     id: event.id.clone(),
                     bus: bus.to_string(),
@@ -279,11 +213,130 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
             }
         }
     }
-    if !deliveries.is_empty() {
-        inner.store.ingest(archived, deliveries)?;
-        inner.dispatcher.notify();
+    if !deliveries.is_empty() || !members.is_empty() {
+        let notify = !deliveries.is_empty();
+        inner.store.ingest_archived(archived, members, deliveries)?;
+        if notify {
+            inner.dispatcher.notify();
+        }
     }
     Ok(())
+}
+
+/// The deliveries of one matched event (rules `ids` of `compiled`; only
+/// those whose ARN is in `only` when given), and its members of the
+/// archives whose rules matched.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fan_out(
+    inner: &Inner,
+    bus: &str,
+    compiled: &Compiled,
+    event: &Accepted,
+    ids: &[ferrule::RuleId],
+    only: Option<&std::collections::HashSet<String>>,
+    now: u64,
+    deliveries: &mut Vec<NewDelivery>,
+    members: &mut Vec<ArchiveMember>,
+) {
+    for id in ids {
+        let Some(rule) = compiled.rules.get(id.index()) else {
+            continue;
+        };
+        if only.is_some_and(|o| !o.contains(&rule.arn)) {
+            continue;
+        }
+        if let Some(archive) = &rule.archive {
+            members.push(ArchiveMember {
+                archive: archive.clone(),
+                event_id: event.id.clone(),
+                time_ms: event.time_ms,
+            });
+        }
+    }
+    let mut parsed: Option<Result<serde_json::Value, String>> = None;
+    let ingestion_time = format_millis(event.ingested_ms);
+    for id in ids {
+        let Some(rule) = compiled.rules.get(id.index()) else {
+            continue;
+        };
+        if only.is_some_and(|o| !o.contains(&rule.arn)) {
+            continue;
+        }
+        inner
+            .counters
+            .rule(bus, &rule.name)
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for (target, spec) in &rule.targets {
+            let payload = match spec {
+                InputSpec::WholeEvent => Ok(event.envelope.clone()),
+                InputSpec::Constant(text) => Ok(text.clone()),
+                _ => {
+                    if parsed.is_none() {
+                        // One partial parse per event, of the members
+                        // the bus's targets read, shared by all of
+                        // them. A selected value serde_json cannot
+                        // hold (a number beyond f64) fails this
+                        // target's transformation alone.
+                        parsed = Some(
+                            compiled
+                                .needed
+                                .read(&event.envelope)
+                                .map_err(|e| e.to_string()),
+                        );
+                    }
+                    let context = RenderContext {
+                        rule_arn: &rule.arn,
+                        rule_name: &rule.name,
+                        ingestion_time: &ingestion_time,
+                    };
+                    match &parsed {
+                        Some(Ok(value)) => spec
+                            .render(value, &context)
+                            .map_err(|e| e.reason().to_string()),
+                        // Some target's member cannot be read: this
+                        // target reads its own members, so that only
+                        // the targets selecting it fail.
+                        Some(Err(_)) => Needed::of(spec)
+                            .read(&event.envelope)
+                            .map_err(|e| e.to_string())
+                            .and_then(|value| {
+                                spec.render(&value, &context)
+                                    .map_err(|e| e.reason().to_string())
+                            }),
+                        None => Err("unparsed".to_string()),
+                    }
+                }
+            };
+            let Ok(payload) = payload else {
+                inner
+                    .counters
+                    .target(bus, &rule.name, &target.id)
+                    .invalid_input
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            };
+            let policy = target.retry_policy.unwrap_or_default();
+            let mut d = Delivery::new(
+                event.id.clone(),
+                bus,
+                rule.name.clone(),
+                target.arn.clone(),
+                payload,
+            );
+            d.rule_arn.clone_from(&rule.arn);
+            d.target_id.clone_from(&target.id);
+            d.max_retries = policy.retries();
+            d.max_age_ms = policy.max_age_ms();
+            d.dead_letter_arn = target.dead_letter_config.as_ref().map(|d| d.arn.clone());
+            d.ingested_ms = event.ingested_ms;
+            d.principal.clone_from(&event.principal);
+            d.message_group_id = target.message_group_id().map(str::to_string);
+            deliveries.push(NewDelivery {
+                due_ms: now,
+                delivery: d,
+            });
+        }
+    }
 }
 
 fn entry_error(code: &str, message: &str) -> PutEventsResultEntry {
@@ -424,6 +477,7 @@ pub(crate) fn put_events(
                 accepted.push(Accepted {
                     bus,
                     envelope: envelope(inner, entry, &id, time),
+                    time_ms: time,
                     id: id.clone(),
                     ingested_ms: now,
                     principal: caller.access_key().map(str::to_string),

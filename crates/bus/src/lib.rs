@@ -29,11 +29,13 @@
 #![warn(missing_debug_implementations)]
 
 mod access;
+mod archives;
 mod connections;
 mod error;
 mod health;
 mod ingest;
 mod model;
+mod replay;
 mod schedules;
 mod settings;
 
@@ -44,6 +46,10 @@ use std::time::Duration;
 
 pub use access::denied_message;
 pub use access::{PermissionCondition, PrincipalResolver, PutPermissionInput};
+pub use archives::{
+    ArchiveInfo, CreateArchiveInput, ListReplaysFilter, ReplayInfo, ReplayState, StartReplayInput,
+    UpdateArchiveInput,
+};
 pub use connections::{
     API_METHODS, ApiDestinationInput, ApiDestinationRecord, ApiKeyAuth, AuthParameters, BasicAuth,
     CONNECTION_STATES, ConnectionHttpParameters, ConnectionInput, ConnectionParam,
@@ -240,6 +246,8 @@ pub(crate) struct Inner {
     principals: RwLock<Option<Arc<PrincipalResolver>>>,
     /// Rule schedules and Scheduler schedules ([`schedules`]).
     pub(crate) timer: schedules::Timer,
+    /// Archives and replays ([`archives`], [`replay`]).
+    pub(crate) archives: archives::Archives,
 }
 
 #[derive(Default)]
@@ -283,6 +291,8 @@ pub(crate) struct CompiledRule {
     pub(crate) name: String,
     pub(crate) arn: String,
     pub(crate) targets: Vec<(TargetConfig, InputSpec)>,
+    /// The archive this rule feeds, for an archive's managed rule.
+    pub(crate) archive: Option<String>,
 }
 
 const BUS_KEY: &str = "bus\u{1f}";
@@ -331,14 +341,17 @@ impl Bus {
                 ingest: ingest::Ingest::new(weak.clone()),
                 principals: RwLock::new(None),
                 timer: schedules::Timer::new(),
+                archives: archives::Archives::default(),
             }
         });
         inner.load()?;
         inner.load_apis()?;
         inner.timer.load(&inner)?;
+        inner.archives.load(&inner)?;
         if options.deliver_in_background {
             inner.dispatcher.start();
             inner.timer.start(Arc::downgrade(&inner));
+            inner.archives.start(Arc::downgrade(&inner));
         }
         Ok(Bus { inner })
     }
@@ -460,6 +473,13 @@ impl Bus {
         }
         let mut state = self.inner.write_state()?;
         let bus = state.bus(name)?;
+        // An archive's rule stays until the archive is deleted, and the
+        // service refuses to delete a bus that still has rules.
+        if bus.rules.values().any(|r| r.managed_by.is_some()) {
+            return Err(BusError::validation(
+                "EventBus can't be deleted since it has rules.",
+            ));
+        }
         for rule in bus.rules.keys() {
             self.inner.save::<RuleRecord>(&rule_key(name, rule), None)?;
         }
@@ -523,6 +543,9 @@ impl Bus {
         let mut state = self.inner.write_state()?;
         let bus = state.bus_mut(&bus_name)?;
         let existing = bus.rules.get(&input.name);
+        if let Some(r) = existing {
+            archives::check_unmanaged(r)?;
+        }
         if existing.is_none() && bus.rules.len() >= self.inner.limits.rules_per_bus {
             return Err(limit_exceeded());
         }
@@ -541,6 +564,7 @@ impl Bus {
                 t.extend(input.tags.clone());
                 t
             },
+            managed_by: None,
         };
         if record.tags.len() > settings::MAX_TAGS {
             return Err(settings::too_many_tags());
@@ -577,6 +601,7 @@ impl Bus {
         let bus = state.bus_mut(&bus_name)?;
         match bus.rules.get(name) {
             None => Ok(()),
+            Some(rule) if rule.managed_by.is_some() => archives::check_unmanaged(rule),
             Some(rule) if !rule.targets.is_empty() => Err(BusError::validation(
                 "Rule can't be deleted since it has targets.",
             )),
@@ -925,6 +950,7 @@ impl Bus {
 impl Drop for Bus {
     fn drop(&mut self) {
         self.inner.timer.stop();
+        self.inner.archives.stop();
         self.inner.ingest.stop();
         self.inner.dispatcher.stop();
     }
@@ -1087,6 +1113,7 @@ impl Inner {
             .rules
             .get_mut(name)
             .ok_or_else(|| no_rule(name, &bus_name))?;
+        archives::check_unmanaged(rule)?;
         let mut updated = rule.clone();
         change(&mut updated)?;
         self.save(&rule_key(&bus_name, name), Some(&updated))?;
@@ -1170,6 +1197,7 @@ impl Inner {
                     name: r.name.clone(),
                     arn: self.rule_arn(bus, &r.name),
                     targets,
+                    archive: archives::archive_of_rule(r),
                 },
             );
         }

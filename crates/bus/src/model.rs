@@ -30,6 +30,10 @@ pub struct BusLimits {
     pub api_destinations: usize,
     /// Highest `InvocationRateLimitPerSecond` of an API destination (300).
     pub invocation_rate_limit: u32,
+    /// Archives per account (EventBridge: 200).
+    pub archives: usize,
+    /// Replays running at once per account (EventBridge: 10).
+    pub active_replays: usize,
 }
 
 impl Default for BusLimits {
@@ -44,6 +48,8 @@ impl Default for BusLimits {
             connections: 3000,
             api_destinations: 3000,
             invocation_rate_limit: 300,
+            archives: 200,
+            active_replays: 10,
         }
     }
 }
@@ -154,6 +160,10 @@ pub struct RuleRecord {
     /// Tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The AWS service that manages the rule (an archive's rule), which
+    /// callers cannot change or delete.
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }
 
 /// A target of a rule.

@@ -485,6 +485,25 @@ impl EventArchive for FlakyStore {
     fn prune(&self, before_ms: u64) -> Result<u64, StoreError> {
         self.inner.prune(before_ms)
     }
+    fn add_members(&self, members: Vec<ferrule_store::ArchiveMember>) -> Result<u64, StoreError> {
+        self.inner.add_members(members)
+    }
+    fn members(
+        &self,
+        archive: &str,
+        from_ms: u64,
+        to_ms: u64,
+        after: Option<(u64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, ArchivedEvent)>, StoreError> {
+        self.inner.members(archive, from_ms, to_ms, after, limit)
+    }
+    fn archive_stats(&self, archive: &str) -> Result<ferrule_store::ArchiveStats, StoreError> {
+        self.inner.archive_stats(archive)
+    }
+    fn expire_members(&self, archive: &str, before_ms: u64) -> Result<u64, StoreError> {
+        self.inner.expire_members(archive, before_ms)
+    }
 }
 
 impl Store for FlakyStore {
@@ -494,6 +513,14 @@ impl Store for FlakyStore {
         deliveries: Vec<NewDelivery>,
     ) -> Result<Vec<DeliveryId>, StoreError> {
         self.inner.ingest(events, deliveries)
+    }
+    fn ingest_archived(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ferrule_store::ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        self.inner.ingest_archived(events, members, deliveries)
     }
     fn faults(&self) -> Vec<ferrule_core::Fault> {
         self.inner.faults()

@@ -1,6 +1,7 @@
 //! EventBridge's AWS JSON 1.1 operations (`X-Amz-Target: AWSEvents.<Op>`),
 //! mapped onto the [`Bus`](ferrule_bus::Bus).
 
+mod archives;
 mod connections;
 mod request;
 mod response;
@@ -59,6 +60,15 @@ const OPERATIONS: &[&str] = &[
     "UpdateApiDestination",
     "DeleteApiDestination",
     "ListApiDestinations",
+    "CreateArchive",
+    "DescribeArchive",
+    "UpdateArchive",
+    "DeleteArchive",
+    "ListArchives",
+    "StartReplay",
+    "DescribeReplay",
+    "CancelReplay",
+    "ListReplays",
 ];
 
 /// EventBridge: AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`.
@@ -191,6 +201,7 @@ fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
                     .collect(),
             })
         }),
+        op if archives::OPERATIONS.contains(&op) => archives::dispatch(state, op, body),
         other => connections::dispatch(state, call)
             .unwrap_or_else(|| Err((Events::INFO.unknown_operation)(other))),
     }
@@ -267,7 +278,8 @@ fn describe_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Rule, ApiError>
 }
 
 fn delete_rule(state: &AppState, r: rq::RuleRef) -> Result<rs::Empty, ApiError> {
-    // `Force` is for managed rules, which ferrule has none of.
+    // `Force` is for managed rules; the only ones are archives' rules,
+    // which go with their archive (DeleteArchive).
     state
         .bus
         .delete_rule(present(&r.name), text(&r.event_bus_name))?;

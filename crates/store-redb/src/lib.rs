@@ -31,10 +31,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ferrule_store::{
-    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery, DeliveryId, DeliveryLog,
-    EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore, NewDelivery, NewMessage,
-    Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received, Record, Settled,
-    Store, StoreError, StoreErrorKind, VisibilityChange,
+    ArchiveMember, ArchiveStats, ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery,
+    DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore,
+    NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt,
+    Received, Record, Settled, Store, StoreError, StoreErrorKind, VisibilityChange,
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -76,6 +76,12 @@ const ARCHIVE: TableDefinition<(u64, &str), (&str, &[u8])> = TableDefinition::ne
 /// not archived (yet).
 const ARCHIVE_IDS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("archive_ids");
 const UNARCHIVED: u64 = u64::MAX;
+/// (archive, member time, event id) → the event's body size: the members of
+/// the named archives, each one reference to its event in `ARCHIVE_IDS`.
+const ARCHIVE_MEMBERS: TableDefinition<(&str, u64, &str), u64> =
+    TableDefinition::new("archive_members");
+/// archive → (members, their bytes).
+const ARCHIVE_STATS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("archive_stats");
 /// Counters: `seq` (deliveries, messages, queues), `token` (leases,
 /// receives), `version` (metadata), `probe`.
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
@@ -233,7 +239,8 @@ struct StoredQueue {
 
 /// A write, run by the writer thread.
 enum Write {
-    Ingest(Vec<ArchivedEvent>, Vec<NewDelivery>),
+    Ingest(Vec<ArchivedEvent>, Vec<ArchiveMember>, Vec<NewDelivery>),
+    Expire(String, u64),
     Settle(u64, Vec<(Lease, Outcome)>),
     CreateQueue(String, BTreeMap<String, String>, u64),
     SetQueueAttributes(String, BTreeMap<String, String>, u64),
@@ -390,6 +397,8 @@ fn create_tables(db: &Database) -> Result<(), StoreError> {
     tx.open_table(META_CHANGES).ctx("creating tables")?;
     tx.open_table(ARCHIVE).ctx("creating tables")?;
     tx.open_table(ARCHIVE_IDS).ctx("creating tables")?;
+    tx.open_table(ARCHIVE_MEMBERS).ctx("creating tables")?;
+    tx.open_table(ARCHIVE_STATS).ctx("creating tables")?;
     tx.open_table(COUNTERS).ctx("creating tables")?;
     tx.commit().ctx("creating tables")
 }
@@ -667,6 +676,8 @@ struct Tx<'t> {
     changes: redb::Table<'t, u64, (&'static str, &'static str)>,
     archive: redb::Table<'t, (u64, &'static str), (&'static str, &'static [u8])>,
     ids: redb::Table<'t, &'static str, (u64, u64)>,
+    members: redb::Table<'t, (&'static str, u64, &'static str), u64>,
+    stats: redb::Table<'t, &'static str, (u64, u64)>,
     retention: Retention,
     leases: &'t Mutex<LeaseTable>,
     /// (id, token) of the leases this transaction settles.
@@ -718,6 +729,8 @@ fn apply_batch(
             changes: tx.open_table(META_CHANGES).ctx(W)?,
             archive: tx.open_table(ARCHIVE).ctx(W)?,
             ids: tx.open_table(ARCHIVE_IDS).ctx(W)?,
+            members: tx.open_table(ARCHIVE_MEMBERS).ctx(W)?,
+            stats: tx.open_table(ARCHIVE_STATS).ctx(W)?,
             retention,
             leases,
             settling,
@@ -750,9 +763,18 @@ enum Found {
 impl Tx<'_> {
     fn apply(&mut self, write: &Write) -> Result<Answer, StoreError> {
         Ok(match write {
-            Write::Ingest(events, deliveries) => {
+            Write::Ingest(events, members, deliveries) => {
                 let new = self.archive_events(events)?;
-                Ok(Reply::Ingested(self.append(events, deliveries)?, new))
+                let added = self.add_members(members)?;
+                let ids = self.append(events, deliveries)?;
+                // An archive-only write counts the new members.
+                Ok(Reply::Ingested(
+                    ids,
+                    if events.is_empty() { added } else { new },
+                ))
+            }
+            Write::Expire(archive, before_ms) => {
+                Ok(Reply::Count(self.expire_members(archive, *before_ms)?))
             }
             Write::Settle(now_ms, outcomes) => Ok(Reply::Settled(self.settle(*now_ms, outcomes)?)),
             Write::CreateQueue(name, attributes, now_ms) => {
@@ -906,18 +928,26 @@ impl Tx<'_> {
             Some(v) => event_of(v.value())?,
             None => return Ok(()),
         };
-        let Some((time, refs)) = self.ids.get(event.as_str()).ctx(R)?.map(|v| v.value()) else {
+        self.unref(&event)
+    }
+
+    /// Drops one reference (a delivery or an archive member) to `event`;
+    /// the last one removes it when the archive keeps events only while
+    /// referenced.
+    fn unref(&mut self, event: &str) -> Result<(), StoreError> {
+        const R: &str = "releasing an event";
+        let Some((time, refs)) = self.ids.get(event).ctx(R)?.map(|v| v.value()) else {
             return Ok(());
         };
         if refs > 1 {
-            self.ids.insert(event.as_str(), (time, refs - 1)).ctx(R)?;
+            self.ids.insert(event, (time, refs - 1)).ctx(R)?;
         } else if time == UNARCHIVED || self.retention == Retention::WhileReferenced {
-            self.ids.remove(event.as_str()).ctx(R)?;
+            self.ids.remove(event).ctx(R)?;
             if time != UNARCHIVED {
-                self.archive.remove((time, event.as_str())).ctx(R)?;
+                self.archive.remove((time, event)).ctx(R)?;
             }
         } else {
-            self.ids.insert(event.as_str(), (time, 0)).ctx(R)?;
+            self.ids.insert(event, (time, 0)).ctx(R)?;
         }
         Ok(())
     }
@@ -1258,6 +1288,86 @@ impl Tx<'_> {
             new += 1;
         }
         Ok(new)
+    }
+
+    fn add_members(&mut self, members: &[ArchiveMember]) -> Result<u64, StoreError> {
+        const A: &str = "archiving into archives";
+        let mut new = 0;
+        for m in members {
+            let Some((time, refs)) = self.ids.get(m.event_id.as_str()).ctx(A)?.map(|v| v.value())
+            else {
+                continue;
+            };
+            if time == UNARCHIVED {
+                continue;
+            }
+            let key = (m.archive.as_str(), m.time_ms, m.event_id.as_str());
+            if self.members.get(key).ctx(A)?.is_some() {
+                continue;
+            }
+            let size = match self.archive.get((time, m.event_id.as_str())).ctx(A)? {
+                Some(v) => v.value().1.len() as u64,
+                None => continue,
+            };
+            self.members.insert(key, size).ctx(A)?;
+            self.ids
+                .insert(m.event_id.as_str(), (time, refs + 1))
+                .ctx(A)?;
+            let (n, bytes) = self
+                .stats
+                .get(m.archive.as_str())
+                .ctx(A)?
+                .map_or((0, 0), |v| v.value());
+            self.stats
+                .insert(m.archive.as_str(), (n + 1, bytes + size))
+                .ctx(A)?;
+            new += 1;
+        }
+        Ok(new)
+    }
+
+    fn expire_members(&mut self, archive: &str, before_ms: u64) -> Result<u64, StoreError> {
+        const E: &str = "expiring archived events";
+        let old = self
+            .members
+            .range((archive, 0, "")..)
+            .ctx(E)?
+            .map(|r| {
+                r.map(|(k, v)| {
+                    let (a, t, id) = k.value();
+                    (a == archive, t, id.to_string(), v.value())
+                })
+                .ctx(E)
+            })
+            .take_while(|r| {
+                r.as_ref().map_or(true, |(same, t, _, _)| {
+                    *same && (before_ms == u64::MAX || *t < before_ms)
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let mut bytes = 0;
+        for (_, t, id, size) in &old {
+            self.members.remove((archive, *t, id.as_str())).ctx(E)?;
+            bytes += size;
+            self.unref(id)?;
+        }
+        let (n, total) = self
+            .stats
+            .get(archive)
+            .ctx(E)?
+            .map_or((0, 0), |v| v.value());
+        let left = n.saturating_sub(old.len() as u64);
+        if left == 0 {
+            self.stats.remove(archive).ctx(E)?;
+        } else {
+            self.stats
+                .insert(archive, (left, total.saturating_sub(bytes)))
+                .ctx(E)?;
+        }
+        Ok(old.len() as u64)
     }
 
     fn prune(&mut self, before_ms: u64) -> Result<u64, StoreError> {
@@ -1674,7 +1784,7 @@ impl EventArchive for RedbStore {
         if events.is_empty() {
             return Ok(0);
         }
-        match self.write(Write::Ingest(events, Vec::new()))? {
+        match self.write(Write::Ingest(events, Vec::new(), Vec::new()))? {
             Reply::Ingested(_, new) => Ok(new),
             _ => Err(unexpected()),
         }
@@ -1741,6 +1851,103 @@ impl EventArchive for RedbStore {
             _ => Err(unexpected()),
         }
     }
+
+    fn add_members(&self, members: Vec<ArchiveMember>) -> Result<u64, StoreError> {
+        if members.is_empty() {
+            return Ok(0);
+        }
+        match self.write(Write::Ingest(Vec::new(), members, Vec::new()))? {
+            Reply::Ingested(_, new) => Ok(new),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn members(
+        &self,
+        archive: &str,
+        from_ms: u64,
+        to_ms: u64,
+        after: Option<(u64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, ArchivedEvent)>, StoreError> {
+        const E: &str = "reading an archive";
+        self.read(E, |tx| {
+            let members = tx.open_table(ARCHIVE_MEMBERS).ctx(E)?;
+            let ids = tx.open_table(ARCHIVE_IDS).ctx(E)?;
+            let events = tx.open_table(ARCHIVE).ctx(E)?;
+            let start = match after {
+                Some((t, id)) if t >= from_ms => (archive, t, id),
+                _ => (archive, from_ms, ""),
+            };
+            let mut out = Vec::new();
+            for row in members.range(start..).ctx(E)? {
+                if out.len() >= limit {
+                    break;
+                }
+                let (k, _) = row.ctx(E)?;
+                let (a, t, id) = k.value();
+                if a != archive || t >= to_ms {
+                    break;
+                }
+                if after.is_some_and(|x| (t, id) <= x) {
+                    continue;
+                }
+                let Some(time_ms) = ids.get(id).ctx(E)?.map(|v| v.value().0) else {
+                    continue;
+                };
+                if let Some(v) = events.get((time_ms, id)).ctx(E)? {
+                    let (bus, body) = v.value();
+                    out.push((
+                        t,
+                        ArchivedEvent {
+                            id: id.to_string(),
+                            bus: bus.to_string(),
+                            time_ms,
+                            body: body.to_vec(),
+                        },
+                    ));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn archive_stats(&self, archive: &str) -> Result<ArchiveStats, StoreError> {
+        const E: &str = "reading an archive";
+        self.read(E, |tx| {
+            let stats = tx.open_table(ARCHIVE_STATS).ctx(E)?;
+            Ok(stats
+                .get(archive)
+                .ctx(E)?
+                .map_or_else(ArchiveStats::default, |v| {
+                    let (events, bytes) = v.value();
+                    ArchiveStats { events, bytes }
+                }))
+        })
+    }
+
+    fn expire_members(&self, archive: &str, before_ms: u64) -> Result<u64, StoreError> {
+        // Most calls find nothing to expire: a read says so without a commit.
+        const E: &str = "reading an archive";
+        let due = self.read(E, |tx| {
+            let members = tx.open_table(ARCHIVE_MEMBERS).ctx(E)?;
+            Ok(match members.range((archive, 0, "")..).ctx(E)?.next() {
+                Some(row) => {
+                    let (k, _) = row.ctx(E)?;
+                    let (a, t, _) = k.value();
+                    a == archive && (before_ms == u64::MAX || t < before_ms)
+                }
+                None => false,
+            })
+        })?;
+        if !due {
+            return Ok(0);
+        }
+        match self.write(Write::Expire(archive.to_string(), before_ms))? {
+            Reply::Count(n) => Ok(n),
+            _ => Err(unexpected()),
+        }
+    }
 }
 
 impl Store for RedbStore {
@@ -1752,7 +1959,22 @@ impl Store for RedbStore {
         if events.is_empty() && deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        match self.write(Write::Ingest(events, deliveries))? {
+        match self.write(Write::Ingest(events, Vec::new(), deliveries))? {
+            Reply::Ingested(ids, _) => Ok(ids),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn ingest_archived(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        if events.is_empty() && members.is_empty() && deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.write(Write::Ingest(events, members, deliveries))? {
             Reply::Ingested(ids, _) => Ok(ids),
             _ => Err(unexpected()),
         }

@@ -124,6 +124,46 @@ fn until_pruned_keeps_delivered_events() {
     assert_eq!(s.event("e1").expect("event"), None);
 }
 
+#[test]
+fn archive_members_hold_events_past_their_deliveries_while_referenced() {
+    let dir = Dir::new("members");
+    let s = RedbStore::open_with(
+        &dir.0.join("s.redb"),
+        SyncMode::Never,
+        Retention::WhileReferenced,
+    )
+    .expect("open");
+    let member = |id: &str, t: u64| ferrule_store::ArchiveMember {
+        archive: "a".into(),
+        event_id: id.into(),
+        time_ms: t,
+    };
+    s.ingest_archived(
+        vec![event("e1", "{}"), event("e2", "{\"x\":1}")],
+        vec![member("e1", 10), member("e2", 20)],
+        vec![delivery("e1", "{}")],
+    )
+    .expect("ingest");
+    let leased = s.lease(0, 10, 100).expect("lease");
+    s.settle(1, vec![(leased[0].lease, Outcome::Ack)])
+        .expect("settle");
+    // The delivery is gone; the archive still holds the event.
+    assert!(s.event("e1").expect("event").is_some());
+    assert_eq!(s.expire_members("a", 15).expect("expire"), 1);
+    assert_eq!(
+        s.event("e1").expect("event"),
+        None,
+        "gone with its last member"
+    );
+    assert!(s.event("e2").expect("event").is_some());
+    // Nothing left to expire before 15: answered without a write.
+    assert_eq!(s.expire_members("a", 15).expect("expire"), 0);
+    assert_eq!(s.archive_stats("a").expect("stats").events, 1);
+    assert_eq!(s.expire_members("a", u64::MAX).expect("expire"), 1);
+    assert_eq!(s.event("e2").expect("event"), None);
+    assert_eq!(s.archive_stats("a").expect("stats").events, 0);
+}
+
 /// A tmpfs of `size` on a fresh directory, unmounted on drop; `None` when
 /// not root (mounting needs it).
 struct Tmpfs(Dir);

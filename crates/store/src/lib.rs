@@ -25,7 +25,7 @@ pub mod queue;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 
-pub use archive::{ArchivedEvent, EventArchive};
+pub use archive::{ArchiveMember, ArchiveStats, ArchivedEvent, EventArchive};
 pub use error::{StoreError, StoreErrorKind};
 pub use log::{Delivery, DeliveryId, DeliveryLog, Lease, Leased, NewDelivery, Outcome, Settled};
 pub use memory::MemoryStore;
@@ -49,6 +49,30 @@ pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
     ) -> Result<Vec<DeliveryId>, StoreError> {
         if !events.is_empty() {
             self.archive(events)?;
+        }
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.append(deliveries)
+    }
+
+    /// [`Store::ingest`], and `members` put the events into named archives,
+    /// all durably before it returns. The default writes the events, then
+    /// the members, then the deliveries (a crash in between leaves events
+    /// that [`EventArchive::prune`] removes, or members without the
+    /// deliveries: never a delivery or member without its event); a store
+    /// that can, does all in one transaction.
+    fn ingest_archived(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<Vec<DeliveryId>, StoreError> {
+        if !events.is_empty() {
+            self.archive(events)?;
+        }
+        if !members.is_empty() {
+            self.add_members(members)?;
         }
         if deliveries.is_empty() {
             return Ok(Vec::new());

@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{
-    ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery, DeliveryId, DeliveryLog,
-    EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore, NewDelivery, NewMessage,
-    Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt, Received, Record, Settled,
-    Store, StoreError, VisibilityChange,
+    ArchiveMember, ArchiveStats, ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery,
+    DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore,
+    NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt,
+    Received, Record, Settled, Store, StoreError, VisibilityChange,
 };
 
 /// A store in memory: for tests, and for embedders that need no
@@ -37,6 +37,8 @@ struct State {
     version: u64,
     events: HashMap<String, ArchivedEvent>,
     events_by_time: BTreeSet<(u64, String)>,
+    /// Named archives: archive → (member time, event id) → body size.
+    members: BTreeMap<String, BTreeMap<(u64, String), u64>>,
     /// Writes fail with this while set (fault injection).
     failure: Option<StoreError>,
 }
@@ -640,6 +642,11 @@ impl EventArchive for MemoryStore {
             .deliveries
             .values()
             .map(|(_, d)| d.event_id.clone())
+            .chain(
+                s.members
+                    .values()
+                    .flat_map(|m| m.keys().map(|(_, id)| id.clone())),
+            )
             .collect();
         let old: Vec<(u64, String)> = s
             .events_by_time
@@ -652,6 +659,69 @@ impl EventArchive for MemoryStore {
             s.events.remove(&key.1);
         }
         Ok(old.len() as u64)
+    }
+
+    fn add_members(&self, members: Vec<ArchiveMember>) -> Result<u64, StoreError> {
+        let mut s = self.write()?;
+        let mut new = 0;
+        for m in members {
+            let Some(size) = s.events.get(&m.event_id).map(|e| e.body.len() as u64) else {
+                continue;
+            };
+            let archive = s.members.entry(m.archive).or_default();
+            if archive.insert((m.time_ms, m.event_id), size).is_none() {
+                new += 1;
+            }
+        }
+        Ok(new)
+    }
+
+    fn members(
+        &self,
+        archive: &str,
+        from_ms: u64,
+        to_ms: u64,
+        after: Option<(u64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, ArchivedEvent)>, StoreError> {
+        let s = self.lock();
+        let Some(members) = s.members.get(archive) else {
+            return Ok(Vec::new());
+        };
+        Ok(members
+            .range((from_ms, String::new())..)
+            .take_while(|((t, _), _)| *t < to_ms)
+            .filter(|((t, id), _)| after.is_none_or(|(at, aid)| (*t, id.as_str()) > (at, aid)))
+            .take(limit)
+            .filter_map(|((t, id), _)| s.events.get(id).map(|e| (*t, e.clone())))
+            .collect())
+    }
+
+    fn archive_stats(&self, archive: &str) -> Result<ArchiveStats, StoreError> {
+        let s = self.lock();
+        Ok(s.members
+            .get(archive)
+            .map_or_else(ArchiveStats::default, |m| ArchiveStats {
+                events: m.len() as u64,
+                bytes: m.values().sum(),
+            }))
+    }
+
+    fn expire_members(&self, archive: &str, before_ms: u64) -> Result<u64, StoreError> {
+        let mut s = self.write()?;
+        let Some(members) = s.members.get_mut(archive) else {
+            return Ok(0);
+        };
+        let kept = if before_ms == u64::MAX {
+            BTreeMap::new()
+        } else {
+            members.split_off(&(before_ms, String::new()))
+        };
+        let n = std::mem::replace(members, kept).len() as u64;
+        if members.is_empty() {
+            s.members.remove(archive);
+        }
+        Ok(n)
     }
 }
 

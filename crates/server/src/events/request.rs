@@ -215,8 +215,11 @@ impl PutRule {
 pub(crate) struct RuleRef {
     pub name: Option<Str>,
     pub event_bus_name: Option<Str>,
-    /// DeleteRule only (for managed rules, which ferrule has none of).
-    #[expect(dead_code, reason = "type-checked only: ferrule has no managed rules")]
+    /// DeleteRule only (for managed rules: archives' rules go with their archive).
+    #[expect(
+        dead_code,
+        reason = "type-checked only: managed rules (archives') go with their archive"
+    )]
     pub force: Option<Bool>,
 }
 
@@ -424,7 +427,10 @@ pub(crate) struct RemoveTargets {
     pub rule: Option<Str>,
     pub event_bus_name: Option<Str>,
     pub ids: Option<List<Str>>,
-    #[expect(dead_code, reason = "type-checked only: ferrule has no managed rules")]
+    #[expect(
+        dead_code,
+        reason = "type-checked only: managed rules (archives') go with their archive"
+    )]
     pub force: Option<Bool>,
 }
 

@@ -73,6 +73,9 @@ pub(crate) struct Rule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
     pub event_bus_name: String,
+    /// The service managing the rule (an archive's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
     /// DescribeRule only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -90,6 +93,7 @@ impl Rule {
             description: r.description.clone(),
             role_arn: r.role_arn.clone(),
             event_bus_name: r.bus.clone(),
+            managed_by: r.managed_by.clone(),
             created_by: None,
         }
     }
