@@ -193,7 +193,7 @@ impl PathTrie {
         if let Some(found) = self.find(level, key) {
             return Some(found);
         }
-        if level.dotted && memchr::memchr(b'.', key).is_some() {
+        if level.dotted && key.contains(&b'.') {
             return self.walk(node, key, top);
         }
         None
