@@ -6,10 +6,23 @@
 /// member's key; if the trie has no such node, the member is skipped.
 /// Because paths are dotted text, `{"a.b": 1}` and `{"a": {"b": 1}}` reach
 /// the same node.
+///
+/// A key is looked up whole first: each object level (the event itself,
+/// and every node a path continues from with `.`) keeps the few keys
+/// without a dot that lead somewhere, compared by length and first eight
+/// bytes before the rest (no hashing, no byte-by-byte walk). Only a key
+/// that misses and holds a dot, at a level where some key leads on with
+/// `.`, walks the trie byte by byte.
 #[derive(Clone, Debug)]
 pub(crate) struct PathTrie {
     nodes: Vec<TrieNode>,
     fields: usize,
+    /// The keys of the event's own members.
+    top: Level,
+    /// The keys of members of objects found at a node (after its `.`).
+    levels: Vec<Level>,
+    /// The bytes of every level's keys.
+    keys: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -19,6 +32,47 @@ struct TrieNode {
     field: Option<u32>,
     /// Whether a path continues with `.` here (objects here are worth entering).
     dot: bool,
+    /// The index in `levels` of this node's member keys (when `dot`).
+    level: u32,
+}
+
+/// The dot-free keys that lead to a node with a field or a `.`, from one
+/// starting node.
+#[derive(Clone, Debug, Default)]
+struct Level {
+    /// Sorted by (length, head, bytes).
+    entries: Vec<Entry>,
+    /// Whether some entry's node continues with `.`: only then can a key
+    /// with a dot reach a path from here.
+    dotted: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    len: u32,
+    /// The key's first (up to) eight bytes, little-endian, zero-padded.
+    head: u64,
+    /// Where the key's bytes start in `PathTrie::keys`.
+    start: u32,
+    node: u32,
+}
+
+/// Above this many keys a level is binary-searched instead of scanned.
+const SCAN: usize = 12;
+
+/// The first (up to) eight bytes of `key`, as `Entry::head`.
+#[inline(always)]
+fn head(key: &[u8]) -> u64 {
+    match key.first_chunk::<8>() {
+        Some(chunk) => u64::from_le_bytes(*chunk),
+        None => {
+            let mut w = [0u8; 8];
+            for (slot, &b) in w.iter_mut().zip(key) {
+                *slot = b;
+            }
+            u64::from_le_bytes(w)
+        }
+    }
 }
 
 impl PathTrie {
@@ -29,6 +83,9 @@ impl PathTrie {
         let mut trie = PathTrie {
             nodes: vec![TrieNode::default()],
             fields: 0,
+            top: Level::default(),
+            levels: Vec::new(),
+            keys: Vec::new(),
         };
         for (id, path) in paths.into_iter().enumerate() {
             trie.fields = id + 1;
@@ -51,7 +108,61 @@ impl PathTrie {
             }
             trie.nodes[node as usize].field = Some(id as u32);
         }
+        trie.top = trie.level_from(Self::ROOT);
+        for node in 0..trie.nodes.len() {
+            if !trie.nodes[node].dot {
+                continue;
+            }
+            let Some(start) = trie.step(node as u32, b'.') else {
+                continue;
+            };
+            let level = trie.level_from(start);
+            trie.nodes[node].level = trie.levels.len() as u32;
+            trie.levels.push(level);
+        }
         trie
+    }
+
+    /// The level of keys read from `start`: every dot-free byte string
+    /// that leads from it to a node with a field or a `.`.
+    fn level_from(&mut self, start: u32) -> Level {
+        let mut found: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut stack: Vec<(u32, Vec<u8>)> = vec![(start, Vec::new())];
+        while let Some((node, key)) = stack.pop() {
+            let n = &self.nodes[node as usize];
+            if n.field.is_some() || n.dot {
+                found.push((key.clone(), node));
+            }
+            for &(byte, next) in &n.edges {
+                if byte != b'.' {
+                    let mut longer = key.clone();
+                    longer.push(byte);
+                    stack.push((next, longer));
+                }
+            }
+        }
+        let mut entries: Vec<Entry> = found
+            .into_iter()
+            .map(|(key, node)| {
+                let entry = Entry {
+                    len: key.len() as u32,
+                    head: head(&key),
+                    start: self.keys.len() as u32,
+                    node,
+                };
+                self.keys.extend_from_slice(&key);
+                entry
+            })
+            .collect();
+        let keys = &self.keys;
+        let bytes = |e: &Entry| &keys[e.start as usize..(e.start + e.len) as usize];
+        entries.sort_by(|a, b| {
+            (a.len, a.head)
+                .cmp(&(b.len, b.head))
+                .then_with(|| bytes(a).cmp(bytes(b)))
+        });
+        let dotted = entries.iter().any(|e| self.nodes[e.node as usize].dot);
+        Level { entries, dotted }
     }
 
     fn step(&self, node: u32, byte: u8) -> Option<u32> {
@@ -70,6 +181,57 @@ impl PathTrie {
     /// itself when `top`), if any path goes through it.
     #[inline]
     pub fn member(&self, node: u32, key: &[u8], top: bool) -> Option<u32> {
+        let level = if top {
+            &self.top
+        } else {
+            let n = self.nodes.get(node as usize)?;
+            if !n.dot {
+                return None;
+            }
+            self.levels.get(n.level as usize)?
+        };
+        if let Some(found) = self.find(level, key) {
+            return Some(found);
+        }
+        if level.dotted && key.contains(&b'.') {
+            return self.walk(node, key, top);
+        }
+        None
+    }
+
+    /// The entry of `level` for a dot-free `key`.
+    #[inline(always)]
+    fn find(&self, level: &Level, key: &[u8]) -> Option<u32> {
+        let len = key.len() as u32;
+        let h = head(key);
+        let same_tail = |e: &Entry| {
+            e.len <= 8
+                || self
+                    .keys
+                    .get(e.start as usize + 8..(e.start + e.len) as usize)
+                    == key.get(8..)
+        };
+        let entries = &level.entries;
+        if entries.len() <= SCAN {
+            return entries
+                .iter()
+                .find(|e| e.len == len && e.head == h && same_tail(e))
+                .map(|e| e.node);
+        }
+        // Sorted by (len, head): binary-search the first candidate, then
+        // compare the tails of the (rare) entries sharing both.
+        let first = entries.partition_point(|e| (e.len, e.head) < (len, h));
+        entries
+            .get(first..)?
+            .iter()
+            .take_while(|e| e.len == len && e.head == h)
+            .find(|e| same_tail(e))
+            .map(|e| e.node)
+    }
+
+    /// [`member`](Self::member) by walking the trie one byte at a time
+    /// (keys with a dot; the reference the levels are tested against).
+    fn walk(&self, node: u32, key: &[u8], top: bool) -> Option<u32> {
         let mut at = if top { node } else { self.step(node, b'.')? };
         for &byte in key {
             at = self.step(at, byte)?;
@@ -119,5 +281,62 @@ mod tests {
         let x = trie.member(PathTrie::ROOT, b"x", true).unwrap();
         assert_eq!(trie.field(x), Some(2));
         assert!(!trie.has_children(x));
+    }
+
+    /// Every lookup through the levels equals the byte walk, for keys that
+    /// are paths' pieces, their prefixes and extensions, with and without
+    /// dots, long and short, at levels scanned and binary-searched.
+    #[test]
+    fn levels_agree_with_the_byte_walk() {
+        let mut paths: Vec<String> = vec![
+            "".into(),
+            "a".into(),
+            "a.b".into(),
+            "a.b.c".into(),
+            "ab".into(),
+            "a.bc.d".into(),
+            "properties.STREET".into(),
+            "properties.ST_TYPE".into(),
+            "properties.STREETNAME_LONGER".into(),
+            "properties.STREETNAME_LONGES".into(),
+            "x..y".into(),
+            ".lead".into(),
+            "tail.".into(),
+        ];
+        for i in 0..40 {
+            paths.push(format!("many.k{i}"));
+            paths.push(format!("many.key_with_long_name_{i}.v"));
+        }
+        paths.sort();
+        paths.dedup();
+        let trie = PathTrie::new(paths.iter().map(String::as_str));
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for p in &paths {
+            let bytes = p.as_bytes();
+            for i in 0..=bytes.len() {
+                for j in i..=bytes.len() {
+                    keys.push(bytes[i..j].to_vec());
+                    let mut longer = bytes[i..j].to_vec();
+                    longer.push(b'z');
+                    keys.push(longer);
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let mut nodes = vec![(PathTrie::ROOT, true)];
+        for node in 0..trie.nodes.len() as u32 {
+            nodes.push((node, false));
+        }
+        for &(node, top) in &nodes {
+            for key in &keys {
+                assert_eq!(
+                    trie.member(node, key, top),
+                    trie.walk(node, key, top),
+                    "node {node} top {top} key {:?}",
+                    String::from_utf8_lossy(key)
+                );
+            }
+        }
     }
 }
