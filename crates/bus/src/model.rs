@@ -647,7 +647,7 @@ mod tests {
                 "cannot deliver",
             ),
             (
-                "arn:aws:sqs:us-east-1:000000000000:a.fifo",
+                "arn:aws:sqs:us-east-1:000000000000:a.b.fifo",
                 "cannot deliver",
             ),
             (
