@@ -66,10 +66,41 @@ fn events_resource(state: &AppState, operation: &str, body: &Value) -> Resource 
         "PutPermission" | "RemovePermission" | "ListRules" | "ListRuleNamesByTarget" => {
             on_bus(text(body, "EventBusName"))
         }
+        // The resource types of the service's authorization reference:
+        // `archive/NAME`, `replay/NAME`, `connection/NAME`,
+        // `api-destination/NAME` (no UUID suffix in the policy's ARN).
+        "CreateArchive" | "DescribeArchive" | "UpdateArchive" | "DeleteArchive" => {
+            named(bus, "archive", text(body, "ArchiveName"))
+        }
+        "StartReplay" | "DescribeReplay" | "CancelReplay" => {
+            named(bus, "replay", text(body, "ReplayName"))
+        }
+        "CreateConnection"
+        | "DescribeConnection"
+        | "UpdateConnection"
+        | "DeleteConnection"
+        | "DeauthorizeConnection" => named(bus, "connection", text(body, "Name")),
+        "CreateApiDestination"
+        | "DescribeApiDestination"
+        | "UpdateApiDestination"
+        | "DeleteApiDestination" => named(bus, "api-destination", text(body, "Name")),
         _ => Resource {
             arn: "*".into(),
             bus: None,
         },
+    }
+}
+
+/// `arn:aws:events:REGION:ACCOUNT:KIND/NAME` (`*` when the request names none).
+fn named(bus: &ferrule_bus::Bus, kind: &str, name: Option<&str>) -> Resource {
+    Resource {
+        arn: format!(
+            "arn:aws:events:{}:{}:{kind}/{}",
+            bus.region(),
+            bus.account(),
+            name.unwrap_or("*")
+        ),
+        bus: None,
     }
 }
 
@@ -162,6 +193,20 @@ pub(crate) fn authorize_request(
             )?;
             if operation == "PutTargets" {
                 check_forwarding(state, caller, body)?;
+            }
+            // A replay reads its archive: the caller must be allowed it there too.
+            if operation == "StartReplay"
+                && let Some(archive) = text(body, "EventSourceArn")
+            {
+                check(
+                    state,
+                    caller,
+                    &action,
+                    &Resource {
+                        arn: archive.to_string(),
+                        bus: None,
+                    },
+                )?;
             }
             Ok(())
         }
