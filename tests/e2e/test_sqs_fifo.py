@@ -285,6 +285,14 @@ def test_rules_deliver_to_fifo_queues_in_order_with_their_group(events, sqs):
 def test_schedules_deliver_to_fifo_queues_with_their_group(clocked):
     sqs, scheduler = client("sqs", clocked.url), client("scheduler", clocked.url)
     url = fifo_queue(sqs, "ticks.fifo", ContentBasedDeduplication="true")
+    target = {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:ticks.fifo",
+              "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/scheduler", "Input": "x"}
+    with pytest.raises(ClientError) as e:
+        scheduler.create_schedule(Name="groupless", ScheduleExpression="rate(1 minute)",
+                                  FlexibleTimeWindow={"Mode": "OFF"}, Target=target)
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "MessageGroupId" in e.value.response["Error"]["Message"]
+    assert scheduler.list_schedules()["Schedules"] == []
     scheduler.create_schedule(
         Name="tick", ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
         Target={"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:ticks.fifo",

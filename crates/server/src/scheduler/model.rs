@@ -557,6 +557,15 @@ fn fire_targets(bus: &Bus, target: &Value) -> Result<Vec<FireTarget>, ApiError> 
             "SqsParameters is for Amazon SQS targets; {arn} is not a queue."
         )));
     }
+    // A FIFO queue takes no message without a group: refused here rather
+    // than failing every fire.
+    if ferrule_core::arn::queue_name(arn).is_some_and(|q| q.ends_with(".fifo"))
+        && message_group_id.is_none()
+    {
+        return Err(validation(format!(
+            "SqsParameters.MessageGroupId is required for the FIFO queue target {arn}."
+        )));
+    }
     check(arn)?;
     Ok(vec![one(arn.to_string(), FirePayload::Template(body()))])
 }
