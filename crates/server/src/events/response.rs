@@ -162,6 +162,7 @@ pub(crate) struct Target {
     pub dead_letter_config: Option<DeadLetterConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sqs_parameters: Option<SqsParameters>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub http_parameters: Option<HttpParameters>,
 }
 
