@@ -32,6 +32,7 @@ mod access;
 mod archives;
 mod connections;
 mod error;
+mod foreign;
 mod health;
 mod ingest;
 mod model;
@@ -57,6 +58,7 @@ pub use connections::{
 };
 pub use error::{BusError, BusErrorKind};
 pub use ferrule_core::{Clock, ManualClock, SystemClock};
+pub use foreign::{ForeignBuses, arn_scope};
 pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, HttpParameters, InputTransformerConfig, RetryPolicy,
@@ -244,6 +246,8 @@ pub(crate) struct Inner {
     http_timeout: Duration,
     pub(crate) ingest: ingest::Ingest,
     principals: RwLock<Option<Arc<PrincipalResolver>>>,
+    /// The buses of other (account, Region)s ([`foreign`]).
+    foreign: RwLock<Option<Arc<dyn ForeignBuses>>>,
     /// Rule schedules and Scheduler schedules ([`schedules`]).
     pub(crate) timer: schedules::Timer,
     /// Archives and replays ([`archives`], [`replay`]).
@@ -340,6 +344,7 @@ impl Bus {
                 http_timeout: options.http_timeout,
                 ingest: ingest::Ingest::new(weak.clone()),
                 principals: RwLock::new(None),
+                foreign: RwLock::new(None),
                 timer: schedules::Timer::new(),
                 archives: archives::Archives::default(),
             }
@@ -370,6 +375,18 @@ impl Bus {
     /// and ARNs of a registered provider's service are the provider's to
     /// judge; everything else must be something the bus delivers to itself.
     pub fn check_target_arn(&self, arn: &str) -> Result<(), BusError> {
+        if self.inner.is_foreign(arn) {
+            let refused = || BusError::validation(foreign::target_refusal(arn));
+            if ferrule_core::arn::bus_name(arn).is_none() {
+                return Err(refused());
+            }
+            let Some(buses) = self.inner.foreign_buses() else {
+                return Err(refused());
+            };
+            return buses.check_target(arn).map_err(|reason| {
+                BusError::validation(format!("Parameter {arn} is not valid. Reason: {reason}"))
+            });
+        }
         if self
             .inner
             .registered
@@ -384,6 +401,38 @@ impl Bus {
             });
         }
         check_target_arn(arn)
+    }
+
+    /// Checks a target's `DeadLetterConfig.Arn`: a standard built-in queue
+    /// of this bus's account and Region.
+    pub fn check_dead_letter_arn(&self, arn: &str) -> Result<(), BusError> {
+        if self.inner.is_foreign(arn) {
+            return Err(BusError::validation(format!(
+                "Parameter {arn} is not valid. Reason: a dead-letter queue must be in the \
+                 rule's own account and Region."
+            )));
+        }
+        check_dead_letter_arn(arn)
+    }
+
+    /// Sets the buses of other (account, Region)s: targets and PutEvents
+    /// entries that name them by ARN go there ([`ForeignBuses`]); without
+    /// it they are refused.
+    pub fn set_foreign_buses(&self, buses: Arc<dyn ForeignBuses>) {
+        if let Ok(mut f) = self.inner.foreign.write() {
+            *f = Some(buses);
+        }
+    }
+
+    /// This bus as a rule target: events delivered to it are put on bus
+    /// `name` again, on behalf of the credential that put them (so its
+    /// policies apply), as forwarding between two buses of one account
+    /// does. For [`ForeignBuses::resolve_target`].
+    pub fn bus_target(&self, name: &str) -> Arc<dyn Target> {
+        Arc::new(ingest::BusTarget {
+            inner: Arc::downgrade(&self.inner),
+            bus: name.to_string(),
+        })
     }
 
     /// Registers an in-process target under `arn` (for example
@@ -670,7 +719,7 @@ impl Bus {
             self.check_target_arn(&t.arn)?;
             check_sqs_parameters(t)?;
             if let Some(d) = &t.dead_letter_config {
-                check_dead_letter_arn(&d.arn)?;
+                self.check_dead_letter_arn(&d.arn)?;
             }
             input_spec(t).map_err(|e| BusError::validation(e.coral_message(i + 1)))?;
         }
@@ -751,7 +800,7 @@ impl Bus {
     /// [`Bus::put_events_as`] with the caller's identity.
     pub fn put_events(&self, entries: Vec<PutEventsEntry>) -> Result<PutEventsOutput, BusError> {
         let me = Principal::account_root(&self.inner.account);
-        ingest::put_events(&self.inner, entries, &me, ingest::Origin::Caller)
+        self.put_routed(entries, &me, ingest::Origin::Caller)
     }
 
     /// PutEvents by an AWS service that ferrule runs (the states runner's
@@ -762,7 +811,7 @@ impl Bus {
         entries: Vec<PutEventsEntry>,
     ) -> Result<PutEventsOutput, BusError> {
         let me = Principal::account_root(&self.inner.account);
-        ingest::put_events(&self.inner, entries, &me, ingest::Origin::Service)
+        self.put_routed(entries, &me, ingest::Origin::Service)
     }
 
     /// PutEvents on behalf of `caller`: an entry for a bus whose policies do
@@ -773,7 +822,7 @@ impl Bus {
         caller: &Principal,
         entries: Vec<PutEventsEntry>,
     ) -> Result<PutEventsOutput, BusError> {
-        ingest::put_events(&self.inner, entries, caller, ingest::Origin::Caller)
+        self.put_routed(entries, caller, ingest::Origin::Caller)
     }
 
     /// PutEvents on behalf of `caller` playing an AWS service: authorized
@@ -784,7 +833,73 @@ impl Bus {
         caller: &Principal,
         entries: Vec<PutEventsEntry>,
     ) -> Result<PutEventsOutput, BusError> {
-        ingest::put_events(&self.inner, entries, caller, ingest::Origin::Service)
+        self.put_routed(entries, caller, ingest::Origin::Service)
+    }
+
+    /// PutEvents with the entries that name another account's or Region's
+    /// bus by ARN put there ([`ForeignBuses`]), the others here; results
+    /// in request order.
+    fn put_routed(
+        &self,
+        entries: Vec<PutEventsEntry>,
+        caller: &Principal,
+        origin: ingest::Origin,
+    ) -> Result<PutEventsOutput, BusError> {
+        let foreign = |e: &PutEventsEntry| {
+            e.event_bus_name
+                .as_deref()
+                .is_some_and(|n| self.inner.is_foreign(n))
+        };
+        if !entries.iter().any(foreign) {
+            return ingest::put_events(&self.inner, entries, caller, origin);
+        }
+        let mut here = Vec::new();
+        let mut there = Vec::new();
+        let mut order = Vec::with_capacity(entries.len());
+        for e in entries {
+            if foreign(&e) {
+                order.push(false);
+                there.push(e);
+            } else {
+                order.push(true);
+                here.push(e);
+            }
+        }
+        let local = if here.is_empty() {
+            PutEventsOutput::default()
+        } else {
+            ingest::put_events(&self.inner, here, caller, origin)?
+        };
+        let remote = match self.inner.foreign_buses() {
+            Some(buses) => {
+                let n = there.len();
+                let mut out =
+                    buses.put_events(caller, matches!(origin, ingest::Origin::Service), there);
+                // A short answer must not leave entries unanswered.
+                out.resize_with(n, || foreign::unroutable("the bus"));
+                out
+            }
+            None => there
+                .iter()
+                .map(|e| foreign::unroutable(e.event_bus_name.as_deref().unwrap_or("")))
+                .collect(),
+        };
+        let mut local = local.entries.into_iter();
+        let mut remote = remote.into_iter();
+        let entries: Vec<PutEventsResultEntry> = order
+            .into_iter()
+            .filter_map(|is_local| {
+                if is_local {
+                    local.next()
+                } else {
+                    remote.next()
+                }
+            })
+            .collect();
+        Ok(PutEventsOutput {
+            failed_entry_count: entries.iter().filter(|e| e.error_code.is_some()).count(),
+            entries,
+        })
     }
 
     /// TestEventPattern: whether `event` (a full envelope) matches `pattern`.
@@ -1223,7 +1338,19 @@ impl Inner {
         self.providers.read().ok()?.get(service).cloned()
     }
 
+    /// Whether `arn` names another (account, Region) than this bus's.
+    pub(crate) fn is_foreign(&self, arn: &str) -> bool {
+        foreign::is_foreign(arn, &self.region, &self.account)
+    }
+
+    fn foreign_buses(&self) -> Option<Arc<dyn ForeignBuses>> {
+        self.foreign.read().ok()?.clone()
+    }
+
     fn resolve(&self, me: &Weak<Inner>, arn: &str) -> Option<Arc<dyn Target>> {
+        if self.is_foreign(arn) {
+            return self.foreign_buses()?.resolve_target(arn);
+        }
         if let Ok(r) = self.registered.read()
             && let Some(t) = r.get(arn)
         {

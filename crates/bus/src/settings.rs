@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{BusRecord, check_dead_letter_arn, no_bus};
+use crate::model::{BusRecord, no_bus};
 use crate::{BUS_KEY, Bus, BusError, BusErrorKind, rule_key};
 
 /// The most tags on a bus or rule (the service's 50).
@@ -45,9 +45,9 @@ pub struct BusSettings {
 }
 
 impl BusSettings {
-    fn check(&self) -> Result<(), BusError> {
+    fn check(&self, bus: &Bus) -> Result<(), BusError> {
         if let Some(arn) = &self.dead_letter_arn {
-            check_dead_letter_arn(arn)?;
+            bus.check_dead_letter_arn(arn)?;
         }
         Ok(())
     }
@@ -85,7 +85,7 @@ impl Bus {
         policy: Option<&str>,
         tags: BTreeMap<String, String>,
     ) -> Result<String, BusError> {
-        settings.check()?;
+        settings.check(self)?;
         if tags.len() > MAX_TAGS {
             return Err(too_many_tags());
         }
@@ -105,7 +105,7 @@ impl Bus {
         name: Option<&str>,
         settings: &BusSettings,
     ) -> Result<BusRecord, BusError> {
-        settings.check()?;
+        settings.check(self)?;
         let name = crate::model::bus_of(name);
         let now = self.inner.clock.now_ms();
         self.inner.change_bus(&name, |r| {

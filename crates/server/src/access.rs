@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use super::partition::PartitionKey;
 use super::{ApiError, AppState};
 use ferrule_bus::{bus_name_of, denied_message};
 use ferrule_policy::{Decision, Principal};
@@ -231,9 +232,10 @@ pub(crate) fn authorize_request(
     }
 }
 
-/// A rule may forward to another bus only if its author may put events
-/// there (as the service checks the destination's policy at PutTargets);
-/// each forwarded event is authorized again as its own caller.
+/// A rule may forward to another bus — of its account and Region, or of
+/// another ([`crate::partition`]) — only if its author may put events there
+/// (as the service checks the destination's policy at PutTargets); each
+/// forwarded event is authorized again as its own caller.
 fn check_forwarding(state: &AppState, caller: &Principal, body: &Value) -> Result<(), ApiError> {
     let Some(targets) = body.get("Targets").and_then(Value::as_array) else {
         return Ok(());
@@ -242,25 +244,35 @@ fn check_forwarding(state: &AppState, caller: &Principal, body: &Value) -> Resul
         let Some(name) = ferrule_core::arn::bus_name(arn) else {
             continue;
         };
-        let local = state.bus.bus_arn(name);
-        if arn != local {
-            return Err(ApiError::new(
+        let resource = Resource {
+            arn: arn.to_string(),
+            bus: Some(name.to_string()),
+        };
+        if arn == state.bus.bus_arn(name) {
+            check(state, caller, "events:PutEvents", &resource)?;
+            continue;
+        }
+        // Another account's or Region's bus: its own policy decides.
+        let invalid = |reason: String| {
+            ApiError::new(
                 400,
                 "ValidationException",
-                format!(
-                    "Parameter {arn} is not valid. Reason: ferrule serves one account and region; event bus targets must be {local}-style ARNs of this server."
-                ),
-            ));
-        }
-        check(
-            state,
-            caller,
-            "events:PutEvents",
-            &Resource {
-                arn: local,
-                bus: Some(name.to_string()),
-            },
-        )?;
+                format!("Parameter {arn} is not valid. Reason: {reason}"),
+            )
+        };
+        let (region, account) = ferrule_bus::arn_scope(arn)
+            .ok_or_else(|| invalid("Provided Arn is not in correct format.".to_string()))?;
+        let server = state
+            .shared
+            .server()
+            .ok_or_else(|| ApiError::new(500, "InternalException", "the server is stopping"))?;
+        let there = server
+            .partition(&PartitionKey {
+                account: account.to_string(),
+                region: region.to_string(),
+            })
+            .map_err(invalid)?;
+        check(&there, caller, "events:PutEvents", &resource)?;
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::partition::Server;
 use ferrule_core::{Clock, ManualClock, SystemClock};
 
 /// The server's clock as configured.
@@ -103,15 +103,15 @@ fn refuse(message: &str) -> Response {
 }
 
 /// `GET /_ferrule/clock`: the server's time.
-pub(crate) async fn get(State(state): State<Arc<AppState>>) -> Response {
-    let manual = matches!(state.scheduling.clock, ServerClock::Manual(_));
-    answer(StatusCode::OK, now_body(state.bus.now_ms(), manual))
+pub(crate) async fn get(State(server): State<Arc<Server>>) -> Response {
+    let manual = matches!(server.shared.clock, ServerClock::Manual(_));
+    answer(StatusCode::OK, now_body(server.home.bus.now_ms(), manual))
 }
 
 /// `POST /_ferrule/clock`: moves a manual clock (`advance_ms` forward, or
 /// `set_ms`), then wakes the scheduler so that what came due fires.
-pub(crate) async fn set(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    if !state.is_open() {
+pub(crate) async fn set(State(server): State<Arc<Server>>, body: Bytes) -> Response {
+    if !server.shared.is_open() {
         // Moving time is a test facility: never on a server that checks
         // signatures.
         return answer(
@@ -119,7 +119,7 @@ pub(crate) async fn set(State(state): State<Arc<AppState>>, body: Bytes) -> Resp
             json!({"__type": "AccessDeniedException", "message": "the clock can be moved only on an open server (no credentials configured)"}),
         );
     }
-    let ServerClock::Manual(clock) = &state.scheduling.clock else {
+    let ServerClock::Manual(clock) = &server.shared.clock else {
         return refuse(
             "the server runs on the system clock; start it with \"clock\": \"manual\" in its configuration to move time",
         );
@@ -143,9 +143,11 @@ pub(crate) async fn set(State(state): State<Arc<AppState>>, body: Bytes) -> Resp
             );
         }
     }
-    state.bus.notify_scheduler();
-    // The runner's Waits, retries and timeouts are due by the same clock.
-    state.runner.clock_moved();
+    for partition in server.every_partition() {
+        partition.bus.notify_scheduler();
+        // The runner's Waits, retries and timeouts are due by the same clock.
+        partition.runner.clock_moved();
+    }
     answer(StatusCode::OK, now_body(clock.now_ms(), true))
 }
 

@@ -47,6 +47,10 @@ pub struct ServerConfig {
     /// Region in ARNs and events (default `us-east-1`).
     #[serde(default)]
     pub region: Option<String>,
+    /// The Regions requests may be signed for, each its own partition
+    /// (default: any AWS Region name; the configured `region` is always one).
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
     /// Sync the store before answering PutEvents (default true).
     #[serde(default)]
     pub sync: Option<bool>,
@@ -317,6 +321,13 @@ impl ServerConfig {
     /// buses without credentials (the caller's key id would be spoofable).
     pub fn check(&self) -> Result<(), String> {
         self.principals("000000000000")?;
+        for r in self.region.iter().chain(self.regions.iter().flatten()) {
+            if !super::partition::is_region_name(r) {
+                return Err(format!(
+                    "region {r:?} is not an AWS Region name (eu-central-1)"
+                ));
+            }
+        }
         for b in &self.buses {
             let policy = b
                 .policy_text()

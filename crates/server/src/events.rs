@@ -228,12 +228,13 @@ fn put_events(
     // Authorization happens in the bus, entry by entry, before matching.
     let entries = put_events_entries(r);
     let out = match caller.access_key() {
-        Some(key) if state.service_keys.contains(key) => {
+        Some(key) if state.shared.service_keys.contains(key) => {
             state.bus.put_events_as_service(caller, entries)?
         }
         _ => state.bus.put_events_as(caller, entries)?,
     };
     state
+        .shared
         .metrics
         .entries(out.entries.len() as u64, out.failed_entry_count as u64);
     Ok(rs::PutEvents {
@@ -320,7 +321,7 @@ fn put_targets(state: &AppState, r: rq::PutTargets) -> Result<rs::FailedEntries,
     for t in &targets {
         state.bus.check_target_arn(&t.arn)?;
         if let Some(d) = &t.dead_letter_config {
-            ferrule_bus::check_dead_letter_arn(&d.arn)?;
+            state.bus.check_dead_letter_arn(&d.arn)?;
         }
     }
     let failed = state

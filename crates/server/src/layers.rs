@@ -13,7 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use super::{ApiError, AppState, MAX_BODY_BYTES, Protocol, Route, SERVICES, ServiceInfo};
+use super::partition::Server;
+use super::{ApiError, MAX_BODY_BYTES, Protocol, Route, SERVICES, ServiceInfo};
 use ferrule_policy::Principal;
 
 /// The request's id (a UUID): `x-amzn-RequestId` on its response, and in
@@ -98,14 +99,15 @@ pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
 
 /// Counts the request and its latency under its [`OperationLabel`].
 pub(crate) async fn metrics(
-    State(state): State<Arc<AppState>>,
+    State(server): State<Arc<Server>>,
     req: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
     let response = next.run(req).await;
     if let Some(OperationLabel(label)) = response.extensions().get::<OperationLabel>() {
-        state
+        server
+            .shared
             .metrics
             .request(label, response.status().as_u16(), started.elapsed());
     }
@@ -174,7 +176,7 @@ pub(crate) async fn route(mut req: Request, next: Next) -> Response {
 /// Verifies the request's signature for its service ([`Target`]) and puts
 /// the caller's [`Principal`] into the request; refuses it otherwise.
 pub(crate) async fn authenticate(
-    State(state): State<Arc<AppState>>,
+    State(server): State<Arc<Server>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -187,7 +189,7 @@ pub(crate) async fn authenticate(
         Err(e) => return e.in_protocol(target.service.protocol).into_response(),
     };
     match super::authenticate(
-        &state,
+        &server,
         target.service.signing_name,
         &parts.method,
         &parts.uri,
@@ -227,14 +229,12 @@ mod tests {
     use tracing_subscriber::layer::{Context, SubscriberExt};
 
     use super::*;
-    use crate::config::MetricsConfig;
-    use crate::metrics::Metrics;
-    use ferrule_bus::{Bus, BusOptions};
+    use ferrule_bus::BusOptions;
 
     /// An open-mode server state over a bus in a fresh directory (removed
     /// when dropped).
     struct TestState {
-        state: Arc<AppState>,
+        state: Arc<Server>,
         dir: std::path::PathBuf,
     }
 
@@ -246,24 +246,7 @@ mod tests {
 
     fn test_state() -> TestState {
         let dir = std::env::temp_dir().join(format!("ferrule-layers-{}", uuid::Uuid::new_v4()));
-        let bus = Arc::new(Bus::open(BusOptions::new(&dir)).unwrap());
-        let runner = Arc::new(
-            ferrule_runner::Runner::open(Arc::clone(&bus), ferrule_runner::RunnerOptions::new())
-                .unwrap(),
-        );
-        let state = Arc::new(AppState {
-            bus,
-            runner,
-            metrics: Metrics::default(),
-            secrets: HashMap::new(),
-            principals: Arc::new(HashMap::new()),
-            service_keys: Default::default(),
-            regions: vec!["us-east-1".into()],
-            metrics_access: MetricsConfig::default(),
-            started: Instant::now(),
-            stopping: std::sync::atomic::AtomicBool::new(false),
-            scheduling: crate::scheduler::Scheduling::new(crate::clock::ServerClock::System),
-        });
+        let state = crate::test_server(BusOptions::new(&dir), crate::clock::ServerClock::System);
         TestState { state, dir }
     }
 
@@ -463,7 +446,10 @@ mod tests {
             .layer(axum::middleware::from_fn(route));
         let (status, _, body) = send(&authed, aws_request("AWSEvents.ListRules", "{}")).await;
         assert_eq!(status, 200);
-        assert_eq!(body, format!("arn:aws:iam::{}:root", t.state.bus.account()));
+        assert_eq!(
+            body,
+            format!("arn:aws:iam::{}:root", t.state.home.bus.account())
+        );
     }
 
     #[tokio::test]
@@ -491,7 +477,11 @@ mod tests {
                 .unwrap(),
         )
         .await;
-        let text = t.state.metrics.render(&t.state.bus);
+        let text = t
+            .state
+            .shared
+            .metrics
+            .render(&[(String::new(), t.state.home.bus.as_ref())]);
         let count = |operation: &str, status: u16| {
             let prefix =
                 format!("ferrule_requests_total{{operation=\"{operation}\",status=\"{status}\"}} ");

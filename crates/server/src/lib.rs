@@ -64,6 +64,7 @@ mod events;
 mod http;
 pub(crate) mod layers;
 mod metrics;
+mod partition;
 mod protocol;
 mod scheduler;
 mod sigv4;
@@ -304,10 +305,8 @@ impl ServiceId {
     }
 }
 
-/// What every request handler shares.
-pub(crate) struct AppState {
-    pub(crate) bus: Arc<Bus>,
-    pub(crate) runner: Arc<ferrule_runner::Runner>,
+/// What every partition shares: credentials, metrics, the clock.
+pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     /// Access key id to secret; empty: open mode, nothing is verified.
     secrets: HashMap<String, String>,
@@ -315,25 +314,84 @@ pub(crate) struct AppState {
     principals: Arc<HashMap<String, Principal>>,
     /// Keys that may put `aws.*` events (config `service_principal`).
     pub(crate) service_keys: std::collections::HashSet<String>,
-    /// Regions a signature may be scoped to.
-    regions: Vec<String>,
     /// Who may read `/metrics`.
     metrics_access: MetricsConfig,
     started: Instant,
     stopping: std::sync::atomic::AtomicBool,
-    /// EventBridge Scheduler's groups and schedules, and the server's clock.
+    /// The server's clock, shared by every partition.
+    pub(crate) clock: clock::ServerClock,
+    /// The partitions (set once they are open; weak: they hold this).
+    server: std::sync::OnceLock<std::sync::Weak<partition::Server>>,
+}
+
+impl Shared {
+    /// Whether requests are accepted without verification.
+    pub(crate) fn is_open(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// The partitions, unless the server is stopping.
+    pub(crate) fn server(&self) -> Option<Arc<partition::Server>> {
+        self.server.get()?.upgrade()
+    }
+}
+
+/// One partition (account, Region): what its request handlers use.
+pub(crate) struct AppState {
+    pub(crate) bus: Arc<Bus>,
+    pub(crate) runner: Arc<ferrule_runner::Runner>,
+    /// EventBridge Scheduler's groups and schedules.
     pub(crate) scheduling: scheduler::Scheduling,
+    /// What every partition shares.
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl AppState {
     /// Whether the server is shutting down (long polls should end).
     pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+        self.shared
+            .stopping
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Whether requests are accepted without verification.
-    pub(crate) fn is_open(&self) -> bool {
-        self.secrets.is_empty()
+    /// Stops the runner's workers and the bus's threads, blocking (their
+    /// work stays stored) — once the last handle goes.
+    fn close(self: Arc<AppState>) {
+        let runner = Arc::clone(&self.runner);
+        let bus = Arc::clone(&self.bus);
+        drop(self);
+        drop(runner);
+        drop(bus);
+    }
+}
+
+/// An open-mode server over `options` with no configuration, for unit
+/// tests (inside a Tokio runtime).
+#[cfg(test)]
+pub(crate) fn test_server(
+    options: BusOptions,
+    clock: clock::ServerClock,
+) -> Arc<partition::Server> {
+    let shared = Arc::new(Shared {
+        metrics: Metrics::default(),
+        secrets: HashMap::new(),
+        principals: Arc::new(HashMap::new()),
+        service_keys: Default::default(),
+        metrics_access: MetricsConfig::default(),
+        started: Instant::now(),
+        stopping: std::sync::atomic::AtomicBool::new(false),
+        clock,
+        server: std::sync::OnceLock::new(),
+    });
+    match partition::Server::open(
+        shared,
+        options,
+        None,
+        tokio::runtime::Handle::current(),
+        &|_| Ok(()),
+    ) {
+        Ok(s) => s,
+        Err(e) => panic!("test server: {e}"),
     }
 }
 
@@ -375,34 +433,7 @@ async fn run(options: ServeOptions) -> Result<(), String> {
     let clock = clock::ServerClock::parse(config.clock.as_deref())?;
     bus_options.clock = clock.shared();
     let principals = Arc::new(config.principals(&bus_options.account)?);
-    let regions = vec![bus_options.region.clone()];
-    let bus = tokio::task::spawn_blocking(move || Bus::open(bus_options))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| {
-            format!(
-                "cannot open the store in {}: {e}",
-                options.data_dir.display()
-            )
-        })?;
-    let bus = Arc::new(bus);
-    {
-        let principals = Arc::clone(&principals);
-        bus.set_principal_resolver(Arc::new(move |key: &str| principals.get(key).cloned()));
-    }
-    let runner = {
-        let bus = Arc::clone(&bus);
-        tokio::task::spawn_blocking(move || {
-            ferrule_runner::Runner::open(bus, ferrule_runner::RunnerOptions::new())
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot open the states runner: {e}"))?
-    };
-    let runner = Arc::new(runner);
-    let state = Arc::new(AppState {
-        bus: Arc::clone(&bus),
-        runner: Arc::clone(&runner),
+    let shared = Arc::new(Shared {
         metrics: Metrics::default(),
         secrets: config
             .credentials
@@ -411,39 +442,37 @@ async fn run(options: ServeOptions) -> Result<(), String> {
             .collect(),
         principals,
         service_keys: config.service_keys(),
-        regions,
         metrics_access: config.metrics.clone().unwrap_or_default(),
         started: Instant::now(),
         stopping: std::sync::atomic::AtomicBool::new(false),
-        scheduling: scheduler::Scheduling::new(clock),
+        clock,
+        server: std::sync::OnceLock::new(),
     });
-    if state.is_open() {
+    let account = bus_options.account.clone();
+    // The configured Region is always served.
+    let regions = config.regions.clone().map(|mut list| {
+        if !list.contains(&bus_options.region) {
+            list.push(bus_options.region.clone());
+        }
+        list
+    });
+    let state = {
+        let shared = Arc::clone(&shared);
+        let config = config.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            partition::Server::open(shared, bus_options, regions, runtime, &|home| {
+                config.apply(home)
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())??
+    };
+    if shared.is_open() {
         tracing::warn!(
-            "no credentials configured: ferrule is open, every request is accepted unsigned and acts as account {} (local development only)",
-            bus.account()
+            "no credentials configured: ferrule is open, every request is accepted unsigned and acts as account {account} (local development only)"
         );
     }
-    {
-        let state = Arc::clone(&state);
-        let config = config.clone();
-        tokio::task::spawn_blocking(move || config.apply(&state))
-            .await
-            .map_err(|e| e.to_string())??;
-    }
-    {
-        let state = Arc::clone(&state);
-        tokio::task::spawn_blocking(move || scheduler::load(&state))
-            .await
-            .map_err(|e| e.to_string())??;
-    }
-    // Scheduler's universal targets for every served operation, run in process.
-    bus.register_provider(
-        "scheduler",
-        Arc::new(universal::UniversalTargets {
-            state: Arc::downgrade(&state),
-            runtime: tokio::runtime::Handle::current(),
-        }),
-    );
     let app = app(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
@@ -456,21 +485,18 @@ async fn run(options: ServeOptions) -> Result<(), String> {
         async move {
             shutdown_signal().await;
             state
+                .shared
                 .stopping
                 .store(true, std::sync::atomic::Ordering::SeqCst);
         }
     })
     .await?;
     tracing::info!("shutting down");
-    drop(state);
-    // Stops the runner's workers (executions stay stored), then the ingest
+    // Stops the runners' workers (executions stay stored), then the ingest
     // and delivery threads; pending deliveries stay stored.
-    tokio::task::spawn_blocking(move || {
-        drop(runner);
-        drop(bus);
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || state.close())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -495,13 +521,30 @@ async fn shutdown_signal() {
     }
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    // 503 while degraded (the store cannot write, delivery cannot read or
+async fn health(State(server): State<Arc<partition::Server>>) -> impl IntoResponse {
+    // 503 while degraded (a store cannot write, delivery cannot read or
     // record), so that a load balancer or probe sees it; the body says why.
-    let bus = Arc::clone(&state.bus);
-    let report = tokio::task::spawn_blocking(move || bus.health())
-        .await
-        .unwrap_or_default();
+    // Every partition's bus counts.
+    let partitions = server.every_partition();
+    let report = tokio::task::spawn_blocking(move || {
+        let mut all = ferrule_core::health::HealthReport {
+            pending_deliveries: Some(0),
+            ..Default::default()
+        };
+        for p in &partitions {
+            let r = p.bus.health();
+            all.faults.extend(r.faults);
+            all.store_errors += r.store_errors;
+            all.pending_deliveries = match (all.pending_deliveries, r.pending_deliveries) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            };
+        }
+        all
+    })
+    .await
+    .unwrap_or_default();
+    let state = &server.shared;
     let status = if report.is_ok() {
         StatusCode::OK
     } else {
@@ -536,7 +579,11 @@ async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-async fn metrics_text(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+async fn metrics_text(
+    State(server): State<Arc<partition::Server>>,
+    headers: HeaderMap,
+) -> Response {
+    let state = &server.shared;
     let refuse = |status: StatusCode, code: &str, message: &str| {
         (
             status,
@@ -570,7 +617,21 @@ async fn metrics_text(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
             );
         }
     }
-    let text = state.metrics.render(&state.bus);
+    let partitions = server.every_partition();
+    let home = server.home_key().clone();
+    let buses: Vec<(String, &Bus)> = partitions
+        .iter()
+        .map(|p| {
+            let (account, region) = (p.bus.account(), p.bus.region());
+            let prefix = if account == home.account && region == home.region {
+                String::new()
+            } else {
+                format!("account=\"{account}\",region=\"{region}\",")
+            };
+            (prefix, p.bus.as_ref())
+        })
+        .collect();
+    let text = state.metrics.render(&buses);
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4")],
@@ -580,7 +641,7 @@ async fn metrics_text(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
 }
 
 /// The router and its layers (see the crate's documentation).
-pub(crate) fn app(state: Arc<AppState>) -> Router {
+pub(crate) fn app(state: Arc<partition::Server>) -> Router {
     use axum::middleware::from_fn_with_state;
     // Routing and authentication wrap the AWS fallback alone; request ids,
     // tracing and metrics wrap every route (the outermost layer is added last).
@@ -603,56 +664,119 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
 /// Every AWS request of a served service, authenticated: parsed as JSON,
 /// then the service runs the operation.
 async fn aws(
-    State(state): State<Arc<AppState>>,
+    State(server): State<Arc<partition::Server>>,
     Extension(target): Extension<layers::Target>,
     layers::Caller(caller): layers::Caller,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let info = target.service;
-    let input: Result<Value, ApiError> = if body.is_empty() {
-        Ok(json!({}))
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                400,
-                "SerializationException",
-                format!("the request body is not JSON: {e}"),
-            )
-        })
-    };
-    let result = match input {
-        Ok(input) => {
-            info.id
-                .call(
-                    state,
-                    Call {
-                        operation: target.operation,
-                        caller,
-                        input,
-                        headers,
-                    },
+    let result = async {
+        let input: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(&body).map_err(|e| {
+                ApiError::new(
+                    400,
+                    "SerializationException",
+                    format!("the request body is not JSON: {e}"),
                 )
-                .await
-        }
-        Err(e) => Err(e),
-    };
+            })?
+        };
+        let state = partition_of(
+            &server,
+            &caller,
+            Some((info.id, target.operation.as_str(), &input)),
+            &headers,
+            &uri,
+        )
+        .await?;
+        info.id
+            .call(
+                state,
+                Call {
+                    operation: target.operation,
+                    caller,
+                    input,
+                    headers,
+                },
+            )
+            .await
+    }
+    .await;
     result.unwrap_or_else(|e| e.in_protocol(info.protocol).into_response())
+}
+
+/// The partition a request acts in ([`partition`]): the signed Region, and
+/// the account of the resource it names (the caller's when it names none).
+/// `request`: the AWS JSON service, operation and input (Scheduler's
+/// requests act in the caller's account).
+pub(crate) async fn partition_of(
+    server: &Arc<partition::Server>,
+    caller: &Principal,
+    request: Option<(ServiceId, &str, &Value)>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Arc<AppState>, ApiError> {
+    let service = request.map(|(s, _, _)| s);
+    let home = server.home_key();
+    let region = partition::signed_region(headers, uri).unwrap_or_else(|| home.region.clone());
+    // Open mode verifies nothing, so the scope is only read: it must still
+    // be a Region name (it becomes a directory name).
+    server.region_ok(&region).map_err(|m| {
+        ApiError::new(
+            400,
+            "InvalidSignatureException",
+            format!("Credential should be scoped to a valid region: {m}. "),
+        )
+    })?;
+    let named = request.and_then(|(s, op, input)| partition::named_scope(s, op, input));
+    let account = match named {
+        Some((Some(named), _)) if named != region => {
+            return Err(ApiError::new(
+                400,
+                match service {
+                    Some(ServiceId::States) => "InvalidArn",
+                    _ => "ValidationException",
+                },
+                format!(
+                    "The resource is in {named}, not in the Region the request is signed for ({region})."
+                ),
+            ));
+        }
+        Some((_, account)) => account,
+        None => caller.account().to_string(),
+    };
+    let key = partition::PartitionKey { account, region };
+    let server = Arc::clone(server);
+    tokio::task::spawn_blocking(move || server.partition(&key))
+        .await
+        .map_err(|e| ApiError::new(500, "InternalFailure", e.to_string()))?
+        .map_err(|m| match service {
+            Some(ServiceId::Sqs) => ApiError::new(
+                400,
+                "AWS.SimpleQueueService.NonExistentQueue",
+                format!("The specified queue does not exist ({m})."),
+            ),
+            _ => ApiError::new(400, "ResourceNotFoundException", format!("{m}.")),
+        })
 }
 
 /// Who is calling: in open mode the server's account; otherwise the
 /// principal of the key whose signature verifies, scoped to this service
 /// and region, with every `x-amz-*` header signed.
 pub(crate) fn authenticate(
-    state: &AppState,
+    server: &partition::Server,
     signing_name: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Principal, ApiError> {
+    let state = &server.shared;
     if state.is_open() {
-        return Ok(Principal::account_root(state.bus.account()));
+        return Ok(Principal::account_root(&server.home_key().account));
     }
     let auth = |e: sigv4::AuthError| ApiError::new(e.status, e.code, e.message);
     let verified = sigv4::verify(
@@ -666,7 +790,7 @@ pub(crate) fn authenticate(
     )
     .map_err(auth)?;
     verified
-        .check_scope(signing_name, &state.regions, headers)
+        .check_scope(signing_name, |r| server.region_ok(r).is_ok(), headers)
         .map_err(auth)?;
     state
         .principals

@@ -71,7 +71,11 @@ impl Metrics {
         self.failed_entries.fetch_add(failed, Ordering::Relaxed);
     }
 
-    pub(crate) fn render(&self, bus: &Bus) -> String {
+    /// The Prometheus text: requests, entries, and each bus's delivery
+    /// counters. `buses` are the partitions' buses, the configured one
+    /// first with an empty label prefix; the others' series carry
+    /// `account="..",region=".."` (their prefix) before `bus`.
+    pub(crate) fn render(&self, buses: &[(String, &Bus)]) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -132,18 +136,22 @@ impl Metrics {
         let _ = writeln!(
             out,
             "ferrule_pending_deliveries {}",
-            bus.pending_deliveries().unwrap_or(0)
+            buses
+                .iter()
+                .map(|(_, b)| b.pending_deliveries().unwrap_or(0))
+                .sum::<u64>()
         );
-        let health = bus.health();
+        let reports: Vec<_> = buses.iter().map(|(_, b)| b.health()).collect();
+        let store_errors: u64 = reports.iter().map(|h| h.store_errors).sum();
+        let degraded = reports.iter().any(|h| !h.is_ok());
         let _ = writeln!(
             out,
             "# HELP ferrule_store_errors_total Store operations that failed."
         );
         let _ = writeln!(out, "# TYPE ferrule_store_errors_total counter");
-        let _ = writeln!(out, "ferrule_store_errors_total {}", health.store_errors);
+        let _ = writeln!(out, "ferrule_store_errors_total {store_errors}");
         let _ = writeln!(out, "# TYPE ferrule_degraded gauge");
-        let _ = writeln!(out, "ferrule_degraded {}", u8::from(!health.is_ok()));
-        let counters = bus.counters();
+        let _ = writeln!(out, "ferrule_degraded {}", u8::from(degraded));
         let series: [Series; 7] = [
             (
                 "ferrule_rule_matches_total",
@@ -182,7 +190,10 @@ impl Metrics {
         for (name, help, get) in series {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} counter");
-            for c in &counters {
+            for (prefix, c) in buses
+                .iter()
+                .flat_map(|(p, b)| b.counters().into_iter().map(move |c| (p, c)))
+            {
                 let is_rule_row = c.target.is_empty();
                 if (name == "ferrule_rule_matches_total") != is_rule_row {
                     continue;
@@ -190,19 +201,19 @@ impl Metrics {
                 let _ = if is_rule_row {
                     writeln!(
                         out,
-                        "{name}{{bus=\"{}\",rule=\"{}\"}} {}",
+                        "{name}{{{prefix}bus=\"{}\",rule=\"{}\"}} {}",
                         c.bus,
                         c.rule,
-                        get(c)
+                        get(&c)
                     )
                 } else {
                     writeln!(
                         out,
-                        "{name}{{bus=\"{}\",rule=\"{}\",target=\"{}\"}} {}",
+                        "{name}{{{prefix}bus=\"{}\",rule=\"{}\",target=\"{}\"}} {}",
                         c.bus,
                         c.rule,
                         c.target,
-                        get(c)
+                        get(&c)
                     )
                 };
             }

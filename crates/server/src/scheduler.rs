@@ -25,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::clock::ServerClock;
 use crate::events::wire::{self, Str, Violations};
 use crate::layers::OperationLabel;
 use crate::{ApiError, AppState, Protocol};
@@ -35,21 +34,18 @@ use model::{GroupRecord, ScheduleIn, ScheduleRecord};
 const GROUP_KIND: &str = "scheduler-group";
 const SCHEDULE_KIND: &str = "scheduler-schedule";
 
-/// The Scheduler's state beside the bus: the clock, groups and schedules.
-#[derive(Debug)]
+/// The Scheduler's state beside the bus: groups and schedules.
+#[derive(Debug, Default)]
 pub(crate) struct Scheduling {
-    /// The server's clock (see [`crate::clock`]).
-    pub(crate) clock: ServerClock,
     groups: Mutex<BTreeMap<String, GroupRecord>>,
     /// By (group, name).
     schedules: Mutex<BTreeMap<(String, String), ScheduleRecord>>,
 }
 
 impl Scheduling {
-    /// Empty, on `clock`; [`load`] fills it from the store.
-    pub(crate) fn new(clock: ServerClock) -> Scheduling {
+    /// Empty; [`load`] fills it from the store.
+    pub(crate) fn new() -> Scheduling {
         Scheduling {
-            clock,
             groups: Mutex::new(BTreeMap::new()),
             schedules: Mutex::new(BTreeMap::new()),
         }
@@ -184,7 +180,7 @@ fn no_schedule(name: &str) -> ApiError {
 }
 
 /// The Scheduler's routes (mounted beside the AWS JSON fallback).
-pub(crate) fn routes() -> Router<Arc<AppState>> {
+pub(crate) fn routes() -> Router<Arc<crate::partition::Server>> {
     Router::new()
         .route("/schedules", get(list_schedules))
         .route(
@@ -224,7 +220,7 @@ impl Request {
 /// Authenticates (SigV4 for `scheduler`), reads the body, and runs `f`;
 /// the answer or error as REST-JSON, counted under `Scheduler.OPERATION`.
 async fn serve(
-    state: Arc<AppState>,
+    server: Arc<crate::partition::Server>,
     operation: &'static str,
     method: Method,
     uri: Uri,
@@ -236,7 +232,8 @@ async fn serve(
     span.record("service", "scheduler");
     span.record("operation", operation);
     let result = async {
-        let caller = crate::authenticate(&state, "scheduler", &method, &uri, &headers, &body)?;
+        let caller = crate::authenticate(&server, "scheduler", &method, &uri, &headers, &body)?;
+        let state = crate::partition_of(&server, &caller, None, &headers, &uri).await?;
         let body: Value = if body.is_empty() {
             json!({})
         } else {
@@ -251,7 +248,6 @@ async fn serve(
             body,
             query,
         };
-        let state = Arc::clone(&state);
         tokio::task::spawn_blocking(move || f(&state, request))
             .await
             .map_err(|e| internal(format!("the operation stopped: {e}")))?
@@ -313,7 +309,7 @@ fn check_name(name: &str, at: &str) -> Result<(), ApiError> {
 macro_rules! handler {
     ($fn_name:ident, $op:literal, |$state:ident, $req:ident, $name:ident| $body:block) => {
         async fn $fn_name(
-            State(state): State<Arc<AppState>>,
+            State(server): State<Arc<crate::partition::Server>>,
             Path($name): Path<String>,
             method: Method,
             uri: Uri,
@@ -321,7 +317,7 @@ macro_rules! handler {
             body: Bytes,
         ) -> Response {
             serve(
-                state,
+                server,
                 $op,
                 method,
                 uri,
@@ -334,14 +330,14 @@ macro_rules! handler {
     };
     ($fn_name:ident, $op:literal, |$state:ident, $req:ident| $body:block) => {
         async fn $fn_name(
-            State(state): State<Arc<AppState>>,
+            State(server): State<Arc<crate::partition::Server>>,
             method: Method,
             uri: Uri,
             headers: HeaderMap,
             body: Bytes,
         ) -> Response {
             serve(
-                state,
+                server,
                 $op,
                 method,
                 uri,

@@ -495,6 +495,10 @@ fn fire_targets(bus: &Bus, target: &Value) -> Result<Vec<FireTarget>, ApiError> 
         dead_letter_arn: dead_letter_arn.clone(),
         message_group_id: message_group_id.clone(),
     };
+    if let Some(d) = &dead_letter_arn {
+        bus.check_dead_letter_arn(d)
+            .map_err(|e| validation(e.message().to_string()))?;
+    }
     let check = |arn: &str| {
         bus.check_target_arn(arn)
             .map_err(|e| validation(e.message().to_string()))

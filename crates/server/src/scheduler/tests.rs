@@ -3,9 +3,7 @@
 //! the `states` provider registered with the bus (the runner's, then one of
 //! the test's own that records the starts); errors in REST-JSON's shape.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -14,15 +12,14 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::clock::ServerClock;
-use crate::config::MetricsConfig;
-use crate::metrics::Metrics;
 use crate::{AppState, app};
-use ferrule_bus::{Bus, BusOptions, TargetProvider};
+use ferrule_bus::{BusOptions, TargetProvider};
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, FunctionTarget, Target};
 
 const T0: u64 = 1_714_564_800_000;
 
 struct Fixture {
+    server: Arc<crate::partition::Server>,
     state: Arc<AppState>,
     clock: Arc<ferrule_core::ManualClock>,
     dir: std::path::PathBuf,
@@ -49,26 +46,10 @@ fn fixture_at(dir: std::path::PathBuf, remove: bool) -> Fixture {
     let clock = Arc::new(ferrule_core::ManualClock::new(T0));
     let mut options = BusOptions::new(&dir);
     options.clock = clock.clone();
-    let bus = Arc::new(Bus::open(options).expect("bus"));
-    let runner = Arc::new(
-        ferrule_runner::Runner::open(Arc::clone(&bus), ferrule_runner::RunnerOptions::new())
-            .expect("runner"),
-    );
-    let state = Arc::new(AppState {
-        bus,
-        runner,
-        metrics: Metrics::default(),
-        secrets: HashMap::new(),
-        principals: Arc::new(HashMap::new()),
-        service_keys: Default::default(),
-        regions: vec!["us-east-1".into()],
-        metrics_access: MetricsConfig::default(),
-        started: Instant::now(),
-        stopping: std::sync::atomic::AtomicBool::new(false),
-        scheduling: super::Scheduling::new(ServerClock::Manual(clock.clone())),
-    });
-    super::load(&state).expect("load");
+    let server = crate::test_server(options, ServerClock::Manual(clock.clone()));
+    let state = Arc::clone(&server.home);
     Fixture {
+        server,
         state,
         clock,
         dir,
@@ -83,7 +64,7 @@ async fn call(f: &Fixture, method: &str, uri: &str, body: Value) -> (StatusCode,
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .expect("request");
-    let response = app(Arc::clone(&f.state))
+    let response = app(Arc::clone(&f.server))
         .oneshot(req)
         .await
         .expect("response");
