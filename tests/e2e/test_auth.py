@@ -224,10 +224,14 @@ def test_signature_scope_must_name_this_service_and_region(auth_server):
     status, body = raw(url, "AWSEvents.ListRules", {}, service="sqs")
     assert (status, body["__type"]) == (400, "InvalidSignatureException")
     assert "correct service: 'events'" in body["message"]
-    status, body = raw(url, "AWSEvents.ListRules", {}, region="eu-central-1")
+    # Any AWS Region is served (each its own partition: test_regions.py);
+    # a scope that is not a Region name is refused.
+    status, body = raw(url, "AWSEvents.ListRules", {}, region="moon-base-1")
     assert (status, body["__type"]) == (400, "InvalidSignatureException")
     assert "valid region" in body["message"]
-    assert error_code(signed("events", url, "AKIDALLOWED", region="eu-west-1").list_rules) == "InvalidSignatureException"
+    assert error_code(signed("events", url, "AKIDALLOWED", region="local").list_rules) == "InvalidSignatureException"
+    status, body = raw(url, "AWSEvents.ListRules", {}, region="eu-central-1")
+    assert (status, body["Rules"]) == (200, [])
     status, _ = raw(url, "AWSEvents.ListRules", {})
     assert status == 200
 
@@ -267,7 +271,12 @@ def test_cross_account_put_needs_a_grant_that_survives_restart(server_factory, w
     server = server_factory(data_dir=data, config=CONFIG)
     url = server.url
     partner = signed("events", url, "AKIDPARTNER")
-    entry = {"Source": "partner", "DetailType": "x", "Detail": "{}"}
+    # The partner's own default bus is its account's; this account's bus is
+    # named by its ARN.
+    entry = {"Source": "partner", "DetailType": "x", "Detail": "{}",
+             "EventBusName": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"}
+    shared_bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/shared"
+    assert partner.put_events(Entries=[dict(entry, EventBusName="default")])["FailedEntryCount"] == 0
     out = partner.put_events(Entries=[entry])
     assert out["Entries"][0]["ErrorCode"] == "AccessDeniedException", "no grant yet"
     allowed = signed("events", url, "AKIDALLOWED")
@@ -304,7 +313,7 @@ def test_cross_account_put_needs_a_grant_that_survives_restart(server_factory, w
     assert json.loads(allowed.describe_event_bus(Name="shared")["Policy"]) == json.loads(policy)
     default_policy = json.loads(allowed.describe_event_bus()["Policy"])
     assert [s["Sid"] for s in default_policy["Statement"]] == ["org"]
-    assert partner.put_events(Entries=[entry, dict(entry, EventBusName="shared")])["FailedEntryCount"] == 0
+    assert partner.put_events(Entries=[entry, dict(entry, EventBusName=shared_bus)])["FailedEntryCount"] == 0
     allowed.remove_permission(StatementId="org")
     assert "Policy" not in allowed.describe_event_bus()
     assert partner.put_events(Entries=[entry])["Entries"][0]["ErrorCode"] == "AccessDeniedException"

@@ -293,8 +293,29 @@ impl Integrations<'_> {
                 }
             },
         };
-        let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        let mut segments = url.trim_end_matches('/').rsplit('/');
+        let name = segments.next().unwrap_or("");
         let bus = &self.inner.bus;
+        // `http://HOST/ACCOUNT/NAME`: a queue of another account is not this
+        // account's queue of the same name (queues have no resource policies
+        // in ferrule, so another account's are out of reach).
+        if let Some(account) = segments
+            .next()
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+            && account != bus.account()
+        {
+            return Err(failed(
+                "SQS.AccessDeniedException",
+                service_cause(
+                    "Sqs",
+                    &format!(
+                        "Access to the queue {url} of account {account} is denied to account {}.",
+                        bus.account()
+                    ),
+                    403,
+                ),
+            ));
+        }
         if !bus.queues().is_ok_and(|q| q.iter().any(|n| n == name)) {
             return Err(failed(
                 "SQS.QueueDoesNotExistException",

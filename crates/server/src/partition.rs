@@ -302,8 +302,8 @@ impl Server {
         Ok(state)
     }
 
-    /// The partition an existing one names, without opening one (for
-    /// deliveries: a bus that was never used has nothing to deliver to).
+    /// Every open partition, the home one first (for `/health`,
+    /// `/metrics` and the clock).
     pub(crate) fn every_partition(&self) -> Vec<Arc<AppState>> {
         let mut all = vec![Arc::clone(&self.home)];
         if let Ok(m) = self.others.read() {
