@@ -528,6 +528,13 @@ impl Bus {
         if let Some(p) = pattern {
             inner.check_pattern(p)?;
         }
+        if inner.is_foreign(&input.event_source_arn) {
+            return Err(BusError::validation(format!(
+                "Parameter {} is not valid. Reason: an archive's event bus must be of the \
+                 archive's account and Region.",
+                input.event_source_arn
+            )));
+        }
         let bus = ferrule_core::arn::bus_name(&input.event_source_arn)
             .ok_or_else(|| {
                 BusError::validation(format!(
@@ -703,6 +710,11 @@ impl Bus {
                     "Parameter EventSourceArn is not valid. Reason: Archive {archive_name} does not exist."
                 ))
             })?;
+        if inner.is_foreign(&input.destination_arn) {
+            return Err(BusError::validation(
+                "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.",
+            ));
+        }
         let bus = ferrule_core::arn::bus_name(&input.destination_arn).ok_or_else(|| {
             BusError::validation(
                 "Parameter Destination.Arn is not valid. Reason: Must contain an event bus ARN.",
