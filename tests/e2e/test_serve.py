@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 
+import boto3
 import pytest
 
 from conftest import FERRULE_BIN, client, free_port
@@ -34,6 +35,11 @@ def test_startup_errors(server, workdir):
     assert p.returncode == 2 and "--listen" in p.stderr, p.stderr
 
 
+def regional(service: str, url: str, region: str):
+    return boto3.client(service, endpoint_url=url, region_name=region, aws_access_key_id="test",
+                        aws_secret_access_key="test")
+
+
 def test_config_file_declares_buses_rules_targets_and_queues(server_factory, http_sink):
     sink = http_sink()
     config = {
@@ -54,8 +60,13 @@ def test_config_file_declares_buses_rules_targets_and_queues(server_factory, htt
         }],
     }
     server = server_factory(config=config)
-    events = client("events", server.url)
-    sqs = client("sqs", server.url)
+    # The file's resources are its account's and Region's: a client of another
+    # Region does not see them.
+    assert client("events", server.url).list_event_buses()["EventBuses"][0]["Arn"].startswith(
+        "arn:aws:events:us-east-1:123456789012:")
+    assert all(b["Name"] != "orders" for b in client("events", server.url).list_event_buses()["EventBuses"])
+    events = regional("events", server.url, "eu-west-1")
+    sqs = regional("sqs", server.url, "eu-west-1")
     rule = events.describe_rule(Name="big-orders", EventBusName="orders")
     assert rule["Arn"] == "arn:aws:events:eu-west-1:123456789012:rule/orders/big-orders"
     assert events.describe_event_bus(Name="orders")["Description"] == "from the file"
