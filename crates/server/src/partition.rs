@@ -69,6 +69,11 @@ pub(crate) fn is_region_name(name: &str) -> bool {
     }
 }
 
+/// Whether `s` is a 12-digit account id.
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The Region a request's signature is scoped to, if it carries one
 /// (`Authorization` header or presigned `X-Amz-Credential`); whether the
 /// signature verifies is the authentication layer's business.
@@ -100,8 +105,13 @@ pub(crate) fn named_scope(
     body: &Value,
 ) -> Option<(Option<String>, String)> {
     let text = |k: &str| body.get(k).and_then(Value::as_str);
-    let of_arn =
-        |arn: &str| ferrule_bus::arn_scope(arn).map(|(r, a)| (Some(r.to_string()), a.to_string()));
+    // An ARN without a well-formed account and Region is the service's to
+    // refuse (InvalidArn, ValidationException), in the caller's partition.
+    let of_arn = |arn: &str| {
+        ferrule_bus::arn_scope(arn)
+            .filter(|(r, a)| is_region_name(r) && is_account(a))
+            .map(|(r, a)| (Some(r.to_string()), a.to_string()))
+    };
     match service {
         ServiceId::Events => {
             if operation == "PutEvents" {
@@ -119,8 +129,7 @@ pub(crate) fn named_scope(
             let path = url.split_once("://").map_or(url, |(_, rest)| rest);
             let mut segments = path.split('/').skip(1);
             let account = segments.next()?;
-            let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-            (is_account && segments.next().is_some()).then(|| (None, account.to_string()))
+            (is_account(account) && segments.next().is_some()).then(|| (None, account.to_string()))
         }
         ServiceId::States => [
             "stateMachineArn",
@@ -527,6 +536,12 @@ mod tests {
             Some((Some("us-east-1".into()), "111111111111".into()))
         );
         assert_eq!(named_scope(ServiceId::Events, "PutEvents", &body), None);
+        let malformed =
+            serde_json::json!({"executionArn": "arn:aws:states:us-east-1:1:activity:x"});
+        assert_eq!(
+            named_scope(ServiceId::States, "DescribeExecution", &malformed),
+            None
+        );
         assert_eq!(
             named_scope(
                 ServiceId::Events,
