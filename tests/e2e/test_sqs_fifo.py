@@ -203,6 +203,27 @@ def test_groups_are_received_in_order_one_in_flight_at_a_time(sqs):
     assert back[0]["Attributes"]["ApproximateReceiveCount"] == "2"
 
 
+def test_a_receive_retried_with_its_attempt_id_gets_the_same_messages(sqs):
+    url = fifo_queue(sqs, "attempts.fifo", ContentBasedDeduplication="true")
+    for body in ("m1", "m2", "m3"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert [m["Body"] for m in first] == ["m1", "m2"]
+    # The answer was "lost": the retry gets the same messages and handles,
+    # though they are in flight; another attempt id gets none of the group.
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert [(m["Body"], m["ReceiptHandle"]) for m in again] == [(m["Body"], m["ReceiptHandle"]) for m in first]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-2")
+    # Once one of them is deleted, the id no longer names them: a fresh receive
+    # (m2 is still in flight, so the group gives nothing).
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2,
+                                                 ReceiveRequestAttemptId="try-1")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[1]["ReceiptHandle"])
+    last = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert [m["Body"] for m in last] == ["m3"]
+
+
 def test_batch_entries_fail_alone(sqs):
     url = fifo_queue(sqs, "batch.fifo")
     r = sqs.send_message_batch(QueueUrl=url, Entries=[

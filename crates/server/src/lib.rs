@@ -342,6 +342,8 @@ pub(crate) struct AppState {
     pub(crate) runner: Arc<ferrule_runner::Runner>,
     /// EventBridge Scheduler's groups and schedules.
     pub(crate) scheduling: scheduler::Scheduling,
+    /// FIFO receives by `ReceiveRequestAttemptId`.
+    pub(crate) receive_attempts: sqs::ReceiveAttempts,
     /// What every partition shares.
     pub(crate) shared: Arc<Shared>,
 }

@@ -362,6 +362,7 @@ fn open_partition(
         bus: Arc::clone(&bus),
         runner: Arc::new(runner),
         scheduling: scheduler::Scheduling::new(),
+        receive_attempts: Default::default(),
         shared: Arc::clone(shared),
     });
     setup(&state)?;

@@ -26,8 +26,11 @@ use axum::response::Response;
 use md5::{Digest, Md5};
 use serde_json::Value;
 
+mod attempts;
 mod request;
 mod response;
+
+pub(crate) use self::attempts::ReceiveAttempts;
 
 use self::request::{self as rq, Text};
 use self::response as rs;
@@ -1097,8 +1100,6 @@ async fn receive_message(
     r: rq::ReceiveMessage,
 ) -> Result<rs::ReceiveMessage, ApiError> {
     let name = queue_param(&r.queue_url)?;
-    // Checked and accepted; a retry with the same id is not answered with
-    // the same messages (ferrule keeps no receive attempts).
     fifo_token(&r.receive_request_attempt_id, "ReceiveRequestAttemptId")?;
     let owned = name.clone();
     let info = blocking(state, move |bus| queue_info(bus, &owned)).await?;
@@ -1135,6 +1136,46 @@ async fn receive_message(
     let filters = texts(&r.message_attribute_names);
 
     info.ok_or_else(no_queue)?;
+    // A FIFO receive retried with its attempt id: the same messages, their
+    // visibility restarted, unless one of them changed since (attempts.rs).
+    let attempt = text(&r.receive_request_attempt_id)
+        .filter(|_| settings.fifo.is_some())
+        .map(str::to_string);
+    if let Some(id) = &attempt
+        && let Some(previous) = state.receive_attempts.replay(&name, id, state.bus.now_ms())
+    {
+        let (owned, receipts): (String, Vec<String>) = (
+            name.clone(),
+            previous.iter().map(|c| c.receipt.clone()).collect(),
+        );
+        let all_current = blocking(state, move |bus| {
+            let now = bus.now_ms();
+            for receipt in &receipts {
+                match bus.queue_store().change_visibility(
+                    &owned,
+                    receipt,
+                    now,
+                    visibility.saturating_mul(1000),
+                ) {
+                    Ok(VisibilityChange::Changed) => {}
+                    Ok(_) => return Ok(false),
+                    Err(e) => return Err(store_error(e, receipt)),
+                }
+            }
+            Ok(true)
+        })
+        .await?;
+        if all_current {
+            let account = state.bus.account();
+            return Ok(rs::ReceiveMessage {
+                messages: previous
+                    .iter()
+                    .map(|c| received(c, &system, &filters, account, true))
+                    .collect(),
+            });
+        }
+        state.receive_attempts.forget(&name, id);
+    }
     let deadline = Instant::now() + Duration::from_secs(wait);
     let claimed = loop {
         let owned = name.clone();
@@ -1151,6 +1192,11 @@ async fn receive_message(
         }
         tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
     };
+    if let Some(id) = &attempt {
+        state
+            .receive_attempts
+            .record(&name, id, state.bus.now_ms(), &claimed);
+    }
     let account = state.bus.account();
     Ok(rs::ReceiveMessage {
         messages: claimed
@@ -1221,6 +1267,7 @@ fn received(
 async fn delete_message(state: &AppState, r: rq::Handle) -> Result<rs::Empty, ApiError> {
     let name = queue_param(&r.queue_url)?;
     let handle = required(&r.receipt_handle, "ReceiptHandle")?.to_string();
+    state.receive_attempts.touched(&name, &handle);
     blocking(state, move |bus| delete_one(bus, &name, &handle)).await?;
     Ok(rs::Empty {})
 }
@@ -1245,6 +1292,9 @@ async fn delete_message_batch(state: &AppState, r: rq::HandleBatch) -> Result<rs
             (e.id().to_string(), handle.to_string())
         })
         .collect();
+    for (_, handle) in &entries {
+        state.receive_attempts.touched(&name, handle);
+    }
     blocking(state, move |bus| {
         require_queue(bus, &name)?;
         let mut failed = Vec::new();
@@ -1289,6 +1339,7 @@ async fn change_message_visibility(state: &AppState, r: rq::Handle) -> Result<rs
         MAX_VISIBILITY_TIMEOUT,
     )?
     .ok_or_else(|| missing("VisibilityTimeout"))?;
+    state.receive_attempts.touched(&name, &handle);
     blocking(state, move |bus| {
         require_queue(bus, &name)?;
         change_visibility(bus, &name, &handle, timeout)
@@ -1322,6 +1373,9 @@ async fn change_message_visibility_batch(
             (entry.id().to_string(), checked)
         })
         .collect();
+    for (handle, _) in entries.iter().filter_map(|(_, c)| c.as_ref().ok()) {
+        state.receive_attempts.touched(&name, handle);
+    }
     blocking(state, move |bus| {
         require_queue(bus, &name)?;
         let mut successful = Vec::new();
