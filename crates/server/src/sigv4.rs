@@ -1379,7 +1379,7 @@ mod tests {
     fn scope_names_service_and_region_and_covers_amz_headers() {
         let headers = signed_put_events(SECRET, DATE, None);
         let v = verify("POST", "/", "", &headers, BODY, &secrets(), at(DATE)).expect("verified");
-        let regions = vec![v.region.clone()];
+        let regions = [v.region.clone()];
         assert_eq!(
             v.check_scope(
                 &v.service.clone(),
