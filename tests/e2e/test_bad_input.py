@@ -49,8 +49,11 @@ ENTRY = "entry-failed"
 # later botocore adds are not generated: ferrule ignores members it does not
 # model, as the services ignore unknown members. Not modelled on purpose: the
 # `Target` parameters of kinds of target ferrule does not deliver to
-# (Kinesis, RunCommand, ECS, Batch, SQS FIFO, HTTP, Redshift, SageMaker,
-# AppSync), whose targets are refused by their ARN.
+# (Kinesis, RunCommand, ECS, Batch, Redshift, SageMaker, AppSync), whose
+# targets are refused by their ARN; a connection's `ConnectivityParameters`
+# and `InvocationConnectivityParameters` (private APIs, refused: see
+# `connection_cases`).
+_CONNECTION_PARAMETER = {"Key", "Value", "IsValueSecret"}
 SERVED_MEMBERS = {
     "ChangeMessageVisibilityBatchRequest": {"Entries", "QueueUrl"},
     "ChangeMessageVisibilityBatchRequestEntry": {"Id", "ReceiptHandle", "VisibilityTimeout"},
@@ -105,16 +108,88 @@ SERVED_MEMBERS = {
     },
     "SetQueueAttributesRequest": {"Attributes", "QueueUrl"},
     "Tag": {"Key", "Value"},
-    "Target": {"Arn", "DeadLetterConfig", "Id", "Input", "InputPath", "InputTransformer", "RetryPolicy", "RoleArn"},
+    "Target": {
+        "Arn", "DeadLetterConfig", "HttpParameters", "Id", "Input", "InputPath", "InputTransformer", "RetryPolicy",
+        "RoleArn", "SqsParameters",
+    },
+    "SqsParameters": {"MessageGroupId"},
+    "HttpParameters": {"HeaderParameters", "PathParameterValues", "QueryStringParameters"},
     "TestEventPatternRequest": {"Event", "EventPattern"},
+    "UpdateEventBusRequest": {"DeadLetterConfig", "Description", "KmsKeyIdentifier", "LogConfig", "Name"},
+    "TagResourceRequest": {"ResourceARN", "Tags"},
+    "UntagResourceRequest": {"ResourceARN", "TagKeys"},
+    "ListTagsForResourceRequest": {"ResourceARN"},
+    # Archives and replays.
+    "CreateArchiveRequest": {
+        "ArchiveName", "Description", "EventPattern", "EventSourceArn", "KmsKeyIdentifier", "RetentionDays",
+    },
+    "DescribeArchiveRequest": {"ArchiveName"},
+    "UpdateArchiveRequest": {"ArchiveName", "Description", "EventPattern", "KmsKeyIdentifier", "RetentionDays"},
+    "DeleteArchiveRequest": {"ArchiveName"},
+    "ListArchivesRequest": {"EventSourceArn", "Limit", "NamePrefix", "NextToken", "State"},
+    "StartReplayRequest": {
+        "Description", "Destination", "EventEndTime", "EventSourceArn", "EventStartTime", "ReplayName",
+    },
+    "ReplayDestination": {"Arn", "FilterArns"},
+    "DescribeReplayRequest": {"ReplayName"},
+    "CancelReplayRequest": {"ReplayName"},
+    "ListReplaysRequest": {"EventSourceArn", "Limit", "NamePrefix", "NextToken", "State"},
+    # Connections and API destinations.
+    "CreateConnectionRequest": {"AuthParameters", "AuthorizationType", "Description", "KmsKeyIdentifier", "Name"},
+    "UpdateConnectionRequest": {"AuthParameters", "AuthorizationType", "Description", "KmsKeyIdentifier", "Name"},
+    "CreateConnectionAuthRequestParameters": {
+        "ApiKeyAuthParameters", "BasicAuthParameters", "InvocationHttpParameters", "OAuthParameters",
+    },
+    "UpdateConnectionAuthRequestParameters": {
+        "ApiKeyAuthParameters", "BasicAuthParameters", "InvocationHttpParameters", "OAuthParameters",
+    },
+    "CreateConnectionApiKeyAuthRequestParameters": {"ApiKeyName", "ApiKeyValue"},
+    "UpdateConnectionApiKeyAuthRequestParameters": {"ApiKeyName", "ApiKeyValue"},
+    "CreateConnectionBasicAuthRequestParameters": {"Password", "Username"},
+    "UpdateConnectionBasicAuthRequestParameters": {"Password", "Username"},
+    "CreateConnectionOAuthRequestParameters": {
+        "AuthorizationEndpoint", "ClientParameters", "HttpMethod", "OAuthHttpParameters",
+    },
+    "UpdateConnectionOAuthRequestParameters": {
+        "AuthorizationEndpoint", "ClientParameters", "HttpMethod", "OAuthHttpParameters",
+    },
+    "CreateConnectionOAuthClientRequestParameters": {"ClientID", "ClientSecret"},
+    "UpdateConnectionOAuthClientRequestParameters": {"ClientID", "ClientSecret"},
+    "ConnectionHttpParameters": {"BodyParameters", "HeaderParameters", "QueryStringParameters"},
+    "ConnectionHeaderParameter": _CONNECTION_PARAMETER,
+    "ConnectionQueryStringParameter": _CONNECTION_PARAMETER,
+    "ConnectionBodyParameter": _CONNECTION_PARAMETER,
+    "DescribeConnectionRequest": {"Name"},
+    "DeleteConnectionRequest": {"Name"},
+    "DeauthorizeConnectionRequest": {"Name"},
+    "ListConnectionsRequest": {"ConnectionState", "Limit", "NamePrefix", "NextToken"},
+    "CreateApiDestinationRequest": {
+        "ConnectionArn", "Description", "HttpMethod", "InvocationEndpoint", "InvocationRateLimitPerSecond", "Name",
+    },
+    "UpdateApiDestinationRequest": {
+        "ConnectionArn", "Description", "HttpMethod", "InvocationEndpoint", "InvocationRateLimitPerSecond", "Name",
+    },
+    "DescribeApiDestinationRequest": {"Name"},
+    "DeleteApiDestinationRequest": {"Name"},
+    "ListApiDestinationsRequest": {"ConnectionArn", "Limit", "NamePrefix", "NextToken"},
 }
 
 EVENTS_OPS = [
     "PutEvents", "PutRule", "DescribeRule", "DeleteRule", "ListRules", "EnableRule", "DisableRule",
     "PutTargets", "RemoveTargets", "ListTargetsByRule", "ListRuleNamesByTarget", "TestEventPattern",
     "CreateEventBus", "DescribeEventBus", "DeleteEventBus", "ListEventBuses", "PutPermission",
-    "RemovePermission",
+    "RemovePermission", "UpdateEventBus", "TagResource", "UntagResource", "ListTagsForResource",
 ]
+ARCHIVE_OPS = [
+    "CreateArchive", "DescribeArchive", "UpdateArchive", "DeleteArchive", "ListArchives", "StartReplay",
+    "DescribeReplay", "CancelReplay", "ListReplays",
+]
+CONNECTION_OPS = [
+    "CreateConnection", "DescribeConnection", "UpdateConnection", "DeleteConnection", "ListConnections",
+    "DeauthorizeConnection", "CreateApiDestination", "DescribeApiDestination", "UpdateApiDestination",
+    "DeleteApiDestination", "ListApiDestinations",
+]
+EVENTS_OPS += ARCHIVE_OPS + CONNECTION_OPS
 SQS_OPS = [
     "CreateQueue", "GetQueueUrl", "ListQueues", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes",
     "SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
@@ -126,15 +201,49 @@ QUEUE_URL_PATH = f"/{ACCOUNT}/keep-q"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:keep-q"
 DLQ_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:keep-dlq"
 BOGUS_HANDLE = "0" * 72
+EVENTS_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}"
+ORDERS_ARN = f"{EVENTS_ARN}:event-bus/orders"
+DEFAULT_BUS_ARN = f"{EVENTS_ARN}:event-bus/default"
+ORDERS_RULE_ARN = f"{EVENTS_ARN}:rule/orders/keep-rule"
+ORDERS_BARE_RULE_ARN = f"{EVENTS_ARN}:rule/orders/bare-rule"
+ARCHIVE_ARN = f"{EVENTS_ARN}:archive/keep-archive"
+# The rule CreateArchive makes on the archive's bus, managed by the service.
+ARCHIVE_RULE_ARN = f"{EVENTS_ARN}:rule/orders/Events-Archive-keep-archive"
+ARCHIVE_PATTERN = json.dumps({"source": ["archived"]})
+# The fixed replay's window (May 2024: nothing archived then, so it completes at once).
+REPLAY_WINDOW = (1714564800, 1714568400)
+# Every secret sent contains this marker; no answer may contain it.
+SECRET = "S3CRET"
+API_KEY_AUTH = {
+    "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": f"key-{SECRET}"},
+    "InvocationHttpParameters": {
+        "HeaderParameters": [{"Key": "x-tenant", "Value": "t1", "IsValueSecret": False}],
+        "QueryStringParameters": [{"Key": "sig", "Value": f"q-{SECRET}", "IsValueSecret": True}],
+        "BodyParameters": [{"Key": "origin", "Value": "ferrule", "IsValueSecret": False}],
+    },
+}
+BASIC_AUTH = {"BasicAuthParameters": {"Username": "user", "Password": f"pw-{SECRET}"}}
+OAUTH_AUTH = {"OAuthParameters": {
+    "ClientParameters": {"ClientID": "client", "ClientSecret": f"cs-{SECRET}"},
+    "AuthorizationEndpoint": "https://auth.example.com/token", "HttpMethod": "POST",
+    "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "events", "IsValueSecret": False}]},
+}}
+DEST_ENDPOINT = "https://api.example.com/orders/*"
+# A connection ARN of the right form that names no connection (the fixed
+# connection's ARN ends in an id the server chose).
+NO_CONNECTION_ARN = f"{EVENTS_ARN}:connection/keep-conn/00000000-0000-0000-0000-000000000000"
 
 
 def model(service: str):
     return botocore.session.get_session().get_service_model(service)
 
 
-def events_bases(endpoint: str) -> dict[str, dict]:
+def events_bases(endpoint: str, conn_arn: str = NO_CONNECTION_ARN) -> dict[str, dict]:
     """A valid request of each EventBridge operation, aimed at the fixed state,
-    so that a bad variant accepted by mistake would change it."""
+    so that a bad variant accepted by mistake would change it (or, for the
+    operations that create, named as something that exists, so that it would
+    get a ResourceAlreadyExistsException instead of the error expected).
+    `conn_arn` is the fixed connection's ARN."""
     event = {"version": "0", "id": "1", "detail-type": "t", "source": "keep", "account": ACCOUNT,
              "time": "2024-05-01T12:00:00Z", "region": REGION, "resources": [], "detail": {}}
     target = {"Id": "q", "Arn": QUEUE_ARN, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "Input": '{"a": 1}',
@@ -167,6 +276,46 @@ def events_bases(endpoint: str) -> dict[str, dict]:
                           "StatementId": "s1",
                           "Condition": {"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-1"}},
         "RemovePermission": {"EventBusName": "orders", "StatementId": "s1"},
+        "UpdateEventBus": {"Name": "orders", "Description": "the orders bus", "KmsKeyIdentifier": "alias/k",
+                           "DeadLetterConfig": {"Arn": DLQ_ARN},
+                           "LogConfig": {"IncludeDetail": "NONE", "Level": "OFF"}},
+        "TagResource": {"ResourceARN": ORDERS_RULE_ARN, "Tags": [{"Key": "k", "Value": "v"}]},
+        "UntagResource": {"ResourceARN": ORDERS_RULE_ARN, "TagKeys": ["k"]},
+        "ListTagsForResource": {"ResourceARN": ORDERS_RULE_ARN},
+        # Archives and replays.
+        "CreateArchive": {"ArchiveName": "keep-archive", "EventSourceArn": ORDERS_ARN, "Description": "kept",
+                          "EventPattern": ARCHIVE_PATTERN, "RetentionDays": 7, "KmsKeyIdentifier": "alias/k"},
+        "DescribeArchive": {"ArchiveName": "keep-archive"},
+        "UpdateArchive": {"ArchiveName": "keep-archive", "Description": "kept", "EventPattern": ARCHIVE_PATTERN,
+                          "RetentionDays": 7, "KmsKeyIdentifier": "alias/k"},
+        "DeleteArchive": {"ArchiveName": "keep-archive"},
+        "ListArchives": {"NamePrefix": "keep", "NextToken": "ferrule-page-0", "Limit": 10},
+        "StartReplay": {"ReplayName": "keep-replay", "Description": "kept", "EventSourceArn": ARCHIVE_ARN,
+                        "EventStartTime": REPLAY_WINDOW[0], "EventEndTime": REPLAY_WINDOW[1],
+                        "Destination": {"Arn": ORDERS_ARN, "FilterArns": [ORDERS_BARE_RULE_ARN]}},
+        "DescribeReplay": {"ReplayName": "keep-replay"},
+        "CancelReplay": {"ReplayName": "keep-replay"},
+        "ListReplays": {"NamePrefix": "keep", "NextToken": "ferrule-page-0", "Limit": 10},
+        # Connections and API destinations.
+        "CreateConnection": {"Name": "keep-conn", "Description": "kept", "AuthorizationType": "API_KEY",
+                             "AuthParameters": API_KEY_AUTH, "KmsKeyIdentifier": "alias/k"},
+        "DescribeConnection": {"Name": "keep-conn"},
+        "UpdateConnection": {"Name": "keep-conn", "Description": "kept", "AuthorizationType": "API_KEY",
+                             "AuthParameters": {"ApiKeyAuthParameters": API_KEY_AUTH["ApiKeyAuthParameters"]}},
+        "DeleteConnection": {"Name": "keep-conn"},
+        "ListConnections": {"NamePrefix": "keep", "ConnectionState": "AUTHORIZED", "NextToken": "ferrule-page-0",
+                            "Limit": 10},
+        "DeauthorizeConnection": {"Name": "keep-conn"},
+        "CreateApiDestination": {"Name": "keep-dest", "Description": "kept", "ConnectionArn": conn_arn,
+                                 "InvocationEndpoint": DEST_ENDPOINT, "HttpMethod": "POST",
+                                 "InvocationRateLimitPerSecond": 10},
+        "DescribeApiDestination": {"Name": "keep-dest"},
+        "UpdateApiDestination": {"Name": "keep-dest", "Description": "kept", "ConnectionArn": conn_arn,
+                                 "InvocationEndpoint": DEST_ENDPOINT, "HttpMethod": "POST",
+                                 "InvocationRateLimitPerSecond": 10},
+        "DeleteApiDestination": {"Name": "keep-dest"},
+        "ListApiDestinations": {"NamePrefix": "keep", "ConnectionArn": conn_arn, "NextToken": "ferrule-page-0",
+                                "Limit": 10},
     }
 
 
@@ -234,7 +383,7 @@ def del_path(body: dict, path: list) -> dict:
 
 def members(shape, path=(), depth=0):
     """(path, shape, required) for every member under structure `shape`."""
-    if depth > 4:
+    if depth > 5:  # deep enough for a connection's OAuth parameters' header list
         return
     required = set(shape.required_members)
     for name, member in shape.members.items():
@@ -290,21 +439,30 @@ def pattern_violation(shape) -> str | None:
     return None
 
 
-def events_cases(endpoint: str) -> list[tuple]:
+# Required members the server cannot require yet: TagResource, UntagResource
+# and ListTagsForResource are read into one request type (in events.rs), so
+# neither list is required. Checked apart, as a known bug, by
+# `test_tagging_requires_its_lists`.
+SHARED_REQUEST_TYPE = {("TagResource", "Tags"), ("UntagResource", "TagKeys")}
+
+
+def events_cases(endpoint: str, conn_arn: str = NO_CONNECTION_ARN) -> list[tuple]:
     m = model("events")
-    bases = events_bases(endpoint)
+    bases = events_bases(endpoint, conn_arn)
     cases = []
     for op in EVENTS_OPS:
         base = bases[op]
         shape = m.operation_model(op).input_shape
         for name in shape.required_members:
+            if (op, name) in SHARED_REQUEST_TYPE:
+                continue  # test_tagging_requires_its_lists
             cases.append(("events", op, del_path(base, [name]), VAL, f"{op}: {name} missing"))
         for path, s, required in members(shape):
             t = s.type_name
             label = f"{op}.{'.'.join(map(str, path))}"
             kind = "string" if t == "string" else t
             for v in WRONG.get(kind):
-                if t == "timestamp" and op != "PutEvents":
+                if t == "timestamp" and op not in ("PutEvents", "StartReplay"):
                     continue
                 cases.append(("events", op, set_path(base, path, v), SER, f"{label} = {v!r}"))
             meta = s.metadata
@@ -351,15 +509,23 @@ def events_cases(endpoint: str) -> list[tuple]:
                 cases.append(("events", op, set_path(base, full, "a" * (s.metadata["max"] + 1)), VAL,
                               f"{label} too long"))
     # Every character the name patterns refuse, in every rule name.
-    for op, member in [("PutRule", "Name"), ("DescribeRule", "Name"), ("DeleteRule", "Name"),
-                       ("EnableRule", "Name"), ("DisableRule", "Name"), ("PutTargets", "Rule"),
-                       ("RemoveTargets", "Rule"), ("ListTargetsByRule", "Rule")]:
+    names = [("PutRule", "Name"), ("DescribeRule", "Name"), ("DeleteRule", "Name"), ("EnableRule", "Name"),
+             ("DisableRule", "Name"), ("PutTargets", "Rule"), ("RemoveTargets", "Rule"),
+             ("ListTargetsByRule", "Rule")]
+    # Archive, replay, connection and API destination names have the same pattern.
+    names += [(op, "ArchiveName") for op in ("CreateArchive", "DescribeArchive", "UpdateArchive", "DeleteArchive")]
+    names += [(op, "ReplayName") for op in ("StartReplay", "DescribeReplay", "CancelReplay")]
+    names += [(op, "Name") for op in CONNECTION_OPS if not op.startswith("List")]
+    for op, member in names:
         for c in " !\"#$%&'()*+,/:;<=>?@[\\]^`{|}~":
             cases.append(("events", op, set_path(bases[op], [member], f"keep{c}rule"), VAL,
                           f"{op}.{member} with {c!r}"))
     cases += target_arn_cases(bases)
     cases += schedule_cases()
     cases += time_cases(bases)
+    cases += tag_cases(bases)
+    cases += archive_cases(bases)
+    cases += connection_cases(bases, conn_arn)
     return cases
 
 
@@ -424,6 +590,159 @@ def time_cases(bases) -> list[tuple]:
             body["Entries"] = [copy.deepcopy(body["Entries"][0]) for _ in range(2)]
             body["Entries"][i]["Time"] = t
             cases.append(("events", "PutEvents", body, SER, f"entry {i} Time {t!r}"))
+    return cases
+
+
+NOT_FOUND = "ResourceNotFoundException"
+BAD_PATTERN = "InvalidEventPatternException"
+LIMIT = "LimitExceededException"
+MANAGED = "ManagedRuleException"
+# Well-formed JSON that is not a valid event pattern, and text that is not JSON.
+BAD_PATTERNS = ["{", "[1]", '"x"', "null", '{"source": "keep"}', '{"source": [{"prefix": 1}]}',
+                '{"source": [{"bogus": ["a"]}]}', '{"detail": {"n": [{"numeric": [">", "x"]}]}}']
+
+
+def tag_cases(bases) -> list[tuple]:
+    """Resources that cannot be tagged, and the service's own rules."""
+    cases = []
+    for op in ("TagResource", "UntagResource", "ListTagsForResource"):
+        for arn in [QUEUE_ARN, ARCHIVE_ARN, f"{EVENTS_ARN}:rule/orders/nope", f"{EVENTS_ARN}:event-bus/nope",
+                    f"arn:aws:events:{REGION}:111122223333:rule/orders/keep-rule", "keep-rule"]:
+            cases.append(("events", op, set_path(bases[op], ["ResourceARN"], arn), NOT_FOUND,
+                          f"{op} of {arn!r}"))
+    # An archive's rule is the service's: its tags are not the caller's to change.
+    for op in ("TagResource", "UntagResource"):
+        cases.append(("events", op, set_path(bases[op], ["ResourceARN"], ARCHIVE_RULE_ARN), MANAGED,
+                      f"{op} of a managed rule"))
+    return cases
+
+
+def archive_cases(bases) -> list[tuple]:
+    """What the model cannot say about archives and replays: patterns, the
+    source bus, the replay's window, destination and filters, one filter at
+    a time in the List operations."""
+    cases = []
+    new_archive = set_path(bases["CreateArchive"], ["ArchiveName"], "new-archive")
+    for p in BAD_PATTERNS:
+        cases.append(("events", "CreateArchive", set_path(new_archive, ["EventPattern"], p), BAD_PATTERN,
+                      f"CreateArchive pattern {p!r}", "Event pattern is not valid"))
+        cases.append(("events", "UpdateArchive", set_path(bases["UpdateArchive"], ["EventPattern"], p),
+                      BAD_PATTERN, f"UpdateArchive pattern {p!r}", "Event pattern is not valid"))
+    for arn, code in [(f"{EVENTS_ARN}:event-bus/nope", NOT_FOUND), (ORDERS_RULE_ARN, VAL),
+                      (f"{EVENTS_ARN}:archive/keep-archive", VAL), (f"arn:aws:sqs:{REGION}:{ACCOUNT}:x/y", VAL)]:
+        cases.append(("events", "CreateArchive", set_path(new_archive, ["EventSourceArn"], arn), code,
+                      f"CreateArchive source {arn!r}"))
+    for op, state in [("ListArchives", "ENABLED"), ("ListReplays", "COMPLETED")]:
+        cases.append(("events", op, set_path(bases[op], ["State"], state), VAL, f"{op} with two filters",
+                      "At most one filter is allowed"))
+        cases.append(("events", op, {"EventSourceArn": ORDERS_ARN if op == "ListArchives" else ARCHIVE_ARN,
+                                     "State": state}, VAL, f"{op} with source and state", "At most one filter"))
+
+    new_replay = set_path(bases["StartReplay"], ["ReplayName"], "new-replay")
+    start, end = REPLAY_WINDOW
+    future = int(time.time()) + 3600
+    for (a, b), text in [((end, start), "EventStartTime must be before EventEndTime"),
+                         ((start, start), "EventStartTime must be before EventEndTime"),
+                         (("2024-05-01T13:00:00Z", "2024-05-01T12:00:00Z"), "before EventEndTime"),
+                         ((start, future), "must not be in the future"),
+                         ((future, future + 60), "must not be in the future")]:
+        body = set_path(set_path(new_replay, ["EventStartTime"], a), ["EventEndTime"], b)
+        cases.append(("events", "StartReplay", body, VAL, f"replay window {a!r}..{b!r}", text))
+    for arn, code in [(DEFAULT_BUS_ARN, VAL), (f"{EVENTS_ARN}:event-bus/nope", NOT_FOUND), (QUEUE_ARN, VAL),
+                      ("orders", VAL), (ARCHIVE_ARN, VAL), (ORDERS_RULE_ARN, VAL)]:
+        cases.append(("events", "StartReplay", set_path(new_replay, ["Destination", "Arn"], arn), code,
+                      f"replay destination {arn!r}"))
+    for arn, code in [(f"{EVENTS_ARN}:rule/keep-rule", VAL), (f"{EVENTS_ARN}:rule/orders/nope", NOT_FOUND),
+                      (QUEUE_ARN, VAL), (ORDERS_ARN, VAL), ("bare-rule", VAL)]:
+        body = set_path(new_replay, ["Destination", "FilterArns"], [ORDERS_RULE_ARN, arn])
+        cases.append(("events", "StartReplay", body, code, f"replay filter {arn!r}"))
+    for arn in [f"{EVENTS_ARN}:archive/nope", ORDERS_ARN, f"arn:aws:events:{REGION}:111122223333:archive/keep-archive",
+                f"arn:aws:events:eu-west-1:{ACCOUNT}:archive/keep-archive"]:
+        cases.append(("events", "StartReplay", set_path(new_replay, ["EventSourceArn"], arn), VAL,
+                      f"replay source {arn!r}", "Parameter EventSourceArn is not valid"))
+    return cases
+
+
+def connection_cases(bases, conn_arn: str) -> list[tuple]:
+    """What the model cannot say about connections and API destinations:
+    which auth parameters each authorization type needs (and no others),
+    endpoints (https, or http on loopback), secrets never shown, private
+    APIs refused, connections that do not exist, the rate quota."""
+    cases = []
+    new = set_path(bases["CreateConnection"], ["Name"], "new-conn")
+    del new["AuthParameters"]
+    both = dict(API_KEY_AUTH, **BASIC_AUTH)
+    for kind, auth, text in [
+            ("BASIC", API_KEY_AUTH, "BasicAuthParameters must be specified for AuthorizationType BASIC."),
+            ("API_KEY", BASIC_AUTH, "ApiKeyAuthParameters must be specified for AuthorizationType API_KEY."),
+            ("OAUTH_CLIENT_CREDENTIALS", API_KEY_AUTH, "OAuthParameters must be specified"),
+            ("API_KEY", both, "BasicAuthParameters cannot be specified for AuthorizationType API_KEY."),
+            ("BASIC", dict(BASIC_AUTH, **OAUTH_AUTH), "OAuthParameters cannot be specified"),
+            ("API_KEY", {}, "ApiKeyAuthParameters must be specified"),
+            ("API_KEY", {"InvocationHttpParameters": API_KEY_AUTH["InvocationHttpParameters"]},
+             "ApiKeyAuthParameters must be specified")]:
+        body = dict(new, AuthorizationType=kind, AuthParameters=copy.deepcopy(auth))
+        cases.append(("events", "CreateConnection", body, VAL, f"{kind} with {sorted(auth)}", text))
+    oauth = dict(new, AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters=copy.deepcopy(OAUTH_AUTH))
+    endpoint = ["AuthParameters", "OAuthParameters", "AuthorizationEndpoint"]
+    bad_endpoints = ["http://example.com/token", "ftp://example.com/token", "example.com/token", "https://",
+                     "https:///token", "http://169.254.169.254/latest", "file:///etc/passwd"]
+    for url in bad_endpoints:
+        cases.append(("events", "CreateConnection", set_path(oauth, endpoint, url), VAL, f"OAuth endpoint {url!r}"))
+    # A secret that breaks its pattern is shown as *** (and the marker is
+    # checked to be in no answer at all).
+    for path in (["AuthParameters", "ApiKeyAuthParameters", "ApiKeyValue"],
+                 ["AuthParameters", "BasicAuthParameters", "Password"],
+                 ["AuthParameters", "OAuthParameters", "ClientParameters", "ClientSecret"]):
+        kind = {"ApiKeyAuthParameters": "API_KEY", "BasicAuthParameters": "BASIC"}.get(path[1],
+                                                                                      "OAUTH_CLIENT_CREDENTIALS")
+        auth = {"API_KEY": API_KEY_AUTH, "BASIC": BASIC_AUTH}.get(kind, OAUTH_AUTH)
+        body = set_path(dict(new, AuthorizationType=kind, AuthParameters=copy.deepcopy(auth)), path,
+                        f"{SECRET}:\u0001")
+        cases.append(("events", "CreateConnection", body, VAL, f"secret {path[-1]} off its pattern", "'***'"))
+        cases.append(("events", "UpdateConnection", set_path(bases["UpdateConnection"], path, f"{SECRET}\n"), VAL,
+                      f"UpdateConnection secret {path[-1]} off its pattern", "'***'"))
+    # More than 100 parameters in a list.
+    for member in ("HeaderParameters", "QueryStringParameters", "BodyParameters"):
+        many = [{"Key": f"k{i}", "Value": "v", "IsValueSecret": False} for i in range(101)]
+        body = set_path(dict(new, AuthParameters=copy.deepcopy(API_KEY_AUTH)),
+                        ["AuthParameters", "InvocationHttpParameters", member], many)
+        cases.append(("events", "CreateConnection", body, VAL, f"101 {member}", "less than or equal to 100"))
+    # Private APIs (VPC Lattice) are not reachable from ferrule; an ARN off
+    # the model's pattern is refused by the service too.
+    private = {"ResourceParameters": {"ResourceConfigurationArn": "not-an-arn"}}
+    cases.append(("events", "CreateConnection", dict(new, AuthParameters=copy.deepcopy(API_KEY_AUTH),
+                                                    InvocationConnectivityParameters=private), VAL,
+                  "InvocationConnectivityParameters"))
+    cases.append(("events", "CreateConnection",
+                  set_path(dict(new, AuthParameters=copy.deepcopy(API_KEY_AUTH)),
+                           ["AuthParameters", "ConnectivityParameters"], private), VAL, "ConnectivityParameters"))
+    # UpdateConnection: the type changed without its parameters, or with another type's.
+    upd = {"Name": "keep-conn"}
+    for body, text in [(dict(upd, AuthorizationType="BASIC"), "BasicAuthParameters must be specified"),
+                       (dict(upd, AuthorizationType="OAUTH_CLIENT_CREDENTIALS"), "OAuthParameters must be specified"),
+                       (dict(upd, AuthParameters=copy.deepcopy(BASIC_AUTH)), "BasicAuthParameters cannot be specified"),
+                       (dict(upd, AuthorizationType="BASIC", AuthParameters={"BasicAuthParameters": {"Username": "u"}}),
+                        "BasicAuthParameters.Password must be specified")]:
+        cases.append(("events", "UpdateConnection", body, VAL, f"UpdateConnection {sorted(body)} {text}", text))
+    for url in bad_endpoints:
+        body = dict(upd, AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters=copy.deepcopy(OAUTH_AUTH))
+        cases.append(("events", "UpdateConnection", set_path(body, endpoint, url), VAL,
+                      f"UpdateConnection OAuth endpoint {url!r}"))
+
+    # API destinations.
+    new_dest = set_path(bases["CreateApiDestination"], ["Name"], "new-dest")
+    for op, base in [("CreateApiDestination", new_dest), ("UpdateApiDestination", bases["UpdateApiDestination"])]:
+        for url in bad_endpoints + ["http://example.com/orders/*", "https://exa mple.com/"]:
+            cases.append(("events", op, set_path(base, ["InvocationEndpoint"], url), VAL, f"{op} endpoint {url!r}"))
+        for arn in [NO_CONNECTION_ARN, conn_arn.replace(f":{ACCOUNT}:", ":111122223333:"),
+                    conn_arn.replace(f":{REGION}:", ":eu-west-1:"), conn_arn.replace("/keep-conn/", "/nope/")]:
+            cases.append(("events", op, set_path(base, ["ConnectionArn"], arn), NOT_FOUND, f"{op} connection {arn!r}",
+                          "does not exist"))
+        for method in ["post", "CONNECT", "TRACE", " POST"]:
+            cases.append(("events", op, set_path(base, ["HttpMethod"], method), VAL, f"{op} method {method!r}"))
+        # Above the per-destination quota (300 invocations per second).
+        cases.append(("events", op, set_path(base, ["InvocationRateLimitPerSecond"], 301), LIMIT, f"{op} rate 301"))
     return cases
 
 
@@ -581,23 +900,42 @@ def error_type(out: dict) -> str:
     return str(out.get("__type", "")).rsplit("#", 1)[-1]
 
 
+def _answer(out: dict) -> dict:
+    return {k: v for k, v in out.items() if k != "ResponseMetadata"}
+
+
 def fixed_state(events, sqs) -> dict:
-    """Everything the bad requests could touch, read through boto3."""
+    """Everything the bad requests could touch, read through boto3: buses
+    (described in full, with their tags), rules with their targets and tags,
+    archives, replays, connections and API destinations (described), queues."""
     state = {"buses": [], "queues": {}}
     for b in events.list_event_buses()["EventBuses"]:
         rules = events.list_rules(EventBusName=b["Name"])["Rules"]
         state["buses"].append({
             "name": b["Name"], "description": b.get("Description"),
-            "rules": [dict(r, Targets=events.list_targets_by_rule(Rule=r["Name"], EventBusName=b["Name"])["Targets"])
+            "described": _answer(events.describe_event_bus(Name=b["Name"])),
+            "tags": events.list_tags_for_resource(ResourceARN=b["Arn"])["Tags"],
+            "rules": [dict(r, Targets=events.list_targets_by_rule(Rule=r["Name"], EventBusName=b["Name"])["Targets"],
+                           Tags=events.list_tags_for_resource(ResourceARN=r["Arn"])["Tags"])
                       for r in rules],
         })
+    state["archives"] = [_answer(events.describe_archive(ArchiveName=a["ArchiveName"]))
+                         for a in events.list_archives()["Archives"]]
+    state["replays"] = [_answer(events.describe_replay(ReplayName=r["ReplayName"]))
+                        for r in events.list_replays()["Replays"]]
+    state["connections"] = [_answer(events.describe_connection(Name=c["Name"]))
+                            for c in events.list_connections()["Connections"]]
+    state["api_destinations"] = [_answer(events.describe_api_destination(Name=d["Name"]))
+                                 for d in events.list_api_destinations()["ApiDestinations"]]
     for url in sqs.list_queues().get("QueueUrls"):
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         state["queues"][url.rsplit("/", 1)[-1]] = attrs
     return state
 
 
-def make_fixed_state(events, sqs, endpoint):
+def make_fixed_state(events, sqs, endpoint) -> tuple[str, str]:
+    """The state the bad requests aim at; returns the queue's URL and the
+    connection's ARN."""
     events.create_event_bus(Name="orders", Description="the orders bus")
     for bus in ("default", "orders"):
         events.put_rule(Name="keep-rule", EventBusName=bus, EventPattern=KEEP_PATTERN, State="ENABLED",
@@ -611,31 +949,66 @@ def make_fixed_state(events, sqs, endpoint):
             {"Id": "q", "Arn": QUEUE_ARN, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "Input": '{"a": 1}',
              "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
              "DeadLetterConfig": {"Arn": DLQ_ARN}}])
+    # A tag an UntagResource accepted by mistake would remove.
+    events.tag_resource(ResourceARN=ORDERS_RULE_ARN, Tags=[{"Key": "k", "Value": "v"}])
+    events.create_archive(ArchiveName="keep-archive", EventSourceArn=ORDERS_ARN, Description="kept",
+                          EventPattern=ARCHIVE_PATTERN, RetentionDays=7)
+    events.start_replay(ReplayName="keep-replay", EventSourceArn=ARCHIVE_ARN, EventStartTime=REPLAY_WINDOW[0],
+                        EventEndTime=REPLAY_WINDOW[1],
+                        Destination={"Arn": ORDERS_ARN, "FilterArns": [ORDERS_BARE_RULE_ARN]})
+    deadline = time.monotonic() + 10
+    while events.describe_replay(ReplayName="keep-replay")["State"] != "COMPLETED":
+        assert time.monotonic() < deadline, events.describe_replay(ReplayName="keep-replay")
+        time.sleep(0.05)
+    conn_arn = events.create_connection(Name="keep-conn", Description="kept", AuthorizationType="API_KEY",
+                                        AuthParameters=API_KEY_AUTH)["ConnectionArn"]
+    events.create_api_destination(Name="keep-dest", Description="kept", ConnectionArn=conn_arn,
+                                  InvocationEndpoint=DEST_ENDPOINT, HttpMethod="POST",
+                                  InvocationRateLimitPerSecond=10)
     for i in range(3):
         sqs.send_message(QueueUrl=q, MessageBody=f"kept {i}")
-    return q
+    return q, conn_arn
 
 
 def test_generated_bad_requests_are_refused_and_change_nothing(endpoint, server, events, sqs):
     began = time.monotonic()
-    queue_url = make_fixed_state(events, sqs, endpoint)
+    queue_url, conn_arn = make_fixed_state(events, sqs, endpoint)
     raw = Raw(endpoint)
+    bases = events_bases(endpoint, conn_arn)
 
     # Positive controls: the bases themselves are well-formed requests the
-    # server accepts (a refusal below is about the bad member, not the base).
-    for op, body in [("DescribeRule", events_bases(endpoint)["DescribeRule"]),
-                     ("ListRules", events_bases(endpoint)["ListRules"]),
-                     ("ListTargetsByRule", events_bases(endpoint)["ListTargetsByRule"]),
-                     ("TestEventPattern", events_bases(endpoint)["TestEventPattern"]),
-                     ("PutEvents", events_bases(endpoint)["PutEvents"])]:
-        status, out = raw.send("events", op, body)
+    # server accepts (a refusal below is about the bad member, not the base);
+    # those that create are refused only because what they name exists.
+    for op in ("DescribeRule", "ListRules", "ListTargetsByRule", "TestEventPattern", "PutEvents",
+               "ListTagsForResource", "DescribeArchive", "ListArchives", "DescribeReplay", "ListReplays",
+               "DescribeConnection", "ListConnections", "DescribeApiDestination", "ListApiDestinations"):
+        status, out = raw.send("events", op, bases[op])
         assert status == 200, (op, out)
+    listed = {op: raw.send("events", op, bases[op])[1]
+              for op in ("ListArchives", "ListReplays", "ListConnections", "ListApiDestinations")}
+    assert [a["ArchiveName"] for a in listed["ListArchives"]["Archives"]] == ["keep-archive"], listed
+    assert [r["ReplayName"] for r in listed["ListReplays"]["Replays"]] == ["keep-replay"], listed
+    assert [c["Name"] for c in listed["ListConnections"]["Connections"]] == ["keep-conn"], listed
+    assert [d["Name"] for d in listed["ListApiDestinations"]["ApiDestinations"]] == ["keep-dest"], listed
+    exists = "ResourceAlreadyExistsException"
+    for op, body, expected in [
+            ("CreateArchive", bases["CreateArchive"], exists), ("StartReplay", bases["StartReplay"], exists),
+            ("CreateConnection", bases["CreateConnection"], exists),
+            ("CreateConnection", dict(bases["CreateConnection"], AuthorizationType="BASIC",
+                                      AuthParameters=BASIC_AUTH), exists),
+            ("CreateConnection", dict(bases["CreateConnection"], AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+                                      AuthParameters=OAUTH_AUTH), exists),
+            ("CreateApiDestination", bases["CreateApiDestination"], exists),
+            ("CancelReplay", bases["CancelReplay"], "IllegalStatusException")]:
+        status, out = raw.send("events", op, body)
+        assert (status, error_type(out)) == (400, expected), (op, out)
     for op in ("GetQueueUrl", "ListQueues", "GetQueueAttributes"):
         status, out = raw.send("sqs", op, sqs_bases(endpoint)[op])
         assert status == 200, (op, out)
 
     before = fixed_state(events, sqs)
-    cases = events_cases(endpoint) + sqs_cases(endpoint)
+    assert SECRET not in repr(before), "a Describe answer shows a secret"
+    cases = events_cases(endpoint, conn_arn) + sqs_cases(endpoint)
     assert len(cases) >= 2000, len(cases)
     ops = {(c[0], c[1]) for c in cases}
     assert ops == {("events", o) for o in EVENTS_OPS} | {("sqs", o) for o in SQS_OPS}
@@ -648,6 +1021,8 @@ def test_generated_bad_requests_are_refused_and_change_nothing(endpoint, server,
             status, out = raw.send(service, op, body)
         except TimeoutError as e:  # a hang
             pytest.fail(f"{service} {label}: no answer within 5 s ({e})")
+        if SECRET in json.dumps(out):
+            wrong.append((label, "no secret in the answer", status, out))
         if status >= 500:
             server_errors.append((label, status, out))
         elif expected == ENTRY:
@@ -675,12 +1050,30 @@ def test_generated_bad_requests_are_refused_and_change_nothing(endpoint, server,
     assert time.monotonic() - began < 60, "the suite must stay fast"
 
 
+@pytest.mark.xfail(strict=True, reason="known bug: TagResource, UntagResource and ListTagsForResource share one "
+                   "request type in crates/server/src/events.rs, so Tags and TagKeys are not required; once each "
+                   "operation has its own, this passes: drop the mark and SHARED_REQUEST_TYPE")
+def test_tagging_requires_its_lists(endpoint, events):
+    """TagResource without Tags and UntagResource without TagKeys are
+    refused as the model requires (`Value null at 'tags'`), and change nothing."""
+    events.put_rule(Name="r", EventPattern=KEEP_PATTERN)
+    arn = f"{EVENTS_ARN}:rule/r"
+    events.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": "v"}])
+    raw = Raw(endpoint)
+    answers = [raw.send("events", op, {"ResourceARN": arn})
+               for op, _ in sorted(SHARED_REQUEST_TYPE)]
+    assert events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert [(status, error_type(out)) for status, out in answers] == [(400, VAL)] * 2, answers
+    assert "at 'tags'" in answers[0][1]["message"] and "at 'tagKeys'" in answers[1][1]["message"], answers
+
+
 def test_bad_requests_through_boto3(endpoint, events, sqs):
     """What botocore lets through (it checks types, required members and
     minimums, not maximums or patterns; with parameter validation off,
     anything) gets the same errors as raw requests."""
     events.create_event_bus(Name="orders")
     events.put_rule(Name="r", EventPattern=KEEP_PATTERN)
+    events.create_archive(ArchiveName="a", EventSourceArn=ORDERS_ARN)
     loose = {
         "events": boto3_client_unvalidated(endpoint, "events"),
         "sqs": boto3_client_unvalidated(endpoint, "sqs"),
@@ -717,6 +1110,29 @@ def test_bad_requests_through_boto3(endpoint, events, sqs):
         (loose["events"].put_events, dict(Entries=[{"Source": "a", "DetailType": "b", "Detail": "{}",
                                                     "TraceHeader": {}}]), SER, "Start of structure"),
         (loose["sqs"].receive_message, dict(QueueUrl=["x"]), SER, "Unrecognized collection type"),
+        (events.create_archive, dict(ArchiveName="a b", EventSourceArn=ORDERS_ARN), VAL,
+         "at 'archiveName' failed to satisfy constraint: Member must satisfy regular expression pattern"),
+        (events.create_archive, dict(ArchiveName="b", EventSourceArn=ORDERS_ARN, EventPattern="[1]"),
+         BAD_PATTERN, "Event pattern is not valid"),
+        (events.start_replay, dict(ReplayName="r", EventSourceArn=f"{EVENTS_ARN}:archive/a",
+                                   EventStartTime=REPLAY_WINDOW[1], EventEndTime=REPLAY_WINDOW[0],
+                                   Destination={"Arn": ORDERS_ARN}), VAL,
+         "EventStartTime must be before EventEndTime"),
+        (events.create_connection, dict(Name="c", AuthorizationType="BASIC", AuthParameters=API_KEY_AUTH), VAL,
+         "BasicAuthParameters must be specified for AuthorizationType BASIC."),
+        (events.create_connection, dict(Name="c", AuthorizationType="API_KEY", AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": f"{SECRET}\u0001"}}), VAL,
+         "Value '***' at 'authParameters.apiKeyAuthParameters.apiKeyValue'"),
+        (events.create_api_destination, dict(Name="d", ConnectionArn=NO_CONNECTION_ARN,
+                                             InvocationEndpoint="http://example.com/", HttpMethod="POST"), VAL,
+         "InvocationEndpoint"),
+        (events.tag_resource, dict(ResourceARN=QUEUE_ARN, Tags=[{"Key": "k", "Value": "v"}]), NOT_FOUND,
+         "does not exist"),
+        (loose["events"].list_archives, dict(Limit="10"), SER, "STRING_VALUE can not be converted to an Integer"),
+        (loose["events"].start_replay, dict(ReplayName=5, EventSourceArn=f"{EVENTS_ARN}:archive/a",
+                                            EventStartTime=REPLAY_WINDOW[0], EventEndTime=REPLAY_WINDOW[1],
+                                            Destination={"Arn": ORDERS_ARN}), SER,
+         "NUMBER_VALUE can not be converted to a String"),
     ]
     for fn, kwargs, code, text in calls:
         with pytest.raises(ClientError) as e:
@@ -726,8 +1142,13 @@ def test_bad_requests_through_boto3(endpoint, events, sqs):
         assert text in err["Message"], (fn, kwargs, err)
         checked += 1
     assert checked == len(calls)
-    # The rule that DeleteRule with a bad EventBusName would have hit is there.
+    # The rule that DeleteRule with a bad EventBusName would have hit is there,
+    # and the refused creations made nothing.
     assert [r["Name"] for r in events.list_rules()["Rules"]] == ["r"]
+    assert [a["ArchiveName"] for a in events.list_archives()["Archives"]] == ["a"]
+    assert events.list_replays()["Replays"] == []
+    assert events.list_connections()["Connections"] == []
+    assert events.list_api_destinations()["ApiDestinations"] == []
 
 
 def boto3_client_unvalidated(endpoint: str, service: str):

@@ -16,6 +16,8 @@
 //! * [`cloudtrail_events`] — CloudTrail API-call events with IPv4 and IPv6
 //!   source addresses, for `cidr` rules.
 //! * [`BenchData::scenarios`] — the named benchmark scenarios over them.
+//! * [`timing`] — wall and thread-CPU timing for the benches' summary lines
+//!   (standard library only).
 //!
 //! The shared directory is `$FERRULE_SHARED` if set, else `../shared` (from
 //! the current directory, then from the crate's source directory).
@@ -23,6 +25,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
+
+pub mod timing;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

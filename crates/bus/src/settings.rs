@@ -222,6 +222,8 @@ impl crate::Inner {
             .rules
             .get_mut(name)
             .ok_or_else(|| crate::model::no_rule(name, bus))?;
+        // The service's rules (an archive's) are not the caller's to tag.
+        crate::archives::check_unmanaged(rule)?;
         let mut updated = rule.clone();
         change(&mut updated.tags)?;
         self.save(&rule_key(bus, name), Some(&updated))?;

@@ -114,6 +114,14 @@ fn archives_keep_what_matches_and_report_it() {
             .kind(),
         BusErrorKind::ManagedRule
     );
+    // Nor are its tags the caller's (TagResource, UntagResource); they can be read.
+    let rule_arn = bus.rule_arn("Events-Archive-shop", None);
+    let tags = std::collections::BTreeMap::from([("k".to_string(), "v".to_string())]);
+    let e = bus.tag_resource(&rule_arn, tags).unwrap_err();
+    assert_eq!(e.kind(), BusErrorKind::ManagedRule);
+    let e = bus.untag_resource(&rule_arn, &["k".into()]).unwrap_err();
+    assert_eq!(e.kind(), BusErrorKind::ManagedRule);
+    assert!(bus.list_tags(&rule_arn).expect("tags").is_empty());
 
     put(&bus, "shop", 3, None);
     put(&bus, "other", 2, None);

@@ -11,9 +11,9 @@
 //! is driven on this thread, `background(false)`).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ferrule_benchdata::timing::time_runs;
 use ferrule_bus::{Bus, BusOptions, ManualClock};
 use ferrule_runner::{CreateMachine, Runner, RunnerOptions, StartRequest};
 use serde_json::{Map, Value, json};
@@ -65,34 +65,12 @@ fn runner(durable: bool) -> (tempfile::TempDir, Arc<ManualClock>, Runner) {
     (dir, clock, runner)
 }
 
-/// Nanoseconds this thread has run on a CPU (Linux `schedstat`); `None` elsewhere.
-fn cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 /// Runs `f` `runs` times and prints transitions per wall and per CPU second.
 fn summary(label: &str, transitions: u64, runs: u64, f: impl Fn()) {
-    let cpu0 = cpu_ns();
-    let t = Instant::now();
-    for _ in 0..runs {
-        f();
-    }
-    let secs = t.elapsed().as_secs_f64();
-    let total = (transitions * runs) as f64;
-    let cpu = match (cpu0, cpu_ns()) {
-        (Some(a), Some(b)) if b > a => {
-            format!(", {:.0} per CPU second", total / ((b - a) as f64 / 1e9))
-        }
-        _ => String::new(),
-    };
+    let t = time_runs(runs, f);
     println!(
-        "{label}: {:.0} transitions/s{cpu} ({runs} runs)",
-        total / secs
+        "{} ({runs} runs)",
+        t.rate_line(label, "transitions", transitions)
     );
 }
 

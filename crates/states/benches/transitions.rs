@@ -5,13 +5,13 @@
 //! transitions per second; a summary line per scenario is printed first).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ferrule_benchdata::timing::time_runs;
 use ferrule_states::StateMachine;
 use ferrule_states::exec::{
     Execution, ExecutionInfo, ExecutionStatus, ManualClock, TaskContext, TaskExecutor, TaskOutcome,
 };
 use serde_json::{Map, Value, json};
 use std::hint::black_box;
-use std::time::Instant;
 
 struct NoTasks;
 
@@ -62,37 +62,15 @@ fn once(machine: &StateMachine, input: Value, clock: &ManualClock) -> Execution 
     e
 }
 
-/// Nanoseconds this thread has run on a CPU (Linux `schedstat`), so that a figure "on one
-/// core" holds when other processes share the machine; `None` elsewhere.
-fn cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// A plain timing (a few runs) printed as one line, for the README and reports: per second of
-/// wall time and per second of this thread's CPU time.
+/// A plain timing (a few runs, after one to warm up) printed as one line, for the README and
+/// reports: per second of wall time and per second of this thread's CPU time.
 fn summary(label: &str, transitions: usize, runs: usize, f: impl Fn()) {
     f(); // warm up
-    let cpu0 = cpu_ns();
-    let t = Instant::now();
-    for _ in 0..runs {
-        f();
-    }
-    let secs = t.elapsed().as_secs_f64();
-    let total = (transitions * runs) as f64;
-    let cpu = match (cpu0, cpu_ns()) {
-        (Some(a), Some(b)) if b > a => {
-            format!(", {:.0} per CPU second", total / ((b - a) as f64 / 1e9))
-        }
-        _ => String::new(),
-    };
+    let t = time_runs(runs as u64, &f);
     println!(
-        "{label}: {:.0} transitions/s{cpu} ({transitions} transitions x {runs} runs in {secs:.3} s)",
-        total / secs
+        "{} ({transitions} transitions x {runs} runs in {:.3} s)",
+        t.rate_line(label, "transitions", transitions as u64),
+        t.wall.as_secs_f64()
     );
 }
 

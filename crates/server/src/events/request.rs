@@ -599,7 +599,7 @@ impl UpdateEventBus {
         v.text(
             self.kms_key_identifier.as_ref(),
             "kmsKeyIdentifier",
-            Text::max(2048),
+            KMS_KEY,
         );
         if let Some(Obj(d)) = &self.dead_letter_config {
             v.text(d.arn.as_ref(), "deadLetterConfig.arn", ARN);
@@ -773,5 +773,35 @@ impl RemovePermission {
             NON_PARTNER_BUS_NAME,
         );
         v.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn update_event_bus_checks_the_kms_key_pattern() {
+        let read = |body| -> UpdateEventBus {
+            super::super::wire::read(&body, "SerializationException").unwrap()
+        };
+        assert!(
+            read(json!({"Name": "orders", "KmsKeyIdentifier": "alias/k"}))
+                .check()
+                .is_ok()
+        );
+        let e = read(json!({"KmsKeyIdentifier": "a b"}))
+            .check()
+            .unwrap_err();
+        assert_eq!(e.type_name, "ValidationException");
+        assert!(
+            e.message.contains(
+                "Value 'a b' at 'kmsKeyIdentifier' failed to satisfy constraint: \
+                 Member must satisfy regular expression pattern"
+            ),
+            "{}",
+            e.message
+        );
     }
 }
