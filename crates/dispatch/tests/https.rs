@@ -236,7 +236,7 @@ fn plain_http_to_a_tls_port_fails_without_a_panic(trusted: &Ca) {
     assert!(server.requests().is_empty());
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let trusted = Ca::new("ferrule test root");
     let _roots = tls::trust_only(&trusted);
     let other = Ca::new("a root nobody trusts");
@@ -259,5 +259,5 @@ fn main() {
         ("plain_http_to_a_tls_port_fails_without_a_panic", &|| {
             plain_http_to_a_tls_port_fails_without_a_panic(&trusted)
         }),
-    ]);
+    ])
 }

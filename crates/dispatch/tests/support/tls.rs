@@ -67,13 +67,14 @@ impl Ca {
 }
 
 /// Makes the process trust `ca` alone, as a user would: its PEM in a file
-/// named by `SSL_CERT_FILE` (and no `SSL_CERT_DIR`). Returns the directory
-/// holding the file (removed when dropped).
+/// named by `SSL_CERT_FILE` (and no `SSL_CERT_DIR`). The file is removed
+/// when the returned guard is dropped.
 ///
 /// Call it first thing in `main`, before any thread is spawned.
-pub fn trust_only(ca: &Ca) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let path: PathBuf = dir.path().join("roots.pem");
+pub fn trust_only(ca: &Ca) -> Roots {
+    let dir = std::env::temp_dir().join(format!("ferrule-tls-roots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("roots.pem");
     std::fs::write(&path, &ca.pem).unwrap();
     // SAFETY: called at the start of `main` of a test binary built with
     // `harness = false`, before it spawns any thread, so nothing reads or
@@ -82,7 +83,16 @@ pub fn trust_only(ca: &Ca) -> tempfile::TempDir {
         std::env::set_var("SSL_CERT_FILE", &path);
         std::env::remove_var("SSL_CERT_DIR");
     }
-    dir
+    Roots(dir)
+}
+
+/// The directory of the trusted roots' file; removed on drop.
+pub struct Roots(PathBuf);
+
+impl Drop for Roots {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// One request as the server read it.
@@ -239,9 +249,9 @@ fn serve_one(
 }
 
 /// Runs `cases` in order (those whose names contain one of the command
-/// line's words, if any are given), as the libtest harness would report
-/// them; exits non-zero if one failed.
-pub fn run(cases: &[(&str, &dyn Fn())]) {
+/// line's words, if any are given), reporting them as the libtest harness
+/// does; the exit code is a failure if one failed.
+pub fn run(cases: &[(&str, &dyn Fn())]) -> std::process::ExitCode {
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -267,8 +277,10 @@ pub fn run(cases: &[(&str, &dyn Fn())]) {
         chosen.len() - failed.len(),
         failed.len()
     );
-    if !failed.is_empty() {
+    if failed.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
         println!("failures: {failed:?}");
-        std::process::exit(101);
+        std::process::ExitCode::from(101)
     }
 }
