@@ -577,28 +577,16 @@ fn add_query<'a>(url: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(INVOCATION_TIMEOUT))
-        .http_status_as_error(false)
-        // A 3xx is an answer, not retried (as the service does).
-        .max_redirects(0)
-        .build()
-        .into()
+    crate::http_client::agent(
+        INVOCATION_TIMEOUT,
+        crate::http_client::API_DESTINATION_USER_AGENT,
+    )
 }
 
 /// An error's text without the request (whose URL may carry a secret query
 /// parameter).
 fn error_text(e: &ureq::Error) -> String {
-    match e {
-        ureq::Error::Io(io) => io.kind().to_string(),
-        ureq::Error::HostNotFound => "host not found".into(),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::Timeout(_) => "timed out".into(),
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => "the URL is not valid".into(),
-        ureq::Error::Protocol(p) => format!("protocol error: {p}"),
-        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => "redirected".into(),
-        _ => "the request failed".into(),
-    }
+    crate::http_client::describe_error(e)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -23,6 +23,7 @@
 
 pub mod api_destination;
 mod counters;
+pub mod http_client;
 pub mod targets;
 
 use std::collections::{HashMap, VecDeque};

@@ -1,7 +1,8 @@
 //! Where events are delivered: one trait, several kinds.
 //!
 //! - [`HttpTarget`]: POSTs the payload to an `http://` or `https://` URL
-//!   (2xx is success; 429 and 5xx are retried; other 4xx fail for good).
+//!   (2xx is success; 429 and 5xx are retried; other statuses fail for good;
+//!   the client, TLS included, is [`crate::http_client`]'s).
 //! - [`FunctionTarget`] and [`ChannelTarget`]: in-process, for embedders.
 //! - [`QueueTarget`]: a built-in durable queue, addressed as
 //!   `arn:aws:sqs:REGION:ACCOUNT:NAME`; it also serves as a dead-letter queue.
@@ -96,13 +97,9 @@ impl std::fmt::Debug for HttpTarget {
 impl HttpTarget {
     /// A target for `url`, giving up on an attempt after `timeout`.
     pub fn new(url: &str, timeout: Duration) -> HttpTarget {
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build();
         HttpTarget {
             url: url.to_string(),
-            agent: config.into(),
+            agent: crate::http_client::agent(timeout, crate::http_client::FERRULE_USER_AGENT),
         }
     }
 }
@@ -175,7 +172,7 @@ impl HttpTarget {
             )),
             Err(e) => Err(DeliveryError::retryable(
                 "CONNECTION_FAILURE",
-                format!("{}: {e}", self.url),
+                format!("{}: {}", self.url, crate::http_client::describe_error(&e)),
             )),
         }
     }

@@ -505,11 +505,10 @@ fn http_invoke(params: &Value, bus: &ferrule_bus::Bus) -> TaskOutcome {
         (Value::Object(o), true) => form_pairs(o),
         (other, _) => as_text(other),
     });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(HTTP_TIMEOUT))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = ferrule_dispatch::http_client::agent(
+        HTTP_TIMEOUT,
+        ferrule_dispatch::http_client::FERRULE_USER_AGENT,
+    );
     let mut builder = ureq::http::Request::builder().method(method).uri(&url);
     let mut has_type = false;
     if let Some(h) = params.get("Headers").and_then(Value::as_object) {
@@ -542,7 +541,12 @@ fn http_invoke(params: &Value, bus: &ferrule_bus::Bus) -> TaskOutcome {
     };
     let mut response = match agent.run(request) {
         Ok(r) => r,
-        Err(e) => return failed("States.Http.Socket", format!("{e}")),
+        Err(e) => {
+            return failed(
+                "States.Http.Socket",
+                ferrule_dispatch::http_client::describe_error(&e),
+            );
+        }
     };
     let status = response.status();
     if matches!(status.as_u16(), 401 | 407)

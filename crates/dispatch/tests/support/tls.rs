@@ -1,0 +1,286 @@
+//! TLS for tests: certificate authorities made in the test (rcgen), HTTPS
+//! servers on loopback (rustls) that record what they read, trusting a CA
+//! the way a user would (`SSL_CERT_FILE`), and a small runner for test
+//! binaries with `harness = false` (which set the variable before any thread
+//! exists).
+//!
+//! Shared by the https tests of ferrule-dispatch, ferrule-bus and
+//! ferrule-runner (`#[path]`).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A certificate authority of the test's own.
+pub struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    /// Its certificate, PEM.
+    pub pem: String,
+    der: CertificateDer<'static>,
+}
+
+impl Ca {
+    /// A new root CA named `name`.
+    pub fn new(name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Ca {
+            pem: cert.pem(),
+            der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A server configuration whose certificate, issued by this CA, names
+    /// `names` (DNS names or IP addresses).
+    pub fn server_config(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "ferrule test server");
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone(), self.der.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        Arc::new(config)
+    }
+}
+
+/// Makes the process trust `ca` alone, as a user would: its PEM in a file
+/// named by `SSL_CERT_FILE` (and no `SSL_CERT_DIR`). The file is removed
+/// when the returned guard is dropped.
+///
+/// Call it first thing in `main`, before any thread is spawned.
+pub fn trust_only(ca: &Ca) -> Roots {
+    let dir = std::env::temp_dir().join(format!("ferrule-tls-roots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("roots.pem");
+    std::fs::write(&path, &ca.pem).unwrap();
+    // SAFETY: called at the start of `main` of a test binary built with
+    // `harness = false`, before it spawns any thread, so nothing reads or
+    // writes the environment concurrently (the condition of `set_var`).
+    unsafe {
+        std::env::set_var("SSL_CERT_FILE", &path);
+        std::env::remove_var("SSL_CERT_DIR");
+    }
+    Roots(dir)
+}
+
+/// The directory of the trusted roots' file; removed on drop.
+pub struct Roots(PathBuf);
+
+impl Drop for Roots {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One request as the server read it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// The method.
+    pub method: String,
+    /// The request target (path and query).
+    pub target: String,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl Seen {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a server answers a request: status and JSON body.
+pub type Answer = Arc<dyn Fn(&Seen) -> (u16, String) + Send + Sync>;
+
+/// An HTTPS server on 127.0.0.1, a thread per connection, one request per
+/// connection (it answers `connection: close`).
+pub struct TlsServer {
+    /// Its port.
+    pub port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    handshake_errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl TlsServer {
+    /// Serves with `config`, answering 200 `{}` to everything.
+    pub fn ok(config: Arc<rustls::ServerConfig>) -> TlsServer {
+        TlsServer::start(config, Arc::new(|_| (200, "{}".to_string())))
+    }
+
+    /// Serves with `config`, answering with `answer`.
+    pub fn start(config: Arc<rustls::ServerConfig>, answer: Answer) -> TlsServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let handshake_errors = Arc::new(Mutex::new(Vec::new()));
+        let (log, errors) = (Arc::clone(&seen), Arc::clone(&handshake_errors));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (config, answer) = (Arc::clone(&config), Arc::clone(&answer));
+                let (log, errors) = (Arc::clone(&log), Arc::clone(&errors));
+                std::thread::spawn(move || {
+                    if let Err(e) = serve_one(stream, config, &answer, &log) {
+                        errors.lock().unwrap().push(e);
+                    }
+                });
+            }
+        });
+        TlsServer {
+            port,
+            seen,
+            handshake_errors,
+        }
+    }
+
+    /// `https://HOST:PORT/PATH`.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("https://{host}:{}{path}", self.port)
+    }
+
+    /// The requests read so far.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Why connections failed before a request was read (a client that
+    /// refuses the certificate hangs up in the handshake).
+    pub fn handshake_errors(&self) -> Vec<String> {
+        // The client's alert may still be in flight when its call returns.
+        for _ in 0..100 {
+            if !self.handshake_errors.lock().unwrap().is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.handshake_errors.lock().unwrap().clone()
+    }
+}
+
+fn serve_one(
+    tcp: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    answer: &Answer,
+    log: &Mutex<Vec<Seen>>,
+) -> Result<(), String> {
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let conn = rustls::ServerConnection::new(config).map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    while tls.conn.is_handshaking() {
+        tls.conn
+            .complete_io(&mut tls.sock)
+            .map_err(|e| e.to_string())?;
+    }
+    let mut reader = BufReader::new(&mut tls);
+    let mut request_line = String::new();
+    if reader
+        .read_line(&mut request_line)
+        .map_err(|e| e.to_string())?
+        == 0
+    {
+        return Ok(());
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            let k = k.trim().to_ascii_lowercase();
+            if k == "content-length" {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k, v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+    let seen = Seen {
+        method,
+        target,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let (status, body) = answer(&seen);
+    log.lock().unwrap().push(seen);
+    write!(
+        tls,
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    tls.conn.send_close_notify();
+    tls.flush().map_err(|e| e.to_string())
+}
+
+/// Runs `cases` in order (those whose names contain one of the command
+/// line's words, if any are given), reporting them as the libtest harness
+/// does; the exit code is a failure if one failed.
+pub fn run(cases: &[(&str, &dyn Fn())]) -> std::process::ExitCode {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let chosen: Vec<_> = cases
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)))
+        .collect();
+    println!("\nrunning {} tests", chosen.len());
+    let mut failed = Vec::new();
+    for (name, case) in &chosen {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(case)) {
+            Ok(()) => println!("test {name} ... ok"),
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed.push(*name);
+            }
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        chosen.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        println!("failures: {failed:?}");
+        std::process::ExitCode::from(101)
+    }
+}
