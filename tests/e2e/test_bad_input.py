@@ -443,6 +443,7 @@ def pattern_violation(shape) -> str | None:
 # and ListTagsForResource are read into one request type (in events.rs), so
 # neither list is required. Checked apart, as a known bug, by
 # `test_tagging_requires_its_lists`.
+# Checked on their own by test_tagging_requires_its_lists (one request type serves all three tag operations).
 SHARED_REQUEST_TYPE = {("TagResource", "Tags"), ("UntagResource", "TagKeys")}
 
 
@@ -1050,9 +1051,6 @@ def test_generated_bad_requests_are_refused_and_change_nothing(endpoint, server,
     assert time.monotonic() - began < 60, "the suite must stay fast"
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: TagResource, UntagResource and ListTagsForResource share one "
-                   "request type in crates/server/src/events.rs, so Tags and TagKeys are not required; once each "
-                   "operation has its own, this passes: drop the mark and SHARED_REQUEST_TYPE")
 def test_tagging_requires_its_lists(endpoint, events):
     """TagResource without Tags and UntagResource without TagKeys are
     refused as the model requires (`Value null at 'tags'`), and change nothing."""

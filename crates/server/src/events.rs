@@ -178,12 +178,14 @@ fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
         "ListEventBuses" => run(body, |r| list_event_buses(state, r)),
         "UpdateEventBus" => run(body, |r| update_event_bus(state, r)),
         "TagResource" => run(body, |r: rq::Tagging| {
+            r.check_for("TagResource")?;
             state
                 .bus
                 .tag_resource(present(&r.resource_arn), rq::tag_map(r.tags.as_ref()))?;
             Ok(rs::Empty {})
         }),
         "UntagResource" => run(body, |r: rq::Tagging| {
+            r.check_for("UntagResource")?;
             let keys: Vec<String> = r
                 .tag_keys
                 .iter()

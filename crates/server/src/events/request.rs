@@ -631,6 +631,19 @@ pub(crate) struct Tagging {
 }
 
 impl Tagging {
+    /// The checks of `operation`'s own shape: TagResource requires `Tags`,
+    /// UntagResource `TagKeys` (the three share this request type).
+    pub fn check_for(&self, operation: &str) -> Result<(), crate::ApiError> {
+        let mut v = Violations::default();
+        match operation {
+            "TagResource" => v.required(self.tags.as_ref(), "tags"),
+            "UntagResource" => v.required(self.tag_keys.as_ref(), "tagKeys"),
+            _ => {}
+        }
+        v.finish()?;
+        self.check()
+    }
+
     pub fn check(&self) -> Result<(), crate::ApiError> {
         let mut v = Violations::default();
         v.required_text(
