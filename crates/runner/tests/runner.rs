@@ -339,7 +339,7 @@ fn a_rule_target_for_a_missing_machine_is_dead_lettered_no_resource() {
             None,
             vec![TargetConfig {
                 id: "sm".into(),
-                arn: "arn:aws:states:us-east-1:123456789012:stateMachine:gone".into(),
+                arn: "arn:aws:states:us-east-1:000000000000:stateMachine:gone".into(),
                 dead_letter_config: Some(ferrule_bus::DeadLetterConfig {
                     arn: w.bus.queue_arn("dlq"),
                 }),
@@ -369,7 +369,7 @@ fn a_rule_target_for_a_missing_machine_is_dead_lettered_no_resource() {
             None,
             vec![TargetConfig {
                 id: "bad".into(),
-                arn: "arn:aws:states:us-east-1:123456789012:activity:x".into(),
+                arn: "arn:aws:states:us-east-1:000000000000:activity:x".into(),
                 ..Default::default()
             }],
         )
