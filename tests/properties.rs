@@ -900,8 +900,6 @@ fn anything_but_type_mismatch_matches() {
 #[test]
 fn numbers_compare_by_value() {
     check(r#"{"a":[1]}"#, r#"{"a":1.0}"#, true);
-    check(r#"{"a":[0]}"#, r#"{"a":-0.0}"#, true);
-    check(r#"{"a":["1"]}"#, r#"{"a":1}"#, false);
     check(
         r#"{"a":[{"numeric":[">",0,"<=",2.5]}]}"#,
         r#"{"a":2.5}"#,
@@ -912,6 +910,77 @@ fn numbers_compare_by_value() {
         r#"{"a":"2"}"#,
         false,
     );
+}
+
+/// Matches `event` as written (not respelled through a JSON value) in
+/// both reading modes; the pattern as written too.
+fn check_text(pattern: &str, event: &str, expected: bool) {
+    let mut rules = RuleSet::new();
+    rules.add("r", pattern).expect("valid pattern");
+    let matcher = rules.compile();
+    let validated = matcher.matches(event.as_bytes()).expect("valid event");
+    let trusted = matcher
+        .matches_trusted(event.as_bytes())
+        .expect("valid event");
+    assert_eq!(
+        !validated.is_empty(),
+        expected,
+        "pattern {pattern} event {event}"
+    );
+    assert_eq!(validated, trusted, "modes: pattern {pattern} event {event}");
+}
+
+/// Numbers as spelled: equal values in any spelling, 16- and 17-digit
+/// literals (exact or not), literals beyond 2^53 with a fraction, and
+/// literals of more than 17 digits (compared as text).
+#[test]
+fn number_spellings_compare_as_values() {
+    for spelling in ["3e2", "300.000", "30000e-2", "0.3E3", "300"] {
+        check_text(r#"{"a":[300]}"#, &format!(r#"{{"a":{spelling}}}"#), true);
+        check_text(
+            r#"{"a":[3e2, 7]}"#,
+            &format!(r#"{{"a":[1, {spelling}]}}"#),
+            true,
+        );
+    }
+    check_text(r#"{"a":[300]}"#, r#"{"a":300.0000000000001}"#, false);
+    // 17 significant digits: the shortest spelling of 0.1 + 0.2 is
+    // comparable; a neighbour that parses to the same double is not.
+    check_text(
+        r#"{"a":[0.30000000000000004]}"#,
+        r#"{"a":0.300000000000000040}"#,
+        true,
+    );
+    check_text(
+        r#"{"a":[0.30000000000000004]}"#,
+        r#"{"a":0.30000000000000005}"#,
+        false,
+    );
+    check_text(r#"{"a":[0.1]}"#, r#"{"a":0.10000000000000001}"#, false);
+    // Beyond 2^53 with a fraction (the integer division's conversion).
+    check_text(
+        r#"{"a":[{"numeric":[">=",-122.47335197312836,"<",-122.4]}]}"#,
+        r#"{"a":-122.47335197312836}"#,
+        true,
+    );
+    check_text(
+        r#"{"a":[{"numeric":[">",-122.47335197312836]}]}"#,
+        r#"{"a":-122.47335197312836}"#,
+        false,
+    );
+    // Not comparable (more than 17 digits): only the same spelling.
+    check_text(
+        r#"{"a":[9007199254740993]}"#,
+        r#"{"a":9007199254740993}"#,
+        true,
+    );
+    check_text(
+        r#"{"a":[9007199254740993]}"#,
+        r#"{"a":9007199254740992}"#,
+        false,
+    );
+    check_text(r#"{"a":[0]}"#, r#"{"a":-0.0}"#, true);
+    check_text(r#"{"a":["1"]}"#, r#"{"a":1}"#, false);
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::wildcards::WildcardIndex;
 use crate::event::{Flat, Kind, LeafValue};
 use crate::pattern::{AnythingBut, ValuePattern};
 use crate::util::ip::{self, IpKey};
+use crate::util::number::Significand;
 use crate::util::{casefold, number};
 
 /// A number literal's text and where it leads.
@@ -28,6 +29,12 @@ pub(crate) struct ValueScratch {
 pub(crate) struct ValueIndex {
     exact: HashMap<Box<[u8]>, Targets>,
     exact_ip: HashMap<IpKey, Targets>,
+    /// Comparable number literals by their significand: an event number
+    /// equals one iff its significand is the same (`number::Significand`),
+    /// so it is looked up without being converted or checked for exactness.
+    number_digits: HashMap<Significand, Targets>,
+    /// Comparable literals whose significand could not be taken (none in
+    /// practice: a comparable literal has at most 17 digits), by value.
     number_keys: HashMap<u64, Targets>,
     /// Literals that are not comparable (and those beyond the f64 range),
     /// keyed by their text: they match only the same spelling, so an event
@@ -39,7 +46,7 @@ pub(crate) struct ValueIndex {
     /// Every key of `number_keys` when there are only a few: most numbers
     /// (coordinates, sizes) match none, and a short scan rules them out
     /// faster than hashing.
-    few_numbers: Option<Box<[u64]>>,
+    few_numbers: Option<Box<[(Significand, Targets)]>>,
     true_: Targets,
     false_: Targets,
     null: Targets,
@@ -64,6 +71,7 @@ impl ValueIndex {
         let mut exact: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
         let mut exact_ip: HashMap<IpKey, Vec<u32>> = HashMap::default();
         let mut number_keys: HashMap<u64, Vec<u32>> = HashMap::default();
+        let mut number_digits: HashMap<Significand, Vec<u32>> = HashMap::default();
         let mut number_texts: HashMap<Box<[u8]>, Vec<u32>> = HashMap::default();
         let (mut true_, mut false_, mut null, mut exists) = (vec![], vec![], vec![], vec![]);
         let mut prefix = AffixIndex::new(End::Start);
@@ -89,7 +97,10 @@ impl ValueIndex {
                     }
                 }
                 ValuePattern::Number { text, key } => match key {
-                    Some(key) => number_keys.entry(*key).or_default().push(next),
+                    Some(key) => match number::scan(text.as_bytes()) {
+                        Some(digits) => number_digits.entry(digits).or_default().push(next),
+                        None => number_keys.entry(*key).or_default().push(next),
+                    },
                     None => number_texts.entry(bytes(text)).or_default().push(next),
                 },
                 ValuePattern::True => true_.push(next),
@@ -154,6 +165,10 @@ impl ValueIndex {
             .into_iter()
             .map(|(k, v)| (k, pool.intern(v)))
             .collect();
+        let number_digits: HashMap<Significand, Targets> = number_digits
+            .into_iter()
+            .map(|(k, v)| (k, pool.intern(v)))
+            .collect();
         let mut affix = |a: AffixIndex<Vec<u32>>| -> Option<AffixIndex<Targets>> {
             (!a.is_empty()).then(|| a.map(|v| pool.intern(v)))
         };
@@ -192,16 +207,17 @@ impl ValueIndex {
                 .as_ref()
                 .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
-        let few_numbers = (number_keys.len() <= 8).then(|| {
-            number_keys
-                .keys()
-                .copied()
-                .collect::<Vec<u64>>()
+        let few_numbers = (number_digits.len() <= 8).then(|| {
+            number_digits
+                .iter()
+                .map(|(d, t)| (*d, *t))
+                .collect::<Vec<_>>()
                 .into_boxed_slice()
         });
         ValueIndex {
             exact,
             exact_ip,
+            number_digits,
             number_keys,
             number_texts,
             few_texts,
@@ -314,6 +330,24 @@ impl ValueIndex {
                 }
             }
         }
+        if !self.number_digits.is_empty()
+            && let Some(digits) = flat.significand(value)
+        {
+            match &self.few_numbers {
+                Some(list) => {
+                    for (d, t) in list.iter() {
+                        if *d == digits {
+                            emit(*t);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(t) = self.number_digits.get(&digits) {
+                        emit(*t);
+                    }
+                }
+            }
+        }
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
@@ -323,13 +357,8 @@ impl ValueIndex {
             return;
         };
         let key = number::ordered(number);
-        let listed = match &self.few_numbers {
-            Some(keys) => keys.contains(&key),
-            None => true,
-        };
         // Look up by value; confirm with the exact rule (once per leaf) only on a hit.
-        if listed
-            && !self.number_keys.is_empty()
+        if !self.number_keys.is_empty()
             && let Some(t) = self.number_keys.get(&key)
             && flat.exact(value)
         {

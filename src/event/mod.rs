@@ -23,7 +23,7 @@ pub(crate) use trie::PathTrie;
 use std::cell::{Cell, RefCell};
 use std::sync::LazyLock;
 
-use crate::util::number::Quick;
+use crate::util::number::{Quick, Significand};
 use std::fmt;
 
 use simd_json::{Buffers, INPUT_PADDING, Node, StaticNode, Tape};
@@ -230,10 +230,13 @@ pub(crate) enum Kind {
 /// decided once per leaf when an edge first needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exactness {
+    /// Not looked at yet.
     Unknown,
+    /// Its significand is in `LeafValue::digits`; not converted yet.
+    Scanned,
     Exact,
     Inexact,
-    /// Read, with 16 or 17 significant digits: the full test decides.
+    /// Converted, with 16 or 17 significant digits: the full test decides.
     Check,
 }
 
@@ -255,6 +258,8 @@ pub(crate) struct LeafValue {
     pub number: Cell<f64>,
     /// Whether the number is comparable, decided when first needed.
     pub exact: Cell<Exactness>,
+    /// The number's significand, once scanned (see `Exactness`).
+    pub digits: Cell<Significand>,
     /// The innermost array element (container) this value sits in, as an
     /// index into the frame list; 0 when it is in none.
     pub frame: u32,
@@ -448,23 +453,49 @@ impl<'a> Flat<'a> {
             .unwrap_or_default()
     }
 
+    /// A number leaf's significand (scanned once per leaf), `None` if its
+    /// digits alone say it is not comparable (more than 17 significant
+    /// digits). Equal significands are equal comparable values, so exact
+    /// numbers are looked up by it without converting the literal.
+    #[inline]
+    pub fn significand(&self, value: &LeafValue) -> Option<Significand> {
+        match value.exact.get() {
+            Exactness::Inexact => None,
+            Exactness::Unknown => match crate::util::number::scan(self.text(value)) {
+                Some(digits) => {
+                    value.digits.set(digits);
+                    value.exact.set(Exactness::Scanned);
+                    Some(digits)
+                }
+                None => {
+                    value.exact.set(Exactness::Inexact);
+                    None
+                }
+            },
+            Exactness::Scanned | Exactness::Exact | Exactness::Check => Some(value.digits.get()),
+        }
+    }
+
     /// A number leaf's value if it may be comparable, `None` if it is known
     /// not to be (then nothing compares it by value: more than 17
-    /// significant digits, beyond the f64 range, subnormal). Read once per
-    /// leaf; most leaves' exactness is decided here from their digit count
-    /// (`util::number::read`), the rest by [`Flat::exact`] on a hit.
+    /// significant digits, beyond the f64 range, subnormal). Converted once
+    /// per leaf from its significand; most leaves' exactness is decided here
+    /// from their digit count (`util::number::convert`), the rest by
+    /// [`Flat::exact`] on a hit.
     #[inline]
     pub fn candidate(&self, value: &LeafValue) -> Option<f64> {
         match value.exact.get() {
             Exactness::Inexact => None,
             Exactness::Exact | Exactness::Check => Some(value.number.get()),
-            Exactness::Unknown => {
+            Exactness::Unknown | Exactness::Scanned => {
+                let digits = self.significand(value)?;
                 let n = value.number.get();
                 if !n.is_nan() {
                     // Set by the full-parse oracle; exactness is decided on a hit.
+                    value.exact.set(Exactness::Check);
                     return n.is_finite().then_some(n);
                 }
-                let (n, quick) = crate::util::number::read(self.text(value));
+                let (n, quick) = crate::util::number::convert(self.text(value), digits);
                 value.number.set(n);
                 value.exact.set(match quick {
                     Quick::Exact => Exactness::Exact,
@@ -494,9 +525,11 @@ impl<'a> Flat<'a> {
         match value.exact.get() {
             Exactness::Exact => true,
             Exactness::Inexact => false,
-            Exactness::Check | Exactness::Unknown => {
+            Exactness::Check | Exactness::Unknown | Exactness::Scanned => {
                 let exact = match self.candidate(value) {
-                    Some(n) => crate::util::number::is_exact(self.text(value), n),
+                    Some(n) => {
+                        crate::util::number::is_exact_read(self.text(value), n, value.digits.get())
+                    }
                     None => false,
                 };
                 value.exact.set(if exact {

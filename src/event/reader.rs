@@ -691,6 +691,7 @@ impl LeafValue {
             len,
             number: std::cell::Cell::new(f64::NAN),
             exact: std::cell::Cell::new(super::Exactness::Unknown),
+            digits: std::cell::Cell::new(Default::default()),
             frame,
             next: NO_VALUE,
         }

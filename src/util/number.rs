@@ -124,28 +124,72 @@ pub enum Quick {
     Check,
 }
 
-/// Reads a JSON number literal for comparison: its value (the tests check it against `parse_any`)
-/// and what its digits say about its exactness. A literal of more than 17
-/// significant digits is never comparable, so it is not converted at all
-/// (the value is then NaN: nothing compares it by value); most others are
-/// decided here from their digit count, and only those of 16 or 17 digits
-/// are left to [`is_exact`].
+/// A literal's significant digits in canonical form: `|value| = m · 10^q`
+/// with no trailing zeros in `m` (zero is `m = 0, q = 0`, never
+/// negative), so that two comparable literals have equal values iff their
+/// significands are equal (both are the shortest round-trip decimal of the
+/// one value). Scanned once per event number ([`scan`]); equality with a
+/// pattern's number and the exactness check need nothing else, and the
+/// conversion to `f64` ([`convert`]) starts from it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Significand {
+    negative: bool,
+    /// The number of digits of `m` (0 for zero).
+    len: u8,
+    m: u64,
+    q: i32,
+}
+
+/// The significand of a JSON number literal; `None` for a literal that is
+/// never comparable from its digits alone (more than 17 significant
+/// digits, or a decimal exponent beyond ±2^31).
 #[inline]
+pub fn scan(text: &[u8]) -> Option<Significand> {
+    let d = Decimal::scan(text)?;
+    Some(Significand {
+        negative: d.negative,
+        len: d.len as u8,
+        m: d.m,
+        q: i32::try_from(d.q).ok()?,
+    })
+}
+
+/// Reads a JSON number literal for comparison: [`scan`], then [`convert`].
+/// A literal of more than 17 significant digits is never comparable, so it
+/// is not converted at all (the value is then NaN: nothing compares it by
+/// value). Matching scans and converts in two steps (see `Flat`).
+#[cfg(test)]
 pub fn read(text: &[u8]) -> (f64, Quick) {
-    let Some(d) = Decimal::scan(text) else {
-        return (f64::NAN, Quick::Inexact);
-    };
-    let value = if d.len == 0 {
+    match scan(text) {
+        Some(s) => convert(text, s),
+        None => (f64::NAN, Quick::Inexact),
+    }
+}
+
+/// The value of the literal `text` whose significand is `s` (the tests
+/// check it against `parse_any`), and what its digits say about its
+/// exactness: most literals are decided here from their digit count, and
+/// only those of 16 or 17 digits are left to [`is_exact_read`].
+#[inline]
+pub fn convert(text: &[u8], s: Significand) -> (f64, Quick) {
+    let value = if s.len == 0 {
         0.0
-    } else if d.m <= 1 << 53 && (-22..=22).contains(&d.q) {
+    } else if s.m <= 1 << 53 && (-22..=22).contains(&s.q) {
         // Clinger's fast path (see `fast_parse`) on the significant digits.
-        let m = d.m as f64;
-        let v = if d.q >= 0 {
-            m * POW10[d.q as usize]
+        let m = s.m as f64;
+        let v = if s.q >= 0 {
+            m * POW10[s.q as usize]
         } else {
-            m / POW10[(-d.q) as usize]
+            m / POW10[(-s.q) as usize]
         };
-        if d.negative { -v } else { v }
+        if s.negative { -v } else { v }
+    } else if let Some(v) = (-19..0)
+        .contains(&s.q)
+        .then(|| divide_by_pow10(s.m, s.q.unsigned_abs()))
+        .flatten()
+    {
+        // 16 or 17 digits beyond 2^53 with a fraction (coordinates).
+        if s.negative { -v } else { v }
     } else {
         // `fast_parse` would fail too: straight to the full conversion.
         let v = std::str::from_utf8(text)
@@ -154,7 +198,40 @@ pub fn read(text: &[u8]) -> (f64, Quick) {
             .unwrap_or(f64::NAN);
         if v == 0.0 { 0.0 } else { v }
     };
-    (value, quick(value, d.len))
+    (value, quick(value, usize::from(s.len)))
+}
+
+/// `m / 10^k` rounded to the nearest `f64` (ties to even), for `m` of at
+/// most 17 digits (below 2^57) and `1 <= k <= 19`, in integer arithmetic:
+/// the quotient is taken to 55 or 56 bits in `u128` and rounded once, with
+/// the remainder as the sticky bit. (Clinger's fast path needs `m <= 2^53`;
+/// 17-digit coordinates are above it.)
+fn divide_by_pow10(m: u64, k: u32) -> Option<f64> {
+    if m == 0 || m >= 1 << 57 || !(1..=19).contains(&k) {
+        return None;
+    }
+    let p = 10u64.pow(k);
+    let bits = |x: u64| 64 - x.leading_zeros();
+    // `m < 2^57` and `p >= 10`, so the shift is at least 2 and `m << s`
+    // has `55 + bits(p) <= 119` bits.
+    let s = 55 + bits(p) - bits(m).min(55 + bits(p));
+    let n = u128::from(m) << s;
+    let (quotient, remainder) = (n / u128::from(p), n % u128::from(p));
+    let width = 128 - quotient.leading_zeros();
+    let extra = width.saturating_sub(53);
+    if extra == 0 {
+        return None;
+    }
+    let mut mantissa = (quotient >> extra) as u64;
+    let low = quotient & ((1u128 << extra) - 1);
+    let half = 1u128 << (extra - 1);
+    if low > half || (low == half && (remainder != 0 || mantissa & 1 == 1)) {
+        mantissa += 1;
+    }
+    // mantissa <= 2^53 is exact, and the scale is a power of two in the
+    // normal range (the value is at least 2^53 / 10^19 > 2^-11).
+    let exponent = extra as i32 - s as i32;
+    Some(mantissa as f64 * f64::from_bits(((1023 + exponent) as u64) << 52))
 }
 
 /// A literal's significant digits, read in one pass: `|value| = m · 10^q`
@@ -168,6 +245,29 @@ struct Decimal {
     q: i64,
 }
 
+/// The eight bytes at `j` as a number if they are all ASCII digits.
+#[inline(always)]
+fn eight_digits(b: &[u8], j: usize) -> Option<u64> {
+    let chunk: [u8; 8] = b.get(j..j.checked_add(8)?)?.try_into().ok()?;
+    let v = u64::from_le_bytes(chunk);
+    // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3
+    // (adding 6 to a digit never carries into the next byte).
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    if (v & HIGH) != THREES || (v.wrapping_add(0x0606_0606_0606_0606) & HIGH) != THREES {
+        return None;
+    }
+    // Pairs, quads, then the eight digits (first byte most significant).
+    let v = v - THREES;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF)
+}
+
+/// Up to this many digits from the first nonzero one go into `m` (19
+/// digits always fit a `u64`).
+const TAKEN: u32 = 19;
+
 impl Decimal {
     /// `None` when the literal has more than 17 significant digits (never
     /// comparable; then `m` would not be needed, nor fit).
@@ -177,21 +277,34 @@ impl Decimal {
             Some((b'-', rest)) => (true, rest),
             _ => (false, text),
         };
-        // Up to 18 digits from the first nonzero one go into `m` (trailing
-        // zeros included, stripped below); `q` tracks the scale. Past 18,
-        // a zero only moves the scale and a nonzero digit means more than
-        // 17 significant digits.
+        // Up to `TAKEN` digits from the first nonzero one go into `m`
+        // (trailing zeros included, stripped below); `q` tracks the scale.
+        // Past them, a zero only moves the scale and a nonzero digit means
+        // more than 17 significant digits. Once `m` is nonzero, runs of
+        // eight digits are taken at once.
         let mut m: u64 = 0;
         let mut taken = 0u32;
         let mut q: i64 = 0;
         let mut i = 0;
-        while let Some(&c) = body.get(i) {
-            let d = c.wrapping_sub(b'0');
-            if d >= 10 {
-                break;
+        loop {
+            if m != 0
+                && taken + 8 <= TAKEN
+                && let Some(v) = eight_digits(body, i)
+            {
+                m = m * 100_000_000 + v;
+                taken += 8;
+                i += 8;
+                continue;
             }
+            let Some(d) = body
+                .get(i)
+                .map(|c| c.wrapping_sub(b'0'))
+                .filter(|d| *d < 10)
+            else {
+                break;
+            };
             if m != 0 || d != 0 {
-                if taken < 18 {
+                if taken < TAKEN {
                     m = m * 10 + u64::from(d);
                     taken += 1;
                 } else if d == 0 {
@@ -204,13 +317,26 @@ impl Decimal {
         }
         if body.get(i) == Some(&b'.') {
             i += 1;
-            while let Some(&c) = body.get(i) {
-                let d = c.wrapping_sub(b'0');
-                if d >= 10 {
-                    break;
+            loop {
+                if m != 0
+                    && taken + 8 <= TAKEN
+                    && let Some(v) = eight_digits(body, i)
+                {
+                    m = m * 100_000_000 + v;
+                    taken += 8;
+                    q -= 8;
+                    i += 8;
+                    continue;
                 }
+                let Some(d) = body
+                    .get(i)
+                    .map(|c| c.wrapping_sub(b'0'))
+                    .filter(|d| *d < 10)
+                else {
+                    break;
+                };
                 if m != 0 || d != 0 {
-                    if taken < 18 {
+                    if taken < TAKEN {
                         m = m * 10 + u64::from(d);
                         taken += 1;
                         q -= 1;
@@ -299,6 +425,24 @@ pub fn is_exact(text: &[u8], value: f64) -> bool {
     let Some(d) = Decimal::scan(text) else {
         return false;
     };
+    decide(text, value, d)
+}
+
+/// [`is_exact`] for a literal already scanned as `s` (no second scan of
+/// the text).
+#[inline]
+pub fn is_exact_read(text: &[u8], value: f64, s: Significand) -> bool {
+    let d = Decimal {
+        negative: s.negative,
+        m: s.m,
+        len: usize::from(s.len),
+        q: i64::from(s.q),
+    };
+    decide(text, value, d)
+}
+
+/// The exactness of `text`, scanned as `d`, parsed as `value`.
+fn decide(text: &[u8], value: f64, d: Decimal) -> bool {
     match quick(value, d.len) {
         Quick::Exact => return true,
         Quick::Inexact => return false,
@@ -647,6 +791,62 @@ mod tests {
         assert!(decided > 100_000, "the integer test decided only {decided}");
     }
 
+    /// The integer division agrees with the standard library's parse on
+    /// random significands of 1 to 17 digits and every scale it takes,
+    /// ties included (odd multiples of a half ulp are spelled exactly).
+    #[test]
+    fn the_division_by_powers_of_ten_rounds_as_the_standard_library() {
+        let mut state: u64 = 0x243F_6A88_85A3_08D3;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..300_000u64 {
+            let digits = 1 + (i % 17) as u32;
+            let m = next() % 10u64.pow(digits) + u64::from(i % 2 == 0) * 10u64.pow(digits - 1);
+            let m = m.min(10u64.pow(17) - 1).max(1);
+            let k = 1 + (next() % 19) as u32;
+            let text = format!("{m}e-{k}");
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(
+                divide_by_pow10(m, k).map(f64::to_bits),
+                Some(want.to_bits()),
+                "{text}"
+            );
+        }
+        // Exact ties: `t · 5^k / 10^k = t / 2^k`, with `t` odd and of 54
+        // bits, lies halfway between two doubles.
+        let mut ties = 0;
+        for t in [
+            (1u64 << 53) + 1,
+            (1 << 53) + 3,
+            (1 << 53) + 5,
+            (1 << 53) + 7,
+        ] {
+            for k in 1..=19u32 {
+                let Some(m) = 5u64.checked_pow(k).and_then(|p| p.checked_mul(t)) else {
+                    continue;
+                };
+                if m >= 10u64.pow(17) {
+                    continue;
+                }
+                ties += 1;
+                let text = format!("{m}e-{k}");
+                let want: f64 = text.parse().unwrap();
+                assert_eq!(
+                    divide_by_pow10(m, k).map(f64::to_bits),
+                    Some(want.to_bits()),
+                    "{text}"
+                );
+            }
+        }
+        assert!(ties >= 4);
+        assert_eq!(divide_by_pow10(0, 3), None);
+        assert_eq!(divide_by_pow10(5, 0), None);
+    }
+
     #[test]
     fn the_fast_parse_agrees_with_the_standard_library() {
         for text in [
@@ -739,7 +939,12 @@ mod fast_path_properties {
         match read(text.as_bytes()) {
             (_, Quick::Exact) => true,
             (_, Quick::Inexact) => false,
-            (v, Quick::Check) => is_exact(text.as_bytes(), v),
+            (v, Quick::Check) => {
+                let again = is_exact(text.as_bytes(), v);
+                let kept = scan(text.as_bytes()).unwrap_or_default();
+                assert_eq!(is_exact_read(text.as_bytes(), v, kept), again, "{text}");
+                again
+            }
         }
     }
 
@@ -799,6 +1004,38 @@ mod fast_path_properties {
         #[test]
         fn any_literal(text in "-?(0|[1-9][0-9]{0,39})(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?") {
             check(&text)?;
+        }
+
+        /// Equal significands are exactly equal comparable values: what
+        /// the lookup of exact numbers by significand relies on. Pairs of
+        /// literals that are respellings of one another (or not).
+        #[test]
+        fn equal_significands_are_equal_comparable_values(
+            a in "-?(0|[1-9][0-9]{0,18})(\\.[0-9]{1,19})?([eE][+-]?[0-9]{1,2})?",
+            trail in 0usize..3,
+            up in 0i32..3,
+            other in "-?(0|[1-9][0-9]{0,18})(\\.[0-9]{1,19})?",
+        ) {
+            // `a` with trailing zeros (the same value), `a` scaled by
+            // 10^-up (the same digits, another value), another literal.
+            let (body, exp) = match a.find(['e', 'E']) {
+                Some(i) => (&a[..i], a[i + 1..].parse::<i32>().unwrap_or(0)),
+                None => (a.as_str(), 0),
+            };
+            let frac = if body.contains('.') { String::new() } else { ".".to_string() };
+            let respelled = format!("{body}{frac}{}e{}", "0".repeat(trail), exp);
+            let moved = format!("{body}{frac}e{}", exp - up);
+            for b in [respelled.as_str(), moved.as_str(), other.as_str(), a.as_str()] {
+                let by_digits = match (scan(a.as_bytes()), scan(b.as_bytes())) {
+                    (Some(x), Some(y)) => x == y && comparable(a.as_bytes()).is_some(),
+                    _ => false,
+                };
+                let by_value = match (comparable(a.as_bytes()), comparable(b.as_bytes())) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => false,
+                };
+                prop_assert_eq!(by_digits, by_value, "{} vs {}", a, b);
+            }
         }
 
         /// Runs of zeros and nines (carries, trailing zeros, 15/16/17/18
