@@ -351,7 +351,15 @@ struct StoredQueue {
 
 /// A write, run by the writer thread.
 enum Write {
-    Ingest(Vec<ArchivedEvent>, Vec<ArchiveMember>, Vec<NewDelivery>),
+    /// Events, archive members, deliveries, and messages sent to queues
+    /// at a time.
+    Ingest(
+        Vec<ArchivedEvent>,
+        Vec<ArchiveMember>,
+        Vec<NewDelivery>,
+        Vec<(String, NewMessage)>,
+        u64,
+    ),
     Expire(String, u64),
     Settle(u64, Vec<(Lease, Outcome)>),
     CreateQueue(String, BTreeMap<String, String>, u64),
@@ -373,8 +381,9 @@ enum Write {
 
 /// The answer to a [`Write`].
 enum Reply {
-    /// The appended deliveries' ids, and how many events were new.
-    Ingested(Vec<DeliveryId>, u64),
+    /// The appended deliveries' ids, how many events were new, and per
+    /// message sent whether its queue exists.
+    Ingested(Vec<DeliveryId>, u64, Vec<bool>),
     Settled(Vec<Settled>),
     Queue(QueueInfo, bool),
     Info(QueueInfo),
@@ -881,7 +890,7 @@ enum Found {
 impl Tx<'_> {
     fn apply(&mut self, write: &Write) -> Result<Answer, StoreError> {
         Ok(match write {
-            Write::Ingest(events, members, deliveries) => {
+            Write::Ingest(events, members, deliveries, sends, now_ms) => {
                 // How many new references each event gets: written with
                 // the event when it is archived here, else added after.
                 let mut refs: HashMap<&str, u64> = HashMap::new();
@@ -891,10 +900,19 @@ impl Tx<'_> {
                 let new = self.archive_events(events, &mut refs)?;
                 let added = self.add_members(members)?;
                 let ids = self.append(events, deliveries, refs)?;
+                let mut sent = Vec::with_capacity(sends.len());
+                for (queue, message) in sends {
+                    let found = self.queue_key(queue)?;
+                    if let Some((qid, fifo)) = found {
+                        self.send(qid, fifo, message, *now_ms)?;
+                    }
+                    sent.push(found.is_some());
+                }
                 // An archive-only write counts the new members.
                 Ok(Reply::Ingested(
                     ids,
                     if events.is_empty() { added } else { new },
+                    sent,
                 ))
             }
             Write::Expire(archive, before_ms) => {
@@ -1931,8 +1949,8 @@ impl EventArchive for RedbStore {
         if events.is_empty() {
             return Ok(0);
         }
-        match self.write(Write::Ingest(events, Vec::new(), Vec::new()))? {
-            Reply::Ingested(_, new) => Ok(new),
+        match self.write(Write::Ingest(events, Vec::new(), Vec::new(), Vec::new(), 0))? {
+            Reply::Ingested(_, new, _) => Ok(new),
             _ => Err(unexpected()),
         }
     }
@@ -2003,8 +2021,14 @@ impl EventArchive for RedbStore {
         if members.is_empty() {
             return Ok(0);
         }
-        match self.write(Write::Ingest(Vec::new(), members, Vec::new()))? {
-            Reply::Ingested(_, new) => Ok(new),
+        match self.write(Write::Ingest(
+            Vec::new(),
+            members,
+            Vec::new(),
+            Vec::new(),
+            0,
+        ))? {
+            Reply::Ingested(_, new, _) => Ok(new),
             _ => Err(unexpected()),
         }
     }
@@ -2106,8 +2130,8 @@ impl Store for RedbStore {
         if events.is_empty() && deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        match self.write(Write::Ingest(events, Vec::new(), deliveries))? {
-            Reply::Ingested(ids, _) => Ok(ids),
+        match self.write(Write::Ingest(events, Vec::new(), deliveries, Vec::new(), 0))? {
+            Reply::Ingested(ids, _, _) => Ok(ids),
             _ => Err(unexpected()),
         }
     }
@@ -2121,8 +2145,25 @@ impl Store for RedbStore {
         if events.is_empty() && members.is_empty() && deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        match self.write(Write::Ingest(events, members, deliveries))? {
-            Reply::Ingested(ids, _) => Ok(ids),
+        match self.write(Write::Ingest(events, members, deliveries, Vec::new(), 0))? {
+            Reply::Ingested(ids, _, _) => Ok(ids),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn ingest_sending(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+        sends: Vec<(String, NewMessage)>,
+        now_ms: u64,
+    ) -> Result<(Vec<DeliveryId>, Vec<bool>), StoreError> {
+        if events.is_empty() && members.is_empty() && deliveries.is_empty() && sends.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        match self.write(Write::Ingest(events, members, deliveries, sends, now_ms))? {
+            Reply::Ingested(ids, _, sent) => Ok((ids, sent)),
             _ => Err(unexpected()),
         }
     }
