@@ -2,7 +2,7 @@
 //! thread that matches the events of concurrent calls together (on the
 //! engine's parallel path) and writes all their deliveries in one commit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Mutex, Weak};
 use std::thread;
@@ -11,7 +11,7 @@ use super::access::denied_message;
 use super::{BusError, Compiled, Inner, bus_of};
 use ferrule_core::json::write_str;
 use ferrule_core::time::{format_millis, format_seconds};
-use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, Target};
+use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, QueueTarget, Target};
 use ferrule_dispatch::{Delivery, NewDelivery};
 use ferrule_policy::Principal;
 use ferrule_store::{ArchiveMember, ArchivedEvent};
@@ -166,6 +166,10 @@ fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
 }
 
 /// Matches a batch of accepted events and writes their deliveries.
+/// Deliveries into built-in queues need no attempt: their messages are
+/// sent in the same commit instead of going through the delivery log (one
+/// write per message instead of a log entry, an event reference, a lease
+/// and a settlement).
 fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
     let mut by_bus: BTreeMap<&str, Vec<&Accepted>> = BTreeMap::new();
     for (events, _) in batch {
@@ -176,6 +180,11 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
     let now = inner.clock.now_ms();
     let mut deliveries = Vec::new();
     let mut members = Vec::new();
+    let mut sends = Vec::new();
+    // Whose delivered counter each send bumps once committed.
+    let mut sent_by = Vec::new();
+    // Target ARN → its built-in queue (`None`: another kind of target).
+    let mut queues: HashMap<String, Option<String>> = HashMap::new();
     // Each event with a delivery or an archive is archived once; its
     // deliveries and archive members refer to it.
     let mut archived = Vec::new();
@@ -203,6 +212,36 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                 &mut deliveries,
                 &mut members,
             );
+            let mut kept = before.0;
+            for i in before.0..deliveries.len() {
+                let arn = deliveries[i].delivery.target_arn.as_str();
+                let queue = match queues.get(arn) {
+                    Some(q) => q.clone(),
+                    None => {
+                        let q = inner
+                            .dispatcher
+                            .resolve(arn)
+                            .and_then(|t| t.built_in_queue().map(str::to_string));
+                        queues.insert(arn.to_string(), q.clone());
+                        q
+                    }
+                };
+                match queue {
+                    Some(queue) => {
+                        let d = std::mem::replace(
+                            &mut deliveries[i].delivery,
+                            Delivery::new("", "", "", "", ""),
+                        );
+                        sent_by.push((d.bus, d.rule, d.target_id, queue.clone()));
+                        sends.push((queue, QueueTarget::message(d.payload, d.message_group_id)));
+                    }
+                    None => {
+                        deliveries.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+            }
+            deliveries.truncate(kept);
             if (deliveries.len(), members.len()) != before {
                 archived.push(ArchivedEvent {
                     id: event.id.clone(),
@@ -213,11 +252,32 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
             }
         }
     }
-    if !deliveries.is_empty() || !members.is_empty() {
+    if !deliveries.is_empty() || !members.is_empty() || !sends.is_empty() {
         let notify = !deliveries.is_empty();
-        inner.store.ingest_archived(archived, members, deliveries)?;
+        let (_, sent) = inner
+            .store
+            .ingest_sending(archived, members, deliveries, sends, now)?;
         if notify {
             inner.dispatcher.notify();
+        }
+        for ((bus, rule, target, queue), sent) in sent_by.iter().zip(sent) {
+            if sent {
+                inner
+                    .counters
+                    .target(bus, rule, target)
+                    .delivered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                // Deleted between the resolution and the commit, as a
+                // settlement into a deleted queue is.
+                tracing::error!(
+                    bus,
+                    rule,
+                    target,
+                    queue,
+                    "the queue was deleted; dropping the event"
+                );
+            }
         }
     }
     Ok(())

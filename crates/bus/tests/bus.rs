@@ -784,8 +784,13 @@ fn another_bus_and_queues_as_targets() {
 fn state_and_pending_deliveries_survive_a_reopen() {
     let dir = TempDir::new("reopen");
     let clock = Arc::new(ManualClock::new(T0));
+    let (tx, rx) = std::sync::mpsc::sync_channel(10);
     {
         let bus = open(&dir, &clock);
+        bus.register_target(
+            "arn:test:chan",
+            Arc::new(ferrule_dispatch::targets::ChannelTarget(tx.clone())),
+        );
         bus.create_event_bus("orders", None).unwrap();
         bus.create_queue("out").unwrap();
         bus.put_rule(PutRuleInput {
@@ -798,26 +803,39 @@ fn state_and_pending_deliveries_survive_a_reopen() {
         bus.put_targets(
             "all",
             Some("orders"),
-            vec![target("q", &bus.queue_arn("out"))],
+            vec![
+                target("q", &bus.queue_arn("out")),
+                target("c", "arn:test:chan"),
+            ],
         )
         .unwrap();
         let mut e = PutEventsEntry::new("shop", "Order", r#"{"id": 7}"#);
         e.event_bus_name = Some("orders".into());
         bus.put_events(vec![e]).unwrap();
+        // A built-in queue gets its message in PutEvents' own commit; the
+        // other target's delivery waits in the log.
+        assert_eq!(bus.queue_messages("out", 10).unwrap().len(), 1);
         assert_eq!(bus.pending_deliveries().unwrap(), 1, "not delivered yet");
     }
     let bus = open(&dir, &clock);
+    bus.register_target(
+        "arn:test:chan",
+        Arc::new(ferrule_dispatch::targets::ChannelTarget(tx)),
+    );
     assert_eq!(
         bus.describe_rule("all", Some("orders"))
             .unwrap()
             .targets
             .len(),
-        1
+        2
     );
+    assert_eq!(bus.queue_messages("out", 10).unwrap().len(), 1);
     assert_eq!(bus.pending_deliveries().unwrap(), 1);
     bus.run_due();
-    assert_eq!(bus.queue_messages("out", 10).unwrap().len(), 1);
+    let delivered = rx.try_recv().expect("delivered after the reopen");
+    assert!(delivered.contains(r#""detail":{"id": 7}"#), "{delivered}");
     assert_eq!(bus.pending_deliveries().unwrap(), 0);
+    assert_eq!(bus.queue_messages("out", 10).unwrap().len(), 1);
 }
 
 #[test]

@@ -46,11 +46,16 @@ pub struct CounterSnapshot {
     pub invalid_input: u64,
 }
 
+/// Bus → rule → value: nested, so that a lookup borrows its keys (the
+/// hot path of every event and delivery allocates nothing once a row
+/// exists), and iterates in the order of the (bus, rule) pairs.
+type ByRule<T> = BTreeMap<String, BTreeMap<String, T>>;
+
 /// All counters of a bus service.
 #[derive(Debug, Default)]
 pub struct Counters {
-    rules: Mutex<BTreeMap<(String, String), Arc<AtomicU64>>>,
-    targets: Mutex<BTreeMap<(String, String, String), Arc<TargetCounters>>>,
+    rules: Mutex<ByRule<Arc<AtomicU64>>>,
+    targets: Mutex<ByRule<BTreeMap<String, Arc<TargetCounters>>>>,
 }
 
 impl Counters {
@@ -60,9 +65,14 @@ impl Counters {
             Ok(r) => r,
             Err(p) => p.into_inner(),
         };
+        if let Some(n) = rules.get(bus).and_then(|r| r.get(rule)) {
+            return Arc::clone(n);
+        }
         Arc::clone(
             rules
-                .entry((bus.to_string(), rule.to_string()))
+                .entry(bus.to_string())
+                .or_default()
+                .entry(rule.to_string())
                 .or_default(),
         )
     }
@@ -73,9 +83,20 @@ impl Counters {
             Ok(t) => t,
             Err(p) => p.into_inner(),
         };
+        let found = targets
+            .get(bus)
+            .and_then(|r| r.get(rule))
+            .and_then(|t| t.get(target));
+        if let Some(c) = found {
+            return Arc::clone(c);
+        }
         Arc::clone(
             targets
-                .entry((bus.to_string(), rule.to_string(), target.to_string()))
+                .entry(bus.to_string())
+                .or_default()
+                .entry(rule.to_string())
+                .or_default()
+                .entry(target.to_string())
                 .or_default(),
         )
     }
@@ -84,17 +105,26 @@ impl Counters {
     pub fn snapshot(&self) -> Vec<CounterSnapshot> {
         let mut out = Vec::new();
         if let Ok(rules) = self.rules.lock() {
-            for ((bus, rule), n) in rules.iter() {
-                out.push(CounterSnapshot {
-                    bus: bus.clone(),
-                    rule: rule.clone(),
-                    matched: n.load(Ordering::Relaxed),
-                    ..CounterSnapshot::default()
-                });
+            for (bus, by_rule) in rules.iter() {
+                for (rule, n) in by_rule {
+                    out.push(CounterSnapshot {
+                        bus: bus.clone(),
+                        rule: rule.clone(),
+                        matched: n.load(Ordering::Relaxed),
+                        ..CounterSnapshot::default()
+                    });
+                }
             }
         }
         if let Ok(targets) = self.targets.lock() {
-            for ((bus, rule, target), c) in targets.iter() {
+            let rows = targets.iter().flat_map(|(bus, by_rule)| {
+                by_rule.iter().flat_map(move |(rule, by_target)| {
+                    by_target
+                        .iter()
+                        .map(move |(target, c)| (bus, rule, target, c))
+                })
+            });
+            for (bus, rule, target, c) in rows {
                 out.push(CounterSnapshot {
                     bus: bus.clone(),
                     rule: rule.clone(),
@@ -110,5 +140,46 @@ impl Counters {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_shared_per_key_and_listed_in_key_order() {
+        let c = Counters::default();
+        c.rule("b2", "r1").fetch_add(1, Ordering::Relaxed);
+        c.rule("b1", "r2").fetch_add(2, Ordering::Relaxed);
+        c.rule("b1", "r2").fetch_add(3, Ordering::Relaxed);
+        c.rule("b1", "r1").fetch_add(4, Ordering::Relaxed);
+        c.target("b1", "r1", "t2")
+            .delivered
+            .fetch_add(5, Ordering::Relaxed);
+        c.target("b1", "r1", "t1")
+            .failed
+            .fetch_add(6, Ordering::Relaxed);
+        c.target("b1", "r1", "t2")
+            .delivered
+            .fetch_add(1, Ordering::Relaxed);
+        let rows: Vec<_> = c
+            .snapshot()
+            .into_iter()
+            .map(|s| (s.bus, s.rule, s.target, s.matched, s.delivered, s.failed))
+            .collect();
+        let row = |b: &str, r: &str, t: &str, m, d, f| {
+            (b.to_string(), r.to_string(), t.to_string(), m, d, f)
+        };
+        assert_eq!(
+            rows,
+            [
+                row("b1", "r1", "", 4, 0, 0),
+                row("b1", "r2", "", 5, 0, 0),
+                row("b2", "r1", "", 1, 0, 0),
+                row("b1", "r1", "t1", 0, 0, 6),
+                row("b1", "r1", "t2", 0, 6, 0),
+            ]
+        );
     }
 }

@@ -241,6 +241,12 @@ impl Dispatcher {
         }
     }
 
+    /// The target for `arn`, as delivery finds it (`None`: no such target).
+    /// A router uses it to send deliveries into built-in queues at once.
+    pub fn resolve(&self, arn: &str) -> Option<Arc<dyn Target>> {
+        (self.resolve)(arn)
+    }
+
     /// Wakes idle workers (new deliveries were appended).
     pub fn notify(&self) {
         let (flag, condvar) = &self.wake;

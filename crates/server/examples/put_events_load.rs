@@ -21,6 +21,12 @@
 //! `put-events: clients=… rules=… requests=… entries=… seconds=… entries_per_second=… p50_ms=… p90_ms=… p99_ms=… max_ms=… errors=… failed_entries=…`
 //! and then how long the server took to deliver what was accepted.
 //! Requests are unsigned: the server must run without credentials.
+//!
+//! With `--server-pid PID` (a server on this machine) it also reads the
+//! server's CPU time from `/proc` from the start of the load (after the
+//! setup) until the deliveries have drained, and prints it per accepted
+//! entry (warm-up included: `server: cpu_s=… entries=… us_per_entry=…`),
+//! then the CPU of each group of the server's threads (by thread name).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -43,11 +49,13 @@ struct Options {
     rate: f64,
     setup: bool,
     purge: bool,
+    /// The server's process, to read its CPU time.
+    server_pid: Option<u32>,
 }
 
 fn usage() -> &'static str {
     "usage: put_events_load [--url URL] [--clients N] [--seconds S] [--warmup S] [--rules N] \
-     [--queues N] [--rate ENTRIES_PER_SECOND] [--no-setup] [--keep]"
+     [--queues N] [--rate ENTRIES_PER_SECOND] [--no-setup] [--keep] [--server-pid PID]"
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -61,6 +69,7 @@ fn parse_args() -> Result<Options, String> {
         rate: 0.0,
         setup: true,
         purge: true,
+        server_pid: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -83,6 +92,13 @@ fn parse_args() -> Result<Options, String> {
             "--queues" => o.queues = number(value()?)?.max(1.0) as usize,
             "--rate" => o.rate = number(value()?)?,
             "--no-setup" => o.setup = false,
+            "--server-pid" => {
+                let v = value()?;
+                o.server_pid = Some(
+                    v.parse()
+                        .map_err(|_| format!("--server-pid: not a pid: {v}"))?,
+                );
+            }
             "--keep" => o.purge = false,
             "-h" | "--help" => return Err(usage().to_string()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
@@ -231,6 +247,8 @@ struct Tally {
     latencies: Vec<u32>,
     requests: u64,
     accepted_entries: u64,
+    /// Accepted entries, the warm-up's included.
+    all_accepted: u64,
     failed_entries: u64,
     errors: u64,
     first_error: Option<String>,
@@ -289,6 +307,7 @@ fn client_loop(o: &Options, index: usize, start: Instant, stop: &AtomicBool) -> 
                     .ok()
                     .and_then(|v| v["FailedEntryCount"].as_u64())
                     .unwrap_or(ENTRIES_PER_REQUEST as u64);
+                t.all_accepted += ENTRIES_PER_REQUEST as u64 - failed.min(10);
                 if measured {
                     t.requests += 1;
                     t.failed_entries += failed;
@@ -336,6 +355,7 @@ fn pending_deliveries(o: &Options) -> Option<u64> {
 
 fn run(o: &Options) -> Result<(), String> {
     let arns = if o.setup { setup(o)? } else { Vec::new() };
+    let cpu_before = o.server_pid.map(thread_cpu);
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
     let handles: Vec<_> = (0..o.clients)
@@ -352,6 +372,7 @@ fn run(o: &Options) -> Result<(), String> {
         total.latencies.extend(t.latencies);
         total.requests += t.requests;
         total.accepted_entries += t.accepted_entries;
+        total.all_accepted += t.all_accepted;
         total.failed_entries += t.failed_entries;
         total.errors += t.errors;
         if total.first_error.is_none() {
@@ -395,6 +416,9 @@ fn run(o: &Options) -> Result<(), String> {
         pending.map_or("?".to_string(), |p| p.to_string()),
         drain_started.elapsed().as_secs_f64()
     );
+    if let (Some(pid), Some(before)) = (o.server_pid, &cpu_before) {
+        report_cpu(before, &thread_cpu(pid), total.all_accepted);
+    }
     if o.purge && !arns.is_empty() {
         let c = Client::new(&o.url);
         for q in 0..o.queues {
@@ -412,6 +436,82 @@ fn run(o: &Options) -> Result<(), String> {
         return Err("no request succeeded".to_string());
     }
     Ok(())
+}
+
+/// CPU seconds per thread of process `pid` (thread id → (name, seconds)),
+/// from `/proc/PID/task/*/stat`; empty if it cannot be read.
+/// Key 0 is the whole process (its ended threads included).
+fn thread_cpu(pid: u32) -> std::collections::HashMap<u32, (String, f64)> {
+    let tick = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .unwrap_or(100.0);
+    // `tid (name) state ...`: the name may hold spaces and parentheses;
+    // utime and stime are fields 14 and 15 of the line.
+    let read = |path: std::path::PathBuf| -> Option<(String, f64)> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        Some((
+            stat[open + 1..close].to_string(),
+            (ticks(11)? + ticks(12)?) / tick,
+        ))
+    };
+    let mut out = std::collections::HashMap::new();
+    if let Some(process) = read(format!("/proc/{pid}/stat").into()) {
+        out.insert(0, process);
+    }
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        if let Some(thread) = read(task.path().join("stat")) {
+            out.insert(tid, thread);
+        }
+    }
+    out
+}
+
+/// Prints the server's CPU between two readings, per entry and per group
+/// of threads (by name). Threads that ended in between are not in the
+/// groups; the total comes from the process's own counters.
+fn report_cpu(
+    before: &std::collections::HashMap<u32, (String, f64)>,
+    after: &std::collections::HashMap<u32, (String, f64)>,
+    entries: u64,
+) {
+    let mut groups: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    let cpu_of = |m: &std::collections::HashMap<u32, (String, f64)>| m.get(&0).map_or(0.0, |p| p.1);
+    let total = (cpu_of(after) - cpu_of(before)).max(0.0);
+    for (tid, (name, cpu)) in after.iter().filter(|(tid, _)| **tid != 0) {
+        let was = before.get(tid).map_or(0.0, |b| b.1);
+        let used = (cpu - was).max(0.0);
+        // Numbered threads (`ferrule-states-1`) are one group.
+        let group = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        *groups.entry(group.to_string()).or_default() += used;
+    }
+    println!(
+        "server: cpu_s={total:.2} entries={entries} us_per_entry={:.1}",
+        if entries > 0 {
+            total * 1e6 / entries as f64
+        } else {
+            0.0
+        }
+    );
+    let mut groups: Vec<_> = groups.into_iter().filter(|(_, c)| *c > 0.0).collect();
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let split: Vec<String> = groups
+        .iter()
+        .map(|(g, c)| format!("{g}={c:.2}s({:.0}%)", 100.0 * c / total.max(1e-9)))
+        .collect();
+    println!("server threads: {}", split.join(" "));
 }
 
 fn main() -> ExitCode {

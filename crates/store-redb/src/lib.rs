@@ -23,6 +23,7 @@
 
 use ferrule_core::health::{Fault, Health};
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
@@ -154,46 +155,99 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, S
         .map_err(|e| StoreError::fatal(format!("reading {what}: corrupt record")).with_source(e))
 }
 
-/// A delivery row: a tag byte, then the delivery's JSON. Tag
-/// [`WHOLE_EVENT`]: its payload is the whole archived event, left out of
-/// the row (most targets get the event as it is).
+/// A delivery row: a tag byte, then the delivery. Tags [`FULL`] and
+/// [`WHOLE_EVENT`] (stores written before 0.2): the delivery as JSON;
+/// [`BIN_FULL`] and [`BIN_WHOLE_EVENT`] (written now): a
+/// [`DeliveryRecord`] in postcard's compact binary form, the payload stored
+/// as raw bytes rather than an escaped JSON string. The `*WHOLE*` tags:
+/// the payload is the whole archived event, left out of the row (most
+/// targets get the event as it is).
 const FULL: u8 = 0;
 const WHOLE_EVENT: u8 = 1;
+const BIN_FULL: u8 = 2;
+const BIN_WHOLE_EVENT: u8 = 3;
+
+/// A delivery as a binary row. The field order is the format: append new
+/// fields at the end only with a new tag. `event_id` comes first so that
+/// [`event_of`] reads it alone. Decoded fields are owned (`Cow::Owned`),
+/// so decoding allocates each string once, straight into the [`Delivery`].
+#[derive(Serialize, Deserialize)]
+struct DeliveryRecord<'a> {
+    event_id: Cow<'a, str>,
+    bus: Cow<'a, str>,
+    rule: Cow<'a, str>,
+    rule_arn: Cow<'a, str>,
+    target_id: Cow<'a, str>,
+    target_arn: Cow<'a, str>,
+    max_retries: u32,
+    max_age_ms: u64,
+    dead_letter_arn: Option<Cow<'a, str>>,
+    /// Empty in a [`BIN_WHOLE_EVENT`] row.
+    payload: Cow<'a, str>,
+    ingested_ms: u64,
+    attempts: u32,
+    last_error: Option<Cow<'a, str>>,
+    principal: Option<Cow<'a, str>>,
+    message_group_id: Option<Cow<'a, str>>,
+}
 
 fn encode_delivery(d: &Delivery, whole: bool) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::with_capacity(256 + if whole { 0 } else { d.payload.len() });
-    let written = if whole {
-        out.push(WHOLE_EVENT);
-        let mut stripped = Delivery::new(
-            d.event_id.clone(),
-            d.bus.clone(),
-            d.rule.clone(),
-            d.target_arn.clone(),
-            String::new(),
-        );
-        stripped.rule_arn.clone_from(&d.rule_arn);
-        stripped.target_id.clone_from(&d.target_id);
-        stripped.max_retries = d.max_retries;
-        stripped.max_age_ms = d.max_age_ms;
-        stripped.dead_letter_arn.clone_from(&d.dead_letter_arn);
-        stripped.ingested_ms = d.ingested_ms;
-        stripped.attempts = d.attempts;
-        stripped.last_error.clone_from(&d.last_error);
-        stripped.principal.clone_from(&d.principal);
-        stripped.message_group_id.clone_from(&d.message_group_id);
-        serde_json::to_writer(&mut out, &stripped)
-    } else {
-        out.push(FULL);
-        serde_json::to_writer(&mut out, d)
+    fn b(s: &Option<String>) -> Option<Cow<'_, str>> {
+        s.as_deref().map(Cow::Borrowed)
+    }
+    let record = DeliveryRecord {
+        event_id: Cow::Borrowed(&d.event_id),
+        bus: Cow::Borrowed(&d.bus),
+        rule: Cow::Borrowed(&d.rule),
+        rule_arn: Cow::Borrowed(&d.rule_arn),
+        target_id: Cow::Borrowed(&d.target_id),
+        target_arn: Cow::Borrowed(&d.target_arn),
+        max_retries: d.max_retries,
+        max_age_ms: d.max_age_ms,
+        dead_letter_arn: b(&d.dead_letter_arn),
+        payload: Cow::Borrowed(if whole { "" } else { &d.payload }),
+        ingested_ms: d.ingested_ms,
+        attempts: d.attempts,
+        last_error: b(&d.last_error),
+        principal: b(&d.principal),
+        message_group_id: b(&d.message_group_id),
     };
-    written.map_err(|e| StoreError::fatal("encoding a delivery").with_source(e))?;
-    Ok(out)
+    let mut out = Vec::with_capacity(160 + if whole { 0 } else { d.payload.len() });
+    out.push(if whole { BIN_WHOLE_EVENT } else { BIN_FULL });
+    postcard::to_extend(&record, out)
+        .map_err(|e| StoreError::fatal("encoding a delivery").with_source(e))
+}
+
+fn decode_record(bytes: &[u8]) -> Result<Delivery, StoreError> {
+    let r: DeliveryRecord<'_> = postcard::from_bytes(bytes)
+        .map_err(|e| StoreError::fatal("reading a delivery: corrupt record").with_source(e))?;
+    let o = |s: Option<Cow<'_, str>>| s.map(Cow::into_owned);
+    let mut d = Delivery::new(
+        r.event_id,
+        r.bus,
+        r.rule,
+        r.target_arn,
+        r.payload.into_owned(),
+    );
+    d.rule_arn = r.rule_arn.into_owned();
+    d.target_id = r.target_id.into_owned();
+    d.max_retries = r.max_retries;
+    d.max_age_ms = r.max_age_ms;
+    d.dead_letter_arn = o(r.dead_letter_arn);
+    d.ingested_ms = r.ingested_ms;
+    d.attempts = r.attempts;
+    d.last_error = o(r.last_error);
+    d.principal = o(r.principal);
+    d.message_group_id = o(r.message_group_id);
+    Ok(d)
 }
 
 /// A stored delivery as it is in its row: whether the payload is the
 /// archived event (left out), and the delivery.
 fn decode_stored(bytes: &[u8]) -> Result<(bool, Delivery), StoreError> {
     match bytes.split_first() {
+        Some((&BIN_FULL, rest)) => Ok((false, decode_record(rest)?)),
+        Some((&BIN_WHOLE_EVENT, rest)) => Ok((true, decode_record(rest)?)),
         Some((&FULL, json)) => Ok((false, decode(json, "a delivery")?)),
         Some((&WHOLE_EVENT, json)) => Ok((true, decode(json, "a delivery")?)),
         _ => Err(StoreError::fatal("reading a delivery: corrupt record")),
@@ -226,8 +280,66 @@ fn event_of(bytes: &[u8]) -> Result<String, StoreError> {
     struct EventRef {
         event_id: String,
     }
-    let json = bytes.get(1..).unwrap_or_default();
-    Ok(decode::<EventRef>(json, "a delivery")?.event_id)
+    match bytes.split_first() {
+        Some((&(BIN_FULL | BIN_WHOLE_EVENT), rest)) => {
+            let (id, _) = postcard::take_from_bytes::<&str>(rest).map_err(|e| {
+                StoreError::fatal("reading a delivery: corrupt record").with_source(e)
+            })?;
+            Ok(id.to_string())
+        }
+        Some((_, json)) => Ok(decode::<EventRef>(json, "a delivery")?.event_id),
+        None => Err(StoreError::fatal("reading a delivery: corrupt record")),
+    }
+}
+
+/// A queue message row: JSON (stores written before 0.2; it starts with
+/// `{`), or [`BIN_MESSAGE`] then a [`MessageRecord`] in postcard's form,
+/// whose body is raw bytes rather than an escaped JSON string.
+const BIN_MESSAGE: u8 = 2;
+
+/// A queue message as a binary row (the field order is the format).
+#[derive(Serialize, Deserialize)]
+struct MessageRecord<'a> {
+    seq: u64,
+    body: Cow<'a, str>,
+    attributes: Cow<'a, [(String, String)]>,
+    sent_ms: u64,
+    group_id: Option<Cow<'a, str>>,
+    dedup_id: Option<Cow<'a, str>>,
+}
+
+fn encode_message(m: &QueueMessage) -> Result<Vec<u8>, StoreError> {
+    let record = MessageRecord {
+        seq: m.seq,
+        body: Cow::Borrowed(&m.body),
+        attributes: Cow::Borrowed(&m.attributes),
+        sent_ms: m.sent_ms,
+        group_id: m.group_id.as_deref().map(Cow::Borrowed),
+        dedup_id: m.dedup_id.as_deref().map(Cow::Borrowed),
+    };
+    let mut out = Vec::with_capacity(48 + m.body.len());
+    out.push(BIN_MESSAGE);
+    postcard::to_extend(&record, out)
+        .map_err(|e| StoreError::fatal("encoding a message").with_source(e))
+}
+
+fn decode_message(bytes: &[u8]) -> Result<QueueMessage, StoreError> {
+    match bytes.split_first() {
+        Some((&BIN_MESSAGE, rest)) => {
+            let r: MessageRecord<'_> = postcard::from_bytes(rest).map_err(|e| {
+                StoreError::fatal("reading a message: corrupt record").with_source(e)
+            })?;
+            Ok(QueueMessage {
+                seq: r.seq,
+                body: r.body.into_owned(),
+                attributes: r.attributes.into_owned(),
+                sent_ms: r.sent_ms,
+                group_id: r.group_id.map(Cow::into_owned),
+                dedup_id: r.dedup_id.map(Cow::into_owned),
+            })
+        }
+        _ => decode(bytes, "a message"),
+    }
 }
 
 /// A queue as stored.
@@ -239,7 +351,15 @@ struct StoredQueue {
 
 /// A write, run by the writer thread.
 enum Write {
-    Ingest(Vec<ArchivedEvent>, Vec<ArchiveMember>, Vec<NewDelivery>),
+    /// Events, archive members, deliveries, and messages sent to queues
+    /// at a time.
+    Ingest(
+        Vec<ArchivedEvent>,
+        Vec<ArchiveMember>,
+        Vec<NewDelivery>,
+        Vec<(String, NewMessage)>,
+        u64,
+    ),
     Expire(String, u64),
     Settle(u64, Vec<(Lease, Outcome)>),
     CreateQueue(String, BTreeMap<String, String>, u64),
@@ -261,8 +381,9 @@ enum Write {
 
 /// The answer to a [`Write`].
 enum Reply {
-    /// The appended deliveries' ids, and how many events were new.
-    Ingested(Vec<DeliveryId>, u64),
+    /// The appended deliveries' ids, how many events were new, and per
+    /// message sent whether its queue exists.
+    Ingested(Vec<DeliveryId>, u64, Vec<bool>),
     Settled(Vec<Settled>),
     Queue(QueueInfo, bool),
     Info(QueueInfo),
@@ -685,6 +806,11 @@ struct Tx<'t> {
     seq: u64,
     token: u64,
     version: u64,
+    /// Queues read in this transaction: name → (id, FIFO settings), so
+    /// that settling thousands of deliveries into a few queues decodes
+    /// each queue once. Kept current by the queue writes of the
+    /// transaction; dropped with it.
+    queue_keys: HashMap<String, (u64, Option<Fifo>)>,
 }
 
 /// One request's result: `Err` is that request's own failure (nothing of
@@ -734,6 +860,7 @@ fn apply_batch(
             retention,
             leases,
             settling,
+            queue_keys: HashMap::new(),
         };
         let start = (t.seq, t.token, t.version);
         for (write, _) in batch {
@@ -763,14 +890,29 @@ enum Found {
 impl Tx<'_> {
     fn apply(&mut self, write: &Write) -> Result<Answer, StoreError> {
         Ok(match write {
-            Write::Ingest(events, members, deliveries) => {
-                let new = self.archive_events(events)?;
+            Write::Ingest(events, members, deliveries, sends, now_ms) => {
+                // How many new references each event gets: written with
+                // the event when it is archived here, else added after.
+                let mut refs: HashMap<&str, u64> = HashMap::new();
+                for d in deliveries {
+                    *refs.entry(d.delivery.event_id.as_str()).or_default() += 1;
+                }
+                let new = self.archive_events(events, &mut refs)?;
                 let added = self.add_members(members)?;
-                let ids = self.append(events, deliveries)?;
+                let ids = self.append(events, deliveries, refs)?;
+                let mut sent = Vec::with_capacity(sends.len());
+                for (queue, message) in sends {
+                    let found = self.queue_key(queue)?;
+                    if let Some((qid, fifo)) = found {
+                        self.send(qid, fifo, message, *now_ms)?;
+                    }
+                    sent.push(found.is_some());
+                }
                 // An archive-only write counts the new members.
                 Ok(Reply::Ingested(
                     ids,
                     if events.is_empty() { added } else { new },
+                    sent,
                 ))
             }
             Write::Expire(archive, before_ms) => {
@@ -792,6 +934,7 @@ impl Tx<'_> {
                 self.queues
                     .insert(name.as_str(), encode(&stored)?.as_slice())
                     .ctx("creating a queue")?;
+                self.queue_keys.remove(name.as_str());
                 Ok(Reply::Queue(stored.info, true))
             }
             Write::SetQueueAttributes(name, attributes, now_ms) => {
@@ -803,6 +946,7 @@ impl Tx<'_> {
                 self.queues
                     .insert(name.as_str(), encode(&q)?.as_slice())
                     .ctx("setting queue attributes")?;
+                self.queue_keys.remove(name.as_str());
                 Ok(Reply::Info(q.info))
             }
             Write::DeleteQueue(name) => {
@@ -812,16 +956,16 @@ impl Tx<'_> {
                 self.clear_queue(q.id)?;
                 self.clear_dedup(q.id)?;
                 self.queues.remove(name.as_str()).ctx("deleting a queue")?;
+                self.queue_keys.remove(name.as_str());
                 Ok(Reply::Done)
             }
             Write::Send(queue, messages, now_ms) => {
-                let Some(q) = self.stored_queue(queue)? else {
+                let Some((qid, fifo)) = self.queue_key(queue)? else {
                     return Ok(Err(no_queue(queue)));
                 };
-                let fifo = Fifo::of(&q.info.attributes);
                 let mut seqs = Vec::with_capacity(messages.len());
                 for m in messages {
-                    seqs.push(self.send(q.id, fifo, m, *now_ms)?);
+                    seqs.push(self.send(qid, fifo, m, *now_ms)?);
                 }
                 Ok(Reply::Seqs(seqs))
             }
@@ -831,13 +975,12 @@ impl Tx<'_> {
                 max,
                 visibility_ms,
             } => {
-                let Some(q) = self.stored_queue(queue)? else {
+                let Some((qid, fifo)) = self.queue_key(queue)? else {
                     return Ok(Err(no_queue(queue)));
                 };
-                let fifo = Fifo::of(&q.info.attributes).is_some();
                 Ok(Reply::Received(self.receive(
-                    q.id,
-                    fifo,
+                    qid,
+                    fifo.is_some(),
                     *now_ms,
                     *max,
                     *visibility_ms,
@@ -869,10 +1012,10 @@ impl Tx<'_> {
                 }
             }
             Write::Purge(queue) => {
-                let Some(q) = self.stored_queue(queue)? else {
+                let Some((qid, _)) = self.queue_key(queue)? else {
                     return Ok(Err(no_queue(queue)));
                 };
-                Ok(Reply::Count(self.clear_queue(q.id)?))
+                Ok(Reply::Count(self.clear_queue(qid)?))
             }
             Write::Put(kind, name, value, expect) => {
                 self.put(kind, name, value.as_deref(), *expect)?
@@ -882,18 +1025,19 @@ impl Tx<'_> {
     }
 
     /// Appends deliveries; one whose payload is the whole event archived
-    /// with it (`events`) is stored without its copy of it.
+    /// with it (`events`) is stored without its copy of it. `refs`: the
+    /// references to events not yet counted (those not archived here).
     fn append(
         &mut self,
         events: &[ArchivedEvent],
         deliveries: &[NewDelivery],
+        refs: HashMap<&str, u64>,
     ) -> Result<Vec<DeliveryId>, StoreError> {
         const A: &str = "appending";
         let bodies: HashMap<&str, &[u8]> = events
             .iter()
             .map(|e| (e.id.as_str(), e.body.as_slice()))
             .collect();
-        let mut refs: HashMap<&str, u64> = HashMap::new();
         let mut ids = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             self.seq += 1;
@@ -904,7 +1048,6 @@ impl Tx<'_> {
             let bytes = encode_delivery(d, whole)?;
             self.deliveries.insert(self.seq, bytes.as_slice()).ctx(A)?;
             ids.push(DeliveryId(self.seq));
-            *refs.entry(d.event_id.as_str()).or_default() += 1;
         }
         for (d, id) in deliveries.iter().zip(&ids) {
             self.ready.insert((d.due_ms, id.0), 0).ctx(A)?;
@@ -975,8 +1118,8 @@ impl Tx<'_> {
                 Outcome::AckAndSend { queue, message }
                 | Outcome::DeadLetter {
                     to: Some((queue, message)),
-                } => match self.stored_queue(queue)? {
-                    Some(q) => Some((q.id, Fifo::of(&q.info.attributes), message)),
+                } => match self.queue_key(queue)? {
+                    Some((qid, fifo)) => Some((qid, fifo, message)),
                     None => {
                         answers.push(Settled::NoQueue);
                         continue;
@@ -1023,6 +1166,19 @@ impl Tx<'_> {
         Ok(answers)
     }
 
+    /// Queue `name`'s id and FIFO settings, read once per transaction.
+    fn queue_key(&mut self, name: &str) -> Result<Option<(u64, Option<Fifo>)>, StoreError> {
+        if let Some(k) = self.queue_keys.get(name) {
+            return Ok(Some(*k));
+        }
+        let Some(q) = self.stored_queue(name)? else {
+            return Ok(None);
+        };
+        let key = (q.id, Fifo::of(&q.info.attributes));
+        self.queue_keys.insert(name.to_string(), key);
+        Ok(Some(key))
+    }
+
     fn stored_queue(&self, name: &str) -> Result<Option<StoredQueue>, StoreError> {
         match self.queues.get(name).ctx("reading a queue")? {
             Some(v) => Ok(Some(decode(v.value(), "a queue")?)),
@@ -1059,7 +1215,7 @@ impl Tx<'_> {
             group_id: m.group_id.clone(),
             dedup_id,
         };
-        let bytes = encode(&message)?;
+        let bytes = encode_message(&message)?;
         self.messages
             .insert((qid, self.seq), bytes.as_slice())
             .ctx(S)?;
@@ -1167,7 +1323,7 @@ impl Tx<'_> {
                 )
                 .ctx(R)?;
             let message: QueueMessage = match self.messages.get((qid, seq)).ctx(R)? {
-                Some(v) => decode(v.value(), "a message")?,
+                Some(v) => decode_message(v.value())?,
                 None => return Err(StoreError::fatal(format!("message {seq} has no body"))),
             };
             out.push(Received {
@@ -1188,27 +1344,27 @@ impl Tx<'_> {
     /// The message a receipt handle names (`Err` inside: the request's own
     /// error, an unknown queue or a handle not of this queue).
     fn receipted(
-        &self,
+        &mut self,
         queue: &str,
         receipt: &str,
     ) -> Result<Result<Found, StoreError>, StoreError> {
-        let Some(q) = self.stored_queue(queue)? else {
+        let Some((qid, _)) = self.queue_key(queue)? else {
             return Ok(Err(no_queue(queue)));
         };
         let r = match Receipt::decode(receipt) {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        if r.queue_id != q.id {
+        if r.queue_id != qid {
             return Ok(Err(StoreError::invalid(format!(
                 "receipt handle {receipt:?} is not one of queue {queue}"
             ))));
         }
         Ok(Ok(
-            match self.state.get((q.id, r.seq)).ctx("reading a message")? {
+            match self.state.get((qid, r.seq)).ctx("reading a message")? {
                 None => Found::Gone,
                 Some(v) if v.value().3 != r.token => Found::Superseded,
-                Some(v) => Found::Current(q.id, r.seq, v.value()),
+                Some(v) => Found::Current(qid, r.seq, v.value()),
             },
         ))
     }
@@ -1269,16 +1425,25 @@ impl Tx<'_> {
         Ok(Ok(Reply::Count(self.version)))
     }
 
-    fn archive_events(&mut self, events: &[ArchivedEvent]) -> Result<u64, StoreError> {
+    /// Archives the events not archived yet, each with its count of
+    /// references: those it had, and its new ones in `refs` (taken out).
+    fn archive_events(
+        &mut self,
+        events: &[ArchivedEvent],
+        refs: &mut HashMap<&str, u64>,
+    ) -> Result<u64, StoreError> {
         const A: &str = "archiving";
         let mut new = 0;
         for e in events {
-            let refs = match self.ids.get(e.id.as_str()).ctx(A)?.map(|v| v.value()) {
-                Some((UNARCHIVED, refs)) => refs,
+            let had = match self.ids.get(e.id.as_str()).ctx(A)?.map(|v| v.value()) {
+                Some((UNARCHIVED, had)) => had,
                 Some(_) => continue,
                 None => 0,
             };
-            self.ids.insert(e.id.as_str(), (e.time_ms, refs)).ctx(A)?;
+            let more = refs.remove(e.id.as_str()).unwrap_or(0);
+            self.ids
+                .insert(e.id.as_str(), (e.time_ms, had + more))
+                .ctx(A)?;
             self.archive
                 .insert(
                     (e.time_ms, e.id.as_str()),
@@ -1669,7 +1834,7 @@ impl QueueStore for RedbStore {
             let mut out = Vec::new();
             for row in table.range((qid, 0)..=(qid, u64::MAX)).ctx(M)?.take(limit) {
                 let (_, v) = row.ctx(M)?;
-                out.push(decode(v.value(), "a message")?);
+                out.push(decode_message(v.value())?);
             }
             Ok(out)
         })
@@ -1784,8 +1949,8 @@ impl EventArchive for RedbStore {
         if events.is_empty() {
             return Ok(0);
         }
-        match self.write(Write::Ingest(events, Vec::new(), Vec::new()))? {
-            Reply::Ingested(_, new) => Ok(new),
+        match self.write(Write::Ingest(events, Vec::new(), Vec::new(), Vec::new(), 0))? {
+            Reply::Ingested(_, new, _) => Ok(new),
             _ => Err(unexpected()),
         }
     }
@@ -1856,8 +2021,14 @@ impl EventArchive for RedbStore {
         if members.is_empty() {
             return Ok(0);
         }
-        match self.write(Write::Ingest(Vec::new(), members, Vec::new()))? {
-            Reply::Ingested(_, new) => Ok(new),
+        match self.write(Write::Ingest(
+            Vec::new(),
+            members,
+            Vec::new(),
+            Vec::new(),
+            0,
+        ))? {
+            Reply::Ingested(_, new, _) => Ok(new),
             _ => Err(unexpected()),
         }
     }
@@ -1959,8 +2130,8 @@ impl Store for RedbStore {
         if events.is_empty() && deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        match self.write(Write::Ingest(events, Vec::new(), deliveries))? {
-            Reply::Ingested(ids, _) => Ok(ids),
+        match self.write(Write::Ingest(events, Vec::new(), deliveries, Vec::new(), 0))? {
+            Reply::Ingested(ids, _, _) => Ok(ids),
             _ => Err(unexpected()),
         }
     }
@@ -1974,13 +2145,140 @@ impl Store for RedbStore {
         if events.is_empty() && members.is_empty() && deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        match self.write(Write::Ingest(events, members, deliveries))? {
-            Reply::Ingested(ids, _) => Ok(ids),
+        match self.write(Write::Ingest(events, members, deliveries, Vec::new(), 0))? {
+            Reply::Ingested(ids, _, _) => Ok(ids),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn ingest_sending(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+        sends: Vec<(String, NewMessage)>,
+        now_ms: u64,
+    ) -> Result<(Vec<DeliveryId>, Vec<bool>), StoreError> {
+        if events.is_empty() && members.is_empty() && deliveries.is_empty() && sends.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        match self.write(Write::Ingest(events, members, deliveries, sends, now_ms))? {
+            Reply::Ingested(ids, _, sent) => Ok((ids, sent)),
             _ => Err(unexpected()),
         }
     }
 
     fn faults(&self) -> Vec<Fault> {
         self.shared.health.faults()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_field() -> Delivery {
+        let mut d = Delivery::new(
+            "ev-1",
+            "bus",
+            "rule",
+            "arn:aws:sqs:r:1:q",
+            "{\"a\":\"\\\"é\\u0000\"}",
+        );
+        d.rule_arn = "arn:aws:events:r:1:rule/rule".into();
+        d.target_id = "t".into();
+        d.max_retries = 7;
+        d.max_age_ms = u64::MAX;
+        d.dead_letter_arn = Some("arn:aws:sqs:r:1:dlq".into());
+        d.ingested_ms = 1_700_000_000_123;
+        d.attempts = u32::MAX;
+        d.last_error = Some("HTTP 503: \"busy\"\n".into());
+        d.principal = Some("AKID".into());
+        d.message_group_id = Some("g".into());
+        d
+    }
+
+    #[test]
+    fn binary_delivery_rows_round_trip_every_field() {
+        let full = every_field();
+        let bytes = encode_delivery(&full, false).expect("encode");
+        assert_eq!(bytes[0], BIN_FULL);
+        assert_eq!(
+            decode_stored(&bytes).expect("decode"),
+            (false, full.clone())
+        );
+        assert_eq!(event_of(&bytes).expect("event"), "ev-1");
+        // No copy of a whole event's payload in its row.
+        let whole = encode_delivery(&full, true).expect("encode");
+        assert_eq!(whole[0], BIN_WHOLE_EVENT);
+        assert!(whole.len() + full.payload.len() <= bytes.len());
+        let (is_whole, mut d) = decode_stored(&whole).expect("decode");
+        assert!(is_whole);
+        assert_eq!(d.payload, "");
+        d.payload.clone_from(&full.payload);
+        assert_eq!(d, full);
+        let bare = Delivery::new("e", "b", "r", "t", "p");
+        let bytes = encode_delivery(&bare, false).expect("encode");
+        assert_eq!(decode_stored(&bytes).expect("decode").1, bare);
+    }
+
+    #[test]
+    fn json_delivery_rows_still_decode() {
+        let full = every_field();
+        let mut row = vec![FULL];
+        row.extend(serde_json::to_vec(&full).expect("json"));
+        assert_eq!(decode_stored(&row).expect("decode"), (false, full.clone()));
+        assert_eq!(event_of(&row).expect("event"), "ev-1");
+        row[0] = WHOLE_EVENT;
+        assert!(decode_stored(&row).expect("decode").0);
+    }
+
+    #[test]
+    fn corrupt_rows_are_errors_not_panics() {
+        let bytes = encode_delivery(&every_field(), false).expect("encode");
+        for cut in 0..bytes.len() {
+            let short = &bytes[..cut];
+            assert!(decode_stored(short).is_err(), "cut at {cut}");
+        }
+        assert!(event_of(&[]).is_err());
+        assert!(event_of(&[BIN_FULL, 0xff]).is_err());
+        assert!(decode_stored(&[9, 1, 2]).is_err());
+        let m = encode_message(&QueueMessage {
+            seq: 1,
+            body: "b".into(),
+            attributes: vec![("k".into(), "v".into())],
+            sent_ms: 2,
+            group_id: None,
+            dedup_id: None,
+        })
+        .expect("encode");
+        for cut in 0..m.len() {
+            assert!(decode_message(&m[..cut]).is_err(), "cut at {cut}");
+        }
+        // Invalid UTF-8 in a string is refused.
+        let mut bad =
+            encode_delivery(&Delivery::new("e", "b", "r", "t", "p"), false).expect("encode");
+        let at = bad.iter().position(|&b| b == b'p').expect("payload");
+        bad[at] = 0xff;
+        assert!(decode_stored(&bad).is_err());
+    }
+
+    #[test]
+    fn binary_messages_round_trip_and_json_ones_still_decode() {
+        let m = QueueMessage {
+            seq: 42,
+            body: "{\"detail\":\"\\\"x\\\" é\"}".into(),
+            attributes: vec![("RULE_ARN".into(), "a".into()), ("E".into(), String::new())],
+            sent_ms: 9,
+            group_id: Some("g".into()),
+            dedup_id: Some("d".into()),
+        };
+        let bytes = encode_message(&m).expect("encode");
+        assert_eq!(bytes[0], BIN_MESSAGE);
+        // The body is stored as it is, not escaped.
+        assert!(bytes.windows(m.body.len()).any(|w| w == m.body.as_bytes()));
+        assert_eq!(decode_message(&bytes).expect("decode"), m);
+        let json = serde_json::to_vec(&m).expect("json");
+        assert_eq!(decode_message(&json).expect("decode"), m);
     }
 }

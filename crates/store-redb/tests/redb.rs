@@ -276,3 +276,36 @@ fn a_file_of_the_old_layout_is_refused_not_emptied() {
         .collect();
     assert_eq!(names, ["config"]);
 }
+
+#[test]
+fn messages_sent_with_an_ingest_are_committed_with_it_and_survive_a_reopen() {
+    use ferrule_store::{NewMessage, QueueStore};
+    let dir = Dir::new("ingest-sending");
+    let path = dir.0.join("s.redb");
+    {
+        let s = RedbStore::open(&path, SyncMode::Always).expect("open");
+        s.create_queue("q", Default::default(), 1).expect("queue");
+        let (ids, sent) = s
+            .ingest_sending(
+                vec![event("e1", "{}")],
+                Vec::new(),
+                vec![delivery("e1", "{}")],
+                vec![
+                    ("q".into(), NewMessage::new("m1 \"raw\"")),
+                    ("gone".into(), NewMessage::new("dropped")),
+                    ("q".into(), NewMessage::new("m2")),
+                ],
+                7,
+            )
+            .expect("ingest");
+        assert_eq!(ids.len(), 1);
+        assert_eq!(sent, [true, false, true]);
+    }
+    let s = RedbStore::open(&path, SyncMode::Always).expect("reopen");
+    let got = s.receive("q", 7, 10, 1_000).expect("receive");
+    let bodies: Vec<&str> = got.iter().map(|r| r.message.body.as_str()).collect();
+    assert_eq!(bodies, ["m1 \"raw\"", "m2"]);
+    assert_eq!(got[0].message.sent_ms, 7);
+    assert_eq!(s.pending().expect("pending"), 1);
+    assert!(s.event("e1").expect("event").is_some());
+}

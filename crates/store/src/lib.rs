@@ -80,6 +80,33 @@ pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
         self.append(deliveries)
     }
 
+    /// [`Store::ingest_archived`], and `sends` put messages into queues
+    /// (deliveries into built-in queues, which need no attempt), stamped
+    /// `now_ms`; answers the deliveries' ids and, per send, whether its
+    /// queue exists (a send to a missing queue is dropped). A store that
+    /// can does all in one durable transaction. The default ingests first,
+    /// then sends: a crash in between leaves the deliveries without the
+    /// sends of the same call, which has not answered yet.
+    fn ingest_sending(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+        sends: Vec<(String, NewMessage)>,
+        now_ms: u64,
+    ) -> Result<(Vec<DeliveryId>, Vec<bool>), StoreError> {
+        let ids = self.ingest_archived(events, members, deliveries)?;
+        let mut sent = Vec::with_capacity(sends.len());
+        for (queue, message) in sends {
+            match self.send(&queue, vec![message], now_ms) {
+                Ok(_) => sent.push(true),
+                Err(e) if e.kind() == StoreErrorKind::NotFound => sent.push(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((ids, sent))
+    }
+
     /// What does not work now (writes failing on a full disk, the store
     /// reopening); empty when healthy or when the store cannot tell.
     fn faults(&self) -> Vec<ferrule_core::Fault> {
