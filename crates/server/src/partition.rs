@@ -114,10 +114,13 @@ pub(crate) fn named_scope(
     };
     match service {
         ServiceId::Events => {
+            // PutEvents' entries go to their buses in the bus; an archive's
+            // or replay's source of another account or Region is refused
+            // by the bus (`EventSourceArn` is not routed).
             if operation == "PutEvents" {
                 return None;
             }
-            ["EventBusName", "ResourceARN", "EventSourceArn", "Name"]
+            ["EventBusName", "ResourceARN", "Name"]
                 .iter()
                 .filter_map(|k| text(k))
                 .find(|v| v.starts_with("arn:"))
