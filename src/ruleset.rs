@@ -173,6 +173,31 @@ impl fmt::Debug for Matcher {
 }
 
 impl Matcher {
+    /// This matcher with the trusted mode's early stop on or off (off by
+    /// default): reading in [`ReadMode::Trusted`], it stops once no later
+    /// member of the event can reach a path some rule uses. Duplicate,
+    /// dotted and escaped keys later in the event still count (a search
+    /// for every way such a key can begin decides). Answers are the same;
+    /// it costs less only when the event's tail after the last member read
+    /// holds members the reader would otherwise walk one by one (see the
+    /// README's *Reading modes* for the measurements). No effect in
+    /// validated mode, which checks every byte.
+    ///
+    /// ```
+    /// use ferrule::RuleSet;
+    ///
+    /// let mut rules = RuleSet::new();
+    /// rules.add("s3", r#"{"source": ["aws.s3"]}"#)?;
+    /// let matcher = rules.compile().with_early_stop(true);
+    /// let event = br#"{"source": "aws.s3", "detail": {"a": 1}, "source": "x"}"#;
+    /// assert_eq!(matcher.matches_trusted(event)?.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_early_stop(mut self, on: bool) -> Matcher {
+        self.automaton.set_early_stop(on);
+        self
+    }
+
     /// The ids of the rules `event` (JSON text) matches, sorted.
     ///
     /// The event is read in [`ReadMode::Validated`]: invalid JSON anywhere

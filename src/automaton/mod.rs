@@ -166,6 +166,11 @@ impl Automaton {
         &self.trie
     }
 
+    /// Turns the trusted reader's early stop on or off.
+    pub fn set_early_stop(&mut self, on: bool) {
+        self.trie = std::mem::replace(&mut self.trie, PathTrie::new([])).with_early_stop(on);
+    }
+
     /// Sizes, for diagnostics.
     pub fn stats(&self) -> AutomatonStats {
         AutomatonStats {

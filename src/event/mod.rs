@@ -201,6 +201,30 @@ impl FieldReader {
         }
     }
 
+    /// This reader with the trusted mode's early stop on or off (off by
+    /// default). With it on, the trusted reader stops reading once no later
+    /// member can reach a path (duplicate, dotted and escaped keys still
+    /// count: see the README's *Reading modes*). The result is the same;
+    /// only the cost differs.
+    ///
+    /// ```
+    /// use ferrule::{FieldReader, ReadMode};
+    ///
+    /// // The tail after `a` is cut off: only a reader that stops early
+    /// // gets through it (trusted mode reads valid JSON only).
+    /// let event = br#"{"a": 1, "b": [1, 2, 3"#;
+    /// let mut stops = FieldReader::new(["a"]).with_early_stop(true);
+    /// assert_eq!(stops.read(event, ReadMode::Trusted)?, 1);
+    /// assert!(FieldReader::new(["a"]).read(event, ReadMode::Trusted).is_err());
+    /// # Ok::<(), ferrule::EventError>(())
+    /// ```
+    pub fn with_early_stop(self, on: bool) -> FieldReader {
+        FieldReader {
+            trie: self.trie.with_early_stop(on),
+            scratch: self.scratch,
+        }
+    }
+
     /// The number of distinct paths read.
     pub fn field_count(&self) -> usize {
         self.trie.field_count()

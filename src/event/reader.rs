@@ -21,12 +21,22 @@
 //!   trailing text is not looked at. On invalid input the result is
 //!   unspecified but safe: an error or some set of leaves, never a panic.
 //!
-//! Every member is read, in both modes: the reader never stops early,
-//! because duplicate keys all count (`{"a":"x","a":"y"}` gives `a` both
-//! values) and a dotted key reaches the same path as nesting
-//! (`{"a.b":1,"a":{"b":2}}`), so a later member can always add a value to a
-//! path already seen. What the trusted mode saves is the checking of what it
-//! skips, not the reading of keys.
+//! **Early stop (trusted mode only).** Duplicate keys all count
+//! (`{"a":"x","a":"y"}` gives `a` both values) and a dotted key reaches the
+//! same path as nesting (`{"a.b":1,"a":{"b":2}}`), so a later member can add
+//! a value to a path already seen: having seen every path is no reason to
+//! stop. Instead, before a member's key, outside any array, the trusted
+//! reader asks the trie where the next key that could lead somewhere may
+//! start ([`PathTrie::next_key`]: a multi-pattern search of the rest of the
+//! event for the raw beginnings of such keys, escapes included). If there is
+//! none, no later member at any level would be entered, so the reader stops
+//! there: what it would have read next is only jumped over. A duplicate or
+//! dotted key later in the event is found by that search like any other, so
+//! it still counts. Inside an array the reader never stops (a later element
+//! can be a value of the array's own path, with no key before it). The
+//! search runs again only once the reader is past the candidate it found, so
+//! it covers each byte about once. The validated mode must check every
+//! byte, so it reads to the end.
 //!
 //! Safe Rust: the word-at-a-time scans below use `u64::from_le_bytes` over
 //! bounds-checked slices (the SIMD block classes are in `stage1`).
@@ -87,9 +97,22 @@ pub(super) fn read(
         validate,
         trie,
         sink,
+        search_from: if validate || !trie.stops_early() {
+            usize::MAX
+        } else {
+            0
+        },
+        open_arrays: 0,
+        searches: 0,
+        stopped: false,
     };
     reader.root()
 }
+
+/// Early-stop searches per event at most. Where keys that lead somewhere
+/// are dense (many fields read), each search finds the very next member and
+/// saves nothing; past this many the reader reads on without asking.
+const MAX_SEARCHES: u32 = 4;
 
 struct Reader<'e, 's, 't> {
     b: &'e [u8],
@@ -97,6 +120,15 @@ struct Reader<'e, 's, 't> {
     validate: bool,
     trie: &'t PathTrie,
     sink: Sink<'s>,
+    /// The early stop's next search happens at the first member key at or
+    /// after this offset (`usize::MAX`: never).
+    search_from: usize,
+    /// Arrays the reader is inside (no early stop there).
+    open_arrays: u32,
+    /// Early-stop searches so far in this event.
+    searches: u32,
+    /// Set by an early stop: every enclosing object returns at once.
+    stopped: bool,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -280,11 +312,31 @@ impl Reader<'_, '_, '_> {
             if self.peek() != Some(b'"') {
                 return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
             }
+            if self.i >= self.search_from && self.open_arrays == 0 {
+                self.searches += 1;
+                if self.searches == MAX_SEARCHES {
+                    self.search_from = usize::MAX;
+                }
+                match self.trie.next_key(self.b, self.i) {
+                    // The candidate's own key is read as usual; the next
+                    // search is for what comes after it.
+                    Some(at) => self.search_from = at + 1,
+                    None => {
+                        self.stopped = true;
+                        return Ok(());
+                    }
+                }
+            }
             let key = self.string()?;
             let child = self.member(node, key, top)?;
             self.colon()?;
             match child {
-                Some(child) => self.value(child, frame, depth)?,
+                Some(child) => {
+                    self.value(child, frame, depth)?;
+                    if self.stopped {
+                        return Ok(());
+                    }
+                }
                 None => self.skip(depth)?,
             }
             if !self.next_or_close(b'}')? {
@@ -336,6 +388,20 @@ impl Reader<'_, '_, '_> {
         }
         self.sink.arrays += 1;
         let array = self.sink.arrays;
+        self.open_arrays += 1;
+        let read = self.elements(node, frame, depth, array);
+        self.open_arrays -= 1;
+        read
+    }
+
+    /// The elements of the array `array` (after its `[`, not empty).
+    fn elements(
+        &mut self,
+        node: u32,
+        frame: u32,
+        depth: usize,
+        array: u32,
+    ) -> Result<(), EventError> {
         let field = self.trie.field(node);
         let mut index = 0u32;
         loop {

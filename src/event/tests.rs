@@ -813,3 +813,138 @@ fn valid_tricky_json_is_accepted_by_every_reader() {
         assert!(!scratch.values.is_empty());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Trusted mode: the early stop
+// ---------------------------------------------------------------------------
+
+/// The leaves of `event` read in trusted mode, by text per path.
+fn trusted_texts(event: &[u8], trie: &PathTrie, paths: &[&str]) -> Result<Vec<String>, EventError> {
+    let mut scratch = FlattenScratch::default();
+    scratch.read(event, trie, ReadMode::Trusted)?;
+    let view = scratch.view(event);
+    Ok(scratch
+        .values
+        .iter()
+        .map(|v| {
+            format!(
+                "{}={}",
+                paths[v.field as usize],
+                String::from_utf8_lossy(view.text(v))
+            )
+        })
+        .collect())
+}
+
+/// The trusted reader stops once no later key can lead anywhere: what
+/// follows is not even jumped over (so a truncated tail is no error).
+#[test]
+fn trusted_reader_stops_when_no_later_key_can_matter() {
+    let paths = ["p.s", "t"];
+    let trie = PathTrie::new(paths).with_early_stop(true);
+    assert!(trie.stops_early(), "the packed searcher builds on this CPU");
+    for event in [
+        // At the top, after the last member some rule reads.
+        &br#"{"t": "x", "p": {"s": "v"}, "g": [1, 2, [3, 4"#[..],
+        // Inside an entered object: the rest of `p` and of the event.
+        br#"{"t": "x", "p": {"s": "v", "u": [1, 2"#,
+    ] {
+        assert_eq!(
+            trusted_texts(event, &trie, &paths).unwrap(),
+            ["t=x", "p.s=v"],
+            "{}",
+            String::from_utf8_lossy(event)
+        );
+        // Validated mode reads to the end, and so does a reader with the
+        // early stop turned off.
+        let mut scratch = FlattenScratch::default();
+        assert!(scratch.read(event, &trie, ReadMode::Validated).is_err());
+        let whole = trie.clone().with_early_stop(false);
+        assert!(scratch.read(event, &whole, ReadMode::Trusted).is_err());
+    }
+    // Nothing to read at all: the reader stops at the first member.
+    let none = PathTrie::new([]).with_early_stop(true);
+    assert_eq!(
+        trusted_texts(br#"{"a": [1, 2"#, &none, &[]).unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+/// Whatever a later member could add still counts: a duplicate key, a
+/// dotted key, a key with escapes (at any of its characters), a value of an
+/// array's own path after an object element.
+#[test]
+fn early_stop_keeps_every_later_value() {
+    let paths = ["a", "o.b", "x", "x.y"];
+    let trie = PathTrie::new(paths).with_early_stop(true);
+    let cases: &[(&[u8], &[&str])] = &[
+        (br#"{"a": 1, "g": [1, 2], "a": 2}"#, &["a=1", "a=2"]),
+        (
+            br#"{"o": {"b": 1}, "g": {"h": 3}, "o.b": 2}"#,
+            &["o.b=1", "o.b=2"],
+        ),
+        (
+            br#"{"o": {"b": 1, "c": 0}, "o": {"b": 2}}"#,
+            &["o.b=1", "o.b=2"],
+        ),
+        (br#"{"a": 1, "g": 0, "\u0061": 3}"#, &["a=1", "a=3"]),
+        (
+            br#"{"o": {"b": 1}, "g": 0, "\u006f": {"\u0062": 2}}"#,
+            &["o.b=1", "o.b=2"],
+        ),
+        (
+            br#"{"o": {"b": 1}, "g": 0, "o\u002eb": 4}"#,
+            &["o.b=1", "o.b=4"],
+        ),
+        (
+            br#"{"x": [{"y": 1, "z": 0}, 4], "g": 0}"#,
+            &["x.y=1", "x=4"],
+        ),
+        (
+            br#"{"x": [{"y": 1, "z": 0}, [5, {"q": 0}, 6]]}"#,
+            &["x.y=1", "x=5", "x=6"],
+        ),
+        // A candidate that is not a key (inside a string) only delays the stop.
+        (br#"{"a": 1, "g": "\"a", "h": 2}"#, &["a=1"]),
+    ];
+    for (event, want) in cases {
+        let shown = String::from_utf8_lossy(event);
+        assert_eq!(
+            trusted_texts(event, &trie, &paths).unwrap(),
+            *want,
+            "{shown}"
+        );
+        // The same as a full read (and as the oracle).
+        let mut scratch = FlattenScratch::default();
+        scratch
+            .flatten(event, &trie)
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+    }
+}
+
+/// A key's raw text may begin with any escape; the search covers each.
+#[test]
+fn key_starts_cover_every_escaped_spelling() {
+    let trie = PathTrie::new(["props.street"]).with_early_stop(true);
+    for (key, value) in [
+        (r"\u0070rops", r#"{"street": 2}"#),
+        (r"p\u0072ops", r#"{"street": 2}"#),
+        (r"pr\u006fps", r#"{"street": 2}"#),
+        (r"pro\u0070s", r#"{"street": 2}"#),
+        (r"prop\u0073", r#"{"street": 2}"#),
+        (r"props", r#"{"\u0073treet": 2}"#),
+        (r"props", r#"{"stree\u0074": 2}"#),
+        (r"props\u002estreet", "2"),
+        (r"props.\u0073treet", "2"),
+    ] {
+        let event = format!(r#"{{"props": {{"street": 1}}, "g": 0, "{key}": {value}}}"#);
+        let mut scratch = FlattenScratch::default();
+        scratch
+            .read(event.as_bytes(), &trie, ReadMode::Trusted)
+            .unwrap();
+        assert_eq!(scratch.values.len(), 2, "{event}");
+        assert!(trie.next_key(event.as_bytes(), 20).is_some(), "{event}");
+    }
+    assert_eq!(trie.next_key(br#"{"g": "p", "h": "a\n"}"#, 1), None);
+    assert_eq!(trie.next_key(br#"{"g": "\u0070"}"#, 1), Some(6));
+}

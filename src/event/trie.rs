@@ -23,7 +23,27 @@ pub(crate) struct PathTrie {
     levels: Vec<Level>,
     /// The bytes of every level's keys.
     keys: Vec<u8>,
+    /// Every way the raw text of a key that leads somewhere can begin (see
+    /// [`PathTrie::next_key`]); `None` when there are too many to search
+    /// for in one pass.
+    key_starts: Option<KeyStarts>,
+    /// Whether the trusted reader may stop early (off unless asked).
+    early_stop: bool,
 }
+
+/// How [`PathTrie::next_key`] finds candidates.
+#[derive(Clone, Debug)]
+enum KeyStarts {
+    /// No key leads anywhere (no field).
+    Nothing,
+    /// One SIMD pass for all the raw key beginnings.
+    Search(aho_corasick::packed::Searcher),
+}
+
+/// Above this many key starts the reader never stops early: the search
+/// must be one SIMD pass (aho-corasick's packed Teddy searcher, at most 64
+/// patterns) to cost less than reading on.
+const MAX_KEY_STARTS: usize = 64;
 
 #[derive(Clone, Debug, Default)]
 struct TrieNode {
@@ -86,8 +106,12 @@ impl PathTrie {
             top: Level::default(),
             levels: Vec::new(),
             keys: Vec::new(),
+            key_starts: None,
+            early_stop: false,
         };
+        let mut segments: Vec<&[u8]> = Vec::new();
         for (id, path) in paths.into_iter().enumerate() {
+            segments.extend(path.as_bytes().split(|&b| b == b'.'));
             trie.fields = id + 1;
             let mut node = Self::ROOT;
             for &byte in path.as_bytes() {
@@ -120,7 +144,48 @@ impl PathTrie {
             trie.nodes[node].level = trie.levels.len() as u32;
             trie.levels.push(level);
         }
+        trie.key_starts = key_starts(segments);
         trie
+    }
+
+    /// The same trie with the trusted reader's early stop on or off (off
+    /// by default: see `reader` for when it pays).
+    pub fn with_early_stop(mut self, on: bool) -> PathTrie {
+        self.early_stop = on;
+        self
+    }
+
+    /// Whether [`next_key`](Self::next_key) can ever answer `None`.
+    #[inline]
+    pub fn stops_early(&self) -> bool {
+        self.early_stop && self.key_starts.is_some()
+    }
+
+    /// Where, at or after `from`, a member whose key leads somewhere may
+    /// start in `event` (a superset: any later `"` that begins such a key
+    /// is at or after the returned position); `None` when no later key can.
+    /// `Some(from)` when early stops are off (see [`Self::stops_early`]).
+    ///
+    /// Every key that leads somewhere, at any level, decodes to one of the
+    /// paths' dot-separated segments or begins with one followed by `.`
+    /// (a dotted key). Its raw text in the event is `"` followed either by
+    /// the segment's bytes, or by a prefix of them and a `\` (an escape
+    /// among its first characters). So if none of those byte strings occurs
+    /// in the rest of the event, no later member at any level is entered:
+    /// a duplicate of a key already read would be found like any other.
+    #[inline]
+    pub fn next_key(&self, event: &[u8], from: usize) -> Option<usize> {
+        if !self.early_stop {
+            return Some(from);
+        }
+        match &self.key_starts {
+            None => Some(from),
+            Some(KeyStarts::Nothing) => None,
+            Some(KeyStarts::Search(starts)) => {
+                let rest = event.get(from..)?;
+                starts.find(rest).map(|m| from + m.start())
+            }
+        }
     }
 
     /// The level of keys read from `start`: every dot-free byte string
@@ -256,6 +321,47 @@ impl PathTrie {
     pub fn has_children(&self, node: u32) -> bool {
         self.nodes[node as usize].dot
     }
+}
+
+/// The searcher of [`PathTrie::next_key`] for these path segments.
+fn key_starts(segments: Vec<&[u8]>) -> Option<KeyStarts> {
+    let mut starts: Vec<Vec<u8>> = Vec::new();
+    for segment in segments {
+        let mut quoted = Vec::with_capacity(segment.len() + 2);
+        quoted.push(b'"');
+        for &byte in segment {
+            let mut escaped = quoted.clone();
+            escaped.push(b'\\');
+            starts.push(escaped);
+            quoted.push(byte);
+        }
+        starts.push(quoted);
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    // A start that begins with a shorter one adds nothing to a search that
+    // only asks where the first candidate is. Sorted, every string between
+    // a start and one of its extensions also extends it, so comparing with
+    // the last one kept is enough.
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(starts.len());
+    for start in starts {
+        if kept.last().is_some_and(|k| start.starts_with(k)) {
+            continue;
+        }
+        kept.push(start);
+        if kept.len() > MAX_KEY_STARTS {
+            return None;
+        }
+    }
+    if kept.is_empty() {
+        return Some(KeyStarts::Nothing);
+    }
+    // Only the packed (Teddy) searcher is fast enough for this; where it
+    // cannot be built (no SSSE3/AVX2 or NEON, too many patterns) the reader
+    // reads to the end.
+    let mut builder = aho_corasick::packed::Config::new().builder();
+    builder.extend(&kept);
+    builder.build().map(KeyStarts::Search)
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ struct Options {
     /// `--lines`, if given.
     lines: Option<usize>,
     smoke: bool,
+    early_stop: bool,
     list: bool,
     write_citylots: Option<String>,
 }
@@ -69,6 +70,7 @@ impl Options {
             seconds: args.seconds,
             lines: args.lines,
             smoke: args.smoke,
+            early_stop: args.early_stop,
             list: args.list,
             write_citylots: args.write_citylots,
         }
@@ -398,6 +400,9 @@ pub fn run(args: BenchArgs) -> Result<i32, CliError> {
     } else {
         println!("{:.1} s per scenario and thread count", opts.seconds);
     }
+    if opts.early_stop {
+        println!("trusted column: the reader's early stop is on (--early-stop)");
+    }
 
     let pools: Vec<(usize, rayon::ThreadPool)> = opts
         .threads
@@ -491,7 +496,7 @@ pub fn run(args: BenchArgs) -> Result<i32, CliError> {
     for job in &jobs {
         progress.scenario(&job.name);
         progress.timing("compiling");
-        let matcher = job.rules.compile()?;
+        let matcher = job.rules.compile()?.with_early_stop(opts.early_stop);
         let events = data.events(job.events);
         if job.name == "citylots-4"
             && let Some(expected) = data.citylots_counts

@@ -163,6 +163,10 @@ pub struct BenchArgs {
     /// Run every scenario once on small data (a check that all runs, not a measurement)
     #[arg(long)]
     pub smoke: bool,
+    /// Turn on the trusted reader's early stop (`Matcher::with_early_stop`)
+    /// for every matcher (it changes the trusted column only)
+    #[arg(long)]
+    pub early_stop: bool,
     /// List the scenarios (name, event set, description) and exit
     #[arg(long)]
     pub list: bool,
