@@ -9,7 +9,8 @@
 //! Checks: validated matching gives the oracle's answer (the same ids, or an
 //! error for both; the oracle alone rejects numbers beyond the f64 range,
 //! which are valid JSON); when the validated mode accepts, the trusted mode
-//! gives the same ids; the trusted mode never panics on anything.
+//! gives the same ids, with and without the early stop; the trusted mode
+//! never panics on anything.
 #![no_main]
 
 use ferrule::{MatchScratch, ReadMode};
@@ -17,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "shared_rules.rs"]
 mod shared_rules;
-use shared_rules::matcher;
+use shared_rules::{early_stop_matcher, matcher};
 
 fuzz_target!(|input: &[u8]| {
     let Some((&shape, data)) = input.split_first() else {
@@ -38,6 +39,8 @@ fuzz_target!(|input: &[u8]| {
     let (mut validated, mut trusted, mut oracle) = (Vec::new(), Vec::new(), Vec::new());
     let v = m.matches_with(&event, &mut s1, &mut validated);
     let t = m.matches_with_mode(&event, ReadMode::Trusted, &mut s2, &mut trusted);
+    let mut stopped = Vec::new();
+    let ts = early_stop_matcher().matches_with_mode(&event, ReadMode::Trusted, &mut s2, &mut stopped);
     let o = m.matches_full_parse_with(&event, &mut s3, &mut oracle);
     match (&v, &o) {
         (Ok(()), Ok(())) => assert_eq!(validated, oracle, "validated reader differs from the oracle"),
@@ -48,5 +51,7 @@ fuzz_target!(|input: &[u8]| {
     if v.is_ok() {
         assert!(t.is_ok(), "trusted rejected a valid event: {t:?}");
         assert_eq!(trusted, validated, "trusted differs from validated");
+        assert!(ts.is_ok(), "trusted with early stop rejected a valid event: {ts:?}");
+        assert_eq!(stopped, validated, "trusted with early stop differs from validated");
     }
 });

@@ -44,14 +44,23 @@ pub const RULES: &[(&str, &str)] = &[
 
 pub fn matcher() -> &'static Matcher {
     static MATCHER: OnceLock<Matcher> = OnceLock::new();
-    MATCHER.get_or_init(|| {
-        let mut rules = RuleSet::new();
-        for (name, pattern) in RULES {
-            rules
-                .add(name, pattern)
-                .unwrap_or_else(|e| panic!("fixed rule {name} does not parse: {e:?}"));
-        }
-        rules.compile()
-    })
+    MATCHER.get_or_init(compile)
+}
+
+/// The same rules with the trusted reader's early stop on.
+#[allow(dead_code)] // used by some of the targets that include this file
+pub fn early_stop_matcher() -> &'static Matcher {
+    static MATCHER: OnceLock<Matcher> = OnceLock::new();
+    MATCHER.get_or_init(|| compile().with_early_stop(true))
+}
+
+fn compile() -> Matcher {
+    let mut rules = RuleSet::new();
+    for (name, pattern) in RULES {
+        rules
+            .add(name, pattern)
+            .unwrap_or_else(|e| panic!("fixed rule {name} does not parse: {e:?}"));
+    }
+    rules.compile()
 }
 
