@@ -14,6 +14,8 @@ use ferrule_bus::{
 };
 use ferrule_dispatch::{DispatchConfig, SyncMode};
 
+#[path = "../../dispatch/tests/support/http.rs"]
+mod http; // tls.rs reads and answers requests with it.
 #[path = "../../dispatch/tests/support/tls.rs"]
 mod tls;
 use tls::{Ca, TlsServer};
@@ -201,17 +203,14 @@ fn refused_certificates_are_retried_then_dead_lettered(trusted: &Ca, other: &Ca)
 }
 
 fn main() -> std::process::ExitCode {
-    let trusted = Ca::new("ferrule test root");
-    let _roots = tls::trust_only(&trusted);
-    let other = Ca::new("a root nobody trusts");
-    tls::run(&[
+    tls::run_with_cas(&[
         (
             "https_rule_targets_and_api_destinations_receive_events",
-            &|| https_rule_targets_and_api_destinations_receive_events(&trusted),
+            |cas| https_rule_targets_and_api_destinations_receive_events(&cas.trusted),
         ),
         (
             "refused_certificates_are_retried_then_dead_lettered",
-            &|| refused_certificates_are_retried_then_dead_lettered(&trusted, &other),
+            |cas| refused_certificates_are_retried_then_dead_lettered(&cas.trusted, &cas.other),
         ),
     ])
 }

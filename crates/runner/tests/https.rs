@@ -12,6 +12,8 @@ use ferrule_bus::{ApiKeyAuth, AuthParameters, Bus, BusOptions, ConnectionInput, 
 use ferrule_runner::{CreateMachine, Runner, RunnerOptions, StartRequest};
 use serde_json::{Value, json};
 
+#[path = "../../dispatch/tests/support/http.rs"]
+mod http; // tls.rs reads and answers requests with it.
 #[path = "../../dispatch/tests/support/tls.rs"]
 mod tls;
 use tls::{Ca, TlsServer};
@@ -94,15 +96,12 @@ fn http_invoke_refuses_an_untrusted_certificate(other: &Ca) {
 }
 
 fn main() -> std::process::ExitCode {
-    let trusted = Ca::new("ferrule test root");
-    let _roots = tls::trust_only(&trusted);
-    let other = Ca::new("a root nobody trusts");
-    tls::run(&[
-        ("http_invoke_over_https_succeeds", &|| {
-            http_invoke_over_https_succeeds(&trusted)
+    tls::run_with_cas(&[
+        ("http_invoke_over_https_succeeds", |cas| {
+            http_invoke_over_https_succeeds(&cas.trusted)
         }),
-        ("http_invoke_refuses_an_untrusted_certificate", &|| {
-            http_invoke_refuses_an_untrusted_certificate(&other)
+        ("http_invoke_refuses_an_untrusted_certificate", |cas| {
+            http_invoke_refuses_an_untrusted_certificate(&cas.other)
         }),
     ])
 }
