@@ -4,125 +4,28 @@
 //! rate limit measured, retries and dead letters by status code, secrets
 //! kept across a reopen, and the service's errors.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferrule_bus::{
-    ApiDestinationInput, ApiKeyAuth, AuthParameters, BasicAuth, Bus, BusErrorKind, BusOptions,
+    ApiDestinationInput, ApiKeyAuth, AuthParameters, BasicAuth, Bus, BusErrorKind,
     ConnectionHttpParameters, ConnectionInput, ConnectionParam, DeadLetterConfig, HttpParameters,
-    InputTransformerConfig, ManualClock, OAuthAuth, PutEventsEntry, PutRuleInput, RetryPolicy,
-    TargetConfig,
+    InputTransformerConfig, ManualClock, OAuthAuth, PutEventsEntry, RetryPolicy,
 };
-use ferrule_dispatch::{DispatchConfig, SyncMode};
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::http;
+use support::open::TestBus;
+use support::steps::{api_key, api_key_connection, put, rule_to, target};
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000;
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.dispatch = DispatchConfig::default();
-    options.dispatch.backoff_base_ms = 1_000;
-    options.dispatch.backoff_cap_ms = 60_000;
-    Bus::open(options).expect("open bus")
-}
-
-/// One request as the server read it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: String,
-    at: Instant,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-type Answer = Box<dyn Fn(&Seen) -> (u16, String) + Send>;
-
-/// An HTTP/1.1 server on loopback, one thread, one request per connection;
-/// `answer` gives each request's status and body.
-fn server(answer: Answer) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                continue;
-            }
-            let mut parts = request_line.split_whitespace();
-            let method = parts.next().unwrap_or("").to_string();
-            let target = parts.next().unwrap_or("").to_string();
-            let mut headers = Vec::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.trim_end().split_once(':') {
-                    let k = k.trim().to_ascii_lowercase();
-                    if k == "content-length" {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                    headers.push((k, v.trim().to_string()));
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let request = Seen {
-                method,
-                target,
-                headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
-                at: Instant::now(),
-            };
-            let (status, body) = answer(&request);
-            log.lock().unwrap().push(request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (base, seen)
-}
-
-fn ok_server() -> (String, Arc<Mutex<Vec<Seen>>>) {
-    server(Box::new(|_| (200, "{}".into())))
-}
-
-/// A server answering the statuses in order (200 when they run out).
-fn scripted(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let queue = Mutex::new(VecDeque::from(statuses));
-    server(Box::new(move |_| {
-        (
-            queue.lock().unwrap().pop_front().unwrap_or(200),
-            "{}".into(),
-        )
-    }))
+    TestBus::new(&dir.0)
+        .clock(clock)
+        .backoff_ms(1_000, 60_000)
+        .open()
 }
 
 fn param(key: &str, value: &str, secret: bool) -> ConnectionParam {
@@ -130,16 +33,6 @@ fn param(key: &str, value: &str, secret: bool) -> ConnectionParam {
         key: key.into(),
         value: value.into(),
         is_value_secret: secret,
-    }
-}
-
-fn api_key(name: &str, value: &str) -> AuthParameters {
-    AuthParameters {
-        api_key: Some(ApiKeyAuth {
-            api_key_name: Some(name.into()),
-            api_key_value: Some(value.into()),
-        }),
-        ..Default::default()
     }
 }
 
@@ -186,29 +79,12 @@ fn destination_with_rate(
     bus.api_destination_arn(&record)
 }
 
-fn rule_to(bus: &Bus, rule: &str, source: &str, target: TargetConfig) {
-    bus.put_rule(PutRuleInput::new(
-        rule,
-        &format!(r#"{{"source": ["{source}"]}}"#),
-    ))
-    .unwrap();
-    let failed = bus.put_targets(rule, None, vec![target]).unwrap();
-    assert!(failed.is_empty(), "{failed:?}");
-}
-
-fn put(bus: &Bus, source: &str, detail: &str) {
-    let out = bus
-        .put_events(vec![PutEventsEntry::new(source, "T", detail)])
-        .unwrap();
-    assert_eq!(out.failed_entry_count, 0);
-}
-
 #[test]
 fn api_key_connection_with_http_parameters_and_input_transformation() {
     let dir = TempDir::new("apikey");
     let clock = Arc::new(ManualClock::new(T0));
     let bus = open(&dir, &clock);
-    let (base, seen) = ok_server();
+    let (base, seen) = http::serve_ok();
     let mut auth = api_key("x-api-key", "k3y-s3cr3t");
     auth.invocation_http_parameters = Some(ConnectionHttpParameters {
         header_parameters: vec![param("x-conn", "from-connection", false)],
@@ -223,11 +99,7 @@ fn api_key_connection_with_http_parameters_and_input_transformation() {
         &format!("{base}/orders/*/items/*"),
         "PUT",
     );
-    let mut t = TargetConfig {
-        id: "api".into(),
-        arn: dest,
-        ..Default::default()
-    };
+    let mut t = target("api", &dest);
     t.http_parameters = Some(HttpParameters {
         path_parameter_values: vec!["o-1".into(), "i 2".into()],
         header_parameters: [("X-Target".to_string(), "from-target".to_string())].into(),
@@ -261,7 +133,7 @@ fn api_key_connection_with_http_parameters_and_input_transformation() {
 fn basic_connection_sends_basic_auth_and_survives_a_reopen() {
     let dir = TempDir::new("basic");
     let clock = Arc::new(ManualClock::new(T0));
-    let (base, seen) = ok_server();
+    let (base, seen) = http::serve_ok();
     {
         let bus = open(&dir, &clock);
         let conn = connection(
@@ -277,16 +149,7 @@ fn basic_connection_sends_basic_auth_and_survives_a_reopen() {
             },
         );
         let dest = destination(&bus, "hook", &conn, &format!("{base}/hook"), "POST");
-        rule_to(
-            &bus,
-            "r",
-            "app",
-            TargetConfig {
-                id: "t".into(),
-                arn: dest,
-                ..Default::default()
-            },
-        );
+        rule_to(&bus, "r", "app", target("t", &dest));
     }
     // The records (secrets included) are in the store.
     let bus = open(&dir, &clock);
@@ -316,7 +179,7 @@ fn oauth_token_is_fetched_once_refreshed_on_expiry_and_after_a_401() {
     // Token endpoint: token-N, valid for 1 second.
     let issued = Arc::new(Mutex::new(0u32));
     let n = Arc::clone(&issued);
-    let (auth_base, auth_seen) = server(Box::new(move |_| {
+    let (auth_base, auth_seen) = http::serve(Arc::new(move |_| {
         let mut n = n.lock().unwrap();
         *n += 1;
         (
@@ -327,7 +190,7 @@ fn oauth_token_is_fetched_once_refreshed_on_expiry_and_after_a_401() {
     // The API: refuses token-2 once (as if revoked), accepts the rest.
     let refused = Arc::new(Mutex::new(false));
     let r2 = Arc::clone(&refused);
-    let (api_base, api_seen) = server(Box::new(move |req| {
+    let (api_base, api_seen) = http::serve(Arc::new(move |req| {
         let mut refused = r2.lock().unwrap();
         if req.header("authorization") == Some("Bearer token-2") && !*refused {
             *refused = true;
@@ -384,16 +247,7 @@ fn oauth_token_is_fetched_once_refreshed_on_expiry_and_after_a_401() {
         assert_eq!(t.body, "grant_type=client_credentials");
     }
     let dest = destination(&bus, "api", &conn, &format!("{api_base}/in"), "POST");
-    rule_to(
-        &bus,
-        "r",
-        "app",
-        TargetConfig {
-            id: "t".into(),
-            arn: dest,
-            ..Default::default()
-        },
-    );
+    rule_to(&bus, "r", "app", target("t", &dest));
     put(&bus, "app", "{}");
     put(&bus, "app", "{}");
     bus.run_due();
@@ -450,13 +304,9 @@ fn status_codes_are_retried_or_dead_lettered_as_the_service_does() {
     ];
     let mut servers = Vec::new();
     for (i, (status, _)) in cases.iter().enumerate() {
-        let (base, seen) = scripted(vec![*status]);
+        let (base, seen) = http::serve_scripted(vec![*status]);
         let dest = destination(&bus, &format!("d{i}"), &conn, &format!("{base}/x"), "POST");
-        let mut t = TargetConfig {
-            id: format!("t{status}"),
-            arn: dest,
-            ..Default::default()
-        };
+        let mut t = target(&format!("t{status}"), &dest);
         t.dead_letter_config = Some(DeadLetterConfig {
             arn: bus.queue_arn("dlq"),
         });
@@ -511,19 +361,10 @@ fn the_invocation_rate_limit_is_held() {
     let dir = TempDir::new("rate");
     let clock = Arc::new(ManualClock::new(T0));
     let bus = open(&dir, &clock);
-    let (base, seen) = ok_server();
+    let (base, seen) = http::serve_ok();
     let conn = connection(&bus, "c", "API_KEY", api_key("x-k", "v"));
     let dest = destination_with_rate(&bus, "slow", &conn, &format!("{base}/x"), "POST", Some(10));
-    rule_to(
-        &bus,
-        "r",
-        "app",
-        TargetConfig {
-            id: "t".into(),
-            arn: dest,
-            ..Default::default()
-        },
-    );
+    rule_to(&bus, "r", "app", target("t", &dest));
     for _ in 0..4 {
         let entries = (0..10)
             .map(|_| PutEventsEntry::new("app", "T", "{}"))
@@ -560,16 +401,12 @@ fn deleted_or_deauthorized_connections_dead_letter_their_deliveries() {
     let clock = Arc::new(ManualClock::new(T0));
     let bus = open(&dir, &clock);
     bus.create_queue("dlq").unwrap();
-    let (base, seen) = ok_server();
+    let (base, seen) = http::serve_ok();
     let deauth = connection(&bus, "deauth", "API_KEY", api_key("x-k", "v"));
     let deleted = connection(&bus, "deleted", "API_KEY", api_key("x-k", "v"));
     for (name, conn) in [("a", &deauth), ("b", &deleted)] {
         let dest = destination(&bus, name, conn, &format!("{base}/x"), "POST");
-        let mut t = TargetConfig {
-            id: name.into(),
-            arn: dest,
-            ..Default::default()
-        };
+        let mut t = target(name, &dest);
         t.dead_letter_config = Some(DeadLetterConfig {
             arn: bus.queue_arn("dlq"),
         });
@@ -618,31 +455,21 @@ fn deleted_or_deauthorized_connections_dead_letter_their_deliveries() {
 fn errors_have_the_services_kinds_and_messages() {
     let dir = TempDir::new("errors");
     let clock = Arc::new(ManualClock::new(T0));
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.limits.connections = 1;
-    options.limits.api_destinations = 1;
-    let bus = Bus::open(options).unwrap();
+    let bus = TestBus::new(&dir.0)
+        .clock(&clock)
+        .with(|o| {
+            o.limits.connections = 1;
+            o.limits.api_destinations = 1;
+        })
+        .open();
     let conn = connection(&bus, "c", "API_KEY", api_key("x-k", "v"));
     let again = bus
-        .create_connection(ConnectionInput {
-            name: "c".into(),
-            authorization_type: Some("API_KEY".into()),
-            auth: Some(api_key("x-k", "v")),
-            ..Default::default()
-        })
+        .create_connection(api_key_connection("c", "x-k", "v"))
         .unwrap_err();
     assert_eq!(again.kind(), BusErrorKind::ResourceAlreadyExists);
     assert_eq!(again.message(), "Connection c already exists.");
     let over = bus
-        .create_connection(ConnectionInput {
-            name: "d".into(),
-            authorization_type: Some("API_KEY".into()),
-            auth: Some(api_key("x-k", "v")),
-            ..Default::default()
-        })
+        .create_connection(api_key_connection("d", "x-k", "v"))
         .unwrap_err();
     assert_eq!(over.kind(), BusErrorKind::LimitExceeded);
     let missing = bus.describe_connection("nope").unwrap_err();

@@ -7,28 +7,25 @@
 use std::sync::Arc;
 
 use ferrule_bus::{
-    Bus, BusErrorKind, BusLimits, BusOptions, Clock, CreateArchiveInput, ListReplaysFilter,
-    ManualClock, PutEventsEntry, PutRuleInput, ReplayState, StartReplayInput, TargetConfig,
-    UpdateArchiveInput,
+    Bus, BusErrorKind, BusLimits, Clock, CreateArchiveInput, ListReplaysFilter, ManualClock,
+    PutEventsEntry, PutRuleInput, ReplayState, StartReplayInput, UpdateArchiveInput,
 };
-use ferrule_dispatch::SyncMode;
 use serde_json::Value;
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::open::TestBus;
+use support::steps::target;
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000; // 2024-05-01T12:00:00Z
 const MINUTE: u64 = 60_000;
 const DAY: u64 = 86_400_000;
 
 fn open_with(dir: &TempDir, clock: &Arc<ManualClock>, limits: BusLimits) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.limits = limits;
-    Bus::open(options).expect("open bus")
+    TestBus::new(&dir.0)
+        .clock(clock)
+        .with(|o| o.limits = limits)
+        .open()
 }
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
@@ -48,16 +45,8 @@ fn rule_to_queue(bus: &Bus, name: &str, pattern: &str) -> String {
     let queue = bus.create_queue(name).expect("queue");
     bus.put_rule(PutRuleInput::new(name, pattern))
         .expect("rule");
-    bus.put_targets(
-        name,
-        None,
-        vec![TargetConfig {
-            id: "q".into(),
-            arn: queue,
-            ..Default::default()
-        }],
-    )
-    .expect("targets");
+    bus.put_targets(name, None, vec![target("q", &queue)])
+        .expect("targets");
     bus.rule_arn(name, None)
 }
 

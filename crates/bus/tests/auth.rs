@@ -6,23 +6,19 @@
 use std::sync::Arc;
 
 use ferrule_bus::{
-    Bus, BusErrorKind, BusOptions, PermissionCondition, PutEventsEntry, PutPermissionInput,
-    PutRuleInput, TargetConfig,
+    Bus, BusErrorKind, PermissionCondition, PutEventsEntry, PutPermissionInput, PutRuleInput,
+    TargetConfig,
 };
-use ferrule_dispatch::SyncMode;
 use ferrule_policy::{Decision, Principal};
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::open::TestBus;
+use support::temp_dir::TempDir;
 
 const ACCOUNT: &str = "000000000000";
 
 fn open(dir: &TempDir) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    Bus::open(options).expect("open bus")
+    TestBus::new(&dir.0).open()
 }
 
 fn user(name: &str) -> Principal {

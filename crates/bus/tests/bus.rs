@@ -2,7 +2,6 @@
 //! TestEventPattern, retries on a driven clock, dead letters, maximum age,
 //! an HTTP endpoint on loopback, counters, and state surviving a reopen.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
@@ -10,24 +9,22 @@ use ferrule_bus::{
     Bus, BusErrorKind, BusOptions, DeadLetterConfig, InputTransformerConfig, ManualClock,
     PutEventsEntry, PutRuleInput, RetryPolicy, RuleState, TargetConfig,
 };
+use ferrule_dispatch::SyncMode;
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, FunctionTarget};
-use ferrule_dispatch::{DispatchConfig, SyncMode};
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::http;
+use support::open::TestBus;
+use support::steps::target;
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000; // 2024-05-01T12:00:00Z
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.dispatch = DispatchConfig::default();
-    options.dispatch.backoff_base_ms = 1_000;
-    options.dispatch.backoff_cap_ms = 60_000;
-    Bus::open(options).expect("open bus")
+    TestBus::new(&dir.0)
+        .clock(clock)
+        .backoff_ms(1_000, 60_000)
+        .open()
 }
 
 /// A target that records payloads and fails while `failing` is set.
@@ -53,14 +50,6 @@ fn recorder(bus: &Bus, arn: &str) -> Arc<Recorder> {
         )),
     );
     rec
-}
-
-fn target(id: &str, arn: &str) -> TargetConfig {
-    TargetConfig {
-        id: id.into(),
-        arn: arn.into(),
-        ..Default::default()
-    }
 }
 
 #[test]
@@ -612,49 +601,15 @@ fn maximum_event_age_ends_retries() {
     assert_eq!(cond.as_deref(), Some("MaximumEventAgeInSeconds"));
 }
 
-/// A one-thread HTTP server on loopback answering each request with the next status.
-fn http_server(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&bodies);
-    std::thread::spawn(move || {
-        for (stream, status) in listener.incoming().zip(statuses) {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&body).into_owned());
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            );
-        }
-    });
-    (url, bodies)
-}
-
 #[test]
 fn http_targets_retry_5xx_and_dead_letter_4xx() {
     let dir = TempDir::new("http");
     let clock = Arc::new(ManualClock::new(T0));
     let bus = open(&dir, &clock);
     bus.create_queue("dlq").unwrap();
-    let (ok_url, ok_bodies) = http_server(vec![503, 200]);
-    let (bad_url, _) = http_server(vec![404]);
+    let (ok_base, ok_seen) = http::serve_scripted(vec![503, 200]);
+    let (bad_base, _) = http::serve_scripted(vec![404]);
+    let (ok_url, bad_url) = (format!("{ok_base}/hook"), format!("{bad_base}/hook"));
     bus.put_rule(PutRuleInput::new("r", r#"{"source": ["app"]}"#))
         .unwrap();
     let mut bad = target("bad", &bad_url);
@@ -668,8 +623,12 @@ fn http_targets_retry_5xx_and_dead_letter_4xx() {
     bus.run_due(); // ok: 503 (retry); bad: 404 (dead letter at once)
     clock.advance_ms(2_000);
     bus.run_due(); // ok: 200
-    assert_eq!(ok_bodies.lock().unwrap().len(), 2);
-    assert!(ok_bodies.lock().unwrap()[1].contains(r#""hello": "web""#));
+    assert_eq!(ok_seen.lock().unwrap().len(), 2);
+    assert!(
+        ok_seen.lock().unwrap()[1]
+            .body
+            .contains(r#""hello": "web""#)
+    );
     let letters = bus.queue_messages("dlq", 10).unwrap();
     assert_eq!(letters.len(), 1);
     assert!(

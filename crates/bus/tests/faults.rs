@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferrule_bus::{Bus, BusOptions, ManualClock, PutEventsEntry, PutRuleInput, TargetConfig};
+use ferrule_bus::{Bus, BusOptions, ManualClock, PutEventsEntry, PutRuleInput};
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, FunctionTarget};
 use ferrule_dispatch::{RedbStore, SyncMode};
 use ferrule_store::{
@@ -19,9 +19,10 @@ use ferrule_store::{
     QueueStore, Received, Record, Settled, Store, StoreError, VisibilityChange,
 };
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::open::TestBus;
+use support::steps::{rule_to, target};
+use support::temp_dir::TempDir;
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted on drop.
 struct Tmpfs {
@@ -204,16 +205,8 @@ fn disk_full_fails_entries_then_recovers_without_restart() {
         "all",
         None,
         vec![
-            TargetConfig {
-                id: "sink".into(),
-                arn: "arn:ferrule:function:sink".into(),
-                ..Default::default()
-            },
-            TargetConfig {
-                id: "queue".into(),
-                arn: queue,
-                ..Default::default()
-            },
+            target("sink", "arn:ferrule:function:sink"),
+            target("queue", &queue),
         ],
     )
     .unwrap();
@@ -539,18 +532,12 @@ fn store_errors_in_delivery_are_retried_not_dropped() {
     options.sync = SyncMode::Never;
     let bus = Bus::open_with_store(options, store.clone()).unwrap();
     let sink = counting_target(&bus, "arn:ferrule:function:flaky");
-    bus.put_rule(PutRuleInput::new("r", r#"{"source": ["flaky.test"]}"#))
-        .unwrap();
-    bus.put_targets(
+    rule_to(
+        &bus,
         "r",
-        None,
-        vec![TargetConfig {
-            id: "t".into(),
-            arn: "arn:ferrule:function:flaky".into(),
-            ..Default::default()
-        }],
-    )
-    .unwrap();
+        "flaky.test",
+        target("t", "arn:ferrule:function:flaky"),
+    );
 
     // Recording the outcomes fails four times: they are kept and retried,
     // and the deliveries (leased meanwhile) are not attempted again.
@@ -607,18 +594,12 @@ fn run_due_stops_on_a_settle_error_and_delivers_later() {
     options.clock = Arc::new(ManualClock::new(1_714_564_800_000));
     let bus = Bus::open_with_store(options, store.clone()).unwrap();
     let sink = counting_target(&bus, "arn:ferrule:function:sync");
-    bus.put_rule(PutRuleInput::new("r", r#"{"source": ["sync.test"]}"#))
-        .unwrap();
-    bus.put_targets(
+    rule_to(
+        &bus,
         "r",
-        None,
-        vec![TargetConfig {
-            id: "t".into(),
-            arn: "arn:ferrule:function:sync".into(),
-            ..Default::default()
-        }],
-    )
-    .unwrap();
+        "sync.test",
+        target("t", "arn:ferrule:function:sync"),
+    );
     put(&bus, "sync.test", 3);
     // The first run delivers, cannot record it, and stops (not a loop).
     assert_eq!(bus.run_due(), 3);
@@ -749,18 +730,12 @@ fn a_hanging_endpoint_does_not_delay_other_targets() {
         ("slow", hanging.url.as_str()),
         ("fast", healthy_url.as_str()),
     ] {
-        bus.put_rule(PutRuleInput::new(rule, r#"{"source": ["hang.test"]}"#))
-            .unwrap();
-        bus.put_targets(
+        rule_to(
+            &bus,
             rule,
-            None,
-            vec![TargetConfig {
-                id: format!("{rule}-target"),
-                arn: url.to_string(),
-                ..Default::default()
-            }],
-        )
-        .unwrap();
+            "hang.test",
+            target(&format!("{rule}-target"), url),
+        );
     }
 
     // The hanging endpoint gets its deliveries first and holds them.
@@ -840,32 +815,21 @@ fn a_hanging_endpoint_does_not_delay_other_targets() {
 fn a_failed_attempt_that_ends_delivery_is_logged_and_counted() {
     capture_logs();
     let dir = TempDir::new("permanent");
-    let mut options = BusOptions::new(&dir.0);
-    options.sync = SyncMode::Never;
-    options.deliver_in_background = false;
-    options.clock = Arc::new(ManualClock::new(1_714_564_800_000));
-    let bus = Bus::open(options).unwrap();
+    let bus = TestBus::new(&dir.0)
+        .clock(&Arc::new(ManualClock::new(1_714_564_800_000)))
+        .open();
     bus.register_target(
         "arn:ferrule:function:refuses",
         Arc::new(FunctionTarget(|_: &str, _: &DeliveryContext<'_>| {
             Err(DeliveryError::permanent("ERROR_FROM_TARGET", "no thanks"))
         })),
     );
-    bus.put_rule(PutRuleInput::new(
+    rule_to(
+        &bus,
         "refused",
-        r#"{"source": ["refuse.test"]}"#,
-    ))
-    .unwrap();
-    bus.put_targets(
-        "refused",
-        None,
-        vec![TargetConfig {
-            id: "refuser".into(),
-            arn: "arn:ferrule:function:refuses".into(),
-            ..Default::default()
-        }],
-    )
-    .unwrap();
+        "refuse.test",
+        target("refuser", "arn:ferrule:function:refuses"),
+    );
     put(&bus, "refuse.test", 2);
     assert_eq!(bus.run_due(), 2);
     let c = bus

@@ -5,25 +5,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ferrule_bus::{
-    Bus, BusErrorKind, BusOptions, ManualClock, PutEventsEntry, PutRuleInput, SqsParameters,
-    TargetConfig,
-};
-use ferrule_dispatch::{DispatchConfig, SyncMode};
+use ferrule_bus::{Bus, BusErrorKind, ManualClock, PutEventsEntry, PutRuleInput, SqsParameters};
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::open::TestBus;
+use support::steps::target;
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000;
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.dispatch = DispatchConfig::default();
-    Bus::open(options).expect("open bus")
+    TestBus::new(&dir.0).clock(clock).open()
 }
 
 #[test]
@@ -43,11 +35,7 @@ fn fifo_targets_need_a_group_and_deliver_in_order_in_it() {
     })
     .unwrap();
     let arn = bus.queue_arn("orders.fifo");
-    let mut target = TargetConfig {
-        id: "q".into(),
-        arn: arn.clone(),
-        ..Default::default()
-    };
+    let mut target = target("q", &arn);
     let e = bus
         .put_targets("all", None, vec![target.clone()])
         .unwrap_err();

@@ -6,34 +6,24 @@
 use std::sync::{Arc, Mutex};
 
 use ferrule_bus::{
-    Bus, BusOptions, DeadLetterConfig, ForeignBuses, ManualClock, PutEventsEntry,
-    PutEventsResultEntry, PutRuleInput, TargetConfig,
+    Bus, DeadLetterConfig, ForeignBuses, ManualClock, PutEventsEntry, PutEventsResultEntry,
+    PutRuleInput,
 };
-use ferrule_dispatch::SyncMode;
 use ferrule_dispatch::targets::Target;
 use ferrule_policy::Principal;
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::open::TestBus;
+use support::steps::target;
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000;
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>, region: &str) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.region = region.to_string();
-    Bus::open(options).expect("open bus")
-}
-
-fn target(id: &str, arn: &str) -> TargetConfig {
-    TargetConfig {
-        id: id.into(),
-        arn: arn.into(),
-        ..Default::default()
-    }
+    TestBus::new(&dir.0)
+        .clock(clock)
+        .with(|o| o.region = region.to_string())
+        .open()
 }
 
 /// The other Region's bus, as the server's partitions hand it over; counts

@@ -9,47 +9,26 @@
 use std::sync::Arc;
 
 use ferrule_bus::{
-    ApiDestinationInput, ApiKeyAuth, AuthParameters, Bus, BusOptions, ConnectionInput,
-    DeadLetterConfig, ManualClock, PutEventsEntry, PutRuleInput, RetryPolicy, TargetConfig,
+    ApiDestinationInput, Bus, DeadLetterConfig, ManualClock, RetryPolicy, TargetConfig,
 };
-use ferrule_dispatch::{DispatchConfig, SyncMode};
 
 #[path = "../../dispatch/tests/support/tls.rs"]
 mod tls;
 use tls::{Ca, TlsServer};
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::http; // tls.rs reads and answers requests with it.
+use support::open::TestBus;
+use support::steps::{api_key_connection, put, rule_to, target};
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000;
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    options.dispatch = DispatchConfig::default();
-    options.dispatch.backoff_base_ms = 1_000;
-    options.dispatch.backoff_cap_ms = 1_000;
-    Bus::open(options).expect("open bus")
-}
-
-fn rule_to(bus: &Bus, rule: &str, source: &str, target: TargetConfig) {
-    bus.put_rule(PutRuleInput::new(
-        rule,
-        &format!(r#"{{"source": ["{source}"]}}"#),
-    ))
-    .unwrap();
-    let failed = bus.put_targets(rule, None, vec![target]).unwrap();
-    assert!(failed.is_empty(), "{failed:?}");
-}
-
-fn put(bus: &Bus, source: &str, detail: &str) {
-    let out = bus
-        .put_events(vec![PutEventsEntry::new(source, "T", detail)])
-        .unwrap();
-    assert_eq!(out.failed_entry_count, 0);
+    TestBus::new(&dir.0)
+        .clock(clock)
+        .backoff_ms(1_000, 1_000)
+        .open()
 }
 
 /// A target with a dead-letter queue `dlq` and one retry.
@@ -77,25 +56,10 @@ fn https_rule_targets_and_api_destinations_receive_events(trusted: &Ca) {
         &bus,
         "to-hook",
         "orders",
-        TargetConfig {
-            id: "hook".into(),
-            arn: server.url("localhost", "/hook"),
-            ..Default::default()
-        },
+        target("hook", &server.url("localhost", "/hook")),
     );
     let record = bus
-        .create_connection(ConnectionInput {
-            name: "c".into(),
-            authorization_type: Some("API_KEY".into()),
-            auth: Some(AuthParameters {
-                api_key: Some(ApiKeyAuth {
-                    api_key_name: Some("x-api-key".into()),
-                    api_key_value: Some("s3cret".into()),
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
+        .create_connection(api_key_connection("c", "x-api-key", "s3cret"))
         .unwrap();
     let destination = bus
         .create_api_destination(ApiDestinationInput {
@@ -110,11 +74,7 @@ fn https_rule_targets_and_api_destinations_receive_events(trusted: &Ca) {
         &bus,
         "to-api",
         "orders",
-        TargetConfig {
-            id: "api".into(),
-            arn: bus.api_destination_arn(&destination),
-            ..Default::default()
-        },
+        target("api", &bus.api_destination_arn(&destination)),
     );
     put(&bus, "orders", r#"{"id": 7}"#);
     bus.run_due();
@@ -201,17 +161,14 @@ fn refused_certificates_are_retried_then_dead_lettered(trusted: &Ca, other: &Ca)
 }
 
 fn main() -> std::process::ExitCode {
-    let trusted = Ca::new("ferrule test root");
-    let _roots = tls::trust_only(&trusted);
-    let other = Ca::new("a root nobody trusts");
-    tls::run(&[
+    tls::run_with_cas(&[
         (
             "https_rule_targets_and_api_destinations_receive_events",
-            &|| https_rule_targets_and_api_destinations_receive_events(&trusted),
+            |cas| https_rule_targets_and_api_destinations_receive_events(&cas.trusted),
         ),
         (
             "refused_certificates_are_retried_then_dead_lettered",
-            &|| refused_certificates_are_retried_then_dead_lettered(&trusted, &other),
+            |cas| refused_certificates_are_retried_then_dead_lettered(&cas.trusted, &cas.other),
         ),
     ])
 }

@@ -6,28 +6,24 @@
 use std::sync::{Arc, Mutex};
 
 use ferrule_bus::{
-    Bus, BusOptions, FirePayload, FireTarget, ManualClock, OneOffDelivery, PutRuleInput,
-    RetryPolicy, RuleState, TargetConfig, TimedSchedule,
+    Bus, FirePayload, FireTarget, ManualClock, OneOffDelivery, PutRuleInput, RetryPolicy,
+    RuleState, TargetConfig, TimedSchedule,
 };
-use ferrule_dispatch::SyncMode;
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, FunctionTarget};
 use ferrule_schedule::jiff::Timestamp;
 use ferrule_schedule::{Flavor, FlexibleTimeWindow, Schedule, ScheduleExpression, Window};
 use serde_json::Value;
 
-#[path = "support/temp_dir.rs"]
-mod temp_dir;
-use temp_dir::TempDir;
+mod support;
+use support::open::TestBus;
+use support::steps::target;
+use support::temp_dir::TempDir;
 
 const T0: u64 = 1_714_564_800_000; // 2024-05-01T12:00:00Z
 const MINUTE: u64 = 60_000;
 
 fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> Bus {
-    let mut options = BusOptions::new(&dir.0);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    options.sync = SyncMode::Never;
-    Bus::open(options).expect("open bus")
+    TestBus::new(&dir.0).clock(clock).open()
 }
 
 fn ts(ms: u64) -> Timestamp {
@@ -91,16 +87,8 @@ fn a_rule_schedule_delivers_scheduled_events_on_time() {
     rule.event_pattern = None;
     rule.schedule_expression = Some("rate(5 minutes)".into());
     let rule_arn = bus.put_rule(rule).unwrap();
-    bus.put_targets(
-        "every-5",
-        None,
-        vec![TargetConfig {
-            id: "q".into(),
-            arn: q.clone(),
-            ..Default::default()
-        }],
-    )
-    .unwrap();
+    bus.put_targets("every-5", None, vec![target("q", &q)])
+        .unwrap();
     // Nothing before the first period has passed.
     assert_eq!(at(&bus, &clock, T0 + 5 * MINUTE - 1), 0);
     assert!(bodies(&bus, "ticks").is_empty());

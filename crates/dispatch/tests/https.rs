@@ -16,6 +16,8 @@ use ferrule_dispatch::api_destination::{
 };
 use ferrule_dispatch::targets::{DeliveryContext, HttpTarget, Target};
 
+#[path = "support/http.rs"]
+mod http; // tls.rs reads and answers requests with it.
 #[path = "support/tls.rs"]
 mod tls;
 use tls::{Ca, TlsServer};
@@ -237,27 +239,24 @@ fn plain_http_to_a_tls_port_fails_without_a_panic(trusted: &Ca) {
 }
 
 fn main() -> std::process::ExitCode {
-    let trusted = Ca::new("ferrule test root");
-    let _roots = tls::trust_only(&trusted);
-    let other = Ca::new("a root nobody trusts");
-    tls::run(&[
-        ("an_https_target_receives_the_event", &|| {
-            an_https_target_receives_the_event(&trusted)
+    tls::run_with_cas(&[
+        ("an_https_target_receives_the_event", |cas| {
+            an_https_target_receives_the_event(&cas.trusted)
         }),
-        ("an_api_destination_over_https_sends_the_api_key", &|| {
-            an_api_destination_over_https_sends_the_api_key(&trusted)
+        ("an_api_destination_over_https_sends_the_api_key", |cas| {
+            an_api_destination_over_https_sends_the_api_key(&cas.trusted)
         }),
-        ("an_oauth_token_endpoint_over_https_is_called", &|| {
-            an_oauth_token_endpoint_over_https_is_called(&trusted)
+        ("an_oauth_token_endpoint_over_https_is_called", |cas| {
+            an_oauth_token_endpoint_over_https_is_called(&cas.trusted)
         }),
-        ("a_certificate_from_an_untrusted_ca_is_refused", &|| {
-            a_certificate_from_an_untrusted_ca_is_refused(&trusted, &other)
+        ("a_certificate_from_an_untrusted_ca_is_refused", |cas| {
+            a_certificate_from_an_untrusted_ca_is_refused(&cas.trusted, &cas.other)
         }),
-        ("a_certificate_for_another_host_is_refused", &|| {
-            a_certificate_for_another_host_is_refused(&trusted)
+        ("a_certificate_for_another_host_is_refused", |cas| {
+            a_certificate_for_another_host_is_refused(&cas.trusted)
         }),
-        ("plain_http_to_a_tls_port_fails_without_a_panic", &|| {
-            plain_http_to_a_tls_port_fails_without_a_panic(&trusted)
+        ("plain_http_to_a_tls_port_fails_without_a_panic", |cas| {
+            plain_http_to_a_tls_port_fails_without_a_panic(&cas.trusted)
         }),
     ])
 }

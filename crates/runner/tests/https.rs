@@ -8,13 +8,19 @@
 
 use std::sync::Arc;
 
-use ferrule_bus::{ApiKeyAuth, AuthParameters, Bus, BusOptions, ConnectionInput, ManualClock};
-use ferrule_runner::{CreateMachine, Runner, RunnerOptions, StartRequest};
+use ferrule_bus::ManualClock;
+use ferrule_runner::StartRequest;
 use serde_json::{Value, json};
 
+#[path = "../../dispatch/tests/support/http.rs"]
+mod http; // tls.rs reads and answers requests with it.
 #[path = "../../dispatch/tests/support/tls.rs"]
 mod tls;
 use tls::{Ca, TlsServer};
+
+mod support;
+use support::steps::api_key_connection;
+use support::world;
 
 const T0: u64 = 1_750_000_000_000;
 
@@ -22,47 +28,25 @@ const T0: u64 = 1_750_000_000_000;
 /// returns its description.
 fn invoke(url: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let mut options = BusOptions::new(dir.path());
-    options.clock = Arc::new(ManualClock::new(T0));
-    options.deliver_in_background = false;
-    let bus = Arc::new(Bus::open(options).unwrap());
-    let runner = Runner::open(Arc::clone(&bus), RunnerOptions::new().background(false)).unwrap();
-    let record = bus
-        .create_connection(ConnectionInput {
-            name: "kyc".into(),
-            authorization_type: Some("API_KEY".into()),
-            auth: Some(AuthParameters {
-                api_key: Some(ApiKeyAuth {
-                    api_key_name: Some("x-api-key".into()),
-                    api_key_value: Some("s3cret".into()),
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
+    let w = world::open(dir.path(), &Arc::new(ManualClock::new(T0)));
+    let record = w
+        .bus
+        .create_connection(api_key_connection("kyc", "x-api-key", "s3cret"))
         .unwrap();
     let definition = json!({"StartAt": "Call", "States": {"Call": {
         "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
         "Parameters": {"ApiEndpoint": url, "Method": "POST",
-                       "Authentication": {"ConnectionArn": bus.connection_arn(&record)},
+                       "Authentication": {"ConnectionArn": w.bus.connection_arn(&record)},
                        "RequestBody": {"who.$": "$.who"}},
         "ResultSelector": {"status.$": "$.StatusCode", "body.$": "$.ResponseBody"},
         "End": true}}});
-    let machine = runner
-        .create_state_machine(CreateMachine {
-            name: "call".into(),
-            definition: definition.to_string(),
-            role_arn: "arn:aws:iam::123456789012:role/r".into(),
-            ..Default::default()
-        })
-        .unwrap()
-        .0
-        .arn;
-    let started = runner
+    let machine = w.machine("call", definition);
+    let started = w
+        .runner
         .start_execution(StartRequest::new(&machine, Some(r#"{"who": "Nikki"}"#)))
         .unwrap();
-    runner.run_until_idle();
-    runner.describe_execution(&started.execution_arn).unwrap()
+    w.runner.run_until_idle();
+    w.runner.describe_execution(&started.execution_arn).unwrap()
 }
 
 fn http_invoke_over_https_succeeds(trusted: &Ca) {
@@ -94,15 +78,12 @@ fn http_invoke_refuses_an_untrusted_certificate(other: &Ca) {
 }
 
 fn main() -> std::process::ExitCode {
-    let trusted = Ca::new("ferrule test root");
-    let _roots = tls::trust_only(&trusted);
-    let other = Ca::new("a root nobody trusts");
-    tls::run(&[
-        ("http_invoke_over_https_succeeds", &|| {
-            http_invoke_over_https_succeeds(&trusted)
+    tls::run_with_cas(&[
+        ("http_invoke_over_https_succeeds", |cas| {
+            http_invoke_over_https_succeeds(&cas.trusted)
         }),
-        ("http_invoke_refuses_an_untrusted_certificate", &|| {
-            http_invoke_refuses_an_untrusted_certificate(&other)
+        ("http_invoke_refuses_an_untrusted_certificate", |cas| {
+            http_invoke_refuses_an_untrusted_certificate(&cas.other)
         }),
     ])
 }

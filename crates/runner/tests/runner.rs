@@ -3,94 +3,16 @@
 //! executions resumed across a reopen of the store.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use ferrule_bus::{Bus, BusOptions, ManualClock, PutEventsEntry, PutRuleInput, TargetConfig};
 use ferrule_runner::{CreateMachine, Runner, RunnerErrorKind, RunnerOptions, StartRequest};
 use serde_json::{Value, json};
 
+mod support;
+use support::world::{World, open};
+
 const T0: u64 = 1_750_000_000_000;
-
-struct World {
-    clock: Arc<ManualClock>,
-    bus: Arc<Bus>,
-    runner: Runner,
-}
-
-fn open(dir: &Path, clock: &Arc<ManualClock>) -> World {
-    let mut options = BusOptions::new(dir);
-    options.clock = clock.clone();
-    options.deliver_in_background = false;
-    let bus = Arc::new(Bus::open(options).unwrap());
-    let runner = Runner::open(Arc::clone(&bus), RunnerOptions::new().background(false)).unwrap();
-    World {
-        clock: Arc::clone(clock),
-        bus,
-        runner,
-    }
-}
-
-impl World {
-    /// Runs executions and deliveries until neither has anything to do now.
-    fn settle(&self) {
-        for _ in 0..50 {
-            self.runner.run_until_idle();
-            if self.bus.run_due() == 0 {
-                self.runner.run_until_idle();
-                return;
-            }
-        }
-    }
-
-    fn machine(&self, name: &str, definition: Value) -> String {
-        self.runner
-            .create_state_machine(CreateMachine {
-                name: name.into(),
-                definition: definition.to_string(),
-                role_arn: "arn:aws:iam::123456789012:role/r".into(),
-                ..Default::default()
-            })
-            .unwrap()
-            .0
-            .arn
-    }
-
-    /// A queue receiving the events of `bus` that match `pattern`.
-    fn queue_for(&self, queue: &str, bus: Option<&str>, pattern: Value) {
-        self.bus.create_queue(queue).unwrap();
-        let mut rule = PutRuleInput::new(&format!("to-{queue}"), &pattern.to_string());
-        rule.event_bus_name = bus.map(str::to_string);
-        self.bus.put_rule(rule).unwrap();
-        self.bus
-            .put_targets(
-                &format!("to-{queue}"),
-                bus,
-                vec![TargetConfig {
-                    id: "q".into(),
-                    arn: self.bus.queue_arn(queue),
-                    ..Default::default()
-                }],
-            )
-            .unwrap();
-    }
-
-    fn messages(&self, queue: &str) -> Vec<Value> {
-        self.bus
-            .queue_messages(queue, 100)
-            .unwrap()
-            .iter()
-            .map(|m| serde_json::from_str(&m.body).unwrap())
-            .collect()
-    }
-
-    fn status(&self, arn: &str) -> String {
-        self.runner.describe_execution(arn).unwrap()["status"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-}
 
 fn put_events_machine() -> Value {
     json!({"StartAt": "Tell", "States": {

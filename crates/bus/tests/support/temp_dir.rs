@@ -1,5 +1,5 @@
 //! A fresh directory under the system's temp dir, removed on drop; shared
-//! by the integration tests (`#[path = "support/temp_dir.rs"] mod temp_dir;`).
+//! by the integration tests (`support::temp_dir`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

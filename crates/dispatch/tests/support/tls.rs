@@ -2,14 +2,17 @@
 //! servers on loopback (rustls) that record what they read, trusting a CA
 //! the way a user would (`SSL_CERT_FILE`), and a small runner for test
 //! binaries with `harness = false` (which set the variable before any thread
-//! exists).
+//! exists): [`run_with_cas`].
+//!
+//! Requests are read and answered by `http.rs`, which the includer has as
+//! its module `http` beside this one.
 //!
 //! Shared by the https tests of ferrule-dispatch, ferrule-bus and
 //! ferrule-runner (`#[path]`).
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -17,6 +20,11 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+// The requests and answers are plain HTTP's, read and written by its module
+// (one copy in a test binary: the includer has it beside this one).
+use super::http;
+pub use http::{Answer, Seen};
 
 /// A certificate authority of the test's own.
 pub struct Ca {
@@ -94,32 +102,6 @@ impl Drop for Roots {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
-
-/// One request as the server read it.
-#[derive(Clone, Debug)]
-pub struct Seen {
-    /// The method.
-    pub method: String,
-    /// The request target (path and query).
-    pub target: String,
-    /// Headers, names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: String,
-}
-
-impl Seen {
-    /// The first value of header `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// How a server answers a request: status and JSON body.
-pub type Answer = Arc<dyn Fn(&Seen) -> (u16, String) + Send + Sync>;
 
 /// An HTTPS server on 127.0.0.1, a thread per connection, one request per
 /// connection (it answers `connection: close`).
@@ -201,57 +183,43 @@ fn serve_one(
             .complete_io(&mut tls.sock)
             .map_err(|e| e.to_string())?;
     }
-    let mut reader = BufReader::new(&mut tls);
-    let mut request_line = String::new();
-    if reader
-        .read_line(&mut request_line)
-        .map_err(|e| e.to_string())?
-        == 0
-    {
+    let Some(seen) =
+        http::read_request(&mut BufReader::new(&mut tls)).map_err(|e| e.to_string())?
+    else {
         return Ok(());
-    }
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let target = parts.next().unwrap_or("").to_string();
-    let mut headers = Vec::new();
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.trim_end().split_once(':') {
-            let k = k.trim().to_ascii_lowercase();
-            if k == "content-length" {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            headers.push((k, v.trim().to_string()));
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).map_err(|e| e.to_string())?;
-    let seen = Seen {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
     };
     let (status, body) = answer(&seen);
     log.lock().unwrap().push(seen);
-    write!(
-        tls,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .map_err(|e| e.to_string())?;
+    http::write_answer(&mut tls, status, &body).map_err(|e| e.to_string())?;
     tls.conn.send_close_notify();
     tls.flush().map_err(|e| e.to_string())
 }
 
-/// Runs `cases` in order (those whose names contain one of the command
-/// line's words, if any are given), reporting them as the libtest harness
-/// does; the exit code is a failure if one failed.
-pub fn run(cases: &[(&str, &dyn Fn())]) -> std::process::ExitCode {
+/// The certificate authorities of an https test binary: `trusted`, the only
+/// one the process trusts (as [`trust_only`] makes it), and `other`, which
+/// nobody trusts.
+pub struct Cas {
+    /// Trusted through `SSL_CERT_FILE`.
+    pub trusted: Ca,
+    /// Trusted by nobody.
+    pub other: Ca,
+}
+
+/// One case of an https test binary: its name, and the test, given the CAs.
+pub type Case = (&'static str, fn(&Cas));
+
+/// The `main` of an https test binary: makes the two CAs and trusts one
+/// before any thread exists (as [`trust_only`] needs), then runs `cases` in
+/// order (those whose names contain one of the command line's words, if any
+/// are given), reporting them as the libtest harness does; the exit code is
+/// a failure if one failed. The trusted roots' file is removed after.
+pub fn run_with_cas(cases: &[Case]) -> std::process::ExitCode {
+    let trusted = Ca::new("ferrule test root");
+    let _roots = trust_only(&trusted);
+    let cas = Cas {
+        trusted,
+        other: Ca::new("a root nobody trusts"),
+    };
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -263,7 +231,7 @@ pub fn run(cases: &[(&str, &dyn Fn())]) -> std::process::ExitCode {
     println!("\nrunning {} tests", chosen.len());
     let mut failed = Vec::new();
     for (name, case) in &chosen {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(case)) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&cas))) {
             Ok(()) => println!("test {name} ... ok"),
             Err(_) => {
                 println!("test {name} ... FAILED");
