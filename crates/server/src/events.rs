@@ -129,6 +129,11 @@ async fn blocking<T: Send + 'static>(
 /// through another partition), take a blocking thread. The request is the
 /// one `aws` read straight from the body, or else read from its JSON here,
 /// with the same errors in the same order as every other operation.
+///
+/// What runs on the worker is CPU work (checks, the policy decision,
+/// envelopes) under the bus's state lock read briefly; a control-plane
+/// write that holds that lock through its store commit can delay it by
+/// that commit.
 async fn put_events_call(state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
     // Entries are authorized one by one, in the bus.
     super::access::authorize_request(
