@@ -3,8 +3,11 @@
 //! engine's parallel path) and writes all their deliveries in one commit.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Mutex, Weak};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use super::access::denied_message;
@@ -92,10 +95,104 @@ pub(crate) struct Accepted {
     pub principal: Option<String>,
 }
 
-type Reply = SyncSender<Result<(), BusError>>;
+/// Where the ingest thread leaves one submission's outcome for the call
+/// that submitted it, which blocks on it (`Condvar`) or awaits it
+/// (`Waker`): an async caller needs no thread of its own to wait.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    result: Option<Result<(), BusError>>,
+    waker: Option<Waker>,
+}
+
+impl Slot {
+    /// The state; nothing panics while holding it, so poisoning can be ignored.
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The ingest thread's end of a [`Slot`]: completed once with the
+/// commit's outcome; dropped uncompleted (the thread stopped), it fails
+/// the call instead of leaving it waiting.
+struct Commit(Arc<Slot>);
+
+impl Commit {
+    fn complete(&self, result: Result<(), BusError>) {
+        let waker = {
+            let mut state = self.0.lock();
+            if state.result.is_none() {
+                state.result = Some(result);
+            }
+            state.waker.take()
+        };
+        self.0.ready.notify_all();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for Commit {
+    fn drop(&mut self) {
+        // A no-op once completed.
+        self.complete(Err(BusError::internal("the bus is shutting down")));
+    }
+}
+
+/// The caller's end of a [`Slot`]: the commit's outcome, waited for or
+/// awaited.
+struct CommitWait(Arc<Slot>);
+
+impl CommitWait {
+    /// A slot and its two ends.
+    fn new() -> (Commit, CommitWait) {
+        let slot = Arc::new(Slot::default());
+        (Commit(Arc::clone(&slot)), CommitWait(slot))
+    }
+
+    /// Blocks until the commit's outcome is known.
+    fn wait(self) -> Result<(), BusError> {
+        let mut state = self.0.lock();
+        loop {
+            if let Some(result) = state.result.take() {
+                return result;
+            }
+            state = self
+                .0
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+impl Future for CommitWait {
+    type Output = Result<(), BusError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.0.lock();
+        if let Some(result) = state.result.take() {
+            return Poll::Ready(result);
+        }
+        if !state
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            state.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
 
 /// A PutEvents call's accepted events and where to answer it.
-type Submission = (Vec<Accepted>, Reply);
+type Submission = (Vec<Accepted>, Commit);
 
 pub(crate) struct Ingest {
     sender: Mutex<Option<SyncSender<Submission>>>,
@@ -126,19 +223,34 @@ impl Ingest {
         }
     }
 
-    fn submit(&self, events: Vec<Accepted>) -> Result<(), BusError> {
-        let (reply, wait) = mpsc::sync_channel(1);
-        let sender = self
-            .sender
+    fn sender(&self) -> Result<SyncSender<Submission>, BusError> {
+        self.sender
             .lock()
             .map_err(|_| BusError::internal("ingest lock poisoned"))?
             .clone()
-            .ok_or_else(|| BusError::internal("the bus is shutting down"))?;
-        sender
-            .send((events, reply))
-            .map_err(|_| BusError::internal("the bus is shutting down"))?;
-        wait.recv()
-            .map_err(|_| BusError::internal("the bus is shutting down"))?
+            .ok_or_else(|| BusError::internal("the bus is shutting down"))
+    }
+
+    /// Hands `events` to the ingest thread: queued (the commit's outcome
+    /// to wait for), or held when the queue is full and `block` is false
+    /// (to be sent by a thread that may block: [`Stage::Held`]).
+    fn submit(&self, events: Vec<Accepted>, block: bool) -> Result<Stage, BusError> {
+        let sender = self.sender()?;
+        let (commit, wait) = CommitWait::new();
+        let gone = || BusError::internal("the bus is shutting down");
+        if block {
+            sender.send((events, commit)).map_err(|_| gone())?;
+            return Ok(Stage::Queued(wait));
+        }
+        match sender.try_send((events, commit)) {
+            Ok(()) => Ok(Stage::Queued(wait)),
+            Err(TrySendError::Full(submission)) => Ok(Stage::Held {
+                sender,
+                submission,
+                wait,
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(gone()),
+        }
     }
 }
 
@@ -159,8 +271,8 @@ fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
             Some(inner) => deliver_batch(&inner, &batch),
             None => Err(BusError::internal("the bus is shutting down")),
         };
-        for (_, reply) in batch {
-            let _ = reply.send(result.clone());
+        for (_, commit) in batch {
+            commit.complete(result.clone());
         }
     }
 }
@@ -497,12 +609,139 @@ pub(crate) enum Origin {
     Service,
 }
 
+/// PutEvents, blocking until its entries are committed.
 pub(crate) fn put_events(
     inner: &Inner,
     entries: Vec<PutEventsEntry>,
     caller: &Principal,
     from: Origin,
 ) -> Result<PutEventsOutput, BusError> {
+    start(inner, entries, caller, from, true).map(PendingPutEvents::wait)
+}
+
+/// How far a [`PendingPutEvents`] has gone.
+enum Stage {
+    /// Nothing to wait for: no entry was accepted, or handing them over failed.
+    Done,
+    /// With the ingest thread: its commit's outcome.
+    Queued(CommitWait),
+    /// The ingest queue was full: still to be sent, by a thread that may block.
+    Held {
+        sender: SyncSender<Submission>,
+        submission: Submission,
+        wait: CommitWait,
+    },
+}
+
+/// A PutEvents call whose entries are checked, authorized and handed to
+/// the ingest thread: its answer once they are committed (with
+/// `SyncMode::Always`, synced), waited for with [`PendingPutEvents::wait`]
+/// or awaited through [`PendingPutEvents::into_future`].
+pub struct PendingPutEvents {
+    results: Vec<PutEventsResultEntry>,
+    /// The results of the accepted entries (they fail if the commit does).
+    accepted_at: Vec<usize>,
+    stage: Stage,
+}
+
+impl std::fmt::Debug for PendingPutEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stage = match self.stage {
+            Stage::Done => "done",
+            Stage::Queued(_) => "queued",
+            Stage::Held { .. } => "held",
+        };
+        f.debug_struct("PendingPutEvents")
+            .field("entries", &self.results.len())
+            .field("accepted", &self.accepted_at.len())
+            .field("stage", &stage)
+            .finish()
+    }
+}
+
+impl PendingPutEvents {
+    /// Whether answering needs a thread that may block: the ingest queue
+    /// was full, so the entries still have to be sent (backpressure).
+    pub fn must_block(&self) -> bool {
+        matches!(self.stage, Stage::Held { .. })
+    }
+
+    /// Blocks until the entries are committed; the answer.
+    pub fn wait(self) -> PutEventsOutput {
+        let PendingPutEvents {
+            results,
+            accepted_at,
+            stage,
+        } = self;
+        let outcome = match stage {
+            Stage::Done => Ok(()),
+            Stage::Queued(wait) => wait.wait(),
+            Stage::Held {
+                sender,
+                submission,
+                wait,
+            } => match sender.send(submission) {
+                Ok(()) => wait.wait(),
+                Err(_) => Err(BusError::internal("the bus is shutting down")),
+            },
+        };
+        finish(results, &accepted_at, outcome)
+    }
+
+    /// The answer as a future that never blocks its thread, unless
+    /// [`PendingPutEvents::must_block`]: then `Err(self)`, for
+    /// [`PendingPutEvents::wait`] on a thread that may block.
+    pub fn into_future(
+        self,
+    ) -> Result<impl Future<Output = PutEventsOutput> + Send + 'static, PendingPutEvents> {
+        if self.must_block() {
+            return Err(self);
+        }
+        let PendingPutEvents {
+            results,
+            accepted_at,
+            stage,
+        } = self;
+        Ok(async move {
+            let outcome = match stage {
+                Stage::Queued(wait) => wait.await,
+                Stage::Done => Ok(()),
+                // Refused above; never acknowledged uncommitted.
+                Stage::Held { .. } => Err(BusError::internal("the entries were not sent")),
+            };
+            finish(results, &accepted_at, outcome)
+        })
+    }
+}
+
+/// The answer: the accepted entries fail with the commit's error, if any.
+fn finish(
+    mut results: Vec<PutEventsResultEntry>,
+    accepted_at: &[usize],
+    outcome: Result<(), BusError>,
+) -> PutEventsOutput {
+    if let Err(e) = outcome {
+        for &i in accepted_at {
+            results[i] = entry_error("InternalFailure", e.message());
+        }
+    }
+    let failed_entry_count = results.iter().filter(|r| r.error_code.is_some()).count();
+    PutEventsOutput {
+        failed_entry_count,
+        entries: results,
+    }
+}
+
+/// Checks and authorizes each entry, builds the accepted ones' envelopes
+/// and hands them to the ingest thread; `block`: whether sending may wait
+/// for room in its queue (else the entries are held, [`Stage::Held`]).
+pub(crate) fn start(
+    inner: &Inner,
+    entries: Vec<PutEventsEntry>,
+    caller: &Principal,
+    from: Origin,
+    block: bool,
+) -> Result<PendingPutEvents, BusError> {
     let max = inner.limits.entries_per_request;
     if entries.is_empty() {
         return Err(BusError::constraint(
@@ -550,17 +789,23 @@ pub(crate) fn put_events(
             }
         }
     }
-    if !accepted.is_empty()
-        && let Err(e) = inner.ingest.submit(accepted)
-    {
-        for i in accepted_at {
-            results[i] = entry_error("InternalFailure", e.message());
+    let stage = if accepted.is_empty() {
+        Stage::Done
+    } else {
+        match inner.ingest.submit(accepted, block) {
+            Ok(stage) => stage,
+            Err(e) => {
+                for &i in &accepted_at {
+                    results[i] = entry_error("InternalFailure", e.message());
+                }
+                Stage::Done
+            }
         }
-    }
-    let failed_entry_count = results.iter().filter(|r| r.error_code.is_some()).count();
-    Ok(PutEventsOutput {
-        failed_entry_count,
-        entries: results,
+    };
+    Ok(PendingPutEvents {
+        results,
+        accepted_at,
+        stage,
     })
 }
 
@@ -650,5 +895,184 @@ impl Target for BusTarget {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    /// Counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll(wait: &mut CommitWait, waker: &Waker) -> Poll<Result<(), BusError>> {
+        Pin::new(wait).poll(&mut Context::from_waker(waker))
+    }
+
+    #[test]
+    fn a_commit_is_waited_for_or_awaited() {
+        let (commit, wait) = CommitWait::new();
+        let t = thread::spawn(move || wait.wait());
+        commit.complete(Err(BusError::internal("disk full")));
+        drop(commit);
+        let e = t.join().unwrap().unwrap_err();
+        assert_eq!(e.message(), "disk full");
+
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let (commit, mut wait) = CommitWait::new();
+        assert!(poll(&mut wait, &waker).is_pending());
+        assert!(poll(&mut wait, &waker).is_pending());
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        thread::spawn(move || commit.complete(Ok(())))
+            .join()
+            .unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(poll(&mut wait, &waker), Poll::Ready(Ok(()))));
+    }
+
+    #[test]
+    fn a_commit_dropped_uncompleted_fails_its_call() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let (commit, mut wait) = CommitWait::new();
+        assert!(poll(&mut wait, &waker).is_pending());
+        drop(commit);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        match poll(&mut wait, &waker) {
+            Poll::Ready(Err(e)) => assert_eq!(e.message(), "the bus is shutting down"),
+            other => panic!("{other:?}"),
+        }
+        let (commit, wait) = CommitWait::new();
+        drop(commit);
+        assert!(wait.wait().is_err());
+    }
+
+    /// Wakes the thread that polls.
+    struct Unpark(thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            thread::park();
+        }
+    }
+
+    #[test]
+    fn an_awaited_put_answers_once_its_events_are_delivered_durably() {
+        use crate::{Bus, BusOptions, PutEventsStart, PutRuleInput, TargetConfig};
+        use ferrule_dispatch::targets::ChannelTarget;
+        let dir = std::env::temp_dir().join(format!("ferrule-ingest-{}", uuid::Uuid::new_v4()));
+        let bus = Bus::open(BusOptions::new(&dir)).unwrap();
+        let (tx, rx) = mpsc::sync_channel(16);
+        bus.register_target("arn:ferrule:channel:t", Arc::new(ChannelTarget(tx)));
+        bus.put_rule(PutRuleInput::new("r", r#"{"source": ["shop"]}"#))
+            .unwrap();
+        bus.put_targets(
+            "r",
+            None,
+            vec![TargetConfig {
+                id: "t".into(),
+                arn: "arn:ferrule:channel:t".into(),
+                ..Default::default()
+            }],
+        )
+        .unwrap();
+        let me = Principal::account_root(&bus.inner.account);
+        let entries = vec![
+            PutEventsEntry::new("shop", "Order", r#"{"n": 1}"#),
+            PutEventsEntry::new("shop", "Order", "not json"),
+        ];
+        let Ok(PutEventsStart::Pending(pending)) = bus.start_put_events_as(&me, entries, false)
+        else {
+            panic!("not pending");
+        };
+        let out = block_on(pending.into_future().expect("room in the queue"));
+        assert_eq!(out.failed_entry_count, 1);
+        assert_eq!(
+            out.entries[1].error_code.as_deref(),
+            Some("MalformedDetail")
+        );
+        let delivered = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        assert!(delivered.contains(out.entries[0].event_id.as_deref().unwrap()));
+        // A service's source is refused to a caller, as by `put_events_as`.
+        let Ok(PutEventsStart::Pending(pending)) =
+            bus.start_put_events_as(&me, vec![PutEventsEntry::new("aws.s3", "x", "{}")], false)
+        else {
+            panic!("not pending");
+        };
+        assert_eq!(pending.wait().failed_entry_count, 1);
+        // Another account's bus goes through the blocking path.
+        let foreign = PutEventsEntry {
+            event_bus_name: Some("arn:aws:events:us-east-1:999999999999:event-bus/x".into()),
+            ..PutEventsEntry::new("shop", "Order", "{}")
+        };
+        assert!(matches!(
+            bus.start_put_events_as(&me, vec![foreign], false),
+            Ok(PutEventsStart::Routed(e)) if e.len() == 1
+        ));
+        assert!(bus.start_put_events_as(&me, Vec::new(), false).is_err());
+        drop(bus);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_full_queue_holds_the_entries_for_a_blocking_send() {
+        let (sender, receiver) = mpsc::sync_channel::<Submission>(1);
+        let ingest = Ingest {
+            sender: Mutex::new(Some(sender)),
+            thread: Mutex::new(None),
+        };
+        assert!(matches!(
+            ingest.submit(Vec::new(), false),
+            Ok(Stage::Queued(_))
+        ));
+        let Ok(held @ Stage::Held { .. }) = ingest.submit(Vec::new(), false) else {
+            panic!("not held");
+        };
+        let pending = PendingPutEvents {
+            results: vec![PutEventsResultEntry {
+                event_id: Some("e".into()),
+                ..Default::default()
+            }],
+            accepted_at: vec![0],
+            stage: held,
+        };
+        assert!(pending.must_block());
+        let pending = pending.into_future().err().expect("must block");
+        // The ingest side: take the first, then answer the second once sent.
+        let t = thread::spawn(move || {
+            let (_, first) = receiver.recv().unwrap();
+            first.complete(Ok(()));
+            let (_, second) = receiver.recv().unwrap();
+            second.complete(Err(BusError::internal("disk full")));
+        });
+        let out = pending.wait();
+        t.join().unwrap();
+        assert_eq!(out.failed_entry_count, 1);
+        assert_eq!(
+            out.entries[0].error_code.as_deref(),
+            Some("InternalFailure")
+        );
+        assert_eq!(out.entries[0].error_message.as_deref(), Some("disk full"));
     }
 }

@@ -59,7 +59,7 @@ pub use connections::{
 pub use error::{BusError, BusErrorKind};
 pub use ferrule_core::{Clock, ManualClock, SystemClock};
 pub use foreign::{ForeignBuses, arn_scope};
-pub use ingest::{PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
+pub use ingest::{PendingPutEvents, PutEventsEntry, PutEventsOutput, PutEventsResultEntry};
 pub use model::{
     BusLimits, BusRecord, DeadLetterConfig, HttpParameters, InputTransformerConfig, RetryPolicy,
     RuleRecord, RuleState, SqsParameters, TargetConfig, check_dead_letter_arn, check_target_arn,
@@ -217,6 +217,18 @@ pub struct FailedTarget {
 /// The bus service: every event bus of one account and region.
 pub struct Bus {
     inner: Arc<Inner>,
+}
+
+/// How a PutEvents call begun with [`Bus::start_put_events_as`] goes on.
+#[derive(Debug)]
+pub enum PutEventsStart {
+    /// Checked and handed to the ingest thread: the answer once committed.
+    Pending(PendingPutEvents),
+    /// Some entry names a bus of another account or Region, put through
+    /// [`ForeignBuses`] (which may block): the untouched entries, for
+    /// [`Bus::put_events_as`] or [`Bus::put_events_as_service`] on a
+    /// thread that may block.
+    Routed(Vec<PutEventsEntry>),
 }
 
 impl std::fmt::Debug for Bus {
@@ -836,6 +848,42 @@ impl Bus {
         self.put_routed(entries, caller, ingest::Origin::Service)
     }
 
+    /// PutEvents on behalf of `caller` (as [`Bus::put_events_as`], or
+    /// [`Bus::put_events_as_service`] when `as_service`) without blocking
+    /// the calling thread: the entries are checked, authorized and handed
+    /// to the ingest thread, and the answer, once they are committed, is
+    /// awaited ([`PendingPutEvents::into_future`]) or waited for. Entries
+    /// for buses of other accounts or Regions go through
+    /// [`ForeignBuses`], which may block: such a call comes back as
+    /// [`PutEventsStart::Routed`], for the blocking methods.
+    pub fn start_put_events_as(
+        &self,
+        caller: &Principal,
+        entries: Vec<PutEventsEntry>,
+        as_service: bool,
+    ) -> Result<PutEventsStart, BusError> {
+        if self.any_foreign(&entries) {
+            return Ok(PutEventsStart::Routed(entries));
+        }
+        let origin = if as_service {
+            ingest::Origin::Service
+        } else {
+            ingest::Origin::Caller
+        };
+        ingest::start(&self.inner, entries, caller, origin, false).map(PutEventsStart::Pending)
+    }
+
+    /// Whether an entry names a bus of another account or Region.
+    fn any_foreign(&self, entries: &[PutEventsEntry]) -> bool {
+        entries.iter().any(|e| self.is_foreign_entry(e))
+    }
+
+    fn is_foreign_entry(&self, e: &PutEventsEntry) -> bool {
+        e.event_bus_name
+            .as_deref()
+            .is_some_and(|n| self.inner.is_foreign(n))
+    }
+
     /// PutEvents with the entries that name another account's or Region's
     /// bus by ARN put there ([`ForeignBuses`]), the others here; results
     /// in request order.
@@ -845,12 +893,8 @@ impl Bus {
         caller: &Principal,
         origin: ingest::Origin,
     ) -> Result<PutEventsOutput, BusError> {
-        let foreign = |e: &PutEventsEntry| {
-            e.event_bus_name
-                .as_deref()
-                .is_some_and(|n| self.inner.is_foreign(n))
-        };
-        if !entries.iter().any(foreign) {
+        let foreign = |e: &PutEventsEntry| self.is_foreign_entry(e);
+        if !self.any_foreign(&entries) {
             return ingest::put_events(&self.inner, entries, caller, origin);
         }
         let mut here = Vec::new();

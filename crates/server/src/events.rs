@@ -3,9 +3,13 @@
 
 mod archives;
 mod connections;
+mod put_events;
 mod request;
 mod response;
 pub(crate) mod wire;
+
+pub(crate) use self::put_events::read as read_put_events;
+pub(crate) use self::request::PutEvents as PutEventsRequest;
 
 use std::sync::Arc;
 
@@ -17,10 +21,9 @@ use self::wire::{Int, List, Obj, Str};
 use super::{ApiError, AppState, Call, Protocol, Route, Service, ServiceId, ServiceInfo};
 use ferrule_bus::{
     BusError, BusErrorKind, BusSettings, DeadLetterConfig, InputTransformerConfig,
-    PermissionCondition, PutEventsEntry, PutPermissionInput, PutRuleInput, RetryPolicy, RuleState,
-    TargetConfig,
+    PermissionCondition, PutEventsEntry, PutEventsOutput, PutEventsStart, PutPermissionInput,
+    PutRuleInput, RetryPolicy, RuleState, TargetConfig,
 };
-use ferrule_policy::Principal;
 
 /// EventBridge's error type for a request member of the wrong JSON type.
 const SERIALIZATION: &str = "SerializationException";
@@ -92,8 +95,11 @@ impl Service for Events {
     };
 
     async fn call(state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
+        if call.operation == "PutEvents" {
+            return put_events_call(state, call).await;
+        }
         // The bus blocks (it writes to the store): off the async runtime.
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             super::access::authorize_request(
                 &state,
                 &call.caller,
@@ -104,8 +110,71 @@ impl Service for Events {
             dispatch(&state, &call)
         })
         .await
-        .unwrap_or_else(|e| Err(ApiError::new(500, "InternalException", e.to_string())))
     }
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::new(500, "InternalException", e.to_string())))
+}
+
+/// PutEvents on the request's own task: the entries are checked,
+/// authorized and handed to the bus's ingest thread here, and the task
+/// awaits their commit (no blocking-pool thread per request). Only a full
+/// ingest queue, or entries for a bus of another account or Region (put
+/// through another partition), take a blocking thread. The request is the
+/// one `aws` read straight from the body, or else read from its JSON here,
+/// with the same errors in the same order as every other operation.
+///
+/// What runs on the worker is CPU work (checks, the policy decision,
+/// envelopes) under the bus's state lock read briefly; a control-plane
+/// write that holds that lock through its store commit can delay it by
+/// that commit.
+async fn put_events_call(state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
+    // Entries are authorized one by one, in the bus.
+    super::access::authorize_request(
+        &state,
+        &call.caller,
+        "AWSEvents",
+        &call.operation,
+        &call.input,
+    )?;
+    let request = match call.put_events {
+        Some(request) => request,
+        None => wire::read::<rq::PutEvents>(&call.input, SERIALIZATION)?,
+    };
+    Request::check(&request)?;
+    let entries = put_events_entries(request);
+    let as_service = call
+        .caller
+        .access_key()
+        .is_some_and(|key| state.shared.service_keys.contains(key));
+    let out = match state
+        .bus
+        .start_put_events_as(&call.caller, entries, as_service)?
+    {
+        PutEventsStart::Pending(pending) => match pending.into_future() {
+            Ok(answer) => answer.await,
+            Err(pending) => blocking(move || Ok(pending.wait())).await?,
+        },
+        PutEventsStart::Routed(entries) => {
+            let state = Arc::clone(&state);
+            let caller = call.caller;
+            blocking(move || {
+                Ok(if as_service {
+                    state.bus.put_events_as_service(&caller, entries)?
+                } else {
+                    state.bus.put_events_as(&caller, entries)?
+                })
+            })
+            .await?
+        }
+    };
+    Protocol::AwsJson11.reply(&put_events_response(&state, &out))
 }
 
 /// A request model: read from the body, then checked against the model.
@@ -158,7 +227,6 @@ fn run<Req: Request, Resp: serde::Serialize>(
 fn dispatch(state: &AppState, call: &Call) -> Result<Response, ApiError> {
     let body = &call.input;
     match call.operation.as_str() {
-        "PutEvents" => run(body, |r| put_events(state, &call.caller, r)),
         "PutRule" => run(body, |r| put_rule(state, r)),
         "DescribeRule" => run(body, |r| describe_rule(state, r)),
         "DeleteRule" => run(body, |r| delete_rule(state, r)),
@@ -222,31 +290,20 @@ fn present(s: &Option<Str>) -> &str {
     text(s).unwrap_or_default()
 }
 
-fn put_events(
-    state: &AppState,
-    caller: &Principal,
-    r: rq::PutEvents,
-) -> Result<rs::PutEvents, ApiError> {
-    // Authorization happens in the bus, entry by entry, before matching.
-    let entries = put_events_entries(r);
-    let out = match caller.access_key() {
-        Some(key) if state.shared.service_keys.contains(key) => {
-            state.bus.put_events_as_service(caller, entries)?
-        }
-        _ => state.bus.put_events_as(caller, entries)?,
-    };
+/// PutEvents' answer, counted in the metrics.
+fn put_events_response(state: &AppState, out: &PutEventsOutput) -> rs::PutEvents {
     state
         .shared
         .metrics
         .entries(out.entries.len() as u64, out.failed_entry_count as u64);
-    Ok(rs::PutEvents {
+    rs::PutEvents {
         failed_entry_count: out.failed_entry_count,
         entries: out
             .entries
             .iter()
             .map(rs::PutEventsResultEntry::from)
             .collect(),
-    })
+    }
 }
 
 fn put_rule(state: &AppState, r: rq::PutRule) -> Result<rs::PutRule, ApiError> {
@@ -624,6 +681,86 @@ mod tests {
         )
         .map_err(|e| e.message)?;
         Ok(put_events_entries(r)[0].time_ms)
+    }
+
+    /// PutEvents through the router: answered from the body read straight
+    /// into its model, and every error as the general path gives it.
+    #[tokio::test]
+    async fn put_events_over_http_answers_as_the_general_path_does() {
+        use axum::body::Body;
+        use tower::ServiceExt as _;
+        let dir = std::env::temp_dir().join(format!("ferrule-events-{}", uuid::Uuid::new_v4()));
+        let server = crate::test_server(
+            ferrule_bus::BusOptions::new(&dir),
+            crate::clock::ServerClock::System,
+        );
+        let app = crate::app(Arc::clone(&server));
+        let send = |body: &'static str| {
+            let app = app.clone();
+            async move {
+                let req = axum::http::Request::builder()
+                    .method("POST")
+                    .uri("/")
+                    .header("x-amz-target", "AWSEvents.PutEvents")
+                    .header("content-type", "application/x-amz-json-1.1")
+                    .body(Body::from(body))
+                    .unwrap();
+                let response = app.oneshot(req).await.unwrap();
+                let status = response.status().as_u16();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                (status, v)
+            }
+        };
+        let (status, v) = send(r#"{"Entries": [{"Source": "shop", "DetailType": "Order", "Detail": "{}"}, {"Source": "shop"}]}"#).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["FailedEntryCount"], 1);
+        assert!(v["Entries"][0]["EventId"].is_string(), "{v}");
+        assert_eq!(v["Entries"][1]["ErrorCode"], "InvalidArgument");
+        // Repeated members: the last one counts, as before.
+        let (status, v) = send(r#"{"Entries": 5, "Entries": [{"Source": "shop", "DetailType": "Order", "Detail": "{}"}]}"#).await;
+        assert_eq!((status, &v["FailedEntryCount"]), (200, &json!(0)), "{v}");
+        for (body, kind, text) in [
+            // A syntax error wins over a wrong type before it.
+            (
+                r#"{"Entries": 5, }"#,
+                SERIALIZATION,
+                "the request body is not JSON: ",
+            ),
+            (r#"{"Entries": 5}"#, SERIALIZATION, "Expected list or null"),
+            (
+                r#"{"Entries": [{"Source": 1}]}"#,
+                SERIALIZATION,
+                "NUMBER_VALUE can not be converted to a String",
+            ),
+            (
+                "[]",
+                SERIALIZATION,
+                "Start of list found where not expected",
+            ),
+            (
+                r#"{"Entries": [{"TraceHeader": ""}]}"#,
+                "ValidationException",
+                "entries.1.member.traceHeader",
+            ),
+            ("", "ValidationException", "Value null at 'entries'"),
+            (
+                r#"{"Entries": []}"#,
+                "ValidationException",
+                "Value '[]' at 'entries' failed to satisfy constraint",
+            ),
+        ] {
+            let (status, v) = send(body).await;
+            assert_eq!(status, 400, "{body}: {v}");
+            assert_eq!(v["__type"], kind, "{body}: {v}");
+            let message = v["message"].as_str().unwrap_or_default();
+            assert!(message.contains(text), "{body}: {message}");
+        }
+        drop(app);
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -275,8 +275,12 @@ pub(crate) struct Call {
     pub(crate) operation: String,
     /// Who calls.
     pub(crate) caller: Principal,
-    /// The request body, parsed as JSON (`{}` when empty).
+    /// The request body, parsed as JSON (`{}` when empty; `null` when
+    /// `put_events` holds it).
     pub(crate) input: Value,
+    /// A PutEvents request read straight from its body, when it could be
+    /// ([`events::read_put_events`]); else the service reads `input`.
+    pub(crate) put_events: Option<events::PutEventsRequest>,
     /// The request's headers.
     pub(crate) headers: HeaderMap,
 }
@@ -675,16 +679,16 @@ async fn aws(
 ) -> Response {
     let info = target.service;
     let result = async {
-        let input: Value = if body.is_empty() {
-            json!({})
+        // PutEvents, the hot path, is read without a `Value` when it can
+        // be: any error is left to the general path below, which answers
+        // it exactly as for every other operation.
+        let put_events = (info.id == ServiceId::Events && target.operation == "PutEvents")
+            .then(|| events::read_put_events(&body))
+            .flatten();
+        let input = if put_events.is_some() {
+            Value::Null
         } else {
-            serde_json::from_slice(&body).map_err(|e| {
-                ApiError::new(
-                    400,
-                    "SerializationException",
-                    format!("the request body is not JSON: {e}"),
-                )
-            })?
+            json_body(&body)?
         };
         let state = partition_of(
             &server,
@@ -701,6 +705,7 @@ async fn aws(
                     operation: target.operation,
                     caller,
                     input,
+                    put_events,
                     headers,
                 },
             )
@@ -708,6 +713,20 @@ async fn aws(
     }
     .await;
     result.unwrap_or_else(|e| e.in_protocol(info.protocol).into_response())
+}
+
+/// An AWS JSON request body parsed as JSON (`{}` when empty).
+pub(crate) fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            400,
+            "SerializationException",
+            format!("the request body is not JSON: {e}"),
+        )
+    })
 }
 
 /// The partition a request acts in ([`partition`]): the signed Region, and
@@ -751,6 +770,10 @@ pub(crate) async fn partition_of(
         None => caller.account().to_string(),
     };
     let key = partition::PartitionKey { account, region };
+    // An open partition is a map lookup; only opening one blocks.
+    if let Some(state) = server.partition_if_open(&key) {
+        return Ok(state);
+    }
     let server = Arc::clone(server);
     tokio::task::spawn_blocking(move || server.partition(&key))
         .await

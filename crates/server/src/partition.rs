@@ -273,13 +273,19 @@ impl Server {
         &self.home_key
     }
 
+    /// The partition of `key` if it is open (the home one always is),
+    /// without blocking: what [`Server::partition`] answers first.
+    pub(crate) fn partition_if_open(&self, key: &PartitionKey) -> Option<Arc<AppState>> {
+        if *key == self.home_key {
+            return Some(Arc::clone(&self.home));
+        }
+        self.others.read().ok().and_then(|m| m.get(key).cloned())
+    }
+
     /// The partition of `key`, opened when it is not yet (blocking: its
     /// store is opened, its Scheduler and runner loaded).
     pub(crate) fn partition(&self, key: &PartitionKey) -> Result<Arc<AppState>, String> {
-        if *key == self.home_key {
-            return Ok(Arc::clone(&self.home));
-        }
-        if let Some(p) = self.others.read().ok().and_then(|m| m.get(key).cloned()) {
+        if let Some(p) = self.partition_if_open(key) {
             return Ok(p);
         }
         self.may_serve(key)?;

@@ -148,6 +148,7 @@ impl Target for UniversalTarget {
             operation: self.operation.clone(),
             caller: Principal::account_root(state.bus.account()),
             input: wire_request(self.service, input),
+            put_events: None,
             headers: Default::default(),
         };
         let service = self.service;

@@ -90,7 +90,7 @@ fn tags(v: &mut Violations, tags: Option<&List<Obj<Tag>>>) {
 }
 
 /// PutEvents.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct PutEvents {
     pub entries: Option<List<Obj<PutEventsEntry>>>,
@@ -98,7 +98,7 @@ pub(crate) struct PutEvents {
 }
 
 /// `PutEventsRequestEntry`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct PutEventsEntry {
     pub time: Option<Time>,
