@@ -335,15 +335,35 @@ struct Decimal {
 #[inline(always)]
 fn eight_digits(b: &[u8], j: usize) -> Option<u64> {
     let chunk: [u8; 8] = b.get(j..j.checked_add(8)?)?.try_into().ok()?;
-    let v = u64::from_le_bytes(chunk);
+    swar_digits(u64::from_le_bytes(chunk))
+}
+
+/// The last `r` bytes of `b` (`1 <= r < 8`, `b` at least 8 long) as a
+/// number if they are all ASCII digits: the eight last bytes are loaded
+/// and the ones before the `r` read as leading zeros.
+#[inline(always)]
+fn last_digits(b: &[u8], r: usize) -> Option<u64> {
+    let start = b.len().checked_sub(8)?;
+    let chunk: [u8; 8] = b.get(start..)?.try_into().ok()?;
+    // The first bytes are the low ones (little endian).
+    let keep = u64::MAX.checked_shl(8 * (8 - r as u32))?;
+    swar_digits((u64::from_le_bytes(chunk) & keep) | (THREES & !keep))
+}
+
+/// Eight ASCII zeros in one word.
+const THREES: u64 = 0x3030_3030_3030_3030;
+
+/// Eight bytes (the first one lowest) as a number if they are all ASCII
+/// digits, the first one most significant.
+#[inline(always)]
+fn swar_digits(v: u64) -> Option<u64> {
     // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3
     // (adding 6 to a digit never carries into the next byte).
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
     if (v & HIGH) != THREES || (v.wrapping_add(0x0606_0606_0606_0606) & HIGH) != THREES {
         return None;
     }
-    // Pairs, quads, then the eight digits (first byte most significant).
+    // Pairs, quads, then the eight digits.
     let v = v - THREES;
     let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
     let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
@@ -369,21 +389,40 @@ impl DigitRun {
     ///
     /// Every fraction digit moves the scale down by one; a digit past
     /// `TAKEN` (a zero, else `None`) is left out of `m` and moves it back
-    /// up. Once `m` is nonzero, runs of eight digits are taken at once.
+    /// up. Leading zeros only move the scale; from the first nonzero digit
+    /// on, runs of eight digits are taken at once, then a run of fewer that
+    /// ends the text (a coordinate's last fraction digits) in one more
+    /// step, and what is left one digit at a time.
     #[inline(always)]
     fn digits<const FRACTION: bool>(&mut self, body: &[u8], mut i: usize) -> Option<usize> {
         let step: i64 = if FRACTION { -1 } else { 0 };
-        loop {
-            if self.m != 0
-                && self.taken + 8 <= TAKEN
-                && let Some(v) = eight_digits(body, i)
-            {
-                self.m = self.m * 100_000_000 + v;
-                self.taken += 8;
-                self.q += 8 * step;
-                i += 8;
-                continue;
+        if self.m == 0 {
+            while body.get(i) == Some(&b'0') {
+                self.q += step;
+                i += 1;
             }
+        }
+        // The next byte is a nonzero digit or `m` is nonzero: every digit
+        // from here on counts.
+        while self.taken + 8 <= TAKEN
+            && let Some(v) = eight_digits(body, i)
+        {
+            self.m = self.m * 100_000_000 + v;
+            self.taken += 8;
+            self.q += 8 * step;
+            i += 8;
+        }
+        let rest = body.len().saturating_sub(i);
+        if (1..8).contains(&rest)
+            && self.taken + rest as u32 <= TAKEN
+            && let Some(v) = last_digits(body, rest)
+        {
+            self.m = self.m * POW10_U64[rest] + v;
+            self.taken += rest as u32;
+            self.q += rest as i64 * step;
+            return Some(body.len());
+        }
+        loop {
             let Some(d) = body
                 .get(i)
                 .map(|c| c.wrapping_sub(b'0'))
@@ -406,6 +445,9 @@ impl DigitRun {
         }
     }
 }
+
+/// Powers of ten below 10^8 as `u64`.
+const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 impl Decimal {
     /// `None` when the literal has more than 17 significant digits (never
@@ -1158,6 +1200,26 @@ mod fast_path_properties {
         #[test]
         fn any_literal(text in "-?(0|[1-9][0-9]{0,39})(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?") {
             check(&text)?;
+        }
+
+        /// The scan (leading zeros, eight-digit steps, the tail that ends
+        /// the text, single digits) finds the significand that the plain
+        /// digit-by-digit reading of `Digits` does: the same digits and
+        /// scale, `None` for more than 17 significant digits.
+        #[test]
+        fn the_scan_reads_the_digits_a_plain_reading_does(
+            text in "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,30})?([eE][+-]?[0-9]{1,3})?",
+        ) {
+            let want = Digits::of(text.as_bytes()).filter(|d| d.len <= 17).map(|d| {
+                let m = d.digits[..d.len]
+                    .iter()
+                    // Inner zeros are stored as 0, other digits in ASCII.
+                    .fold(0u64, |m, c| m * 10 + u64::from(c.saturating_sub(b'0')));
+                let q = if d.len == 0 { 0 } else { d.scale - d.len as i64 };
+                (d.negative && d.len > 0, m, d.len, q)
+            });
+            let got = Decimal::scan(text.as_bytes()).map(|d| (d.negative, d.m, d.len, d.q));
+            prop_assert_eq!(got, want, "{}", text);
         }
 
         /// Equal significands are exactly equal comparable values: what
