@@ -469,7 +469,11 @@ impl Decimal {
         if body.get(i) == Some(&b'.') {
             i = run.digits::<true>(body, i + 1)?;
         }
-        let DigitRun { mut m, mut q, .. } = run;
+        let DigitRun {
+            mut m,
+            mut q,
+            taken,
+        } = run;
         if m == 0 {
             return Some(Decimal {
                 negative: false,
@@ -493,11 +497,13 @@ impl Decimal {
             }
             q = q.saturating_add(if negative_exp { -exponent } else { exponent });
         }
+        // `m` has `taken` digits; without its trailing zeros, `len`.
+        let mut len = taken as usize;
         while m.is_multiple_of(10) {
             m /= 10;
             q += 1;
+            len -= 1;
         }
-        let len = m.ilog10() as usize + 1;
         if len > 17 {
             return None;
         }
