@@ -290,8 +290,8 @@ fn divide_by_pow10_fast(m: u64, k: u32) -> Option<f64> {
 /// `m / 10^k` rounded to the nearest `f64` (ties to even), for `m` of at
 /// most 17 digits (below 2^57) and `1 <= k <= 19`, in integer arithmetic:
 /// the quotient is taken to 55 or 56 bits in `u128` and rounded once, with
-/// the remainder as the sticky bit. (Clinger's fast path needs `m <= 2^53`;
-/// 17-digit coordinates are above it.)
+/// the remainder as the sticky bit: exact, and slower than
+/// [`divide_by_pow10_fast`], whose ties and near-ties it settles.
 fn divide_by_pow10(m: u64, k: u32) -> Option<f64> {
     if m == 0 || m >= 1 << 57 || !(1..=19).contains(&k) {
         return None;
