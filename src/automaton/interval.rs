@@ -3,18 +3,30 @@
 //!
 //! A segment tree over the elementary intervals between range ends: each
 //! range is stored in O(log n) nodes and a query walks one leaf-to-root path,
-//! so a lookup costs O(log n + hits) however the ranges overlap.
+//! so a lookup costs O(log n + hits) however the ranges overlap. Finding a
+//! key's elementary interval starts from a radix table (see [`Buckets`]), so
+//! that a key outside every range, or among evenly spread ends, costs a few
+//! instructions instead of a binary search over all the ends.
 
 use super::targets::Targets;
 
 /// Keys with a successor, so that inclusive ends become half-open ones.
 pub(crate) trait Key: Copy + Ord {
     fn successor(self) -> Option<Self>;
+    /// A `u64` of the key that keeps its order (`a <= b` implies
+    /// `a.radix() <= b.radix()`), for the radix table; a constant turns
+    /// the table off.
+    fn radix(self) -> u64;
 }
 
 impl Key for u64 {
     fn successor(self) -> Option<Self> {
         self.checked_add(1)
+    }
+
+    #[inline]
+    fn radix(self) -> u64 {
+        self
     }
 }
 
@@ -25,11 +37,81 @@ impl Key for crate::util::ip::IpKey {
             None => Some(crate::util::ip::IpKey(self.0.checked_add(1)?, 0)),
         }
     }
+
+    /// CIDR ends keep the binary search (the table is for numbers).
+    fn radix(self) -> u64 {
+        0
+    }
+}
+
+/// Fewer ends than this are searched directly (a few steps).
+const MIN_BUCKETED: usize = 32;
+
+/// A radix table over the sorted ends: the radix range from the first end
+/// to the last split into `starts.len() - 1` buckets of `2^shift` each,
+/// `starts[b]` being the number of ends in the buckets below `b`. A key's
+/// ends-at-most-it count is then `starts[b]` plus a search of bucket `b`
+/// alone: one or two ends when they are spread evenly (numeric ranges over
+/// one field usually are), and never more than the whole search.
+#[derive(Clone, Debug)]
+struct Buckets {
+    /// The radix of the first end.
+    base: u64,
+    shift: u32,
+    starts: Box<[u32]>,
+}
+
+impl Buckets {
+    /// `None` for few ends or a constant radix.
+    fn new<K: Key>(points: &[K]) -> Option<Buckets> {
+        let (first, last) = (points.first()?.radix(), points.last()?.radix());
+        if points.len() < MIN_BUCKETED || first == last {
+            return None;
+        }
+        let count = points.len().next_power_of_two();
+        let span = last - first;
+        // The smallest shift that puts `span` in the last bucket or below.
+        let shift = (64 - span.leading_zeros()).saturating_sub(count.trailing_zeros());
+        let mut starts = vec![0u32; count + 1];
+        for p in points {
+            let bucket = ((p.radix() - first) >> shift) as usize;
+            // Every end counts in the starts of the buckets above its own.
+            if let Some(s) = starts.get_mut(bucket + 1) {
+                *s += 1;
+            }
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        Some(Buckets {
+            base: first,
+            shift,
+            starts: starts.into_boxed_slice(),
+        })
+    }
+
+    /// The number of `points` at most `key`.
+    #[inline]
+    fn rank<K: Key>(&self, points: &[K], key: K) -> usize {
+        let Some(offset) = key.radix().checked_sub(self.base) else {
+            // Below the first end's radix, so below every end.
+            return 0;
+        };
+        let bucket = offset >> self.shift;
+        if bucket >= (self.starts.len() - 1) as u64 {
+            // Beyond the last end's bucket, so above every end.
+            return points.len();
+        }
+        let b = bucket as usize;
+        let (low, high) = (self.starts[b] as usize, self.starts[b + 1] as usize);
+        low + points[low..high].partition_point(|p| *p <= key)
+    }
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct IntervalIndex<K> {
     points: Vec<K>,
+    buckets: Option<Buckets>,
     size: usize,
     /// Per tree node, a range of `items`.
     nodes: Vec<(u32, u32)>,
@@ -89,6 +171,7 @@ impl<K: Key> IntervalIndex<K> {
             items.extend(list);
         }
         let mut index = IntervalIndex {
+            buckets: Buckets::new(&points),
             points,
             size,
             nodes,
@@ -123,7 +206,10 @@ impl<K: Key> IntervalIndex<K> {
     /// Calls `hit` with the targets of every range containing `key`.
     #[inline]
     pub fn query(&self, key: K, mut hit: impl FnMut(Targets)) {
-        let j = self.points.partition_point(|p| *p <= key);
+        let j = match &self.buckets {
+            Some(b) => b.rank(&self.points, key),
+            None => self.points.partition_point(|p| *p <= key),
+        };
         if j == 0 {
             return;
         }
@@ -175,6 +261,49 @@ mod tests {
         index.query(25, |x| got.push(x.states_start));
         got.sort();
         assert_eq!(got, vec![1, 2]);
+    }
+
+    /// The radix table ranks every key as the binary search does: ends
+    /// spread evenly, clustered, at the edges of `u64`, and keys between,
+    /// on and around them.
+    #[test]
+    fn the_buckets_rank_as_the_binary_search() {
+        let mut state: u64 = 0x853C_49E6_748F_EA9B;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let even: Vec<u64> = (0..2000u64)
+            .map(|i| crate::util::number::ordered(37.7 + i as f64 * 6.5e-5))
+            .collect();
+        let clustered: Vec<u64> = (0..500u64)
+            .map(|i| 1_000 + i)
+            .chain((0..40).map(|i| u64::MAX - 1000 + i))
+            .collect();
+        let random: Vec<u64> = (0..3000).map(|_| next()).collect();
+        let mut edges: Vec<u64> = (0..40u64).collect();
+        edges.push(u64::MAX);
+        for mut points in [even, clustered, random, edges] {
+            points.sort_unstable();
+            points.dedup();
+            let buckets = Buckets::new(&points).expect("enough ends");
+            let mut keys = vec![0, 1, u64::MAX, u64::MAX - 1];
+            for &p in points.iter().step_by(7) {
+                keys.extend([p.wrapping_sub(1), p, p.wrapping_add(1)]);
+            }
+            keys.extend((0..5000).map(|_| next()));
+            for key in keys {
+                assert_eq!(
+                    buckets.rank(&points, key),
+                    points.partition_point(|p| *p <= key),
+                    "{key}"
+                );
+            }
+        }
+        assert!(Buckets::new(&[1u64, 2, 3]).is_none());
+        assert!(Buckets::new(&[crate::util::ip::IpKey(4, 1); 40]).is_none());
     }
 
     #[test]

@@ -58,6 +58,12 @@ pub(crate) struct ValueIndex {
     suffix_ignore_case: Option<AffixIndex<Targets>>,
     wildcards: Option<WildcardIndex<Targets>>,
     numeric: Option<IntervalIndex<u64>>,
+    /// `Some(negative)` when no literal of that sign can fall in any
+    /// numeric range (`Some(true)`: every range lies above zero, as
+    /// latitudes or prices do; `Some(false)`: every one below zero). Such
+    /// a literal is ruled out by its first byte, neither scanned nor
+    /// converted.
+    numeric_sign_out: Option<bool>,
     cidr: Option<IntervalIndex<IpKey>>,
     anything_but: Option<Box<Complement>>,
     needs_fold: bool,
@@ -184,6 +190,17 @@ impl ValueIndex {
                     .collect(),
             )
         });
+        let zero = number::ordered(0.0);
+        let numeric_sign_out = if numeric.is_empty() {
+            None
+        } else if numeric.iter().all(|(low, _, _)| *low > zero) {
+            // `-0` is zero, so below them too.
+            Some(true)
+        } else if numeric.iter().all(|(_, high, _)| *high < zero) {
+            Some(false)
+        } else {
+            None
+        };
         let numeric = (!numeric.is_empty()).then(|| {
             let ranges: Vec<_> = numeric
                 .into_iter()
@@ -233,6 +250,7 @@ impl ValueIndex {
             suffix_ignore_case,
             wildcards,
             numeric,
+            numeric_sign_out,
             cidr,
             anything_but,
             needs_fold,
@@ -349,6 +367,13 @@ impl ValueIndex {
             }
         }
         if self.number_keys.is_empty() && self.numeric.is_none() {
+            return;
+        }
+        if self.number_keys.is_empty()
+            && self
+                .numeric_sign_out
+                .is_some_and(|negative| negative == (flat.text(value).first() == Some(&b'-')))
+        {
             return;
         }
         // A literal that cannot be comparable (beyond the f64 range, too
@@ -525,5 +550,57 @@ impl Complement {
             }
         }
         scratch.excluded = excluded;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{MatchScratch, ReadMode, RuleSet};
+
+    /// Ranges all above zero, all below, and on both sides: a literal
+    /// ruled out by its sign alone matches exactly what the full lookup
+    /// matches (`-0` is zero, `-0.0` too; a negative literal may still
+    /// have an exact number rule on the same edge).
+    #[test]
+    fn literals_ruled_out_by_their_sign_match_as_before() {
+        let rules = [
+            ("above", r#"{"x":[{"numeric":[">",0,"<",10]}]}"#),
+            ("at_zero", r#"{"y":[{"numeric":[">=",0,"<",10]}]}"#),
+            ("below", r#"{"z":[{"numeric":[">",-10,"<",0]}]}"#),
+            ("upto_zero", r#"{"w":[{"numeric":[">",-10,"<=",0]}]}"#),
+            ("exact_too", r#"{"x":[-5]}"#),
+        ];
+        let mut set = RuleSet::new();
+        for (name, pattern) in rules {
+            set.add(name, pattern).expect("rule");
+        }
+        let matcher = set.compile();
+        let mut scratch = MatchScratch::default();
+        let mut names = |event: &str| -> Vec<String> {
+            let mut got = Vec::new();
+            let mut out = Vec::new();
+            for mode in [ReadMode::Validated, ReadMode::Trusted] {
+                matcher
+                    .matches_with_mode(event.as_bytes(), mode, &mut scratch, &mut out)
+                    .expect("event");
+                got.extend(out.iter().map(|id| matcher.name(*id).to_string()));
+            }
+            got.sort();
+            got.dedup();
+            got
+        };
+        for (value, want) in [
+            ("5", vec!["above", "at_zero"]),
+            ("0", vec!["at_zero", "upto_zero"]),
+            ("-0", vec!["at_zero", "upto_zero"]),
+            ("-0.0", vec!["at_zero", "upto_zero"]),
+            ("-5", vec!["below", "exact_too", "upto_zero"]),
+            ("-5.0e0", vec!["below", "exact_too", "upto_zero"]),
+            ("1e400", vec![]),
+            ("-1e400", vec![]),
+        ] {
+            let event = format!(r#"{{"x":{value},"y":{value},"z":{value},"w":{value}}}"#);
+            assert_eq!(names(&event), want, "{value}");
+        }
     }
 }

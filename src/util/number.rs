@@ -183,15 +183,11 @@ pub fn convert(text: &[u8], s: Significand) -> (f64, Quick) {
             m / POW10[(-s.q) as usize]
         };
         if s.negative { -v } else { v }
-    } else if let Some(v) = (-19..0)
-        .contains(&s.q)
-        .then(|| divide_by_pow10(s.m, s.q.unsigned_abs()))
-        .flatten()
-    {
-        // 16 or 17 digits beyond 2^53 with a fraction (coordinates).
+    } else if let Some(v) = scaled(s.m, s.q) {
+        // Beyond 2^53 (16-17 digit coordinates): from the digits, no parse.
         if s.negative { -v } else { v }
     } else {
-        // `fast_parse` would fail too: straight to the full conversion.
+        // Exponents beyond the tables: the full conversion of the text.
         let v = std::str::from_utf8(text)
             .ok()
             .and_then(|t| t.parse::<f64>().ok())
@@ -201,11 +197,101 @@ pub fn convert(text: &[u8], s: Significand) -> (f64, Quick) {
     (value, quick(value, usize::from(s.len)))
 }
 
+/// Powers of ten as `u128`, to 10^22.
+const POW10_WIDE: [u128; 23] = {
+    let mut t = [1u128; 23];
+    let mut k = 1;
+    while k < 23 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// For `k` in 1..=22: `5^-k` to 128 significant bits, rounded down, as
+/// `⌊2^(127 + L) / 5^k⌋` with `L` the bit length of `5^k` (so that it lies
+/// in `[2^127, 2^128)`), and `L`. Computed at compile time by long division.
+const FIVE_INVERSE: [(u128, u32); 23] = {
+    let mut t = [(0u128, 0u32); 23];
+    let mut k = 1;
+    while k < 23 {
+        let d = POW10_WIDE[k] >> k; // 5^k
+        let l = 128 - d.leading_zeros();
+        // 2^(127 + l) / d, one bit at a time from the leading 1.
+        let (mut r, mut q) = (1u128, 0u128);
+        let mut i = 0;
+        while i < 127 + l {
+            r <<= 1;
+            q <<= 1;
+            if r >= d {
+                r -= d;
+                q |= 1;
+            }
+            i += 1;
+        }
+        t[k] = (q, l);
+        k += 1;
+    }
+    t
+};
+
+/// `m · 10^q` rounded to the nearest `f64`, from the digits, for the scales
+/// Clinger's fast path leaves (`m` beyond 2^53): an exact `u128` product
+/// and one rounding for `0 <= q <= 21`, [`divide_by_pow10_fast`] (else the
+/// exact division) for `-22 <= q < 0`. `None` outside those scales.
+#[inline]
+fn scaled(m: u64, q: i32) -> Option<f64> {
+    match q {
+        // m < 2^64 and 10^21 < 2^70: the product fits; `as` rounds to
+        // nearest, ties to even.
+        0..=21 => Some((u128::from(m) * POW10_WIDE[q as usize]) as f64),
+        -22..=-1 => {
+            let k = q.unsigned_abs();
+            divide_by_pow10_fast(m, k).or_else(|| divide_by_pow10(m, k))
+        }
+        _ => None,
+    }
+}
+
+/// `m / 10^k` rounded to the nearest `f64`, for `1 <= k <= 22`, by one
+/// multiplication: `m / 10^k = m · 2^-k · 5^-k` with `5^-k` from
+/// [`FIVE_INVERSE`] (the Eisel-Lemire method, on the few scales needed
+/// here). The table's truncation makes the 128-bit product at most 2 units
+/// of its last place short, so the top 54 bits (mantissa and rounding bit)
+/// are certain unless the 74 bits below them are all zero or within 8 of
+/// all ones: then `None` (ties, and the rare near-ties, go to the exact
+/// division). Otherwise those bits are not all zero, so the value is not a
+/// tie and the rounding bit alone decides.
+#[inline]
+fn divide_by_pow10_fast(m: u64, k: u32) -> Option<f64> {
+    let &(inverse, l) = FIVE_INVERSE.get(k as usize)?;
+    if m == 0 || k == 0 {
+        return None;
+    }
+    let lz = m.leading_zeros();
+    let w = u128::from(m << lz);
+    // The top 128 of the 192 bits of w · inverse (at least 2^126).
+    let upper = w * (inverse >> 64) + ((w * (inverse & u128::from(u64::MAX))) >> 64);
+    let z = upper.leading_zeros();
+    let n = upper << z;
+    const LOW: u128 = (1 << 74) - 1;
+    let below = n & LOW;
+    if below == 0 || below > LOW - 8 {
+        return None;
+    }
+    let top = (n >> 74) as u64;
+    let mantissa = (top >> 1) + (top & 1);
+    // n's bit 127 is worth 2^(64 - lz - k - l - z), the mantissa's unit
+    // 2^(12 - lz - k - l - z): between 2^-126 and 2^12, a normal scale.
+    let exponent = 12 - (lz + k + l + z) as i32;
+    Some(mantissa as f64 * f64::from_bits(((1023 + exponent) as u64) << 52))
+}
+
 /// `m / 10^k` rounded to the nearest `f64` (ties to even), for `m` of at
 /// most 17 digits (below 2^57) and `1 <= k <= 19`, in integer arithmetic:
 /// the quotient is taken to 55 or 56 bits in `u128` and rounded once, with
-/// the remainder as the sticky bit. (Clinger's fast path needs `m <= 2^53`;
-/// 17-digit coordinates are above it.)
+/// the remainder as the sticky bit: exact, and slower than
+/// [`divide_by_pow10_fast`], whose ties and near-ties it settles.
 fn divide_by_pow10(m: u64, k: u32) -> Option<f64> {
     if m == 0 || m >= 1 << 57 || !(1..=19).contains(&k) {
         return None;
@@ -249,15 +335,35 @@ struct Decimal {
 #[inline(always)]
 fn eight_digits(b: &[u8], j: usize) -> Option<u64> {
     let chunk: [u8; 8] = b.get(j..j.checked_add(8)?)?.try_into().ok()?;
-    let v = u64::from_le_bytes(chunk);
+    swar_digits(u64::from_le_bytes(chunk))
+}
+
+/// The last `r` bytes of `b` (`1 <= r < 8`, `b` at least 8 long) as a
+/// number if they are all ASCII digits: the eight last bytes are loaded
+/// and the ones before the `r` read as leading zeros.
+#[inline(always)]
+fn last_digits(b: &[u8], r: usize) -> Option<u64> {
+    let start = b.len().checked_sub(8)?;
+    let chunk: [u8; 8] = b.get(start..)?.try_into().ok()?;
+    // The first bytes are the low ones (little endian).
+    let keep = u64::MAX.checked_shl(8 * (8 - r as u32))?;
+    swar_digits((u64::from_le_bytes(chunk) & keep) | (THREES & !keep))
+}
+
+/// Eight ASCII zeros in one word.
+const THREES: u64 = 0x3030_3030_3030_3030;
+
+/// Eight bytes (the first one lowest) as a number if they are all ASCII
+/// digits, the first one most significant.
+#[inline(always)]
+fn swar_digits(v: u64) -> Option<u64> {
     // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3
     // (adding 6 to a digit never carries into the next byte).
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
     if (v & HIGH) != THREES || (v.wrapping_add(0x0606_0606_0606_0606) & HIGH) != THREES {
         return None;
     }
-    // Pairs, quads, then the eight digits (first byte most significant).
+    // Pairs, quads, then the eight digits.
     let v = v - THREES;
     let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
     let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
@@ -267,6 +373,81 @@ fn eight_digits(b: &[u8], j: usize) -> Option<u64> {
 /// Up to this many digits from the first nonzero one go into `m` (19
 /// digits always fit a `u64`).
 const TAKEN: u32 = 19;
+
+/// The digits of a literal read so far (see [`Decimal::scan`]).
+struct DigitRun {
+    m: u64,
+    /// Digits in `m`, counted from the first nonzero one.
+    taken: u32,
+    q: i64,
+}
+
+impl DigitRun {
+    /// Reads the run of digits at `i` (the integer part, or the fraction
+    /// when `FRACTION`) and returns where it ends; `None` when a nonzero
+    /// digit comes after `TAKEN` ones (more than 17 significant digits).
+    ///
+    /// Every fraction digit moves the scale down by one; a digit past
+    /// `TAKEN` (a zero, else `None`) is left out of `m` and moves it back
+    /// up. Leading zeros only move the scale; from the first nonzero digit
+    /// on, runs of eight digits are taken at once, then a run of fewer that
+    /// ends the text (a coordinate's last fraction digits) in one more
+    /// step, and what is left one digit at a time.
+    #[inline(always)]
+    fn digits<const FRACTION: bool>(&mut self, body: &[u8], mut i: usize) -> Option<usize> {
+        let step: i64 = if FRACTION { -1 } else { 0 };
+        if self.m == 0 {
+            while body.get(i) == Some(&b'0') {
+                self.q += step;
+                i += 1;
+            }
+        }
+        // The next byte is a nonzero digit or `m` is nonzero: every digit
+        // from here on counts.
+        while self.taken + 8 <= TAKEN
+            && let Some(v) = eight_digits(body, i)
+        {
+            self.m = self.m * 100_000_000 + v;
+            self.taken += 8;
+            self.q += 8 * step;
+            i += 8;
+        }
+        let rest = body.len().saturating_sub(i);
+        if (1..8).contains(&rest)
+            && self.taken + rest as u32 <= TAKEN
+            && let Some(v) = last_digits(body, rest)
+        {
+            self.m = self.m * POW10_U64[rest] + v;
+            self.taken += rest as u32;
+            self.q += rest as i64 * step;
+            return Some(body.len());
+        }
+        loop {
+            let Some(d) = body
+                .get(i)
+                .map(|c| c.wrapping_sub(b'0'))
+                .filter(|d| *d < 10)
+            else {
+                return Some(i);
+            };
+            self.q += step;
+            if self.m != 0 || d != 0 {
+                if self.taken < TAKEN {
+                    self.m = self.m * 10 + u64::from(d);
+                    self.taken += 1;
+                } else if d == 0 {
+                    self.q += 1;
+                } else {
+                    return None;
+                }
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Powers of ten below 10^8 as `u64`.
+const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 impl Decimal {
     /// `None` when the literal has more than 17 significant digits (never
@@ -279,76 +460,20 @@ impl Decimal {
         };
         // Up to `TAKEN` digits from the first nonzero one go into `m`
         // (trailing zeros included, stripped below); `q` tracks the scale.
-        // Past them, a zero only moves the scale and a nonzero digit means
-        // more than 17 significant digits. Once `m` is nonzero, runs of
-        // eight digits are taken at once.
-        let mut m: u64 = 0;
-        let mut taken = 0u32;
-        let mut q: i64 = 0;
-        let mut i = 0;
-        loop {
-            if m != 0
-                && taken + 8 <= TAKEN
-                && let Some(v) = eight_digits(body, i)
-            {
-                m = m * 100_000_000 + v;
-                taken += 8;
-                i += 8;
-                continue;
-            }
-            let Some(d) = body
-                .get(i)
-                .map(|c| c.wrapping_sub(b'0'))
-                .filter(|d| *d < 10)
-            else {
-                break;
-            };
-            if m != 0 || d != 0 {
-                if taken < TAKEN {
-                    m = m * 10 + u64::from(d);
-                    taken += 1;
-                } else if d == 0 {
-                    q += 1;
-                } else {
-                    return None;
-                }
-            }
-            i += 1;
-        }
+        let mut run = DigitRun {
+            m: 0,
+            taken: 0,
+            q: 0,
+        };
+        let mut i = run.digits::<false>(body, 0)?;
         if body.get(i) == Some(&b'.') {
-            i += 1;
-            loop {
-                if m != 0
-                    && taken + 8 <= TAKEN
-                    && let Some(v) = eight_digits(body, i)
-                {
-                    m = m * 100_000_000 + v;
-                    taken += 8;
-                    q -= 8;
-                    i += 8;
-                    continue;
-                }
-                let Some(d) = body
-                    .get(i)
-                    .map(|c| c.wrapping_sub(b'0'))
-                    .filter(|d| *d < 10)
-                else {
-                    break;
-                };
-                if m != 0 || d != 0 {
-                    if taken < TAKEN {
-                        m = m * 10 + u64::from(d);
-                        taken += 1;
-                        q -= 1;
-                    } else if d != 0 {
-                        return None;
-                    }
-                } else {
-                    q -= 1;
-                }
-                i += 1;
-            }
+            i = run.digits::<true>(body, i + 1)?;
         }
+        let DigitRun {
+            mut m,
+            mut q,
+            taken,
+        } = run;
         if m == 0 {
             return Some(Decimal {
                 negative: false,
@@ -372,11 +497,13 @@ impl Decimal {
             }
             q = q.saturating_add(if negative_exp { -exponent } else { exponent });
         }
+        // `m` has `taken` digits; without its trailing zeros, `len`.
+        let mut len = taken as usize;
         while m.is_multiple_of(10) {
             m /= 10;
             q += 1;
+            len -= 1;
         }
-        let len = m.ilog10() as usize + 1;
         if len > 17 {
             return None;
         }
@@ -500,7 +627,7 @@ fn exact_by_decimal(d: Decimal, value: f64) -> Option<bool> {
     if q >= 0 || e >= 0 || -q > 22 || -e > 69 {
         return None;
     }
-    let ten = 10u128.pow((-q) as u32); // the scaled ulp
+    let ten = POW10_WIDE[(-q) as usize]; // the scaled ulp
     let shift = (-e) as u32;
     let v = big_m.checked_mul(ten)?;
     let at = |c: u64| -> Option<u128> { u128::from(c).checked_shl(shift) };
@@ -847,6 +974,81 @@ mod tests {
         assert_eq!(divide_by_pow10(5, 0), None);
     }
 
+    /// The conversion from the digits beyond Clinger's fast path (one
+    /// multiplication for negative scales, the exact product for positive
+    /// ones) agrees with the standard library's parse on random
+    /// significands of every length and every scale it takes; where the
+    /// multiplication declines, the exact division answers.
+    #[test]
+    fn the_conversion_from_digits_rounds_as_the_standard_library() {
+        let mut state: u64 = 0x1319_8A2E_0370_7344;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut declined = 0;
+        for i in 0..400_000u64 {
+            let m = match i % 4 {
+                // 17-digit significands above 2^53 (coordinates).
+                0 => (1u64 << 53) + next() % (10u64.pow(17) - (1 << 53)),
+                1 => next() >> (next() % 64),
+                2 => next(),
+                _ => next() % 10u64.pow(1 + (i % 19) as u32),
+            }
+            .max(1);
+            let q = (next() % 44) as i32 - 22;
+            let text = format!("{m}e{q}");
+            let want: f64 = text.parse().unwrap();
+            if m < 10u64.pow(17) {
+                // What `convert` passes: at most 17 digits.
+                assert_eq!(
+                    scaled(m, q).map(f64::to_bits),
+                    Some(want.to_bits()),
+                    "{text}"
+                );
+            }
+            if q < 0 {
+                match divide_by_pow10_fast(m, q.unsigned_abs()) {
+                    Some(v) => assert_eq!(v.to_bits(), want.to_bits(), "{text}"),
+                    // Exact binary fractions (`5^k` divides `m`) may be ties.
+                    None if m % 5u64.pow(q.unsigned_abs().min(27)) != 0 => declined += 1,
+                    None => {}
+                }
+            }
+        }
+        // Declining is for ties, exact binary fractions and near-ties only.
+        assert!(declined < 100, "declined {declined}");
+        // Exact ties (`t · 5 / 10`, `t` odd of 54 bits) are declined, and
+        // the division rounds them to even.
+        for t in [(1u64 << 53) + 1, (1 << 53) + 3, (1 << 53) + 5] {
+            let m = t * 5;
+            assert_eq!(divide_by_pow10_fast(m, 1), None, "{m}");
+            let want: f64 = format!("{m}e-1").parse().unwrap();
+            assert_eq!(scaled(m, -1).map(f64::to_bits), Some(want.to_bits()));
+        }
+        assert_eq!(scaled(5, 22), None);
+        assert_eq!(scaled(5, -23), None);
+        assert_eq!(divide_by_pow10_fast(0, 3), None);
+        assert_eq!(divide_by_pow10_fast(5, 0), None);
+        assert_eq!(divide_by_pow10_fast(5, 23), None);
+        // The table: ⌊2^(127 + L) / 5^k⌋, checked by its defining
+        // inequality 5^k · t < 2^(127 + L) < 5^k · (t + 1) (never equal:
+        // 5^k is odd), comparing the bits above 2^128 of the products.
+        for (k, &(t, l)) in FIVE_INVERSE.iter().enumerate().skip(1) {
+            let d = 5u128.pow(k as u32);
+            assert_eq!(l, 128 - d.leading_zeros());
+            assert_eq!(t >> 127, 1, "{k}");
+            let above_128 = |t: u128| {
+                let low = u128::from(u64::MAX);
+                (d * (t >> 64) + ((d * (t & low)) >> 64)) >> 64
+            };
+            assert!(above_128(t) < 1 << (l - 1), "{k}");
+            assert!(above_128(t + 1) >= 1 << (l - 1), "{k}");
+        }
+    }
+
     #[test]
     fn the_fast_parse_agrees_with_the_standard_library() {
         for text in [
@@ -1004,6 +1206,26 @@ mod fast_path_properties {
         #[test]
         fn any_literal(text in "-?(0|[1-9][0-9]{0,39})(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?") {
             check(&text)?;
+        }
+
+        /// The scan (leading zeros, eight-digit steps, the tail that ends
+        /// the text, single digits) finds the significand that the plain
+        /// digit-by-digit reading of `Digits` does: the same digits and
+        /// scale, `None` for more than 17 significant digits.
+        #[test]
+        fn the_scan_reads_the_digits_a_plain_reading_does(
+            text in "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,30})?([eE][+-]?[0-9]{1,3})?",
+        ) {
+            let want = Digits::of(text.as_bytes()).filter(|d| d.len <= 17).map(|d| {
+                let m = d.digits[..d.len]
+                    .iter()
+                    // Inner zeros are stored as 0, other digits in ASCII.
+                    .fold(0u64, |m, c| m * 10 + u64::from(c.saturating_sub(b'0')));
+                let q = if d.len == 0 { 0 } else { d.scale - d.len as i64 };
+                (d.negative && d.len > 0, m, d.len, q)
+            });
+            let got = Decimal::scan(text.as_bytes()).map(|d| (d.negative, d.m, d.len, d.q));
+            prop_assert_eq!(got, want, "{}", text);
         }
 
         /// Equal significands are exactly equal comparable values: what
