@@ -423,6 +423,9 @@ impl Reader<'_, '_, '_> {
                         self.array(node, element, depth + 1)?;
                     }
                 }
+                // Arrays of numbers (coordinates) are common: read them
+                // here rather than through `scalar`'s general dispatch.
+                Some(b'-' | b'0'..=b'9') => self.number_leaf(field, frame)?,
                 _ => self.scalar(field, frame)?,
             }
             index = index.wrapping_add(1);
@@ -487,20 +490,24 @@ impl Reader<'_, '_, '_> {
                 }
                 Ok(())
             }
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.i;
-                self.number()?;
-                if let Some(field) = field {
-                    self.push(field, Kind::Number, start, self.i - start, false, frame);
-                }
-                Ok(())
-            }
+            Some(b'-' | b'0'..=b'9') => self.number_leaf(field, frame),
             Some(b't') => self.literal(b"true", field, Kind::True, frame),
             Some(b'f') => self.literal(b"false", field, Kind::False, frame),
             Some(b'n') => self.literal(b"null", field, Kind::Null, frame),
             Some(_) => Err(self.error(EventErrorKind::Syntax, "expected a JSON value")),
             None => Err(self.error(EventErrorKind::UnexpectedEnd, "unexpected end of input")),
         }
+    }
+
+    /// Reads the number at `self.i`; records it if `field`.
+    #[inline]
+    fn number_leaf(&mut self, field: Option<u32>, frame: u32) -> Result<(), EventError> {
+        let start = self.i;
+        self.number()?;
+        if let Some(field) = field {
+            self.push(field, Kind::Number, start, self.i - start, false, frame);
+        }
+        Ok(())
     }
 
     fn literal(
@@ -703,6 +710,8 @@ impl Reader<'_, '_, '_> {
                     }
                 }
             }
+            // Skipped numbers (coordinates) are the most common scalars.
+            Some(b'-' | b'0'..=b'9') => self.number(),
             _ => self.scalar(None, 0),
         }
     }
