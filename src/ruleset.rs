@@ -180,7 +180,7 @@ impl Matcher {
     /// for every way such a key can begin decides). Answers are the same;
     /// it costs less only when the event's tail after the last member read
     /// holds members the reader would otherwise walk one by one (see the
-    /// README's *Reading modes* for the measurements). No effect in
+    /// README's *Early stop*, under *The library*, for the measurements). No effect in
     /// validated mode, which checks every byte.
     ///
     /// ```

@@ -268,13 +268,7 @@ mod tests {
     /// on and around them.
     #[test]
     fn the_buckets_rank_as_the_binary_search() {
-        let mut state: u64 = 0x853C_49E6_748F_EA9B;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::util::test_rng::xorshift(0x853C_49E6_748F_EA9B);
         let even: Vec<u64> = (0..2000u64)
             .map(|i| crate::util::number::ordered(37.7 + i as f64 * 6.5e-5))
             .collect();

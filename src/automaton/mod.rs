@@ -168,7 +168,7 @@ impl Automaton {
 
     /// Turns the trusted reader's early stop on or off.
     pub fn set_early_stop(&mut self, on: bool) {
-        self.trie = std::mem::replace(&mut self.trie, PathTrie::new([])).with_early_stop(on);
+        self.trie.set_early_stop(on);
     }
 
     /// Sizes, for diagnostics.

@@ -280,13 +280,7 @@ mod tests {
     fn finishing_sorts_and_clears_the_bits() {
         let rules = 100_000usize;
         let mut seen = vec![0u64; rules.div_ceil(64)];
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::util::test_rng::xorshift(0x2545_F491_4F6C_DD1D);
         for (count, span) in [
             (0, 10),
             (1, 10),

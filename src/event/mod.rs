@@ -204,7 +204,7 @@ impl FieldReader {
     /// This reader with the trusted mode's early stop on or off (off by
     /// default). With it on, the trusted reader stops reading once no later
     /// member can reach a path (duplicate, dotted and escaped keys still
-    /// count: see the README's *Reading modes*). The result is the same;
+    /// count: see the README's *Early stop*, under *The library*). The result is the same;
     /// only the cost differs.
     ///
     /// ```

@@ -106,16 +106,10 @@ pub(super) fn read(
             0
         },
         open_arrays: 0,
-        searches: 0,
         stopped: false,
     };
     reader.root()
 }
-
-/// Early-stop searches per event at most. Where keys that lead somewhere
-/// are dense (many fields read), each search finds the very next member and
-/// saves nothing; past this many the reader reads on without asking.
-const MAX_SEARCHES: u32 = 4;
 
 struct Reader<'e, 's, 't> {
     b: &'e [u8],
@@ -128,8 +122,6 @@ struct Reader<'e, 's, 't> {
     search_from: usize,
     /// Arrays the reader is inside (no early stop there).
     open_arrays: u32,
-    /// Early-stop searches so far in this event.
-    searches: u32,
     /// Set by an early stop: every enclosing object returns at once.
     stopped: bool,
 }
@@ -316,10 +308,6 @@ impl Reader<'_, '_, '_> {
                 return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
             }
             if self.i >= self.search_from && self.open_arrays == 0 {
-                self.searches += 1;
-                if self.searches == MAX_SEARCHES {
-                    self.search_from = usize::MAX;
-                }
                 match self.trie.next_key(self.b, self.i) {
                     // The candidate's own key is read as usual; the next
                     // search is for what comes after it.

@@ -24,11 +24,10 @@ pub(crate) struct PathTrie {
     /// The bytes of every level's keys.
     keys: Vec<u8>,
     /// Every way the raw text of a key that leads somewhere can begin (see
-    /// [`PathTrie::next_key`]); `None` when there are too many to search
-    /// for in one pass.
+    /// [`PathTrie::next_key`]), built when the early stop is turned on;
+    /// `None` when it is off or there are too many to search for in one
+    /// pass.
     key_starts: Option<KeyStarts>,
-    /// Whether the trusted reader may stop early (off unless asked).
-    early_stop: bool,
 }
 
 /// How [`PathTrie::next_key`] finds candidates.
@@ -107,11 +106,8 @@ impl PathTrie {
             levels: Vec::new(),
             keys: Vec::new(),
             key_starts: None,
-            early_stop: false,
         };
-        let mut segments: Vec<&[u8]> = Vec::new();
         for (id, path) in paths.into_iter().enumerate() {
-            segments.extend(path.as_bytes().split(|&b| b == b'.'));
             trie.fields = id + 1;
             let mut node = Self::ROOT;
             for &byte in path.as_bytes() {
@@ -144,21 +140,42 @@ impl PathTrie {
             trie.nodes[node].level = trie.levels.len() as u32;
             trie.levels.push(level);
         }
-        trie.key_starts = key_starts(segments);
         trie
     }
 
     /// The same trie with the trusted reader's early stop on or off (off
     /// by default: see `reader` for when it pays).
     pub fn with_early_stop(mut self, on: bool) -> PathTrie {
-        self.early_stop = on;
+        self.set_early_stop(on);
         self
+    }
+
+    /// Turns the trusted reader's early stop on or off.
+    pub fn set_early_stop(&mut self, on: bool) {
+        self.key_starts = if on {
+            key_starts(self.segments())
+        } else {
+            None
+        };
+    }
+
+    /// Every dot-separated segment of the paths: the keys of all levels
+    /// (each level holds the dot-free keys that lead somewhere from it).
+    fn segments(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::once(&self.top)
+            .chain(&self.levels)
+            .flat_map(|level| &level.entries)
+            .map(|e| {
+                self.keys
+                    .get(e.start as usize..(e.start + e.len) as usize)
+                    .unwrap_or_default()
+            })
     }
 
     /// Whether [`next_key`](Self::next_key) can ever answer `None`.
     #[inline]
     pub fn stops_early(&self) -> bool {
-        self.early_stop && self.key_starts.is_some()
+        self.key_starts.is_some()
     }
 
     /// Where, at or after `from`, a member whose key leads somewhere may
@@ -175,9 +192,6 @@ impl PathTrie {
     /// a duplicate of a key already read would be found like any other.
     #[inline]
     pub fn next_key(&self, event: &[u8], from: usize) -> Option<usize> {
-        if !self.early_stop {
-            return Some(from);
-        }
         match &self.key_starts {
             None => Some(from),
             Some(KeyStarts::Nothing) => None,
@@ -324,7 +338,7 @@ impl PathTrie {
 }
 
 /// The searcher of [`PathTrie::next_key`] for these path segments.
-fn key_starts(segments: Vec<&[u8]>) -> Option<KeyStarts> {
+fn key_starts<'k>(segments: impl Iterator<Item = &'k [u8]>) -> Option<KeyStarts> {
     let mut starts: Vec<Vec<u8>> = Vec::new();
     for segment in segments {
         let mut quoted = Vec::with_capacity(segment.len() + 2);

@@ -4,3 +4,5 @@ pub mod casefold;
 pub mod ip;
 pub mod json;
 pub mod number;
+#[cfg(test)]
+pub(crate) mod test_rng;

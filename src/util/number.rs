@@ -872,13 +872,7 @@ mod tests {
     /// shortest forms of random floats (exact) and their digit neighbours.
     #[test]
     fn the_integer_exactness_test_agrees_with_ryu() {
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::util::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
         let mut decided = 0;
         for i in 0..200_000 {
             // Magnitudes from 1e-6 to 1e12, coordinates in between.
@@ -923,13 +917,7 @@ mod tests {
     /// ties included (odd multiples of a half ulp are spelled exactly).
     #[test]
     fn the_division_by_powers_of_ten_rounds_as_the_standard_library() {
-        let mut state: u64 = 0x243F_6A88_85A3_08D3;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::util::test_rng::xorshift(0x243F_6A88_85A3_08D3);
         for i in 0..300_000u64 {
             let digits = 1 + (i % 17) as u32;
             let m = next() % 10u64.pow(digits) + u64::from(i % 2 == 0) * 10u64.pow(digits - 1);
@@ -981,13 +969,7 @@ mod tests {
     /// multiplication declines, the exact division answers.
     #[test]
     fn the_conversion_from_digits_rounds_as_the_standard_library() {
-        let mut state: u64 = 0x1319_8A2E_0370_7344;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::util::test_rng::xorshift(0x1319_8A2E_0370_7344);
         let mut declined = 0;
         for i in 0..400_000u64 {
             let m = match i % 4 {

@@ -100,17 +100,22 @@ impl Service for Events {
         }
         // The bus blocks (it writes to the store): off the async runtime.
         blocking(move || {
-            super::access::authorize_request(
-                &state,
-                &call.caller,
-                "AWSEvents",
-                &call.operation,
-                &call.input,
-            )?;
+            authorize(&state, &call)?;
             dispatch(&state, &call)
         })
         .await
     }
+}
+
+/// The caller's permission for the call's operation (`events:<Op>`).
+fn authorize(state: &AppState, call: &Call) -> Result<(), ApiError> {
+    super::access::authorize_request(
+        state,
+        &call.caller,
+        "AWSEvents",
+        &call.operation,
+        &call.input,
+    )
 }
 
 /// Runs `f` on the blocking pool.
@@ -136,13 +141,7 @@ async fn blocking<T: Send + 'static>(
 /// that commit.
 async fn put_events_call(state: Arc<AppState>, call: Call) -> Result<Response, ApiError> {
     // Entries are authorized one by one, in the bus.
-    super::access::authorize_request(
-        &state,
-        &call.caller,
-        "AWSEvents",
-        &call.operation,
-        &call.input,
-    )?;
+    authorize(&state, &call)?;
     let request = match call.put_events {
         Some(request) => request,
         None => wire::read::<rq::PutEvents>(&call.input, SERIALIZATION)?,

@@ -2142,13 +2142,8 @@ impl Store for RedbStore {
         members: Vec<ArchiveMember>,
         deliveries: Vec<NewDelivery>,
     ) -> Result<Vec<DeliveryId>, StoreError> {
-        if events.is_empty() && members.is_empty() && deliveries.is_empty() {
-            return Ok(Vec::new());
-        }
-        match self.write(Write::Ingest(events, members, deliveries, Vec::new(), 0))? {
-            Reply::Ingested(ids, _, _) => Ok(ids),
-            _ => Err(unexpected()),
-        }
+        self.ingest_sending(events, members, deliveries, Vec::new(), 0)
+            .map(|(ids, _)| ids)
     }
 
     fn ingest_sending(
