@@ -42,7 +42,8 @@
 //! byte, so it reads to the end.
 //!
 //! Safe Rust: the word-at-a-time scans below use `u64::from_le_bytes` over
-//! bounds-checked slices (the SIMD block classes are in `stage1`).
+//! bounds-checked slices (the SIMD block classes and the 16-byte string
+//! scan are in `stage1`).
 
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
@@ -144,9 +145,17 @@ fn zero_bytes(v: u64) -> u64 {
 }
 
 /// The first index at or after `j` holding `"`, `\` or a control character
-/// (below 0x20), or `b.len()`.
+/// (below 0x20), or `b.len()`: 16 bytes a step (`stage1::string_stops`),
+/// the last few a word or a byte at a time.
 #[inline]
 fn find_string_special(b: &[u8], mut j: usize) -> usize {
+    while let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
+        let m = super::stage1::string_stops(chunk);
+        if m != 0 {
+            return j + m.trailing_zeros() as usize;
+        }
+        j += 16;
+    }
     while let Some(v) = word(b, j) {
         let quote = zero_bytes(v ^ (LO * u64::from(b'"')));
         let backslash = zero_bytes(v ^ (LO * u64::from(b'\\')));
@@ -564,8 +573,33 @@ impl Reader<'_, '_, '_> {
     /// Scans the string whose `"` is at `self.i`; leaves `self.i` after its
     /// closing quote. In validated mode, control characters and escapes are
     /// checked (also `\u` surrogate pairs).
-    #[inline]
+    ///
+    /// Most strings of an event are short and plain: the first 16 bytes
+    /// hold the closing quote and nothing else the scan stops at. That case
+    /// is inlined in every caller (one SSE2 step, no call, the result in
+    /// registers); anything else goes to [`Self::string_slow`].
+    #[inline(always)]
     fn string(&mut self) -> Result<Scanned, EventError> {
+        let start = self.i + 1;
+        if let Some(chunk) = self.b.get(start..).and_then(<[u8]>::first_chunk::<16>) {
+            // No stop in the chunk gives 32: out of it, so the slow path.
+            let stop = super::stage1::string_stops(chunk).trailing_zeros() as usize;
+            if chunk.get(stop) == Some(&b'"') {
+                self.i = start + stop + 1;
+                return Ok(Scanned {
+                    start,
+                    end: start + stop,
+                    escaped: false,
+                });
+            }
+        }
+        self.string_slow()
+    }
+
+    /// [`Self::string`] for strings that are long, escaped, invalid or
+    /// near the end of the event.
+    #[inline(never)]
+    fn string_slow(&mut self) -> Result<Scanned, EventError> {
         let b = self.b;
         let start = self.i + 1;
         let mut j = start;
@@ -775,14 +809,20 @@ mod tests {
         assert_eq!(find_string_special(b"abc\\d", 0), 3);
         assert_eq!(find_string_special(b"abcdefgh\x01", 0), 8);
         assert_eq!(find_string_special(b"a\x7f\xff\xe9abcdefg", 0), 11);
-        for i in 0..20 {
-            let mut s = vec![b'x'; 20];
-            s[i] = b'"';
-            assert_eq!(find_string_special(&s, 0), i);
-            s[i] = 0x1f;
-            assert_eq!(find_string_special(&s, 0), i);
-            s[i] = b' ';
-            assert_eq!(find_string_special(&s, 0), 20);
+        // Every length, start and position: the 16-byte steps, the word
+        // and the byte tails.
+        for len in 0..50 {
+            for from in 0..=len {
+                let s = vec![b'x'; len];
+                assert_eq!(find_string_special(&s, from), len);
+                for i in from..len {
+                    for c in [b'"', b'\\', 0x1f, 0x00] {
+                        let mut s = s.clone();
+                        s[i] = c;
+                        assert_eq!(find_string_special(&s, from), i, "{len} {from} {i}");
+                    }
+                }
+            }
         }
     }
 

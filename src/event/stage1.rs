@@ -11,8 +11,9 @@
 //! baseline). The intrinsics inside take no pointer: each lane is built
 //! from `u64`s read from a bounds-checked array.
 //!
-//! Its user is [`container_end`], the trusted mode's jump over a member no
-//! rule reads: bracket bits outside strings counted 64 bytes at a time.
+//! Its users are [`container_end`], the trusted mode's jump over a member no
+//! rule reads (bracket bits outside strings counted 64 bytes at a time),
+//! and [`string_stops`], the reader's scan of a string 16 bytes a step.
 //!
 //! (A grammar check of the whole event over the same masks — simdjson's
 //! stage 2 without a tape — was built and measured, commit 914ae2e: no
@@ -81,6 +82,39 @@ pub(super) fn portable(block: &[u8; 64]) -> Classes {
     c
 }
 
+/// Where a string's scan stops in the 16 bytes of `chunk`: bit `i` is set
+/// iff byte `i` is `"`, `\` or a control character (below 0x20). SSE2 on
+/// x86_64: one compare per class for the 16 bytes, so a short string (most
+/// keys and values) is scanned in one step.
+#[inline(always)]
+pub(super) fn string_stops(chunk: &[u8; 16]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `sse2::string_stops` only requires the SSE2 target
+        // feature, part of the x86_64 baseline (as for `classify` above);
+        // it reads nothing but `chunk`, through safe code.
+        #[allow(unsafe_code)]
+        unsafe {
+            sse2::string_stops(chunk)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        string_stops_portable(chunk)
+    }
+}
+
+/// [`string_stops`] one byte at a time: the fallback on other targets and
+/// the reference the SSE2 version is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(super) fn string_stops_portable(chunk: &[u8; 16]) -> u32 {
+    chunk
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'"' || b == b'\\' || b < 0x20)
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use super::Classes;
@@ -88,6 +122,20 @@ mod sse2 {
         __m128i, _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x,
         _mm_set1_epi8,
     };
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn string_stops(chunk: &[u8; 16]) -> u32 {
+        let (lo, hi) = chunk.split_at(8);
+        let word = |half: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(half);
+            i64::from_le_bytes(w)
+        };
+        let v = _mm_set_epi64x(word(hi), word(lo));
+        let ctrl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        let m = _mm_or_si128(_mm_or_si128(eq(v, b'"'), eq(v, b'\\')), ctrl);
+        _mm_movemask_epi8(m) as u32 & 0xFFFF
+    }
 
     #[target_feature(enable = "sse2")]
     fn lane(block: &[u8; 64], k: usize) -> __m128i {
@@ -433,6 +481,46 @@ mod tests {
         let text = br#"{"a": [1, 2], "b\"": {"c": "x\\"}} \t\r\n"#;
         let block = block_at(text, 0);
         assert_eq!(classify(&block), portable(&block));
+    }
+
+    #[test]
+    fn sse2_string_stops_equal_the_portable_ones() {
+        // Every byte value at every offset, among plain bytes and among
+        // other stops.
+        for fill in [b'a', b'"', 0x1f, 0xff] {
+            for at in 0..16 {
+                for byte in 0..=255u8 {
+                    let mut chunk = [fill; 16];
+                    chunk[at] = byte;
+                    assert_eq!(
+                        string_stops(&chunk),
+                        string_stops_portable(&chunk),
+                        "{byte:#x} at {at} among {fill:#x}"
+                    );
+                }
+            }
+        }
+        // Random chunks, biased towards the bytes around the classes.
+        let mut next = crate::util::test_rng::xorshift(0xA076_1D64_78BD_642F);
+        let near = [
+            b'"', b'\\', 0x1f, 0x20, 0x00, b'!', b'#', b'[', b']', 0x7f, 0x80,
+        ];
+        for _ in 0..20_000 {
+            let mut chunk = [0u8; 16];
+            for b in &mut chunk {
+                let r = next();
+                *b = if r & 1 == 0 {
+                    near[(r >> 8) as usize % near.len()]
+                } else {
+                    (r >> 16) as u8
+                };
+            }
+            assert_eq!(string_stops(&chunk), string_stops_portable(&chunk));
+        }
+        assert_eq!(
+            string_stops(b"abc\"def\\gh\x01jklmn"),
+            1 << 3 | 1 << 7 | 1 << 10
+        );
     }
 
     #[test]
