@@ -10,9 +10,10 @@
 /// A key is looked up whole first: each object level (the event itself,
 /// and every node a path continues from with `.`) keeps the few keys
 /// without a dot that lead somewhere, compared by length and first eight
-/// bytes before the rest (no hashing, no byte-by-byte walk). Only a key
-/// that misses and holds a dot, at a level where some key leads on with
-/// `.`, walks the trie byte by byte.
+/// bytes before the rest (no hashing, no byte-by-byte walk; keys of 9 to
+/// 16 bytes by their last eight too). Only a key that misses and holds a
+/// dot just after the bytes of a level key that leads on with `.` walks
+/// the trie byte by byte.
 #[derive(Clone, Debug)]
 pub(crate) struct PathTrie {
     nodes: Vec<TrieNode>,
@@ -61,9 +62,37 @@ struct TrieNode {
 struct Level {
     /// Sorted by (length, head, bytes).
     entries: Vec<Entry>,
-    /// Whether some entry's node continues with `.`: only then can a key
-    /// with a dot reach a path from here.
-    dotted: bool,
+    /// Bit `n` (below 63) is set if an entry `n` bytes long continues with
+    /// `.`, bit 63 for any longer one: a key with a dot reaches a path from
+    /// here only if its first dot is at such an offset (the bytes before it
+    /// are such an entry), so most keys skip the search for a dot.
+    dotted: u64,
+}
+
+impl Level {
+    /// Whether `key` holds a dot where an entry that continues with `.`
+    /// would end (a dotted key that may lead somewhere: the byte walk
+    /// decides).
+    #[inline(always)]
+    fn may_continue(&self, key: &[u8]) -> bool {
+        if self.dotted & (1 << 63) != 0 {
+            return key.contains(&b'.');
+        }
+        // Offsets `n` with `key[n]` in the key: below its length.
+        let below = match key.len() {
+            n @ 0..63 => (1u64 << n) - 1,
+            _ => u64::MAX,
+        };
+        let mut offsets = self.dotted & below;
+        while offsets != 0 {
+            let n = offsets.trailing_zeros() as usize;
+            if key.get(n) == Some(&b'.') {
+                return true;
+            }
+            offsets &= offsets - 1;
+        }
+        false
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +100,8 @@ struct Entry {
     len: u32,
     /// The key's first (up to) eight bytes, little-endian, zero-padded.
     head: u64,
+    /// The key's last eight bytes when it has 9 to 16 (`tail`).
+    tail: u64,
     /// Where the key's bytes start in `PathTrie::keys`.
     start: u32,
     node: u32,
@@ -80,17 +111,36 @@ struct Entry {
 const SCAN: usize = 12;
 
 /// The first (up to) eight bytes of `key`, as `Entry::head`.
+///
+/// Without a byte loop or a variable-length copy (most keys are short): a
+/// key of 4 to 7 bytes is two overlapping 4-byte reads, one of 1 to 3
+/// bytes its first, middle and last bytes (which cover it).
 #[inline(always)]
 fn head(key: &[u8]) -> u64 {
-    match key.first_chunk::<8>() {
-        Some(chunk) => u64::from_le_bytes(*chunk),
-        None => {
-            let mut w = [0u8; 8];
-            for (slot, &b) in w.iter_mut().zip(key) {
-                *slot = b;
-            }
-            u64::from_le_bytes(w)
-        }
+    if let Some(chunk) = key.first_chunk::<8>() {
+        return u64::from_le_bytes(*chunk);
+    }
+    let n = key.len();
+    if let (Some(lo), Some(hi)) = (key.first_chunk::<4>(), key.last_chunk::<4>()) {
+        // The bytes both reads hold are the same, so OR keeps them.
+        return u64::from(u32::from_le_bytes(*lo))
+            | u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4));
+    }
+    let byte = |i: usize| key.get(i).map_or(0, |&b| u64::from(b) << (8 * i));
+    if n == 0 {
+        0
+    } else {
+        byte(0) | byte(n / 2) | byte(n - 1)
+    }
+}
+
+/// The last eight bytes of `key` when it has 9 to 16 (all its bytes after
+/// the head's), else 0.
+#[inline(always)]
+fn tail(key: &[u8]) -> u64 {
+    match key.last_chunk::<8>() {
+        Some(chunk) if (9..=16).contains(&key.len()) => u64::from_le_bytes(*chunk),
+        _ => 0,
     }
 }
 
@@ -226,6 +276,7 @@ impl PathTrie {
                 let entry = Entry {
                     len: key.len() as u32,
                     head: head(&key),
+                    tail: tail(&key),
                     start: self.keys.len() as u32,
                     node,
                 };
@@ -240,7 +291,10 @@ impl PathTrie {
                 .cmp(&(b.len, b.head))
                 .then_with(|| bytes(a).cmp(bytes(b)))
         });
-        let dotted = entries.iter().any(|e| self.nodes[e.node as usize].dot);
+        let dotted = entries
+            .iter()
+            .filter(|e| self.nodes[e.node as usize].dot)
+            .fold(0u64, |m, e| m | 1 << e.len.min(63));
         Level { entries, dotted }
     }
 
@@ -258,7 +312,7 @@ impl PathTrie {
 
     /// The node for member `key` of an object found at `node` (the event
     /// itself when `top`), if any path goes through it.
-    #[inline]
+    #[inline(always)]
     pub fn member(&self, node: u32, key: &[u8], top: bool) -> Option<u32> {
         let level = if top {
             &self.top
@@ -272,7 +326,7 @@ impl PathTrie {
         if let Some(found) = self.find(level, key) {
             return Some(found);
         }
-        if level.dotted && key.contains(&b'.') {
+        if level.may_continue(key) {
             return self.walk(node, key, top);
         }
         None
@@ -283,13 +337,7 @@ impl PathTrie {
     fn find(&self, level: &Level, key: &[u8]) -> Option<u32> {
         let len = key.len() as u32;
         let h = head(key);
-        let same_tail = |e: &Entry| {
-            e.len <= 8
-                || self
-                    .keys
-                    .get(e.start as usize + 8..(e.start + e.len) as usize)
-                    == key.get(8..)
-        };
+        let same_tail = |e: &Entry| self.same_tail(e, key);
         let entries = &level.entries;
         if entries.len() <= SCAN {
             return entries
@@ -297,6 +345,15 @@ impl PathTrie {
                 .find(|e| e.len == len && e.head == h && same_tail(e))
                 .map(|e| e.node);
         }
+        self.search(entries, key, h)
+    }
+
+    /// [`find`](Self::find) in a level of more than `SCAN` keys (out of
+    /// line: the common small levels are inlined in the reader).
+    #[inline(never)]
+    fn search(&self, entries: &[Entry], key: &[u8], h: u64) -> Option<u32> {
+        let len = key.len() as u32;
+        let same_tail = |e: &Entry| self.same_tail(e, key);
         // Sorted by (len, head): binary-search the first candidate, then
         // compare the tails of the (rare) entries sharing both.
         let first = entries.partition_point(|e| (e.len, e.head) < (len, h));
@@ -308,8 +365,23 @@ impl PathTrie {
             .map(|e| e.node)
     }
 
+    /// Whether `key`, of the same length and head as `e`, is `e`'s key.
+    #[inline(always)]
+    fn same_tail(&self, e: &Entry, key: &[u8]) -> bool {
+        // Keys of 9 to 16 bytes (most long ones) end with one compare of
+        // their last eight bytes (which overlap the head).
+        e.len <= 8
+            || (e.len <= 16 && e.tail == tail(key))
+            || e.len > 16
+                && self
+                    .keys
+                    .get(e.start as usize + 8..(e.start + e.len) as usize)
+                    == key.get(8..)
+    }
+
     /// [`member`](Self::member) by walking the trie one byte at a time
     /// (keys with a dot; the reference the levels are tested against).
+    #[inline(never)]
     fn walk(&self, node: u32, key: &[u8], top: bool) -> Option<u32> {
         let mut at = if top { node } else { self.step(node, b'.')? };
         for &byte in key {
@@ -383,6 +455,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn heads_are_the_first_eight_bytes_zero_padded() {
+        let text = b"abcdefghijk";
+        for n in 0..=text.len() {
+            let key = &text[..n];
+            let mut w = [0u8; 8];
+            for (slot, &b) in w.iter_mut().zip(key) {
+                *slot = b;
+            }
+            assert_eq!(head(key), u64::from_le_bytes(w), "{n}");
+        }
+    }
+
+    #[test]
     fn dotted_keys_and_nesting_reach_the_same_field() {
         let trie = PathTrie::new(["a.b", "a.c.d", "x"]);
         let a = trie.member(PathTrie::ROOT, b"a", true).unwrap();
@@ -426,6 +511,11 @@ mod tests {
         for i in 0..40 {
             paths.push(format!("many.k{i}"));
             paths.push(format!("many.key_with_long_name_{i}.v"));
+        }
+        // Dotted segments of 62 to 64 bytes (the length mask's last bits).
+        for n in 62..=64 {
+            paths.push(format!("{}.v", "L".repeat(n)));
+            paths.push(format!("many.{}.w", "M".repeat(n)));
         }
         paths.sort();
         paths.dedup();
