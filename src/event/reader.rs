@@ -42,8 +42,8 @@
 //! byte, so it reads to the end.
 //!
 //! Safe Rust: the word-at-a-time scans below use `u64::from_le_bytes` over
-//! bounds-checked slices (the SIMD block classes and the 16-byte string
-//! scan are in `stage1`).
+//! bounds-checked slices (the SIMD block classes, the 16-byte string scan
+//! and the 32-byte digit mask are in `stage1`).
 
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
@@ -196,6 +196,68 @@ pub(super) fn digits_end(b: &[u8], mut j: usize) -> usize {
         j += 1;
     }
     j
+}
+
+/// The end of the number literal (RFC 8259 grammar) at `i`, or where it
+/// goes wrong and why.
+fn scan_number(b: &[u8], i: usize) -> Result<usize, (usize, &'static str)> {
+    let mut j = i;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    match b.get(j) {
+        Some(b'0') => j += 1,
+        Some(b'1'..=b'9') => j = digits_end(b, j + 1),
+        _ => return Err((j, "invalid number")),
+    }
+    if b.get(j) == Some(&b'.') {
+        let k = digits_end(b, j + 1);
+        if k == j + 1 {
+            return Err((k, "invalid number: digits expected after '.'"));
+        }
+        j = k;
+    }
+    if let Some(b'e' | b'E') = b.get(j) {
+        j += 1;
+        if let Some(b'+' | b'-') = b.get(j) {
+            j += 1;
+        }
+        let k = digits_end(b, j);
+        if k == j {
+            return Err((k, "invalid number: digits expected in the exponent"));
+        }
+        j = k;
+    }
+    Ok(j)
+}
+
+/// The length of the number literal that starts `chunk`, if it is valid,
+/// has no exponent and ends inside the chunk (`None`: let [`scan_number`]
+/// decide). Exactly the literals `scan_number` accepts there, with the
+/// same end.
+#[inline(always)]
+fn plain_number_len(chunk: &[u8; 32]) -> Option<usize> {
+    let digits = u64::from(super::stage1::digits(chunk));
+    // The digits from `j` on (at most 32: the bits above the chunk's are 0).
+    let run = |j: usize| (!(digits >> j)).trailing_zeros() as usize;
+    let mut j = usize::from(chunk[0] == b'-');
+    let int = run(j);
+    // No digit, or a leading zero followed by digits (an error later).
+    if int == 0 || (int > 1 && chunk.get(j) == Some(&b'0')) {
+        return None;
+    }
+    j += int;
+    if chunk.get(j)? == &b'.' {
+        let frac = run(j + 1);
+        if frac == 0 {
+            return None;
+        }
+        j += 1 + frac;
+    }
+    match chunk.get(j)? {
+        b'e' | b'E' => None,
+        _ => Some(j),
+    }
 }
 
 /// A scanned string: its content is `b[start..end]`; `escaped` if it
@@ -525,49 +587,41 @@ impl Reader<'_, '_, '_> {
     }
 
     /// Reads a number literal (RFC 8259 grammar) at `self.i`.
-    #[inline]
+    ///
+    /// Most literals (coordinates) have no exponent and are followed by 32
+    /// bytes of the event: their digit runs come from one SIMD digit mask
+    /// ([`plain_number_len`]), inlined in every caller; the rest (and every
+    /// error) are scanned by [`scan_number`].
+    #[inline(always)]
     fn number(&mut self) -> Result<(), EventError> {
-        let b = self.b;
-        let mut j = self.i;
-        if b.get(j) == Some(&b'-') {
-            j += 1;
+        let plain = self
+            .b
+            .get(self.i..)
+            .and_then(<[u8]>::first_chunk::<32>)
+            .and_then(plain_number_len);
+        match plain {
+            Some(len) => {
+                self.i += len;
+                Ok(())
+            }
+            None => self.number_slow(),
         }
-        match b.get(j) {
-            Some(b'0') => j += 1,
-            Some(b'1'..=b'9') => j = digits_end(b, j + 1),
-            _ => {
-                self.i = j;
-                return Err(self.error(EventErrorKind::InvalidNumber, "invalid number"));
+    }
+
+    /// [`Self::number`] byte by byte (exponents, the end of the event,
+    /// errors).
+    #[inline(never)]
+    fn number_slow(&mut self) -> Result<(), EventError> {
+        match scan_number(self.b, self.i) {
+            Ok(end) => {
+                self.i = end;
+                Ok(())
+            }
+            Err((at, what)) => {
+                self.i = at;
+                Err(self.error(EventErrorKind::InvalidNumber, what))
             }
         }
-        if b.get(j) == Some(&b'.') {
-            let k = digits_end(b, j + 1);
-            if k == j + 1 {
-                self.i = k;
-                return Err(self.error(
-                    EventErrorKind::InvalidNumber,
-                    "invalid number: digits expected after '.'",
-                ));
-            }
-            j = k;
-        }
-        if let Some(b'e' | b'E') = b.get(j) {
-            j += 1;
-            if let Some(b'+' | b'-') = b.get(j) {
-                j += 1;
-            }
-            let k = digits_end(b, j);
-            if k == j {
-                self.i = k;
-                return Err(self.error(
-                    EventErrorKind::InvalidNumber,
-                    "invalid number: digits expected in the exponent",
-                ));
-            }
-            j = k;
-        }
-        self.i = j;
-        Ok(())
     }
 
     /// Scans the string whose `"` is at `self.i`; leaves `self.i` after its
@@ -726,7 +780,12 @@ impl Reader<'_, '_, '_> {
                     return Ok(());
                 }
                 loop {
-                    self.check_value(depth + 1)?;
+                    // Numbers (coordinates) are most skipped elements:
+                    // checked here, without a recursive call each.
+                    match self.peek() {
+                        Some(b'-' | b'0'..=b'9') => self.number()?,
+                        _ => self.check_value(depth + 1)?,
+                    }
                     if !self.next_or_close(b']')? {
                         return Ok(());
                     }
@@ -824,6 +883,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The SIMD fast path takes common literals and agrees with the byte
+    /// scan on every literal it takes (random texts over the characters
+    /// of numbers and what follows them).
+    #[test]
+    fn plain_numbers_agree_with_the_byte_scan() {
+        let chunk = |text: &[u8]| {
+            let mut c = [b' '; 32];
+            c[..text.len()].copy_from_slice(text);
+            c
+        };
+        for (text, len) in [
+            (&b"-122.4733933858251, 0.0"[..], Some(18)),
+            (b"37.721566337210001 ]", Some(18)),
+            (b"0.0 ]", Some(3)),
+            (b"0,", Some(1)),
+            (b"-0]", Some(2)),
+            (b"7", Some(1)),
+            (b"1e5", None),
+            (b"01", None),
+            (b"1.", None),
+            (b"-", None),
+            (b"12345678901234567890123456789012", None),
+        ] {
+            assert_eq!(plain_number_len(&chunk(text)), len, "{text:?}");
+        }
+        let alphabet = b"-+.eE0123456789 ,]x";
+        let mut next = crate::util::test_rng::xorshift(0x3C6E_F372_FE94_F82B);
+        let mut taken = 0;
+        for _ in 0..200_000 {
+            let n = (next() % 33) as usize;
+            let mut c = [0u8; 32];
+            for b in &mut c {
+                let r = next();
+                // Mostly digits, so that long runs occur.
+                *b = if r & 3 != 0 {
+                    b'0' + (r >> 8) as u8 % 10
+                } else {
+                    alphabet[(r >> 8) as usize % alphabet.len()]
+                };
+            }
+            // Sometimes a real end, sometimes 32 bytes of number-ish text.
+            let mut text = c.to_vec();
+            if n < 32 {
+                text.truncate(n);
+                text.push(b',');
+            }
+            let chunk: [u8; 32] = match text.get(..32) {
+                Some(head) => head.try_into().unwrap_or_default(),
+                None => chunk(&text),
+            };
+            let mut padded = text.clone();
+            padded.resize(64, b' ');
+            if let Some(len) = plain_number_len(&chunk) {
+                taken += 1;
+                assert_eq!(scan_number(&padded, 0), Ok(len), "{:?}", text);
+            }
+        }
+        assert!(taken > 10_000, "{taken}");
     }
 
     #[test]
