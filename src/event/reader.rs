@@ -45,6 +45,7 @@
 //! bounds-checked slices (the SIMD block classes, the 16-byte string scan
 //! and the 32-byte digit mask are in `stage1`).
 
+use super::trie::Level;
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
 };
@@ -374,6 +375,9 @@ impl Reader<'_, '_, '_> {
             self.i += 1;
             return Ok(());
         }
+        // The same for every member: looked up once.
+        let trie = self.trie;
+        let level = trie.level(node, top);
         loop {
             if self.peek() != Some(b'"') {
                 return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
@@ -390,7 +394,7 @@ impl Reader<'_, '_, '_> {
                 }
             }
             let key = self.string()?;
-            let child = self.member(node, key, top)?;
+            let child = self.member(level, node, key, top)?;
             self.colon()?;
             match child {
                 Some(child) => {
@@ -407,17 +411,27 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    /// The trie node of member `key` of an object at `node`.
+    /// The trie node of member `key` of an object at `node`, whose keys
+    /// are `level` (`PathTrie::level`).
     #[inline]
-    fn member(&mut self, node: u32, key: Scanned, top: bool) -> Result<Option<u32>, EventError> {
+    fn member(
+        &mut self,
+        level: Option<&Level>,
+        node: u32,
+        key: Scanned,
+        top: bool,
+    ) -> Result<Option<u32>, EventError> {
+        let Some(level) = level else {
+            return Ok(None);
+        };
         if !key.escaped {
             let bytes = self.b.get(key.start..key.end).unwrap_or_default();
-            return Ok(self.trie.member(node, bytes, top));
+            return Ok(self.trie.member_in(level, node, bytes, top));
         }
         let mut buf = std::mem::take(self.sink.key);
         buf.clear();
         let decoded = self.decode(key, &mut buf);
-        let found = decoded.map(|()| self.trie.member(node, &buf, top));
+        let found = decoded.map(|()| self.trie.member_in(level, node, &buf, top));
         *self.sink.key = buf;
         found
     }
@@ -735,10 +749,13 @@ impl Reader<'_, '_, '_> {
 
     /// Skips the value at `self.i`, which no rule reads. `depth` is the
     /// nesting level of the container holding it.
-    #[inline]
+    #[inline(always)]
     fn skip(&mut self, depth: usize) -> Result<(), EventError> {
         if self.validate {
             self.check_value(depth)
+        } else if self.peek() == Some(b'"') {
+            // Most skipped values are short strings: scanned inline.
+            self.jump_string()
         } else {
             self.jump()
         }
@@ -818,6 +835,7 @@ impl Reader<'_, '_, '_> {
     /// Trusted skipping of a string: the same word-at-a-time scan as a
     /// read string (most skipped strings are short, where `memchr` costs
     /// more than it saves), escapes stepped over unchecked.
+    #[inline(always)]
     fn jump_string(&mut self) -> Result<(), EventError> {
         self.string().map(|_| ())
     }

@@ -295,7 +295,14 @@ fn prefix_xor(mut x: u64) -> u64 {
 /// its closing quote (excluded).
 #[inline(always)]
 fn strings(c: &Classes, carry: &mut Carry, pxor: impl Fn(u64) -> u64) -> u64 {
-    let quote = c.quote & !escaped(c.backslash, carry);
+    // Most blocks have no backslash and none carried in: nothing escaped
+    // (what `escaped` would compute, carry included).
+    let escaped = if c.backslash | carry.escaped == 0 {
+        0
+    } else {
+        escaped(c.backslash, carry)
+    };
+    let quote = c.quote & !escaped;
     let string = pxor(quote) ^ carry.in_string;
     carry.in_string = ((string as i64) >> 63) as u64;
     string

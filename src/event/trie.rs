@@ -59,7 +59,7 @@ struct TrieNode {
 /// The dot-free keys that lead to a node with a field or a `.`, from one
 /// starting node.
 #[derive(Clone, Debug, Default)]
-struct Level {
+pub(crate) struct Level {
     /// Sorted by (length, head, bytes).
     entries: Vec<Entry>,
     /// Bit `n` (below 63) is set if an entry `n` bytes long continues with
@@ -75,6 +75,9 @@ impl Level {
     /// decides).
     #[inline(always)]
     fn may_continue(&self, key: &[u8]) -> bool {
+        if self.dotted == 0 {
+            return false;
+        }
         if self.dotted & (1 << 63) != 0 {
             return key.contains(&b'.');
         }
@@ -312,17 +315,31 @@ impl PathTrie {
 
     /// The node for member `key` of an object found at `node` (the event
     /// itself when `top`), if any path goes through it.
-    #[inline(always)]
+    #[inline]
     pub fn member(&self, node: u32, key: &[u8], top: bool) -> Option<u32> {
-        let level = if top {
-            &self.top
-        } else {
-            let n = self.nodes.get(node as usize)?;
-            if !n.dot {
-                return None;
-            }
-            self.levels.get(n.level as usize)?
-        };
+        self.member_in(self.level(node, top)?, node, key, top)
+    }
+
+    /// The keys of the members of an object found at `node` (the event
+    /// itself when `top`) that lead somewhere; `None` if none can. The
+    /// reader looks it up once per object, then each key with
+    /// [`member_in`](Self::member_in).
+    #[inline(always)]
+    pub fn level(&self, node: u32, top: bool) -> Option<&Level> {
+        if top {
+            return Some(&self.top);
+        }
+        let n = self.nodes.get(node as usize)?;
+        if !n.dot {
+            return None;
+        }
+        self.levels.get(n.level as usize)
+    }
+
+    /// [`member`](Self::member) with the object's `level` (from
+    /// [`level`](Self::level) for the same `node` and `top`).
+    #[inline(always)]
+    pub fn member_in(&self, level: &Level, node: u32, key: &[u8], top: bool) -> Option<u32> {
         if let Some(found) = self.find(level, key) {
             return Some(found);
         }
