@@ -123,11 +123,18 @@ fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
         }
         return;
     }
-    let (mut low, mut high) = (usize::MAX, 0);
-    for id in out.iter() {
-        low = low.min(id.index() / 64);
-        high = high.max(id.index() / 64);
-    }
+    let (low, high) = if seen.len() <= out.len() * 4 {
+        // The whole bitset is short next to the ids (hundreds of rules of
+        // ten thousand): pass over all of it, not looking for the span.
+        (0, seen.len() - 1)
+    } else {
+        let (mut low, mut high) = (usize::MAX, 0);
+        for id in out.iter() {
+            low = low.min(id.index() / 64);
+            high = high.max(id.index() / 64);
+        }
+        (low, high)
+    };
     if high - low > out.len() * 4 {
         // Sparse over a wide span: comparisons are cheaper than the pass.
         for id in out.iter() {
@@ -138,14 +145,17 @@ fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
         out.sort_unstable();
         return;
     }
-    // The set bits are exactly the ids in `out`: rewrite it in place.
-    let mut slots = out.iter_mut();
-    for (w, bits) in seen.iter_mut().enumerate().take(high + 1).skip(low) {
+    // The set bits are exactly the ids in `out`: rewrite it in place. A
+    // plain index loop over the span (most words are zero for a large set).
+    let span = seen.get_mut(low..=high).unwrap_or_default();
+    let mut at = 0;
+    for (w, bits) in (low..).zip(span.iter_mut()) {
         let mut word = std::mem::take(bits);
         while word != 0 {
-            if let Some(slot) = slots.next() {
+            if let Some(slot) = out.get_mut(at) {
                 *slot = RuleId::new((w * 64) as u32 + word.trailing_zeros());
             }
+            at += 1;
             word &= word - 1;
         }
     }
@@ -233,7 +243,9 @@ impl<'a, 'b> Walk<'a, 'b> {
             let values = self.values_of(edge.field);
             if let Some(index) = &edge.values {
                 for value in values {
-                    if !self.consistent(value.frame, membership) {
+                    if index.rules_out(value, &self.flat)
+                        || !self.consistent(value.frame, membership)
+                    {
                         continue;
                     }
                     let start = self.stack.len();
@@ -242,7 +254,11 @@ impl<'a, 'b> Walk<'a, 'b> {
                     let (out, seen) = (&mut *self.out, &mut *self.seen);
                     index.visit(value, &flat, self.value_scratch, |targets| {
                         report(targets.rules(&automaton.pools), seen, out);
-                        stack.extend_from_slice(targets.states(&automaton.pools));
+                        // Most hits lead to leaves only: no call to grow the stack.
+                        let states = targets.states(&automaton.pools);
+                        if !states.is_empty() {
+                            stack.extend_from_slice(states);
+                        }
                     });
                     let end = self.stack.len();
                     if end > start {
@@ -289,6 +305,7 @@ mod tests {
             (33, 100_000),
             (200, 2_000),
             (200, 100_000),
+            (400, 100_000),
             (5_000, 8_000),
         ] {
             for sort in [true, false] {

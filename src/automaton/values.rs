@@ -64,7 +64,15 @@ pub(crate) struct ValueIndex {
     /// a literal is ruled out by its first byte, neither scanned nor
     /// converted.
     numeric_sign_out: Option<bool>,
+    /// The magnitudes no numeric range reaches, when there are ranges
+    /// (coordinates' `0.0` z-values next to latitude ranges): such a
+    /// literal is ruled out from its text, neither scanned nor converted.
+    numeric_bands: Option<Bands>,
     cidr: Option<IntervalIndex<IpKey>>,
+    /// Whether numeric ranges are all there is: then a value that is not a
+    /// number, or a number the sign or band tests rule out, is ruled out
+    /// before the visit (see [`ValueIndex::rules_out`]).
+    numeric_only: bool,
     anything_but: Option<Box<Complement>>,
     needs_fold: bool,
     needs_ip: bool,
@@ -201,6 +209,7 @@ impl ValueIndex {
         } else {
             None
         };
+        let numeric_bands = (!numeric.is_empty()).then(|| Bands::new(&numeric));
         let numeric = (!numeric.is_empty()).then(|| {
             let ranges: Vec<_> = numeric
                 .into_iter()
@@ -224,6 +233,23 @@ impl ValueIndex {
                 .as_ref()
                 .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
+        let numeric_only = numeric.is_some()
+            && exact.is_empty()
+            && exact_ip.is_empty()
+            && number_digits.is_empty()
+            && number_keys.is_empty()
+            && number_texts.is_empty()
+            && [&true_, &false_, &null, &exists]
+                .iter()
+                .all(|v| v.is_empty())
+            && prefix.is_none()
+            && suffix.is_none()
+            && ignore_case.is_empty()
+            && prefix_ignore_case.is_none()
+            && suffix_ignore_case.is_none()
+            && wildcards.is_none()
+            && cidr.is_none()
+            && anything_but.is_none();
         let few_numbers = (number_digits.len() <= 8).then(|| {
             number_digits
                 .iter()
@@ -251,11 +277,35 @@ impl ValueIndex {
             wildcards,
             numeric,
             numeric_sign_out,
+            numeric_bands,
             cidr,
+            numeric_only,
             anything_but,
             needs_fold,
             needs_ip,
         }
+    }
+
+    /// Whether `value` can satisfy no pattern here, from its kind and first
+    /// bytes alone, for an edge of numeric ranges only; small enough to be
+    /// inlined in the walk, so that the values such an edge ignores (a
+    /// polygon's longitudes and z-values next to latitude ranges) cost no
+    /// call. `false` says nothing (the visit decides).
+    #[inline(always)]
+    pub fn rules_out(&self, value: &LeafValue, flat: &Flat<'_>) -> bool {
+        self.numeric_only && (value.kind != Kind::Number || self.number_ruled_out(flat.text(value)))
+    }
+
+    /// Whether the number literal `text` falls in no numeric range by its
+    /// sign or magnitude band; only when no literal needs its value
+    /// otherwise (`number_keys` empty).
+    #[inline(always)]
+    fn number_ruled_out(&self, text: &[u8]) -> bool {
+        self.number_keys.is_empty()
+            && (self
+                .numeric_sign_out
+                .is_some_and(|negative| negative == (text.first() == Some(&b'-')))
+                || self.numeric_bands.is_some_and(|b| b.rules_out(text)))
     }
 
     /// Calls `emit` with the targets of every pattern `value` satisfies.
@@ -369,11 +419,8 @@ impl ValueIndex {
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
-        if self.number_keys.is_empty()
-            && self
-                .numeric_sign_out
-                .is_some_and(|negative| negative == (flat.text(value).first() == Some(&b'-')))
-        {
+        // Tested before the visit already when the ranges are all there is.
+        if !self.numeric_only && self.number_ruled_out(flat.text(value)) {
             return;
         }
         // A literal that cannot be comparable (beyond the f64 range, too
@@ -390,12 +437,85 @@ impl ValueIndex {
             emit(*t);
         }
         if let Some(n) = &self.numeric {
-            n.query(key, |t| {
-                if flat.exact(value) {
-                    emit(t)
+            match n.flat_hits(key) {
+                // Exactness is asked once for all the hits, and only if any.
+                Some(hits) => {
+                    if !hits.is_empty() && flat.exact(value) {
+                        for t in hits {
+                            emit(*t);
+                        }
+                    }
                 }
-            });
+                None => n.query(key, |t| {
+                    if flat.exact(value) {
+                        emit(t)
+                    }
+                }),
+            }
         }
+    }
+}
+
+/// Literals written without an exponent, of `BANDS` integer digits or
+/// fewer, are sorted into bands by sign and integer-digit count.
+const BANDS: usize = 22;
+
+/// Per sign, the bands of magnitude that no numeric range of an edge
+/// reaches. A literal without an exponent whose integer part has `d`
+/// digits (`d = 0` for `0.x`) lies in `[10^(d-1), 10^d)` (`[0, 1)` for
+/// `d = 0`), and so does its value if it is comparable (rounding up to
+/// `10^d` would make it not comparable, and `10^(d-1)` is a float); a
+/// literal that is not comparable is in no range. So a literal in a band
+/// no range meets is in no range, and the band is known from a few bytes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bands {
+    /// Indexed by `negative`: bit `d` set when no range meets band `d`.
+    out: [u32; 2],
+}
+
+impl Bands {
+    fn new(ranges: &[(u64, u64, Vec<u32>)]) -> Bands {
+        let mut out = [0u32; 2];
+        for (negative, mask) in out.iter_mut().enumerate() {
+            // Powers of ten to 10^22 are floats: products by ten stay exact.
+            let (mut low, mut high) = (0.0f64, 1.0f64);
+            for d in 0..=BANDS {
+                if d > 0 {
+                    low = high;
+                    high *= 10.0;
+                }
+                // The band as a closed interval (a superset is safe).
+                let (a, b) = if negative == 1 {
+                    (number::ordered(-high), number::ordered(-low))
+                } else {
+                    (number::ordered(low), number::ordered(high))
+                };
+                if ranges.iter().all(|(l, h, _)| *h < a || *l > b) {
+                    *mask |= 1 << d;
+                }
+            }
+        }
+        Bands { out }
+    }
+
+    /// Whether the number literal `text` lies in a band no range meets.
+    #[inline]
+    fn rules_out(self, text: &[u8]) -> bool {
+        let (negative, body) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let digits = if body.first() == Some(&b'0') {
+            0
+        } else {
+            body.iter().take_while(|c| c.is_ascii_digit()).count()
+        };
+        if digits > BANDS || self.out[usize::from(negative)] & (1 << digits) == 0 {
+            return false;
+        }
+        // An exponent moves the value out of its band: checked last, as
+        // only the literals about to be ruled out need it.
+        !body.iter().any(|c| c | 0x20 == b'e')
     }
 }
 
@@ -555,7 +675,114 @@ impl Complement {
 
 #[cfg(test)]
 mod tests {
+    use super::{BANDS, Bands};
+    use crate::util::number;
     use crate::{MatchScratch, ReadMode, RuleSet};
+
+    /// Every rule's matches for `event`, by name, both readers agreeing.
+    fn matched(set: &RuleSet, event: &str) -> Vec<String> {
+        let matcher = set.compile();
+        let mut scratch = MatchScratch::default();
+        let (mut trusted, mut validated) = (Vec::new(), Vec::new());
+        for (mode, got) in [
+            (ReadMode::Trusted, &mut trusted),
+            (ReadMode::Validated, &mut validated),
+        ] {
+            let mut out = Vec::new();
+            matcher
+                .matches_with_mode(event.as_bytes(), mode, &mut scratch, &mut out)
+                .expect("event");
+            got.extend(out.iter().map(|id| matcher.name(*id).to_string()));
+            got.sort();
+        }
+        assert_eq!(trusted, validated, "{event}");
+        trusted
+    }
+
+    /// The bands a range set leaves out, and the literals they rule out:
+    /// only those without an exponent whose integer part puts them in a
+    /// band no range meets.
+    #[test]
+    fn bands_rule_out_only_literals_no_range_can_hold() {
+        let range = |low: f64, high: f64| (number::ordered(low), number::ordered(high), vec![]);
+        let latitudes = Bands::new(&[range(37.7, 37.8)]);
+        // Only band 2 (10 to 100) of the positive side is met.
+        assert_eq!(latitudes.out[0], ((1u32 << (BANDS + 1)) - 1) & !(1 << 2));
+        assert_eq!(latitudes.out[1], (1u32 << (BANDS + 1)) - 1);
+        for (text, out) in [
+            ("0.0", true),
+            ("0", true),
+            ("-0", true),
+            ("5.5", true),
+            ("375.0", true),
+            ("-37.75", true),
+            ("37.75", false),
+            ("99.9", false),
+            ("3.775e1", false),
+            ("0.3775E2", false),
+            ("0.0e5", false),
+            ("12345678901234567890123", false),
+        ] {
+            assert_eq!(latitudes.rules_out(text.as_bytes()), out, "{text}");
+        }
+        // A range ending at a power of ten meets the band above too.
+        let to_ten = Bands::new(&[range(5.0, 10.0)]);
+        assert!(!to_ten.rules_out(b"10.0") && !to_ten.rules_out(b"7"));
+        assert!(to_ten.rules_out(b"0.5") && to_ten.rules_out(b"100"));
+        // Ranges around zero rule out nothing near it.
+        let around = Bands::new(&[range(-0.5, 0.5)]);
+        assert!(!around.rules_out(b"0.25") && !around.rules_out(b"-0.25"));
+        assert!(!around.rules_out(b"-0") && around.rules_out(b"-2"));
+    }
+
+    /// Numeric ranges alone on an edge (the walk's rule-out before the
+    /// visit) and beside other patterns (the visit's own): literals in and
+    /// out of every band, with and without exponents, match as the ranges
+    /// say.
+    #[test]
+    fn ranges_alone_or_mixed_match_every_spelling() {
+        for extra in [
+            None,
+            Some(r#"{"x":["a"]}"#),
+            Some(r#"{"x":[{"exists":true}]}"#),
+        ] {
+            let mut set = RuleSet::new();
+            set.add("lat", r#"{"x":[{"numeric":[">=",37.7,"<",37.8]}]}"#)
+                .expect("rule");
+            set.add("neg", r#"{"x":[{"numeric":[">",-10,"<=",-1]}]}"#)
+                .expect("rule");
+            if let Some(p) = extra {
+                set.add("extra", p).expect("rule");
+            }
+            let want_extra = |v: &str| extra.is_some_and(|p| p.contains("exists") || v == "\"a\"");
+            for (value, want) in [
+                ("0.0", vec![]),
+                ("37.75", vec!["lat"]),
+                ("3.775e1", vec!["lat"]),
+                ("0.3775E+2", vec!["lat"]),
+                ("3775e-2", vec!["lat"]),
+                ("37.8", vec![]),
+                ("-5", vec!["neg"]),
+                ("-50e-1", vec!["neg"]),
+                ("-0.5", vec![]),
+                ("-0.5e1", vec!["neg"]),
+                ("-10", vec![]),
+                ("1e400", vec![]),
+                ("37.750000000000000001", vec![]),
+                ("\"a\"", vec![]),
+                ("true", vec![]),
+                ("[0.0, 37.71, -122.4]", vec!["lat"]),
+            ] {
+                let event = format!(r#"{{"x":{value}}}"#);
+                let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+                if want_extra(value) {
+                    want.push("extra".to_string());
+                }
+                want.sort();
+                assert_eq!(matched(&set, &event), want, "{event} with {extra:?}");
+            }
+        }
+    }
 
     /// Ranges all above zero, all below, and on both sides: a literal
     /// ruled out by its sign alone matches exactly what the full lookup
