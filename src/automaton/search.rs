@@ -161,9 +161,35 @@ fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
     }
 }
 
+/// A list of at least this many rules is reported without a branch per
+/// rule (see [`report`]).
+const LONG_REPORT: usize = 8;
+
 /// Appends the rules not reported yet for this event to `out`.
 #[inline]
 fn report(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
+    if rules.len() >= LONG_REPORT {
+        // A long list (a hundred rules of one broad `anything-but`): room
+        // for all of it, each id written and kept only if it is new, so no
+        // capacity check or branch per rule.
+        let base = out.len();
+        out.resize(base + rules.len(), RuleId::new(0));
+        let mut kept = base;
+        for &rule in rules {
+            let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
+            let Some(word) = seen.get_mut(w) else {
+                continue;
+            };
+            let new = *word & bit == 0;
+            *word |= bit;
+            if let Some(slot) = out.get_mut(kept) {
+                *slot = RuleId::new(rule);
+            }
+            kept += usize::from(new);
+        }
+        out.truncate(kept);
+        return;
+    }
     for &rule in rules {
         let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
         if let Some(word) = seen.get_mut(w)
@@ -288,6 +314,34 @@ impl<'a, 'b> Walk<'a, 'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Long lists (reported without a branch per rule) and short ones,
+    /// overlapping, report each rule once, in first-seen order, as one
+    /// rule at a time does.
+    #[test]
+    fn long_and_short_lists_report_each_rule_once() {
+        let mut next = crate::util::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
+        for round in 0..200 {
+            let rules = 64 + (next() % 2000) as u32;
+            let (mut seen, mut seen_one) = (
+                vec![0u64; (rules as usize).div_ceil(64)],
+                vec![0u64; (rules as usize).div_ceil(64)],
+            );
+            let (mut out, mut want) = (Vec::new(), Vec::new());
+            for _ in 0..(1 + next() % 6) {
+                let len = (next() % (3 * LONG_REPORT as u64)) as usize;
+                let mut list: Vec<u32> = (0..len).map(|_| (next() % rules as u64) as u32).collect();
+                list.sort_unstable();
+                list.dedup();
+                report(&list, &mut seen, &mut out);
+                for &rule in &list {
+                    report(&[rule], &mut seen_one, &mut want);
+                }
+            }
+            assert_eq!(out, want, "round {round}");
+            assert_eq!(seen, seen_one, "round {round}");
+        }
+    }
 
     /// Every path of `finish_ids` (few ids, dense, sparse over a wide span;
     /// sorted or not) leaves the ids sorted when asked, each once, and the

@@ -64,10 +64,11 @@ pub(crate) struct ValueIndex {
     /// a literal is ruled out by its first byte, neither scanned nor
     /// converted.
     numeric_sign_out: Option<bool>,
-    /// The magnitudes no numeric range reaches, when there are ranges
-    /// (coordinates' `0.0` z-values next to latitude ranges): such a
-    /// literal is ruled out from its text, neither scanned nor converted.
-    numeric_bands: Option<Bands>,
+    /// The magnitudes no numeric range and no comparable number literal
+    /// reaches, when there are any (coordinates' `0.0` z-values next to
+    /// latitude ranges or a latitude literal): a literal in such a band is
+    /// ruled out from its text, neither scanned nor converted.
+    value_bands: Option<Bands>,
     cidr: Option<IntervalIndex<IpKey>>,
     /// Whether numeric ranges are all there is: then a value that is not a
     /// number, or a number the sign or band tests rule out, is ruled out
@@ -97,6 +98,8 @@ impl ValueIndex {
         let mut numeric: Vec<(u64, u64, Vec<u32>)> = Vec::new();
         let mut cidr: Vec<(IpKey, IpKey, Vec<u32>)> = Vec::new();
         let mut anything_but: Vec<(AnythingBut, Vec<u32>)> = Vec::new();
+        // Every comparable literal's value, for the bands.
+        let mut literal_keys: Vec<u64> = Vec::new();
 
         fn bytes(s: &str) -> Box<[u8]> {
             s.as_bytes().to_vec().into_boxed_slice()
@@ -111,10 +114,13 @@ impl ValueIndex {
                     }
                 }
                 ValuePattern::Number { text, key } => match key {
-                    Some(key) => match number::scan(text.as_bytes()) {
-                        Some(digits) => number_digits.entry(digits).or_default().push(next),
-                        None => number_keys.entry(*key).or_default().push(next),
-                    },
+                    Some(key) => {
+                        literal_keys.push(*key);
+                        match number::scan(text.as_bytes()) {
+                            Some(digits) => number_digits.entry(digits).or_default().push(next),
+                            None => number_keys.entry(*key).or_default().push(next),
+                        }
+                    }
                     None => number_texts.entry(bytes(text)).or_default().push(next),
                 },
                 ValuePattern::True => true_.push(next),
@@ -209,7 +215,14 @@ impl ValueIndex {
         } else {
             None
         };
-        let numeric_bands = (!numeric.is_empty()).then(|| Bands::new(&numeric));
+        let value_bands = (!numeric.is_empty() || !literal_keys.is_empty()).then(|| {
+            Bands::new(
+                numeric
+                    .iter()
+                    .map(|(low, high, _)| (*low, *high))
+                    .chain(literal_keys.iter().map(|k| (*k, *k))),
+            )
+        });
         let numeric = (!numeric.is_empty()).then(|| {
             let ranges: Vec<_> = numeric
                 .into_iter()
@@ -277,7 +290,7 @@ impl ValueIndex {
             wildcards,
             numeric,
             numeric_sign_out,
-            numeric_bands,
+            value_bands,
             cidr,
             numeric_only,
             anything_but,
@@ -293,19 +306,19 @@ impl ValueIndex {
     /// call. `false` says nothing (the visit decides).
     #[inline(always)]
     pub fn rules_out(&self, value: &LeafValue, flat: &Flat<'_>) -> bool {
-        self.numeric_only && (value.kind != Kind::Number || self.number_ruled_out(flat.text(value)))
+        self.numeric_only
+            && (value.kind != Kind::Number || {
+                let text = flat.text(value);
+                self.signed_out(text) || self.value_bands.is_some_and(|b| b.rules_out(text))
+            })
     }
 
-    /// Whether the number literal `text` falls in no numeric range by its
-    /// sign or magnitude band; only when no literal needs its value
-    /// otherwise (`number_keys` empty).
+    /// Whether the sign of the number literal `text` puts it outside every
+    /// numeric range.
     #[inline(always)]
-    fn number_ruled_out(&self, text: &[u8]) -> bool {
-        self.number_keys.is_empty()
-            && (self
-                .numeric_sign_out
-                .is_some_and(|negative| negative == (text.first() == Some(&b'-')))
-                || self.numeric_bands.is_some_and(|b| b.rules_out(text)))
+    fn signed_out(&self, text: &[u8]) -> bool {
+        self.numeric_sign_out
+            .is_some_and(|negative| negative == (text.first() == Some(&b'-')))
     }
 
     /// Calls `emit` with the targets of every pattern `value` satisfies.
@@ -398,6 +411,17 @@ impl ValueIndex {
                 }
             }
         }
+        // Without comparable patterns, or in a band none of them reaches,
+        // nothing below can match: no scan, no conversion. When the ranges
+        // are all there is, the walk has tested the bands and the sign
+        // before the visit (`rules_out`); the tests only save work, so a
+        // caller that skips them gets the same hits.
+        let Some(bands) = self.value_bands else {
+            return;
+        };
+        if !self.numeric_only && bands.rules_out(flat.text(value)) {
+            return;
+        }
         if !self.number_digits.is_empty()
             && let Some(digits) = flat.significand(value)
         {
@@ -419,8 +443,7 @@ impl ValueIndex {
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
-        // Tested before the visit already when the ranges are all there is.
-        if !self.numeric_only && self.number_ruled_out(flat.text(value)) {
+        if !self.numeric_only && self.number_keys.is_empty() && self.signed_out(flat.text(value)) {
             return;
         }
         // A literal that cannot be comparable (beyond the f64 range, too
@@ -474,7 +497,8 @@ struct Bands {
 }
 
 impl Bands {
-    fn new(ranges: &[(u64, u64, Vec<u32>)]) -> Bands {
+    /// The bands that none of the inclusive (low, high) key intervals meets.
+    fn new(intervals: impl Iterator<Item = (u64, u64)> + Clone) -> Bands {
         let mut out = [0u32; 2];
         for (negative, mask) in out.iter_mut().enumerate() {
             // Powers of ten to 10^22 are floats: products by ten stay exact.
@@ -490,7 +514,7 @@ impl Bands {
                 } else {
                     (number::ordered(low), number::ordered(high))
                 };
-                if ranges.iter().all(|(l, h, _)| *h < a || *l > b) {
+                if intervals.clone().all(|(l, h)| h < a || l > b) {
                     *mask |= 1 << d;
                 }
             }
@@ -704,8 +728,8 @@ mod tests {
     /// band no range meets.
     #[test]
     fn bands_rule_out_only_literals_no_range_can_hold() {
-        let range = |low: f64, high: f64| (number::ordered(low), number::ordered(high), vec![]);
-        let latitudes = Bands::new(&[range(37.7, 37.8)]);
+        let range = |low: f64, high: f64| (number::ordered(low), number::ordered(high));
+        let latitudes = Bands::new([range(37.7, 37.8)].into_iter());
         // Only band 2 (10 to 100) of the positive side is met.
         assert_eq!(latitudes.out[0], ((1u32 << (BANDS + 1)) - 1) & !(1 << 2));
         assert_eq!(latitudes.out[1], (1u32 << (BANDS + 1)) - 1);
@@ -726,13 +750,17 @@ mod tests {
             assert_eq!(latitudes.rules_out(text.as_bytes()), out, "{text}");
         }
         // A range ending at a power of ten meets the band above too.
-        let to_ten = Bands::new(&[range(5.0, 10.0)]);
+        let to_ten = Bands::new([range(5.0, 10.0)].into_iter());
         assert!(!to_ten.rules_out(b"10.0") && !to_ten.rules_out(b"7"));
         assert!(to_ten.rules_out(b"0.5") && to_ten.rules_out(b"100"));
         // Ranges around zero rule out nothing near it.
-        let around = Bands::new(&[range(-0.5, 0.5)]);
+        let around = Bands::new([range(-0.5, 0.5)].into_iter());
         assert!(!around.rules_out(b"0.25") && !around.rules_out(b"-0.25"));
         assert!(!around.rules_out(b"-0") && around.rules_out(b"-2"));
+        // A literal is a range of one value; bands join over all of them.
+        let both = Bands::new([range(3.5, 3.5), range(-200.0, -150.0)].into_iter());
+        assert!(!both.rules_out(b"3.50") && !both.rules_out(b"-199"));
+        assert!(both.rules_out(b"35") && both.rules_out(b"-19") && both.rules_out(b"0.0"));
     }
 
     /// Numeric ranges alone on an edge (the walk's rule-out before the
@@ -745,6 +773,8 @@ mod tests {
             None,
             Some(r#"{"x":["a"]}"#),
             Some(r#"{"x":[{"exists":true}]}"#),
+            Some(r#"{"x":[3.5]}"#),
+            Some(r#"{"x":[{"anything-but":[0]}]}"#),
         ] {
             let mut set = RuleSet::new();
             set.add("lat", r#"{"x":[{"numeric":[">=",37.7,"<",37.8]}]}"#)
@@ -754,9 +784,25 @@ mod tests {
             if let Some(p) = extra {
                 set.add("extra", p).expect("rule");
             }
-            let want_extra = |v: &str| extra.is_some_and(|p| p.contains("exists") || v == "\"a\"");
+            let want_extra = |v: &str| match extra {
+                Some(p) if p.contains("exists") => true,
+                Some(p) if p.contains("\"a\"") => v == "\"a\"",
+                Some(p) if p.contains("3.5") => ["3.5", "35e-1", "0.35E1", "3.50"].contains(&v),
+                // Anything but the number 0 (strings and booleans are not
+                // numbers, so they are not excluded either).
+                Some(_) => !["0.0", "0", "-0", "0e5"].contains(&v),
+                None => false,
+            };
             for (value, want) in [
                 ("0.0", vec![]),
+                ("0", vec![]),
+                ("-0", vec![]),
+                ("0e5", vec![]),
+                ("3.5", vec![]),
+                ("35e-1", vec![]),
+                ("0.35E1", vec![]),
+                ("3.50", vec![]),
+                ("35", vec![]),
                 ("37.75", vec!["lat"]),
                 ("3.775e1", vec!["lat"]),
                 ("0.3775E+2", vec!["lat"]),
