@@ -169,25 +169,7 @@ const LONG_REPORT: usize = 8;
 #[inline]
 fn report(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
     if rules.len() >= LONG_REPORT {
-        // A long list (a hundred rules of one broad `anything-but`): room
-        // for all of it, each id written and kept only if it is new, so no
-        // capacity check or branch per rule.
-        let base = out.len();
-        out.resize(base + rules.len(), RuleId::new(0));
-        let mut kept = base;
-        for &rule in rules {
-            let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
-            let Some(word) = seen.get_mut(w) else {
-                continue;
-            };
-            let new = *word & bit == 0;
-            *word |= bit;
-            if let Some(slot) = out.get_mut(kept) {
-                *slot = RuleId::new(rule);
-            }
-            kept += usize::from(new);
-        }
-        out.truncate(kept);
+        report_long(rules, seen, out);
         return;
     }
     for &rule in rules {
@@ -199,6 +181,30 @@ fn report(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
             out.push(RuleId::new(rule));
         }
     }
+}
+
+/// [`report`] for a long list (a hundred rules of one broad
+/// `anything-but`): room for all of it, each id written and kept only if it
+/// is new, so no capacity check or branch per rule. Out of line, so that
+/// the short case stays small enough to inline where it is called.
+#[inline(never)]
+fn report_long(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
+    let base = out.len();
+    out.resize(base + rules.len(), RuleId::new(0));
+    let mut kept = base;
+    for &rule in rules {
+        let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
+        let Some(word) = seen.get_mut(w) else {
+            continue;
+        };
+        let new = *word & bit == 0;
+        *word |= bit;
+        if let Some(slot) = out.get_mut(kept) {
+            *slot = RuleId::new(rule);
+        }
+        kept += usize::from(new);
+    }
+    out.truncate(kept);
 }
 
 struct Walk<'a, 'b> {
