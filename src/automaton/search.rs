@@ -123,11 +123,18 @@ fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
         }
         return;
     }
-    let (mut low, mut high) = (usize::MAX, 0);
-    for id in out.iter() {
-        low = low.min(id.index() / 64);
-        high = high.max(id.index() / 64);
-    }
+    let (low, high) = if seen.len() <= out.len() * 4 {
+        // The whole bitset is short next to the ids (hundreds of rules of
+        // ten thousand): pass over all of it, not looking for the span.
+        (0, seen.len() - 1)
+    } else {
+        let (mut low, mut high) = (usize::MAX, 0);
+        for id in out.iter() {
+            low = low.min(id.index() / 64);
+            high = high.max(id.index() / 64);
+        }
+        (low, high)
+    };
     if high - low > out.len() * 4 {
         // Sparse over a wide span: comparisons are cheaper than the pass.
         for id in out.iter() {
@@ -138,22 +145,33 @@ fn finish_ids(out: &mut [RuleId], seen: &mut [u64], sort: bool) {
         out.sort_unstable();
         return;
     }
-    // The set bits are exactly the ids in `out`: rewrite it in place.
-    let mut slots = out.iter_mut();
-    for (w, bits) in seen.iter_mut().enumerate().take(high + 1).skip(low) {
+    // The set bits are exactly the ids in `out`: rewrite it in place. A
+    // plain index loop over the span (most words are zero for a large set).
+    let span = seen.get_mut(low..=high).unwrap_or_default();
+    let mut at = 0;
+    for (w, bits) in (low..).zip(span.iter_mut()) {
         let mut word = std::mem::take(bits);
         while word != 0 {
-            if let Some(slot) = slots.next() {
+            if let Some(slot) = out.get_mut(at) {
                 *slot = RuleId::new((w * 64) as u32 + word.trailing_zeros());
             }
+            at += 1;
             word &= word - 1;
         }
     }
 }
 
+/// A list of at least this many rules is reported without a branch per
+/// rule (see [`report`]).
+const LONG_REPORT: usize = 8;
+
 /// Appends the rules not reported yet for this event to `out`.
 #[inline]
 fn report(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
+    if rules.len() >= LONG_REPORT {
+        report_long(rules, seen, out);
+        return;
+    }
     for &rule in rules {
         let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
         if let Some(word) = seen.get_mut(w)
@@ -163,6 +181,30 @@ fn report(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
             out.push(RuleId::new(rule));
         }
     }
+}
+
+/// [`report`] for a long list (a hundred rules of one broad
+/// `anything-but`): room for all of it, each id written and kept only if it
+/// is new, so no capacity check or branch per rule. Out of line, so that
+/// the short case stays small enough to inline where it is called.
+#[inline(never)]
+fn report_long(rules: &[u32], seen: &mut [u64], out: &mut Vec<RuleId>) {
+    let base = out.len();
+    out.resize(base + rules.len(), RuleId::new(0));
+    let mut kept = base;
+    for &rule in rules {
+        let (w, bit) = ((rule / 64) as usize, 1u64 << (rule % 64));
+        let Some(word) = seen.get_mut(w) else {
+            continue;
+        };
+        let new = *word & bit == 0;
+        *word |= bit;
+        if let Some(slot) = out.get_mut(kept) {
+            *slot = RuleId::new(rule);
+        }
+        kept += usize::from(new);
+    }
+    out.truncate(kept);
 }
 
 struct Walk<'a, 'b> {
@@ -233,7 +275,9 @@ impl<'a, 'b> Walk<'a, 'b> {
             let values = self.values_of(edge.field);
             if let Some(index) = &edge.values {
                 for value in values {
-                    if !self.consistent(value.frame, membership) {
+                    if index.rules_out(value, &self.flat)
+                        || !self.consistent(value.frame, membership)
+                    {
                         continue;
                     }
                     let start = self.stack.len();
@@ -242,7 +286,11 @@ impl<'a, 'b> Walk<'a, 'b> {
                     let (out, seen) = (&mut *self.out, &mut *self.seen);
                     index.visit(value, &flat, self.value_scratch, |targets| {
                         report(targets.rules(&automaton.pools), seen, out);
-                        stack.extend_from_slice(targets.states(&automaton.pools));
+                        // Most hits lead to leaves only: no call to grow the stack.
+                        let states = targets.states(&automaton.pools);
+                        if !states.is_empty() {
+                            stack.extend_from_slice(states);
+                        }
                     });
                     let end = self.stack.len();
                     if end > start {
@@ -273,6 +321,34 @@ impl<'a, 'b> Walk<'a, 'b> {
 mod tests {
     use super::*;
 
+    /// Long lists (reported without a branch per rule) and short ones,
+    /// overlapping, report each rule once, in first-seen order, as one
+    /// rule at a time does.
+    #[test]
+    fn long_and_short_lists_report_each_rule_once() {
+        let mut next = crate::util::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
+        for round in 0..200 {
+            let rules = 64 + (next() % 2000) as u32;
+            let (mut seen, mut seen_one) = (
+                vec![0u64; (rules as usize).div_ceil(64)],
+                vec![0u64; (rules as usize).div_ceil(64)],
+            );
+            let (mut out, mut want) = (Vec::new(), Vec::new());
+            for _ in 0..(1 + next() % 6) {
+                let len = (next() % (3 * LONG_REPORT as u64)) as usize;
+                let mut list: Vec<u32> = (0..len).map(|_| (next() % rules as u64) as u32).collect();
+                list.sort_unstable();
+                list.dedup();
+                report(&list, &mut seen, &mut out);
+                for &rule in &list {
+                    report(&[rule], &mut seen_one, &mut want);
+                }
+            }
+            assert_eq!(out, want, "round {round}");
+            assert_eq!(seen, seen_one, "round {round}");
+        }
+    }
+
     /// Every path of `finish_ids` (few ids, dense, sparse over a wide span;
     /// sorted or not) leaves the ids sorted when asked, each once, and the
     /// bitset clear.
@@ -289,6 +365,7 @@ mod tests {
             (33, 100_000),
             (200, 2_000),
             (200, 100_000),
+            (400, 100_000),
             (5_000, 8_000),
         ] {
             for sort in [true, false] {

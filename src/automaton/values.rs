@@ -64,7 +64,16 @@ pub(crate) struct ValueIndex {
     /// a literal is ruled out by its first byte, neither scanned nor
     /// converted.
     numeric_sign_out: Option<bool>,
+    /// The magnitudes no numeric range and no comparable number literal
+    /// reaches, when there are any (coordinates' `0.0` z-values next to
+    /// latitude ranges or a latitude literal): a literal in such a band is
+    /// ruled out from its text, neither scanned nor converted.
+    value_bands: Option<Bands>,
     cidr: Option<IntervalIndex<IpKey>>,
+    /// Whether numeric ranges are all there is: then a value that is not a
+    /// number, or a number the sign or band tests rule out, is ruled out
+    /// before the visit (see [`ValueIndex::rules_out`]).
+    numeric_only: bool,
     anything_but: Option<Box<Complement>>,
     needs_fold: bool,
     needs_ip: bool,
@@ -89,6 +98,8 @@ impl ValueIndex {
         let mut numeric: Vec<(u64, u64, Vec<u32>)> = Vec::new();
         let mut cidr: Vec<(IpKey, IpKey, Vec<u32>)> = Vec::new();
         let mut anything_but: Vec<(AnythingBut, Vec<u32>)> = Vec::new();
+        // Every comparable literal's value, for the bands.
+        let mut literal_keys: Vec<u64> = Vec::new();
 
         fn bytes(s: &str) -> Box<[u8]> {
             s.as_bytes().to_vec().into_boxed_slice()
@@ -103,10 +114,13 @@ impl ValueIndex {
                     }
                 }
                 ValuePattern::Number { text, key } => match key {
-                    Some(key) => match number::scan(text.as_bytes()) {
-                        Some(digits) => number_digits.entry(digits).or_default().push(next),
-                        None => number_keys.entry(*key).or_default().push(next),
-                    },
+                    Some(key) => {
+                        literal_keys.push(*key);
+                        match number::scan(text.as_bytes()) {
+                            Some(digits) => number_digits.entry(digits).or_default().push(next),
+                            None => number_keys.entry(*key).or_default().push(next),
+                        }
+                    }
                     None => number_texts.entry(bytes(text)).or_default().push(next),
                 },
                 ValuePattern::True => true_.push(next),
@@ -201,6 +215,14 @@ impl ValueIndex {
         } else {
             None
         };
+        let value_bands = (!numeric.is_empty() || !literal_keys.is_empty()).then(|| {
+            Bands::new(
+                numeric
+                    .iter()
+                    .map(|(low, high, _)| (*low, *high))
+                    .chain(literal_keys.iter().map(|k| (*k, *k))),
+            )
+        });
         let numeric = (!numeric.is_empty()).then(|| {
             let ranges: Vec<_> = numeric
                 .into_iter()
@@ -224,6 +246,23 @@ impl ValueIndex {
                 .as_ref()
                 .is_some_and(|a| !a.ignore_case.is_empty());
         let needs_ip = !exact_ip.is_empty() || cidr.is_some();
+        let numeric_only = numeric.is_some()
+            && exact.is_empty()
+            && exact_ip.is_empty()
+            && number_digits.is_empty()
+            && number_keys.is_empty()
+            && number_texts.is_empty()
+            && [&true_, &false_, &null, &exists]
+                .iter()
+                .all(|v| v.is_empty())
+            && prefix.is_none()
+            && suffix.is_none()
+            && ignore_case.is_empty()
+            && prefix_ignore_case.is_none()
+            && suffix_ignore_case.is_none()
+            && wildcards.is_none()
+            && cidr.is_none()
+            && anything_but.is_none();
         let few_numbers = (number_digits.len() <= 8).then(|| {
             number_digits
                 .iter()
@@ -251,11 +290,35 @@ impl ValueIndex {
             wildcards,
             numeric,
             numeric_sign_out,
+            value_bands,
             cidr,
+            numeric_only,
             anything_but,
             needs_fold,
             needs_ip,
         }
+    }
+
+    /// Whether `value` can satisfy no pattern here, from its kind and first
+    /// bytes alone, for an edge of numeric ranges only; small enough to be
+    /// inlined in the walk, so that the values such an edge ignores (a
+    /// polygon's longitudes and z-values next to latitude ranges) cost no
+    /// call. `false` says nothing (the visit decides).
+    #[inline(always)]
+    pub fn rules_out(&self, value: &LeafValue, flat: &Flat<'_>) -> bool {
+        self.numeric_only
+            && (value.kind != Kind::Number || {
+                let text = flat.text(value);
+                self.signed_out(text) || self.value_bands.is_some_and(|b| b.rules_out(text))
+            })
+    }
+
+    /// Whether the sign of the number literal `text` puts it outside every
+    /// numeric range.
+    #[inline(always)]
+    fn signed_out(&self, text: &[u8]) -> bool {
+        self.numeric_sign_out
+            .is_some_and(|negative| negative == (text.first() == Some(&b'-')))
     }
 
     /// Calls `emit` with the targets of every pattern `value` satisfies.
@@ -348,6 +411,17 @@ impl ValueIndex {
                 }
             }
         }
+        // Without comparable patterns, or in a band none of them reaches,
+        // nothing below can match: no scan, no conversion. When the ranges
+        // are all there is, the walk has tested the bands and the sign
+        // before the visit (`rules_out`); the tests only save work, so a
+        // caller that skips them gets the same hits.
+        let Some(bands) = self.value_bands else {
+            return;
+        };
+        if !self.numeric_only && bands.rules_out(flat.text(value)) {
+            return;
+        }
         if !self.number_digits.is_empty()
             && let Some(digits) = flat.significand(value)
         {
@@ -369,11 +443,7 @@ impl ValueIndex {
         if self.number_keys.is_empty() && self.numeric.is_none() {
             return;
         }
-        if self.number_keys.is_empty()
-            && self
-                .numeric_sign_out
-                .is_some_and(|negative| negative == (flat.text(value).first() == Some(&b'-')))
-        {
+        if !self.numeric_only && self.number_keys.is_empty() && self.signed_out(flat.text(value)) {
             return;
         }
         // A literal that cannot be comparable (beyond the f64 range, too
@@ -390,12 +460,86 @@ impl ValueIndex {
             emit(*t);
         }
         if let Some(n) = &self.numeric {
-            n.query(key, |t| {
-                if flat.exact(value) {
-                    emit(t)
+            match n.flat_hits(key) {
+                // Exactness is asked once for all the hits, and only if any.
+                Some(hits) => {
+                    if !hits.is_empty() && flat.exact(value) {
+                        for t in hits {
+                            emit(*t);
+                        }
+                    }
                 }
-            });
+                None => n.query(key, |t| {
+                    if flat.exact(value) {
+                        emit(t)
+                    }
+                }),
+            }
         }
+    }
+}
+
+/// Literals written without an exponent, of `BANDS` integer digits or
+/// fewer, are sorted into bands by sign and integer-digit count.
+const BANDS: usize = 22;
+
+/// Per sign, the bands of magnitude that no numeric range of an edge
+/// reaches. A literal without an exponent whose integer part has `d`
+/// digits (`d = 0` for `0.x`) lies in `[10^(d-1), 10^d)` (`[0, 1)` for
+/// `d = 0`), and so does its value if it is comparable (rounding up to
+/// `10^d` would make it not comparable, and `10^(d-1)` is a float); a
+/// literal that is not comparable is in no range. So a literal in a band
+/// no range meets is in no range, and the band is known from a few bytes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bands {
+    /// Indexed by `negative`: bit `d` set when no range meets band `d`.
+    out: [u32; 2],
+}
+
+impl Bands {
+    /// The bands that none of the inclusive (low, high) key intervals meets.
+    fn new(intervals: impl Iterator<Item = (u64, u64)> + Clone) -> Bands {
+        let mut out = [0u32; 2];
+        for (negative, mask) in out.iter_mut().enumerate() {
+            // Powers of ten to 10^22 are floats: products by ten stay exact.
+            let (mut low, mut high) = (0.0f64, 1.0f64);
+            for d in 0..=BANDS {
+                if d > 0 {
+                    low = high;
+                    high *= 10.0;
+                }
+                // The band as a closed interval (a superset is safe).
+                let (a, b) = if negative == 1 {
+                    (number::ordered(-high), number::ordered(-low))
+                } else {
+                    (number::ordered(low), number::ordered(high))
+                };
+                if intervals.clone().all(|(l, h)| h < a || l > b) {
+                    *mask |= 1 << d;
+                }
+            }
+        }
+        Bands { out }
+    }
+
+    /// Whether the number literal `text` lies in a band no range meets.
+    #[inline]
+    fn rules_out(self, text: &[u8]) -> bool {
+        let (negative, body) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let digits = if body.first() == Some(&b'0') {
+            0
+        } else {
+            body.iter().take_while(|c| c.is_ascii_digit()).count()
+        };
+        if digits > BANDS || self.out[usize::from(negative)] & (1 << digits) == 0 {
+            return false;
+        }
+        // An exponent moves the value out of its band: checked last, as
+        // only the literals about to be ruled out need it.
+        !body.iter().any(|c| c | 0x20 == b'e')
     }
 }
 
@@ -555,7 +699,136 @@ impl Complement {
 
 #[cfg(test)]
 mod tests {
+    use super::{BANDS, Bands};
+    use crate::util::number;
     use crate::{MatchScratch, ReadMode, RuleSet};
+
+    /// Every rule's matches for `event`, by name, both readers agreeing.
+    fn matched(set: &RuleSet, event: &str) -> Vec<String> {
+        let matcher = set.compile();
+        let mut scratch = MatchScratch::default();
+        let (mut trusted, mut validated) = (Vec::new(), Vec::new());
+        for (mode, got) in [
+            (ReadMode::Trusted, &mut trusted),
+            (ReadMode::Validated, &mut validated),
+        ] {
+            let mut out = Vec::new();
+            matcher
+                .matches_with_mode(event.as_bytes(), mode, &mut scratch, &mut out)
+                .expect("event");
+            got.extend(out.iter().map(|id| matcher.name(*id).to_string()));
+            got.sort();
+        }
+        assert_eq!(trusted, validated, "{event}");
+        trusted
+    }
+
+    /// The bands a range set leaves out, and the literals they rule out:
+    /// only those without an exponent whose integer part puts them in a
+    /// band no range meets.
+    #[test]
+    fn bands_rule_out_only_literals_no_range_can_hold() {
+        let range = |low: f64, high: f64| (number::ordered(low), number::ordered(high));
+        let latitudes = Bands::new([range(37.7, 37.8)].into_iter());
+        // Only band 2 (10 to 100) of the positive side is met.
+        assert_eq!(latitudes.out[0], ((1u32 << (BANDS + 1)) - 1) & !(1 << 2));
+        assert_eq!(latitudes.out[1], (1u32 << (BANDS + 1)) - 1);
+        for (text, out) in [
+            ("0.0", true),
+            ("0", true),
+            ("-0", true),
+            ("5.5", true),
+            ("375.0", true),
+            ("-37.75", true),
+            ("37.75", false),
+            ("99.9", false),
+            ("3.775e1", false),
+            ("0.3775E2", false),
+            ("0.0e5", false),
+            ("12345678901234567890123", false),
+        ] {
+            assert_eq!(latitudes.rules_out(text.as_bytes()), out, "{text}");
+        }
+        // A range ending at a power of ten meets the band above too.
+        let to_ten = Bands::new([range(5.0, 10.0)].into_iter());
+        assert!(!to_ten.rules_out(b"10.0") && !to_ten.rules_out(b"7"));
+        assert!(to_ten.rules_out(b"0.5") && to_ten.rules_out(b"100"));
+        // Ranges around zero rule out nothing near it.
+        let around = Bands::new([range(-0.5, 0.5)].into_iter());
+        assert!(!around.rules_out(b"0.25") && !around.rules_out(b"-0.25"));
+        assert!(!around.rules_out(b"-0") && around.rules_out(b"-2"));
+        // A literal is a range of one value; bands join over all of them.
+        let both = Bands::new([range(3.5, 3.5), range(-200.0, -150.0)].into_iter());
+        assert!(!both.rules_out(b"3.50") && !both.rules_out(b"-199"));
+        assert!(both.rules_out(b"35") && both.rules_out(b"-19") && both.rules_out(b"0.0"));
+    }
+
+    /// Numeric ranges alone on an edge (the walk's rule-out before the
+    /// visit) and beside other patterns (the visit's own): literals in and
+    /// out of every band, with and without exponents, match as the ranges
+    /// say.
+    #[test]
+    fn ranges_alone_or_mixed_match_every_spelling() {
+        for extra in [
+            None,
+            Some(r#"{"x":["a"]}"#),
+            Some(r#"{"x":[{"exists":true}]}"#),
+            Some(r#"{"x":[3.5]}"#),
+            Some(r#"{"x":[{"anything-but":[0]}]}"#),
+        ] {
+            let mut set = RuleSet::new();
+            set.add("lat", r#"{"x":[{"numeric":[">=",37.7,"<",37.8]}]}"#)
+                .expect("rule");
+            set.add("neg", r#"{"x":[{"numeric":[">",-10,"<=",-1]}]}"#)
+                .expect("rule");
+            if let Some(p) = extra {
+                set.add("extra", p).expect("rule");
+            }
+            let want_extra = |v: &str| match extra {
+                Some(p) if p.contains("exists") => true,
+                Some(p) if p.contains("\"a\"") => v == "\"a\"",
+                Some(p) if p.contains("3.5") => ["3.5", "35e-1", "0.35E1", "3.50"].contains(&v),
+                // Anything but the number 0 (strings and booleans are not
+                // numbers, so they are not excluded either).
+                Some(_) => !["0.0", "0", "-0", "0e5"].contains(&v),
+                None => false,
+            };
+            for (value, want) in [
+                ("0.0", vec![]),
+                ("0", vec![]),
+                ("-0", vec![]),
+                ("0e5", vec![]),
+                ("3.5", vec![]),
+                ("35e-1", vec![]),
+                ("0.35E1", vec![]),
+                ("3.50", vec![]),
+                ("35", vec![]),
+                ("37.75", vec!["lat"]),
+                ("3.775e1", vec!["lat"]),
+                ("0.3775E+2", vec!["lat"]),
+                ("3775e-2", vec!["lat"]),
+                ("37.8", vec![]),
+                ("-5", vec!["neg"]),
+                ("-50e-1", vec!["neg"]),
+                ("-0.5", vec![]),
+                ("-0.5e1", vec!["neg"]),
+                ("-10", vec![]),
+                ("1e400", vec![]),
+                ("37.750000000000000001", vec![]),
+                ("\"a\"", vec![]),
+                ("true", vec![]),
+                ("[0.0, 37.71, -122.4]", vec!["lat"]),
+            ] {
+                let event = format!(r#"{{"x":{value}}}"#);
+                let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+                if want_extra(value) {
+                    want.push("extra".to_string());
+                }
+                want.sort();
+                assert_eq!(matched(&set, &event), want, "{event} with {extra:?}");
+            }
+        }
+    }
 
     /// Ranges all above zero, all below, and on both sides: a literal
     /// ruled out by its sign alone matches exactly what the full lookup
