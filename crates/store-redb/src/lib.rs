@@ -33,9 +33,10 @@ use std::time::{Duration, Instant};
 
 use ferrule_store::{
     ArchiveMember, ArchiveStats, ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery,
-    DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore,
-    NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt,
-    Received, Record, Settled, Store, StoreError, StoreErrorKind, VisibilityChange,
+    DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, IngestDone, Lease, Leased,
+    MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage,
+    QueueStore, Receipt, Received, Record, Settled, Store, StoreError, StoreErrorKind,
+    VisibilityChange,
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -308,6 +309,7 @@ struct MessageRecord<'a> {
     dedup_id: Option<Cow<'a, str>>,
 }
 
+#[cfg(test)]
 fn encode_message(m: &QueueMessage) -> Result<Vec<u8>, StoreError> {
     let record = MessageRecord {
         seq: m.seq,
@@ -317,9 +319,15 @@ fn encode_message(m: &QueueMessage) -> Result<Vec<u8>, StoreError> {
         group_id: m.group_id.as_deref().map(Cow::Borrowed),
         dedup_id: m.dedup_id.as_deref().map(Cow::Borrowed),
     };
-    let mut out = Vec::with_capacity(48 + m.body.len());
+    encode_record(&record, Vec::with_capacity(48 + m.body.len()))
+}
+
+/// `record`'s row, written into `out` (cleared first): a buffer reused
+/// from one message to the next saves an allocation per message.
+fn encode_record(record: &MessageRecord<'_>, mut out: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    out.clear();
     out.push(BIN_MESSAGE);
-    postcard::to_extend(&record, out)
+    postcard::to_extend(record, out)
         .map_err(|e| StoreError::fatal("encoding a message").with_source(e))
 }
 
@@ -395,7 +403,27 @@ enum Reply {
     Done,
 }
 
-type Request = (Write, SyncSender<Result<Reply, StoreError>>);
+/// Where a [`Write`]'s answer goes: to a caller blocked on it, or to a
+/// function the writer thread calls after the commit (a caller that does
+/// not wait: [`Store::ingest_sending_then`]).
+enum ReplyTo {
+    Wait(SyncSender<Result<Reply, StoreError>>),
+    Call(Box<dyn FnOnce(Result<Reply, StoreError>) + Send>),
+}
+
+impl ReplyTo {
+    fn answer(self, result: Result<Reply, StoreError>) {
+        match self {
+            // A caller that stopped waiting needs no answer.
+            ReplyTo::Wait(reply) => {
+                let _ = reply.send(result);
+            }
+            ReplyTo::Call(then) => then(result),
+        }
+    }
+}
+
+type Request = (Write, ReplyTo);
 
 /// The embedded store: one redb file, with group commit.
 pub struct RedbStore {
@@ -586,14 +614,26 @@ impl RedbStore {
 
     fn write(&self, write: Write) -> Result<Reply, StoreError> {
         let (reply, wait) = mpsc::sync_channel(1);
+        self.queue(write, ReplyTo::Wait(reply))
+            .map_err(|(e, _)| e)?;
+        wait.recv()
+            .map_err(|_| StoreError::closed("the store's writer stopped"))?
+    }
+
+    /// Hands `write` to the writer thread (waiting for room in its queue);
+    /// when it cannot, the error and `reply`, unanswered.
+    fn queue(&self, write: Write, reply: ReplyTo) -> Result<(), (StoreError, ReplyTo)> {
         let sender = match self.writer.lock() {
             Ok(w) => w.clone(),
             Err(p) => p.into_inner().clone(),
-        }
-        .ok_or_else(|| StoreError::closed("the store is closed"))?;
-        let stopped = || StoreError::closed("the store's writer stopped");
-        sender.send((write, reply)).map_err(|_| stopped())?;
-        wait.recv().map_err(|_| stopped())?
+        };
+        let Some(sender) = sender else {
+            return Err((StoreError::closed("the store is closed"), reply));
+        };
+        sender.send((write, reply)).map_err(|gone| {
+            let (_, reply) = gone.0;
+            (StoreError::closed("the store's writer stopped"), reply)
+        })
     }
 
     fn read<T>(
@@ -677,7 +717,7 @@ impl<'a> Writer<'a> {
                 self.shared.health.fail("store", e.message());
                 let e = StoreError::transient("cannot write").with_source(e.clone());
                 for (_, reply) in batch {
-                    let _ = reply.send(Err(e.clone()));
+                    reply.answer(Err(e.clone()));
                 }
                 continue;
             }
@@ -708,12 +748,12 @@ impl<'a> Writer<'a> {
                 Ok(replies) => {
                     self.shared.health.recover("store");
                     for ((_, reply), r) in batch.into_iter().zip(replies) {
-                        let _ = reply.send(r);
+                        reply.answer(r);
                     }
                 }
                 Err(e) => {
                     for (_, reply) in batch {
-                        let _ = reply.send(Err(e.clone()));
+                        reply.answer(Err(e.clone()));
                     }
                 }
             }
@@ -811,6 +851,8 @@ struct Tx<'t> {
     /// each queue once. Kept current by the queue writes of the
     /// transaction; dropped with it.
     queue_keys: HashMap<String, (u64, Option<Fifo>)>,
+    /// The buffer rows are encoded into, reused.
+    row: Vec<u8>,
 }
 
 /// One request's result: `Err` is that request's own failure (nothing of
@@ -861,6 +903,7 @@ fn apply_batch(
             leases,
             settling,
             queue_keys: HashMap::new(),
+            row: Vec::new(),
         };
         let start = (t.seq, t.token, t.version);
         for (write, _) in batch {
@@ -1207,18 +1250,20 @@ impl Tx<'_> {
             }
         }
         self.seq += 1;
-        let message = QueueMessage {
+        // Encoded from the message as sent, without a copy of its body.
+        let record = MessageRecord {
             seq: self.seq,
-            body: m.body.clone(),
-            attributes: m.attributes.clone(),
+            body: Cow::Borrowed(&m.body),
+            attributes: Cow::Borrowed(&m.attributes),
             sent_ms: now_ms,
-            group_id: m.group_id.clone(),
-            dedup_id,
+            group_id: m.group_id.as_deref().map(Cow::Borrowed),
+            dedup_id: dedup_id.as_deref().map(Cow::Borrowed),
         };
-        let bytes = encode_message(&message)?;
+        let bytes = encode_record(&record, std::mem::take(&mut self.row))?;
         self.messages
             .insert((qid, self.seq), bytes.as_slice())
             .ctx(S)?;
+        self.row = bytes;
         self.state
             .insert(
                 (qid, self.seq),
@@ -2160,6 +2205,32 @@ impl Store for RedbStore {
         match self.write(Write::Ingest(events, members, deliveries, sends, now_ms))? {
             Reply::Ingested(ids, _, sent) => Ok((ids, sent)),
             _ => Err(unexpected()),
+        }
+    }
+
+    fn ingest_sending_then(
+        &self,
+        events: Vec<ArchivedEvent>,
+        members: Vec<ArchiveMember>,
+        deliveries: Vec<NewDelivery>,
+        sends: Vec<(String, NewMessage)>,
+        now_ms: u64,
+        then: IngestDone,
+    ) {
+        if events.is_empty() && members.is_empty() && deliveries.is_empty() && sends.is_empty() {
+            return then(Ok((Vec::new(), Vec::new())));
+        }
+        let reply = ReplyTo::Call(Box::new(move |result| {
+            then(match result {
+                Ok(Reply::Ingested(ids, _, sent)) => Ok((ids, sent)),
+                Ok(_) => Err(unexpected()),
+                Err(e) => Err(e),
+            });
+        }));
+        let write = Write::Ingest(events, members, deliveries, sends, now_ms);
+        // A write the writer never took is answered here.
+        if let Err((e, reply)) = self.queue(write, reply) {
+            reply.answer(Err(e));
         }
     }
 

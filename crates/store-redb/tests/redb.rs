@@ -309,3 +309,62 @@ fn messages_sent_with_an_ingest_are_committed_with_it_and_survive_a_reopen() {
     assert_eq!(s.pending().expect("pending"), 1);
     assert!(s.event("e1").expect("event").is_some());
 }
+
+#[test]
+fn an_ingest_not_waited_for_answers_after_its_commit_in_order() {
+    use ferrule_store::{NewMessage, QueueStore};
+    let dir = Dir::new("ingest-then");
+    let path = dir.0.join("s.redb");
+    {
+        let s = RedbStore::open(&path, SyncMode::Always).expect("open");
+        s.create_queue("q", Default::default(), 1).expect("queue");
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..50 {
+            let tx = tx.clone();
+            let id = format!("e{i}");
+            s.ingest_sending_then(
+                vec![event(&id, "{}")],
+                Vec::new(),
+                vec![delivery(&id, "{}")],
+                vec![
+                    ("q".into(), NewMessage::new(format!("m{i}"))),
+                    ("gone".into(), NewMessage::new("dropped")),
+                ],
+                7,
+                Box::new(move |result| {
+                    let _ = tx.send((i, result));
+                }),
+            );
+        }
+        drop(tx);
+        let answers: Vec<_> = rx.iter().collect();
+        assert_eq!(answers.len(), 50);
+        for (n, (i, result)) in answers.into_iter().enumerate() {
+            // Answered in the order queued, each once.
+            assert_eq!(i, n);
+            let (ids, sent) = result.expect("committed");
+            assert_eq!(ids.len(), 1);
+            assert_eq!(sent, [true, false]);
+        }
+        // Nothing to write: answered at once.
+        let (tx, rx) = std::sync::mpsc::channel();
+        s.ingest_sending_then(
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            7,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        assert_eq!(
+            rx.try_recv().expect("answered").expect("ok"),
+            (vec![], vec![])
+        );
+    }
+    // What was answered is in the file.
+    let s = RedbStore::open(&path, SyncMode::Always).expect("reopen");
+    assert_eq!(s.receive("q", 7, 100, 1_000).expect("receive").len(), 50);
+    assert_eq!(s.pending().expect("pending"), 50);
+}
