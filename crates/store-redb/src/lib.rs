@@ -33,10 +33,9 @@ use std::time::{Duration, Instant};
 
 use ferrule_store::{
     ArchiveMember, ArchiveStats, ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery,
-    DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, IngestDone, Lease, Leased,
-    MetadataStore, NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage,
-    QueueStore, Receipt, Received, Record, Settled, Store, StoreError, StoreErrorKind,
-    VisibilityChange,
+    DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore,
+    NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt,
+    Received, Record, Settled, Store, StoreError, StoreErrorKind, VisibilityChange,
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -403,27 +402,7 @@ enum Reply {
     Done,
 }
 
-/// Where a [`Write`]'s answer goes: to a caller blocked on it, or to a
-/// function the writer thread calls after the commit (a caller that does
-/// not wait: [`Store::ingest_sending_then`]).
-enum ReplyTo {
-    Wait(SyncSender<Result<Reply, StoreError>>),
-    Call(Box<dyn FnOnce(Result<Reply, StoreError>) + Send>),
-}
-
-impl ReplyTo {
-    fn answer(self, result: Result<Reply, StoreError>) {
-        match self {
-            // A caller that stopped waiting needs no answer.
-            ReplyTo::Wait(reply) => {
-                let _ = reply.send(result);
-            }
-            ReplyTo::Call(then) => then(result),
-        }
-    }
-}
-
-type Request = (Write, ReplyTo);
+type Request = (Write, SyncSender<Result<Reply, StoreError>>);
 
 /// The embedded store: one redb file, with group commit.
 pub struct RedbStore {
@@ -614,26 +593,14 @@ impl RedbStore {
 
     fn write(&self, write: Write) -> Result<Reply, StoreError> {
         let (reply, wait) = mpsc::sync_channel(1);
-        self.queue(write, ReplyTo::Wait(reply))
-            .map_err(|(e, _)| e)?;
-        wait.recv()
-            .map_err(|_| StoreError::closed("the store's writer stopped"))?
-    }
-
-    /// Hands `write` to the writer thread (waiting for room in its queue);
-    /// when it cannot, the error and `reply`, unanswered.
-    fn queue(&self, write: Write, reply: ReplyTo) -> Result<(), (StoreError, ReplyTo)> {
         let sender = match self.writer.lock() {
             Ok(w) => w.clone(),
             Err(p) => p.into_inner().clone(),
-        };
-        let Some(sender) = sender else {
-            return Err((StoreError::closed("the store is closed"), reply));
-        };
-        sender.send((write, reply)).map_err(|gone| {
-            let (_, reply) = gone.0;
-            (StoreError::closed("the store's writer stopped"), reply)
-        })
+        }
+        .ok_or_else(|| StoreError::closed("the store is closed"))?;
+        let stopped = || StoreError::closed("the store's writer stopped");
+        sender.send((write, reply)).map_err(|_| stopped())?;
+        wait.recv().map_err(|_| stopped())?
     }
 
     fn read<T>(
@@ -717,7 +684,7 @@ impl<'a> Writer<'a> {
                 self.shared.health.fail("store", e.message());
                 let e = StoreError::transient("cannot write").with_source(e.clone());
                 for (_, reply) in batch {
-                    reply.answer(Err(e.clone()));
+                    let _ = reply.send(Err(e.clone()));
                 }
                 continue;
             }
@@ -748,12 +715,12 @@ impl<'a> Writer<'a> {
                 Ok(replies) => {
                     self.shared.health.recover("store");
                     for ((_, reply), r) in batch.into_iter().zip(replies) {
-                        reply.answer(r);
+                        let _ = reply.send(r);
                     }
                 }
                 Err(e) => {
                     for (_, reply) in batch {
-                        reply.answer(Err(e.clone()));
+                        let _ = reply.send(Err(e.clone()));
                     }
                 }
             }
@@ -2205,32 +2172,6 @@ impl Store for RedbStore {
         match self.write(Write::Ingest(events, members, deliveries, sends, now_ms))? {
             Reply::Ingested(ids, _, sent) => Ok((ids, sent)),
             _ => Err(unexpected()),
-        }
-    }
-
-    fn ingest_sending_then(
-        &self,
-        events: Vec<ArchivedEvent>,
-        members: Vec<ArchiveMember>,
-        deliveries: Vec<NewDelivery>,
-        sends: Vec<(String, NewMessage)>,
-        now_ms: u64,
-        then: IngestDone,
-    ) {
-        if events.is_empty() && members.is_empty() && deliveries.is_empty() && sends.is_empty() {
-            return then(Ok((Vec::new(), Vec::new())));
-        }
-        let reply = ReplyTo::Call(Box::new(move |result| {
-            then(match result {
-                Ok(Reply::Ingested(ids, _, sent)) => Ok((ids, sent)),
-                Ok(_) => Err(unexpected()),
-                Err(e) => Err(e),
-            });
-        }));
-        let write = Write::Ingest(events, members, deliveries, sends, now_ms);
-        // A write the writer never took is answered here.
-        if let Err((e, reply)) = self.queue(write, reply) {
-            reply.answer(Err(e));
         }
     }
 

@@ -35,11 +35,6 @@ pub use queue::{
     QueueStore, Receipt, Received, VisibilityChange,
 };
 
-/// What [`Store::ingest_sending_then`] calls with the outcome: the
-/// deliveries' ids and, per send, whether its queue exists.
-pub type IngestDone =
-    Box<dyn FnOnce(Result<(Vec<DeliveryId>, Vec<bool>), StoreError>) + Send + 'static>;
-
 /// Every concern behind one handle.
 pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
     /// Archives `events` and appends `deliveries` that refer to them, both
@@ -110,25 +105,6 @@ pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
             }
         }
         Ok((ids, sent))
-    }
-
-    /// [`Store::ingest_sending`] without waiting: `then` gets its outcome
-    /// once the write is durable (or failed), possibly on another thread,
-    /// so the caller can go on with other work meanwhile. A store with a
-    /// writer thread queues the write and runs `then` there after the
-    /// commit (keep it short: it delays the writer's next commit); the
-    /// default writes before it returns and calls `then` itself. `then` is
-    /// called once, or dropped uncalled only if the store is gone.
-    fn ingest_sending_then(
-        &self,
-        events: Vec<ArchivedEvent>,
-        members: Vec<ArchiveMember>,
-        deliveries: Vec<NewDelivery>,
-        sends: Vec<(String, NewMessage)>,
-        now_ms: u64,
-        then: IngestDone,
-    ) {
-        then(self.ingest_sending(events, members, deliveries, sends, now_ms));
     }
 
     /// What does not work now (writes failing on a full disk, the store
