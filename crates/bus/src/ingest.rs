@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::thread;
 
@@ -207,54 +207,8 @@ impl Ingest {
     }
 }
 
-/// How many of the ingest thread's writes may be in the store at once:
-/// one. The store's cost is mostly per commit (with the load generator's
-/// 10 queues, about 46 page writes per commit against 0.2 per entry), so
-/// the calls that arrive while a commit runs are better gathered into the
-/// next batch than committed behind it: letting a second write queue
-/// behind the first measured 44% more commits and 10% more server CPU
-/// per entry.
-const IN_FLIGHT: usize = 1;
-
-/// The ingest thread's writes not yet answered by the store.
-#[derive(Default)]
-struct Flight {
-    count: Mutex<usize>,
-    done: Condvar,
-}
-
-impl Flight {
-    fn lock(&self) -> MutexGuard<'_, usize> {
-        // Nothing panics while holding it.
-        self.count.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Waits until fewer than `n` writes are in flight.
-    fn wait_below(&self, n: usize) {
-        let mut count = self.lock();
-        while *count >= n {
-            count = self
-                .done
-                .wait(count)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-
-    fn start(&self) {
-        *self.lock() += 1;
-    }
-
-    fn end(&self) {
-        *self.lock() -= 1;
-        self.done.notify_all();
-    }
-}
-
 fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
-    let flight = Arc::new(Flight::default());
     while let Ok(first) = receiver.recv() {
-        // What arrives until the last write is answered joins this batch.
-        flight.wait_below(IN_FLIGHT);
         let mut count = first.0.len();
         let mut batch = vec![first];
         while count < 2048 {
@@ -266,18 +220,15 @@ fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
                 Err(_) => break,
             }
         }
-        match inner.upgrade() {
-            Some(inner) => deliver_batch(&inner, batch, &flight),
-            None => {
-                for (_, commit) in batch {
-                    commit.complete(Err(shutting_down()));
-                }
-            }
+        let (events, commits): (Vec<Vec<Accepted>>, Vec<Commit>) = batch.into_iter().unzip();
+        let result = match inner.upgrade() {
+            Some(inner) => deliver_batch(&inner, &events),
+            None => Err(shutting_down()),
+        };
+        for commit in commits {
+            commit.complete(result.clone());
         }
     }
-    // Every write answered before the thread ends: the store's writer then
-    // holds nothing of the bus (see `deliver_batch`) once it is dropped.
-    flight.wait_below(1);
 }
 
 /// What a batch writes: archived events, archive members, deliveries, and
@@ -295,67 +246,29 @@ struct Routed {
 /// (bus, rule, target, queue) for the log should the queue be gone.
 type SentBy = (Arc<TargetCounters>, [String; 4]);
 
-/// Matches a batch of accepted events and hands their writes to the store
-/// without waiting: the store's writer answers the calls once committed
-/// (the ingest thread waits for that before its next batch, [`IN_FLIGHT`]).
-fn deliver_batch(inner: &Inner, batch: Vec<Submission>, flight: &Arc<Flight>) {
+/// Matches a batch of accepted events and writes what they cause, in one
+/// commit (with `SyncMode::Always`, synced) before it returns.
+fn deliver_batch(inner: &Inner, batch: &[Vec<Accepted>]) -> Result<(), BusError> {
     let now = inner.clock.now_ms();
-    let (events, commits): (Vec<Vec<Accepted>>, Vec<Commit>) = batch.into_iter().unzip();
-    let routed = match route(inner, &events, now) {
-        Ok(r) => r,
-        Err(e) => {
-            for commit in commits {
-                commit.complete(Err(e.clone()));
-            }
-            return;
-        }
-    };
-    drop(events);
     let Routed {
         archived,
         members,
         deliveries,
         sends,
         sent_by,
-    } = routed;
+    } = route(inner, batch, now)?;
     if deliveries.is_empty() && members.is_empty() && sends.is_empty() {
-        for commit in commits {
-            commit.complete(Ok(()));
-        }
-        return;
+        return Ok(());
     }
     let notify = !deliveries.is_empty();
-    // The answer runs on the store's writer thread. It holds the
-    // dispatcher and counters, never the bus itself, and the ingest
-    // thread outlives it (`Flight`), so the writer never drops the last
-    // handle of what owns it.
-    let dispatcher = Arc::clone(&inner.dispatcher);
-    let done = Arc::clone(flight);
-    flight.start();
-    inner.store.ingest_sending_then(
-        archived,
-        members,
-        deliveries,
-        sends,
-        now,
-        Box::new(move |result| {
-            let outcome = match result {
-                Ok((_, sent)) => {
-                    if notify {
-                        dispatcher.notify();
-                    }
-                    count_sent(&sent_by, &sent);
-                    Ok(())
-                }
-                Err(e) => Err(BusError::from(e)),
-            };
-            for commit in commits {
-                commit.complete(outcome.clone());
-            }
-            drop((dispatcher, sent_by));
-            done.end();
-        }),
-    );
+    let (_, sent) = inner
+        .store
+        .ingest_sending(archived, members, deliveries, sends, now)?;
+    if notify {
+        inner.dispatcher.notify();
+    }
+    count_sent(&sent_by, &sent);
+    Ok(())
 }
 
 /// Bumps the delivered counter of each message sent to a built-in queue.
@@ -1047,29 +960,6 @@ mod tests {
         let (commit, wait) = CommitWait::new();
         drop(commit);
         assert!(wait.wait().is_err());
-    }
-
-    #[test]
-    fn the_ingest_thread_waits_for_the_writes_in_flight() {
-        let flight = Arc::new(Flight::default());
-        flight.start();
-        flight.start();
-        let (tx, rx) = mpsc::channel();
-        let waiting = Arc::clone(&flight);
-        let t = thread::spawn(move || {
-            waiting.wait_below(2);
-            tx.send(()).unwrap();
-            waiting.wait_below(1);
-        });
-        assert!(
-            rx.recv_timeout(std::time::Duration::from_millis(50))
-                .is_err()
-        );
-        flight.end();
-        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
-        assert!(!t.is_finished());
-        flight.end();
-        t.join().unwrap();
     }
 
     /// Wakes the thread that polls.
