@@ -6,18 +6,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
 use std::thread;
+
+use tokio::sync::oneshot;
 
 use super::access::denied_message;
 use super::{BusError, Compiled, Inner, bus_of};
 use ferrule_core::json::write_str;
 use ferrule_core::time::{format_millis, format_seconds};
+use ferrule_dispatch::TargetCounters;
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, QueueTarget, Target};
 use ferrule_dispatch::{Delivery, NewDelivery};
 use ferrule_policy::Principal;
-use ferrule_store::{ArchiveMember, ArchivedEvent};
+use ferrule_store::{ArchiveMember, ArchivedEvent, NewMessage};
 use ferrule_transform::{InputSpec, Needed, RenderContext};
 
 /// One entry of a PutEvents request.
@@ -95,99 +98,49 @@ pub(crate) struct Accepted {
     pub principal: Option<String>,
 }
 
-/// Where the ingest thread leaves one submission's outcome for the call
-/// that submitted it, which blocks on it (`Condvar`) or awaits it
-/// (`Waker`): an async caller needs no thread of its own to wait.
-#[derive(Default)]
-struct Slot {
-    state: Mutex<SlotState>,
-    ready: Condvar,
-}
-
-#[derive(Default)]
-struct SlotState {
-    result: Option<Result<(), BusError>>,
-    waker: Option<Waker>,
-}
-
-impl Slot {
-    /// The state; nothing panics while holding it, so poisoning can be ignored.
-    fn lock(&self) -> MutexGuard<'_, SlotState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The ingest thread's end of a [`Slot`]: completed once with the
+/// The ingest thread's end of a call's answer: completed once with the
 /// commit's outcome; dropped uncompleted (the thread stopped), it fails
-/// the call instead of leaving it waiting.
-struct Commit(Arc<Slot>);
+/// the call instead of leaving it waiting ([`CommitWait`]).
+struct Commit(oneshot::Sender<Result<(), BusError>>);
 
 impl Commit {
-    fn complete(&self, result: Result<(), BusError>) {
-        let waker = {
-            let mut state = self.0.lock();
-            if state.result.is_none() {
-                state.result = Some(result);
-            }
-            state.waker.take()
-        };
-        self.0.ready.notify_all();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+    fn complete(self, result: Result<(), BusError>) {
+        // A caller that stopped waiting needs no answer.
+        let _ = self.0.send(result);
     }
 }
 
-impl Drop for Commit {
-    fn drop(&mut self) {
-        // A no-op once completed.
-        self.complete(Err(BusError::internal("the bus is shutting down")));
-    }
-}
+/// The caller's end: the commit's outcome, waited for on a thread that may
+/// block or awaited (an async caller needs no thread of its own to wait).
+struct CommitWait(oneshot::Receiver<Result<(), BusError>>);
 
-/// The caller's end of a [`Slot`]: the commit's outcome, waited for or
-/// awaited.
-struct CommitWait(Arc<Slot>);
+/// The answer of a call whose [`Commit`] was dropped uncompleted.
+fn shutting_down() -> BusError {
+    BusError::internal("the bus is shutting down")
+}
 
 impl CommitWait {
-    /// A slot and its two ends.
+    /// The two ends of one call's answer.
     fn new() -> (Commit, CommitWait) {
-        let slot = Arc::new(Slot::default());
-        (Commit(Arc::clone(&slot)), CommitWait(slot))
+        let (commit, wait) = oneshot::channel();
+        (Commit(commit), CommitWait(wait))
     }
 
-    /// Blocks until the commit's outcome is known.
+    /// Blocks until the commit's outcome is known (not on an async task).
     fn wait(self) -> Result<(), BusError> {
-        let mut state = self.0.lock();
-        loop {
-            if let Some(result) = state.result.take() {
-                return result;
-            }
-            state = self
-                .0
-                .ready
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        self.0
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(shutting_down()))
     }
 }
 
 impl Future for CommitWait {
     type Output = Result<(), BusError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.0.lock();
-        if let Some(result) = state.result.take() {
-            return Poll::Ready(result);
-        }
-        if !state
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            state.waker = Some(cx.waker().clone());
-        }
-        Poll::Pending
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|_| Err(shutting_down())))
     }
 }
 
@@ -267,39 +220,110 @@ fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
                 Err(_) => break,
             }
         }
+        let (events, commits): (Vec<Vec<Accepted>>, Vec<Commit>) = batch.into_iter().unzip();
         let result = match inner.upgrade() {
-            Some(inner) => deliver_batch(&inner, &batch),
-            None => Err(BusError::internal("the bus is shutting down")),
+            Some(inner) => deliver_batch(&inner, &events),
+            None => Err(shutting_down()),
         };
-        for (_, commit) in batch {
+        for commit in commits {
             commit.complete(result.clone());
         }
     }
 }
 
-/// Matches a batch of accepted events and writes their deliveries.
+/// What a batch writes: archived events, archive members, deliveries, and
+/// messages for built-in queues with whose counter each bumps once sent.
+#[derive(Default)]
+struct Routed {
+    archived: Vec<ArchivedEvent>,
+    members: Vec<ArchiveMember>,
+    deliveries: Vec<NewDelivery>,
+    sends: Vec<(String, NewMessage)>,
+    sent_by: Vec<SentBy>,
+}
+
+/// The target counters of a message sent to a built-in queue, and its
+/// (bus, rule, target, queue) for the log should the queue be gone.
+type SentBy = (Arc<TargetCounters>, [String; 4]);
+
+/// Matches a batch of accepted events and writes what they cause, in one
+/// commit (with `SyncMode::Always`, synced) before it returns.
+fn deliver_batch(inner: &Inner, batch: &[Vec<Accepted>]) -> Result<(), BusError> {
+    let now = inner.clock.now_ms();
+    let Routed {
+        archived,
+        members,
+        deliveries,
+        sends,
+        sent_by,
+    } = route(inner, batch, now)?;
+    if deliveries.is_empty() && members.is_empty() && sends.is_empty() {
+        return Ok(());
+    }
+    let notify = !deliveries.is_empty();
+    let (_, sent) = inner
+        .store
+        .ingest_sending(archived, members, deliveries, sends, now)?;
+    if notify {
+        inner.dispatcher.notify();
+    }
+    count_sent(&sent_by, &sent);
+    Ok(())
+}
+
+/// Bumps the delivered counter of each message sent to a built-in queue.
+fn count_sent(sent_by: &[SentBy], sent: &[bool]) {
+    for ((counters, [bus, rule, target, queue]), sent) in sent_by.iter().zip(sent) {
+        if *sent {
+            counters
+                .delivered
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            // Deleted between the resolution and the commit, as a
+            // settlement into a deleted queue is.
+            tracing::error!(
+                bus,
+                rule,
+                target,
+                queue,
+                "the queue was deleted; dropping the event"
+            );
+        }
+    }
+}
+
+/// Below this many events a batch is matched on the ingest thread itself:
+/// handing a small batch to rayon's pool costs more (waking its workers,
+/// which then spin before sleeping again) than matching it, and on a busy
+/// machine that spin takes CPU from the requests.
+const PARALLEL_FROM: usize = 1024;
+
+/// Matches a batch of accepted events and builds their writes.
 /// Deliveries into built-in queues need no attempt: their messages are
 /// sent in the same commit instead of going through the delivery log (one
 /// write per message instead of a log entry, an event reference, a lease
 /// and a settlement).
-fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
+fn route(inner: &Inner, batch: &[Vec<Accepted>], now: u64) -> Result<Routed, BusError> {
     let mut by_bus: BTreeMap<&str, Vec<&Accepted>> = BTreeMap::new();
-    for (events, _) in batch {
+    for events in batch {
         for e in events {
             by_bus.entry(e.bus.as_str()).or_default().push(e);
         }
     }
-    let now = inner.clock.now_ms();
-    let mut deliveries = Vec::new();
-    let mut members = Vec::new();
-    let mut sends = Vec::new();
-    // Whose delivered counter each send bumps once committed.
-    let mut sent_by = Vec::new();
+    let mut out = Routed::default();
+    let Routed {
+        archived,
+        members,
+        deliveries,
+        sends,
+        sent_by,
+    } = &mut out;
     // Target ARN → its built-in queue (`None`: another kind of target).
     let mut queues: HashMap<String, Option<String>> = HashMap::new();
+    // The target counters of one event's deliveries.
+    let mut owners = Vec::new();
     // Each event with a delivery or an archive is archived once; its
     // deliveries and archive members refer to it.
-    let mut archived = Vec::new();
     for (bus, events) in by_bus {
         // Events for a bus that does not exist are accepted and dropped, as
         // EventBridge does.
@@ -309,20 +333,28 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
         let texts: Vec<&[u8]> = events.iter().map(|e| e.envelope.as_bytes()).collect();
         // The envelopes were built here from validated parts: the trusted
         // reader skips the re-validation.
-        let results = compiled.matcher.matches_batch_trusted(&texts);
+        let results = if texts.len() < PARALLEL_FROM {
+            texts
+                .iter()
+                .map(|t| compiled.matcher.matches_trusted(t))
+                .collect()
+        } else {
+            compiled.matcher.matches_batch_trusted(&texts)
+        };
         for (event, result) in events.iter().zip(results) {
             let Ok(ids) = result else { continue };
             let before = (deliveries.len(), members.len());
+            owners.clear();
             fan_out(
-                inner,
                 bus,
                 &compiled,
                 event,
                 &ids,
                 None,
                 now,
-                &mut deliveries,
-                &mut members,
+                deliveries,
+                members,
+                Some(&mut owners),
             );
             let mut kept = before.0;
             for i in before.0..deliveries.len() {
@@ -344,7 +376,10 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
                             &mut deliveries[i].delivery,
                             Delivery::new("", "", "", "", ""),
                         );
-                        sent_by.push((d.bus, d.rule, d.target_id, queue.clone()));
+                        sent_by.push((
+                            Arc::clone(&owners[i - before.0]),
+                            [d.bus, d.rule, d.target_id, queue.clone()],
+                        ));
                         sends.push((queue, QueueTarget::message(d.payload, d.message_group_id)));
                     }
                     None => {
@@ -364,43 +399,15 @@ fn deliver_batch(inner: &Inner, batch: &[Submission]) -> Result<(), BusError> {
             }
         }
     }
-    if !deliveries.is_empty() || !members.is_empty() || !sends.is_empty() {
-        let notify = !deliveries.is_empty();
-        let (_, sent) = inner
-            .store
-            .ingest_sending(archived, members, deliveries, sends, now)?;
-        if notify {
-            inner.dispatcher.notify();
-        }
-        for ((bus, rule, target, queue), sent) in sent_by.iter().zip(sent) {
-            if sent {
-                inner
-                    .counters
-                    .target(bus, rule, target)
-                    .delivered
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            } else {
-                // Deleted between the resolution and the commit, as a
-                // settlement into a deleted queue is.
-                tracing::error!(
-                    bus,
-                    rule,
-                    target,
-                    queue,
-                    "the queue was deleted; dropping the event"
-                );
-            }
-        }
-    }
-    Ok(())
+    Ok(out)
 }
 
 /// The deliveries of one matched event (rules `ids` of `compiled`; only
 /// those whose ARN is in `only` when given), and its members of the
-/// archives whose rules matched.
+/// archives whose rules matched; with `owners`, the counters of each
+/// delivery's target, in the order of `deliveries`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fan_out(
-    inner: &Inner,
     bus: &str,
     compiled: &Compiled,
     event: &Accepted,
@@ -409,6 +416,7 @@ pub(crate) fn fan_out(
     now: u64,
     deliveries: &mut Vec<NewDelivery>,
     members: &mut Vec<ArchiveMember>,
+    mut owners: Option<&mut Vec<Arc<TargetCounters>>>,
 ) {
     for id in ids {
         let Some(rule) = compiled.rules.get(id.index()) else {
@@ -434,11 +442,9 @@ pub(crate) fn fan_out(
         if only.is_some_and(|o| !o.contains(&rule.arn)) {
             continue;
         }
-        inner
-            .counters
-            .rule(bus, &rule.name)
+        rule.matched
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        for (target, spec) in &rule.targets {
+        for (target, spec, counters) in &rule.targets {
             let payload = match spec {
                 InputSpec::WholeEvent => Ok(event.envelope.clone()),
                 InputSpec::Constant(text) => Ok(text.clone()),
@@ -480,9 +486,7 @@ pub(crate) fn fan_out(
                 }
             };
             let Ok(payload) = payload else {
-                inner
-                    .counters
-                    .target(bus, &rule.name, &target.id)
+                counters
                     .invalid_input
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
@@ -507,6 +511,9 @@ pub(crate) fn fan_out(
                 due_ms: now,
                 delivery: d,
             });
+            if let Some(owners) = owners.as_deref_mut() {
+                owners.push(Arc::clone(counters));
+            }
         }
     }
 }
@@ -682,7 +689,7 @@ impl PendingPutEvents {
                 wait,
             } => match sender.send(submission) {
                 Ok(()) => wait.wait(),
-                Err(_) => Err(BusError::internal("the bus is shutting down")),
+                Err(_) => Err(shutting_down()),
             },
         };
         finish(results, &accepted_at, outcome)
@@ -902,7 +909,7 @@ impl Target for BusTarget {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::Wake;
+    use std::task::{Wake, Waker};
 
     /// Counts its wake-ups.
     struct Count(AtomicUsize);
@@ -922,7 +929,6 @@ mod tests {
         let (commit, wait) = CommitWait::new();
         let t = thread::spawn(move || wait.wait());
         commit.complete(Err(BusError::internal("disk full")));
-        drop(commit);
         let e = t.join().unwrap().unwrap_err();
         assert_eq!(e.message(), "disk full");
 

@@ -72,7 +72,8 @@ pub use settings::{BusSettings, LogConfig};
 use ferrule::{Limits, Matcher, Pattern, RuleSet};
 use ferrule_dispatch::targets::{HttpTarget, QueueTarget, Target};
 use ferrule_dispatch::{
-    CounterSnapshot, Counters, DispatchConfig, Dispatcher, QueueMessage, RedbStore, Store, SyncMode,
+    CounterSnapshot, Counters, DispatchConfig, Dispatcher, QueueMessage, RedbStore, Store,
+    SyncMode, TargetCounters,
 };
 use ferrule_policy::{Policy, Principal};
 use ferrule_store::{Expect, NewMessage, QueueInfo, QueueStore, StoreErrorKind};
@@ -306,7 +307,12 @@ pub(crate) struct Compiled {
 pub(crate) struct CompiledRule {
     pub(crate) name: String,
     pub(crate) arn: String,
-    pub(crate) targets: Vec<(TargetConfig, InputSpec)>,
+    /// The rule's match counter, looked up once here rather than per
+    /// matched event (counters are never removed).
+    pub(crate) matched: Arc<std::sync::atomic::AtomicU64>,
+    /// Each target, its input, and its counters (looked up once, as
+    /// `matched`).
+    pub(crate) targets: Vec<(TargetConfig, InputSpec, Arc<TargetCounters>)>,
     /// The archive this rule feeds, for an archive's managed rule.
     pub(crate) archive: Option<String>,
 }
@@ -1348,13 +1354,17 @@ impl Inner {
             let targets = r
                 .targets
                 .iter()
-                .filter_map(|t| input_spec(t).ok().map(|s| (t.clone(), s)))
+                .filter_map(|t| {
+                    let spec = input_spec(t).ok()?;
+                    Some((t.clone(), spec, self.counters.target(bus, &r.name, &t.id)))
+                })
                 .collect();
             by_name.insert(
                 &r.name,
                 CompiledRule {
                     name: r.name.clone(),
                     arn: self.rule_arn(bus, &r.name),
+                    matched: self.counters.rule(bus, &r.name),
                     targets,
                     archive: archives::archive_of_rule(r),
                 },
@@ -1364,7 +1374,7 @@ impl Inner {
         // Matcher rule ids follow name order, as does the map.
         let rules: Vec<CompiledRule> = by_name.into_values().collect();
         let mut needed = Needed::nothing();
-        for (_, spec) in rules.iter().flat_map(|r| &r.targets) {
+        for (_, spec, _) in rules.iter().flat_map(|r| &r.targets) {
             needed.add(spec);
         }
         let compiled = Arc::new(Compiled {

@@ -180,7 +180,6 @@ impl Archives {
         for (event, result) in events.iter().zip(results) {
             let Ok(ids) = result else { continue };
             fan_out(
-                inner,
                 &bus,
                 &compiled,
                 event,
@@ -189,6 +188,7 @@ impl Archives {
                 now,
                 &mut deliveries,
                 &mut members,
+                None,
             );
         }
         // Archive rules exclude replayed events: `members` stays empty.

@@ -308,6 +308,7 @@ struct MessageRecord<'a> {
     dedup_id: Option<Cow<'a, str>>,
 }
 
+#[cfg(test)]
 fn encode_message(m: &QueueMessage) -> Result<Vec<u8>, StoreError> {
     let record = MessageRecord {
         seq: m.seq,
@@ -317,9 +318,15 @@ fn encode_message(m: &QueueMessage) -> Result<Vec<u8>, StoreError> {
         group_id: m.group_id.as_deref().map(Cow::Borrowed),
         dedup_id: m.dedup_id.as_deref().map(Cow::Borrowed),
     };
-    let mut out = Vec::with_capacity(48 + m.body.len());
+    encode_record(&record, Vec::with_capacity(48 + m.body.len()))
+}
+
+/// `record`'s row, written into `out` (cleared first): a buffer reused
+/// from one message to the next saves an allocation per message.
+fn encode_record(record: &MessageRecord<'_>, mut out: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    out.clear();
     out.push(BIN_MESSAGE);
-    postcard::to_extend(&record, out)
+    postcard::to_extend(record, out)
         .map_err(|e| StoreError::fatal("encoding a message").with_source(e))
 }
 
@@ -811,6 +818,8 @@ struct Tx<'t> {
     /// each queue once. Kept current by the queue writes of the
     /// transaction; dropped with it.
     queue_keys: HashMap<String, (u64, Option<Fifo>)>,
+    /// The buffer rows are encoded into, reused.
+    row: Vec<u8>,
 }
 
 /// One request's result: `Err` is that request's own failure (nothing of
@@ -861,6 +870,7 @@ fn apply_batch(
             leases,
             settling,
             queue_keys: HashMap::new(),
+            row: Vec::new(),
         };
         let start = (t.seq, t.token, t.version);
         for (write, _) in batch {
@@ -1207,18 +1217,20 @@ impl Tx<'_> {
             }
         }
         self.seq += 1;
-        let message = QueueMessage {
+        // Encoded from the message as sent, without a copy of its body.
+        let record = MessageRecord {
             seq: self.seq,
-            body: m.body.clone(),
-            attributes: m.attributes.clone(),
+            body: Cow::Borrowed(&m.body),
+            attributes: Cow::Borrowed(&m.attributes),
             sent_ms: now_ms,
-            group_id: m.group_id.clone(),
-            dedup_id,
+            group_id: m.group_id.as_deref().map(Cow::Borrowed),
+            dedup_id: dedup_id.as_deref().map(Cow::Borrowed),
         };
-        let bytes = encode_message(&message)?;
+        let bytes = encode_record(&record, std::mem::take(&mut self.row))?;
         self.messages
             .insert((qid, self.seq), bytes.as_slice())
             .ctx(S)?;
+        self.row = bytes;
         self.state
             .insert(
                 (qid, self.seq),

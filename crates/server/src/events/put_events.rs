@@ -105,66 +105,16 @@ impl<'de> Visitor<'de> for StrVisitor {
     }
 }
 
-/// `Option<Str>`: `null` is absent.
-struct OptStr;
+/// An event's `Time`: a number of epoch seconds or an RFC 3339 string,
+/// read by the same functions as [`Time`]'s own reader.
+#[derive(Clone, Copy)]
+struct TimeSeed;
 
-impl<'de> DeserializeSeed<'de> for OptStr {
-    type Value = Option<Str>;
+impl<'de> DeserializeSeed<'de> for TimeSeed {
+    type Value = Time;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Str>, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OptStr {
-    type Value = Option<Str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string or null")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Option<Str>, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Option<Str>, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Str>, D::Error> {
-        d.deserialize_str(StrVisitor).map(Some)
-    }
-}
-
-/// An event's `Time` (`Option<Time>`): a number of epoch seconds or an
-/// RFC 3339 string, read by the same functions as [`Time`]'s own reader.
-struct OptTime;
-
-impl<'de> DeserializeSeed<'de> for OptTime {
-    type Value = Option<Time>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Time>, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OptTime {
-    type Value = Option<Time>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a timestamp or null")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Option<Time>, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Option<Time>, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Time>, D::Error> {
-        d.deserialize_any(TimeVisitor).map(Some)
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Time, D::Error> {
+        d.deserialize_any(TimeVisitor)
     }
 }
 
@@ -205,41 +155,18 @@ impl<'de> Visitor<'de> for TimeVisitor {
     }
 }
 
-/// A list member (`Option<List<T>>`) of elements read by `element`;
-/// `null` elements are dropped.
-struct OptList<S>(S);
+/// A list of elements read by `S`; `null` elements are dropped.
+#[derive(Clone, Copy)]
+struct ListSeed<S>(S);
 
-impl<'de, S> DeserializeSeed<'de> for OptList<S>
+impl<'de, S> DeserializeSeed<'de> for ListSeed<S>
 where
     S: DeserializeSeed<'de> + Copy,
 {
-    type Value = Option<List<S::Value>>;
+    type Value = List<S::Value>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de, S> Visitor<'de> for OptList<S>
-where
-    S: DeserializeSeed<'de> + Copy,
-{
-    type Value = Option<List<S::Value>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list or null")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(ListVisitor(self.0)).map(Some)
+        d.deserialize_seq(ListVisitor(self.0))
     }
 }
 
@@ -266,7 +193,8 @@ where
     }
 }
 
-/// A list element read by `S`, or `None` for `null`.
+/// A value read by `S`, or `None` for `null`: a member (`null` is an
+/// absent member) or a list element (`null` elements are dropped).
 #[derive(Clone, Copy)]
 struct Nullable<S>(S);
 
@@ -300,7 +228,7 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for NullableVisitor<S> {
     }
 }
 
-/// A string list element.
+/// A string (`Str`).
 #[derive(Clone, Copy)]
 struct StrSeed;
 
@@ -367,24 +295,29 @@ impl<'de> Visitor<'de> for EntryVisitor {
             names: ENTRY_MEMBERS,
         })? {
             match key {
-                Key::Known(EntryMember::Time) => once(&mut time, map.next_value_seed(OptTime)?)?,
+                Key::Known(EntryMember::Time) => {
+                    once(&mut time, map.next_value_seed(Nullable(TimeSeed))?)?
+                }
                 Key::Known(EntryMember::Source) => {
-                    once(&mut source, map.next_value_seed(OptStr)?)?;
+                    once(&mut source, map.next_value_seed(Nullable(StrSeed))?)?;
                 }
                 Key::Known(EntryMember::Resources) => {
-                    once(&mut resources, map.next_value_seed(OptList(StrSeed))?)?;
+                    once(
+                        &mut resources,
+                        map.next_value_seed(Nullable(ListSeed(StrSeed)))?,
+                    )?;
                 }
                 Key::Known(EntryMember::DetailType) => {
-                    once(&mut detail_type, map.next_value_seed(OptStr)?)?;
+                    once(&mut detail_type, map.next_value_seed(Nullable(StrSeed))?)?;
                 }
                 Key::Known(EntryMember::Detail) => {
-                    once(&mut detail, map.next_value_seed(OptStr)?)?;
+                    once(&mut detail, map.next_value_seed(Nullable(StrSeed))?)?;
                 }
                 Key::Known(EntryMember::EventBusName) => {
-                    once(&mut event_bus_name, map.next_value_seed(OptStr)?)?;
+                    once(&mut event_bus_name, map.next_value_seed(Nullable(StrSeed))?)?;
                 }
                 Key::Known(EntryMember::TraceHeader) => {
-                    once(&mut trace_header, map.next_value_seed(OptStr)?)?;
+                    once(&mut trace_header, map.next_value_seed(Nullable(StrSeed))?)?;
                 }
                 Key::Other => {
                     map.next_value::<Value>()?;
@@ -432,10 +365,13 @@ impl<'de> Visitor<'de> for RequestVisitor {
         })? {
             match key {
                 Key::Known(RequestMember::Entries) => {
-                    once(&mut entries, map.next_value_seed(OptList(EntrySeed))?)?;
+                    once(
+                        &mut entries,
+                        map.next_value_seed(Nullable(ListSeed(EntrySeed)))?,
+                    )?;
                 }
                 Key::Known(RequestMember::EndpointId) => {
-                    once(&mut endpoint_id, map.next_value_seed(OptStr)?)?;
+                    once(&mut endpoint_id, map.next_value_seed(Nullable(StrSeed))?)?;
                 }
                 Key::Other => {
                     map.next_value::<Value>()?;
