@@ -118,13 +118,12 @@ fn authorize(state: &AppState, call: &Call) -> Result<(), ApiError> {
     )
 }
 
-/// Runs `f` on the blocking pool.
+/// Runs `f` on the blocking pool; a failed task is EventBridge's
+/// `InternalException`.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(ApiError::new(500, "InternalException", e.to_string())))
+    super::off_runtime(f, |m| ApiError::new(500, "InternalException", m)).await
 }
 
 /// PutEvents on the request's own task: the entries are checked,

@@ -186,6 +186,18 @@ impl ApiError {
     }
 }
 
+/// Runs `f` on tokio's blocking pool (store calls and waits stay off the
+/// async threads). A task that panicked or was cancelled answers the
+/// service's own internal error, made by `internal` from the reason.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    internal: fn(String) -> ApiError,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(internal(format!("the operation's task failed: {e}"))))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status >= 500 {
@@ -828,4 +840,38 @@ pub(crate) fn authenticate(
                 "The security token included in the request is invalid.",
             )
         })
+}
+
+#[cfg(test)]
+mod off_runtime_tests {
+    use super::{ApiError, off_runtime};
+
+    fn internal(m: String) -> ApiError {
+        ApiError::new(500, "InternalFailure", m)
+    }
+
+    #[tokio::test]
+    async fn a_result_comes_back_as_it_is() {
+        let ok = off_runtime(|| Ok(7), internal).await;
+        assert_eq!(ok.ok(), Some(7));
+        let e = off_runtime::<()>(
+            || Err(ApiError::new(400, "ValidationException", "no")),
+            internal,
+        )
+        .await
+        .err()
+        .map(|e| (e.status(), e.type_name));
+        assert_eq!(e, Some((400, "ValidationException".to_string())));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_answers_the_services_internal_error() {
+        let e = off_runtime::<()>(|| panic!("boom"), internal).await.err();
+        let e = e.map(|e| (e.status(), e.type_name, e.message));
+        let Some((500, name, message)) = e else {
+            panic!("expected a 500, got {e:?}");
+        };
+        assert_eq!(name, "InternalFailure");
+        assert!(message.contains("the operation's task failed"), "{message}");
+    }
 }

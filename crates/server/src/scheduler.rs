@@ -248,9 +248,7 @@ async fn serve(
             body,
             query,
         };
-        tokio::task::spawn_blocking(move || f(&state, request))
-            .await
-            .map_err(|e| internal(format!("the operation stopped: {e}")))?
+        super::off_runtime(move || f(&state, request), internal).await
     }
     .await;
     let mut response = match result {

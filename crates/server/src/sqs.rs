@@ -539,9 +539,7 @@ where
     F: FnOnce(&Bus) -> Result<T, ApiError> + Send + 'static,
 {
     let bus = Arc::clone(&state.bus);
-    tokio::task::spawn_blocking(move || f(&bus))
-        .await
-        .map_err(|e| internal(format!("the store task failed: {e}")))?
+    super::off_runtime(move || f(&bus), internal).await
 }
 
 /// A queue storage error as SQS answers it: an unknown queue is

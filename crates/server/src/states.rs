@@ -106,9 +106,11 @@ impl Service for StepFunctions {
         let input = call.input;
         // Every operation may touch the store (or wait, for GetActivityTask
         // and StartSyncExecution): off the async threads.
-        tokio::task::spawn_blocking(move || handle(&runner, &operation, &input))
-            .await
-            .map_err(|e| ApiError::new(500, "InternalFailure", format!("the task failed: {e}")))?
+        super::off_runtime(
+            move || handle(&runner, &operation, &input),
+            |m| ApiError::new(500, "InternalFailure", m),
+        )
+        .await
     }
 }
 
