@@ -309,3 +309,45 @@ fn messages_sent_with_an_ingest_are_committed_with_it_and_survive_a_reopen() {
     assert_eq!(s.pending().expect("pending"), 1);
     assert!(s.event("e1").expect("event").is_some());
 }
+
+#[test]
+fn submitted_ingests_commit_in_order_and_survive_a_reopen() {
+    use ferrule_store::{NewMessage, QueueStore};
+    let dir = Dir::new("submit-ingest");
+    let path = dir.0.join("s.redb");
+    {
+        let s = RedbStore::open(&path, SyncMode::Always).expect("open");
+        s.create_queue("q", Default::default(), 1).expect("queue");
+        // Handed over without waiting, then waited for in order: a second
+        // write is taken while the first may still be committing.
+        let pending: Vec<_> = (0..20)
+            .map(|i| {
+                s.submit_ingest_sending(
+                    vec![event(&format!("e{i}"), "{}")],
+                    Vec::new(),
+                    vec![delivery(&format!("e{i}"), "{}")],
+                    vec![
+                        ("q".into(), NewMessage::new(format!("m{i}"))),
+                        ("gone".into(), NewMessage::new("dropped")),
+                    ],
+                    7,
+                )
+            })
+            .collect();
+        for p in pending {
+            let (ids, sent) = p.wait().expect("ingest");
+            assert_eq!(ids.len(), 1);
+            assert_eq!(sent, [true, false]);
+        }
+        // Nothing to write answers at once, without the writer.
+        let empty = s.submit_ingest_sending(Vec::new(), Vec::new(), Vec::new(), Vec::new(), 7);
+        assert_eq!(empty.wait().expect("empty"), (Vec::new(), Vec::new()));
+    }
+    let s = RedbStore::open(&path, SyncMode::Always).expect("reopen");
+    let got = s.receive("q", 7, 10, 1_000).expect("receive");
+    let bodies: Vec<&str> = got.iter().map(|r| r.message.body.as_str()).collect();
+    assert_eq!(bodies, (0..10).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    assert_eq!(s.pending().expect("pending"), 20);
+    assert!(s.event("e19").expect("event").is_some());
+}
+
