@@ -20,7 +20,7 @@ use ferrule_dispatch::TargetCounters;
 use ferrule_dispatch::targets::{DeliveryContext, DeliveryError, QueueTarget, Target};
 use ferrule_dispatch::{Delivery, NewDelivery};
 use ferrule_policy::Principal;
-use ferrule_store::{ArchiveMember, ArchivedEvent, NewMessage, Pending};
+use ferrule_store::{ArchiveMember, ArchivedEvent, NewMessage};
 use ferrule_transform::{InputSpec, Needed, RenderContext};
 
 /// One entry of a PutEvents request.
@@ -207,100 +207,27 @@ impl Ingest {
     }
 }
 
-/// How many batches may wait for their commits while the ingest thread
-/// matches the next one. Two keep the store's writer fed (one committing,
-/// one queued to share the next commit) without letting the ingest
-/// thread run far ahead of the disk.
-const IN_FLIGHT: usize = 2;
-
-/// The ingest thread: takes the calls waiting, matches them as one batch,
-/// hands the batch's writes to the store, and goes on to the next batch
-/// while a second thread waits for the commits, in order, and answers the
-/// calls. Matching thus overlaps the commit (with sync on, the fsync) of
-/// the batch before, and the store can commit two batches at once. No
-/// call is answered before its batch's commit.
 fn ingest_loop(inner: &Weak<Inner>, receiver: &Receiver<Submission>) {
-    let (committing, committed) = mpsc::sync_channel::<InFlight>(IN_FLIGHT);
-    thread::scope(|scope| {
-        let completer = thread::Builder::new()
-            .name("ferrule-ingest-commit".into())
-            .spawn_scoped(scope, move || {
-                while let Ok(batch) = committed.recv() {
-                    batch.complete();
+    while let Ok(first) = receiver.recv() {
+        let mut count = first.0.len();
+        let mut batch = vec![first];
+        while count < 2048 {
+            match receiver.try_recv() {
+                Ok(more) => {
+                    count += more.0.len();
+                    batch.push(more);
                 }
-            });
-        if let Err(e) = completer {
-            // Without it nothing could be answered: fail every call.
-            tracing::error!(error = %e, "cannot start the ingest commit thread");
-            while let Ok((_, commit)) = receiver.recv() {
-                commit.complete(Err(BusError::internal("the ingest thread cannot answer")));
-            }
-            return;
-        }
-        while let Ok(first) = receiver.recv() {
-            let mut count = first.0.len();
-            let mut batch = vec![first];
-            while count < 2048 {
-                match receiver.try_recv() {
-                    Ok(more) => {
-                        count += more.0.len();
-                        batch.push(more);
-                    }
-                    Err(_) => break,
-                }
-            }
-            let (events, commits): (Vec<Vec<Accepted>>, Vec<Commit>) = batch.into_iter().unzip();
-            let written = match inner.upgrade() {
-                Some(inner) => deliver_batch(&inner, &events),
-                None => Err(shutting_down()),
-            };
-            let in_flight = InFlight { written, commits };
-            // The completer only stops when this sender is dropped.
-            if let Err(mpsc::SendError(batch)) = committing.send(in_flight) {
-                batch.complete();
+                Err(_) => break,
             }
         }
-        drop(committing);
-    });
-}
-
-/// A batch whose writes the store has (or has failed to take), and the
-/// calls to answer once they are committed.
-struct InFlight {
-    written: Result<Written, BusError>,
-    commits: Vec<Commit>,
-}
-
-impl InFlight {
-    /// Waits for the batch's commit and answers its calls with the outcome.
-    fn complete(self) {
-        let result = self.written.and_then(Written::wait);
-        for commit in self.commits {
+        let (events, commits): (Vec<Vec<Accepted>>, Vec<Commit>) = batch.into_iter().unzip();
+        let result = match inner.upgrade() {
+            Some(inner) => deliver_batch(&inner, &events),
+            None => Err(shutting_down()),
+        };
+        for commit in commits {
             commit.complete(result.clone());
         }
-    }
-}
-
-/// A batch's writes handed to the store: what to do once they are
-/// committed.
-struct Written {
-    pending: Option<Pending<(Vec<ferrule_store::DeliveryId>, Vec<bool>)>>,
-    sent_by: Vec<SentBy>,
-    /// To wake for the new deliveries (none when only queues were sent to).
-    dispatcher: Option<Arc<ferrule_dispatch::Dispatcher>>,
-}
-
-impl Written {
-    fn wait(self) -> Result<(), BusError> {
-        let Some(pending) = self.pending else {
-            return Ok(());
-        };
-        let (_, sent) = pending.wait()?;
-        if let Some(dispatcher) = self.dispatcher {
-            dispatcher.notify();
-        }
-        count_sent(&self.sent_by, &sent);
-        Ok(())
     }
 }
 
@@ -319,10 +246,9 @@ struct Routed {
 /// (bus, rule, target, queue) for the log should the queue be gone.
 type SentBy = (Arc<TargetCounters>, [String; 4]);
 
-/// Matches a batch of accepted events and hands what they cause to the
-/// store as one write (committed, with `SyncMode::Always` synced, when
-/// [`Written::wait`] returns).
-fn deliver_batch(inner: &Inner, batch: &[Vec<Accepted>]) -> Result<Written, BusError> {
+/// Matches a batch of accepted events and writes what they cause, in one
+/// commit (with `SyncMode::Always`, synced) before it returns.
+fn deliver_batch(inner: &Inner, batch: &[Vec<Accepted>]) -> Result<(), BusError> {
     let now = inner.clock.now_ms();
     let Routed {
         archived,
@@ -332,21 +258,17 @@ fn deliver_batch(inner: &Inner, batch: &[Vec<Accepted>]) -> Result<Written, BusE
         sent_by,
     } = route(inner, batch, now)?;
     if deliveries.is_empty() && members.is_empty() && sends.is_empty() {
-        return Ok(Written {
-            pending: None,
-            sent_by,
-            dispatcher: None,
-        });
+        return Ok(());
     }
-    let dispatcher = (!deliveries.is_empty()).then(|| Arc::clone(&inner.dispatcher));
-    let pending = inner
+    let notify = !deliveries.is_empty();
+    let (_, sent) = inner
         .store
-        .submit_ingest_sending(archived, members, deliveries, sends, now);
-    Ok(Written {
-        pending: Some(pending),
-        sent_by,
-        dispatcher,
-    })
+        .ingest_sending(archived, members, deliveries, sends, now)?;
+    if notify {
+        inner.dispatcher.notify();
+    }
+    count_sent(&sent_by, &sent);
+    Ok(())
 }
 
 /// Bumps the delivered counter of each message sent to a built-in queue.

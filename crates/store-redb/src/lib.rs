@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use ferrule_store::{
     ArchiveMember, ArchiveStats, ArchivedEvent, Change, DEDUP_WINDOW_MS, Deletion, Delivery,
     DeliveryId, DeliveryLog, EventArchive, Expect, Fifo, GroupGate, Lease, Leased, MetadataStore,
-    NewDelivery, NewMessage, Outcome, Pending, QueueCounts, QueueInfo, QueueMessage, QueueStore,
-    Receipt, Received, Record, Settled, Store, StoreError, StoreErrorKind, VisibilityChange,
+    NewDelivery, NewMessage, Outcome, QueueCounts, QueueInfo, QueueMessage, QueueStore, Receipt,
+    Received, Record, Settled, Store, StoreError, StoreErrorKind, VisibilityChange,
 };
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -592,21 +592,15 @@ impl RedbStore {
     }
 
     fn write(&self, write: Write) -> Result<Reply, StoreError> {
-        self.submit(write)?.recv().map_err(|_| writer_stopped())?
-    }
-
-    /// Hands `write` to the writer thread; its reply arrives on the
-    /// receiver after the write's commit. The channel keeps the order of
-    /// submission, and so does the writer.
-    fn submit(&self, write: Write) -> Result<Receiver<Result<Reply, StoreError>>, StoreError> {
         let (reply, wait) = mpsc::sync_channel(1);
         let sender = match self.writer.lock() {
             Ok(w) => w.clone(),
             Err(p) => p.into_inner().clone(),
         }
         .ok_or_else(|| StoreError::closed("the store is closed"))?;
-        sender.send((write, reply)).map_err(|_| writer_stopped())?;
-        Ok(wait)
+        let stopped = || StoreError::closed("the store's writer stopped");
+        sender.send((write, reply)).map_err(|_| stopped())?;
+        wait.recv().map_err(|_| stopped())?
     }
 
     fn read<T>(
@@ -1589,10 +1583,6 @@ fn unexpected() -> StoreError {
     StoreError::fatal("the writer gave an unexpected reply")
 }
 
-fn writer_stopped() -> StoreError {
-    StoreError::closed("the store's writer stopped")
-}
-
 impl DeliveryLog for RedbStore {
     fn append(&self, deliveries: Vec<NewDelivery>) -> Result<Vec<DeliveryId>, StoreError> {
         self.ingest(Vec::new(), deliveries)
@@ -2182,29 +2172,6 @@ impl Store for RedbStore {
         match self.write(Write::Ingest(events, members, deliveries, sends, now_ms))? {
             Reply::Ingested(ids, _, sent) => Ok((ids, sent)),
             _ => Err(unexpected()),
-        }
-    }
-
-    fn submit_ingest_sending(
-        &self,
-        events: Vec<ArchivedEvent>,
-        members: Vec<ArchiveMember>,
-        deliveries: Vec<NewDelivery>,
-        sends: Vec<(String, NewMessage)>,
-        now_ms: u64,
-    ) -> Pending<(Vec<DeliveryId>, Vec<bool>)> {
-        if events.is_empty() && members.is_empty() && deliveries.is_empty() && sends.is_empty() {
-            return Pending::ready(Ok((Vec::new(), Vec::new())));
-        }
-        match self.submit(Write::Ingest(events, members, deliveries, sends, now_ms)) {
-            Ok(reply) => {
-                Pending::new(move || match reply.recv().map_err(|_| writer_stopped())? {
-                    Ok(Reply::Ingested(ids, _, sent)) => Ok((ids, sent)),
-                    Ok(_) => Err(unexpected()),
-                    Err(e) => Err(e),
-                })
-            }
-            Err(e) => Pending::ready(Err(e)),
         }
     }
 

@@ -35,56 +35,6 @@ pub use queue::{
     QueueStore, Receipt, Received, VisibilityChange,
 };
 
-/// A write handed to a store whose commit may not have happened yet.
-///
-/// ```
-/// use ferrule_store::Pending;
-///
-/// let done = Pending::ready(Ok(3));
-/// assert_eq!(done.wait().ok(), Some(3));
-/// let (tx, rx) = std::sync::mpsc::channel();
-/// let later = Pending::new(move || rx.recv().map_err(|_| ferrule_store::StoreError::closed("gone")));
-/// tx.send(4).ok();
-/// assert_eq!(later.wait().ok(), Some(4));
-/// ```
-#[must_use = "a pending write's outcome is only known by waiting for it"]
-pub struct Pending<T>(PendingInner<T>);
-
-enum PendingInner<T> {
-    Ready(Result<T, StoreError>),
-    Waiting(Box<dyn FnOnce() -> Result<T, StoreError> + Send>),
-}
-
-impl<T> Pending<T> {
-    /// A write whose outcome is already known.
-    pub fn ready(result: Result<T, StoreError>) -> Pending<T> {
-        Pending(PendingInner::Ready(result))
-    }
-
-    /// A write whose outcome `wait` blocks for.
-    pub fn new(wait: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Pending<T> {
-        Pending(PendingInner::Waiting(Box::new(wait)))
-    }
-
-    /// Blocks until the write is committed (or failed) and gives its
-    /// outcome.
-    pub fn wait(self) -> Result<T, StoreError> {
-        match self.0 {
-            PendingInner::Ready(result) => result,
-            PendingInner::Waiting(wait) => wait(),
-        }
-    }
-}
-
-impl<T> std::fmt::Debug for Pending<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self.0 {
-            PendingInner::Ready(_) => "Pending(ready)",
-            PendingInner::Waiting(_) => "Pending(waiting)",
-        })
-    }
-}
-
 /// Every concern behind one handle.
 pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
     /// Archives `events` and appends `deliveries` that refer to them, both
@@ -155,23 +105,6 @@ pub trait Store: DeliveryLog + QueueStore + MetadataStore + EventArchive {
             }
         }
         Ok((ids, sent))
-    }
-
-    /// [`Store::ingest_sending`] without waiting for its commit: the write
-    /// is handed over and [`Pending::wait`] gives its outcome once it is
-    /// durable (as `ingest_sending` would have returned it). A caller can
-    /// prepare its next write meanwhile, and a store with group commit can
-    /// commit both at once. Writes submitted from one thread are applied in
-    /// the order submitted. The default writes before it returns.
-    fn submit_ingest_sending(
-        &self,
-        events: Vec<ArchivedEvent>,
-        members: Vec<ArchiveMember>,
-        deliveries: Vec<NewDelivery>,
-        sends: Vec<(String, NewMessage)>,
-        now_ms: u64,
-    ) -> Pending<(Vec<DeliveryId>, Vec<bool>)> {
-        Pending::ready(self.ingest_sending(events, members, deliveries, sends, now_ms))
     }
 
     /// What does not work now (writes failing on a full disk, the store
