@@ -541,30 +541,32 @@ mod tests {
         assert_eq!(classify(&block), portable(&block));
     }
 
-    #[test]
-    fn sse2_string_stops_equal_the_portable_ones() {
-        // Every byte value at every offset, among plain bytes and among
-        // other stops.
-        for fill in [b'a', b'"', 0x1f, 0xff] {
-            for at in 0..16 {
+    /// Checks a SIMD chunk mask against its portable version: every byte
+    /// value at every offset among each `fills` byte, then random chunks
+    /// biased towards the `near` bytes around the classes' edges.
+    fn chunk_masks_agree<const N: usize>(
+        fast: fn(&[u8; N]) -> u32,
+        portable: fn(&[u8; N]) -> u32,
+        fills: &[u8],
+        near: &[u8],
+        seed: u64,
+    ) {
+        for &fill in fills {
+            for at in 0..N {
                 for byte in 0..=255u8 {
-                    let mut chunk = [fill; 16];
+                    let mut chunk = [fill; N];
                     chunk[at] = byte;
                     assert_eq!(
-                        string_stops(&chunk),
-                        string_stops_portable(&chunk),
+                        fast(&chunk),
+                        portable(&chunk),
                         "{byte:#x} at {at} among {fill:#x}"
                     );
                 }
             }
         }
-        // Random chunks, biased towards the bytes around the classes.
-        let mut next = crate::util::test_rng::xorshift(0xA076_1D64_78BD_642F);
-        let near = [
-            b'"', b'\\', 0x1f, 0x20, 0x00, b'!', b'#', b'[', b']', 0x7f, 0x80,
-        ];
+        let mut next = crate::util::test_rng::xorshift(seed);
         for _ in 0..20_000 {
-            let mut chunk = [0u8; 16];
+            let mut chunk = [0u8; N];
             for b in &mut chunk {
                 let r = next();
                 *b = if r & 1 == 0 {
@@ -573,8 +575,21 @@ mod tests {
                     (r >> 16) as u8
                 };
             }
-            assert_eq!(string_stops(&chunk), string_stops_portable(&chunk));
+            assert_eq!(fast(&chunk), portable(&chunk), "{chunk:?}");
         }
+    }
+
+    #[test]
+    fn sse2_string_stops_equal_the_portable_ones() {
+        chunk_masks_agree(
+            string_stops,
+            string_stops_portable,
+            &[b'a', b'"', 0x1f, 0xff],
+            &[
+                b'"', b'\\', 0x1f, 0x20, 0x00, b'!', b'#', b'[', b']', 0x7f, 0x80,
+            ],
+            0xA076_1D64_78BD_642F,
+        );
         assert_eq!(
             string_stops(b"abc\"def\\gh\x01jklmn"),
             1 << 3 | 1 << 7 | 1 << 10
@@ -583,32 +598,14 @@ mod tests {
 
     #[test]
     fn sse2_digits_equal_the_portable_ones() {
-        for fill in [b'5', b'a', b'0' - 1, b'9' + 1] {
-            for at in 0..32 {
-                for byte in 0..=255u8 {
-                    let mut chunk = [fill; 32];
-                    chunk[at] = byte;
-                    assert_eq!(
-                        digits(&chunk),
-                        digits_portable(&chunk),
-                        "{byte:#x} at {at} among {fill:#x}"
-                    );
-                }
-            }
-        }
-        let mut next = crate::util::test_rng::xorshift(0xE703_7ED1_A0B4_28DB);
-        for _ in 0..20_000 {
-            let mut chunk = [0u8; 32];
-            for b in &mut chunk {
-                let r = next();
-                *b = if r & 1 == 0 {
-                    b'+' + (r >> 8) as u8 % 20
-                } else {
-                    (r >> 16) as u8
-                };
-            }
-            assert_eq!(digits(&chunk), digits_portable(&chunk));
-        }
+        let near: Vec<u8> = (b'+'..b'+' + 20).collect();
+        chunk_masks_agree(
+            digits,
+            digits_portable,
+            &[b'5', b'a', b'0' - 1, b'9' + 1],
+            &near,
+            0xE703_7ED1_A0B4_28DB,
+        );
         assert_eq!(
             digits(b"-12.5e+3, 0x9/:                 "),
             0b1_0100_1001_0110
