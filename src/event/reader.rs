@@ -38,13 +38,19 @@
 //! it still counts. Inside an array the reader never stops (a later element
 //! can be a value of the array's own path, with no key before it). The
 //! search runs again only once the reader is past the candidate it found, so
-//! it covers each byte about once. The validated mode must check every
-//! byte, so it reads to the end.
+//! it covers each byte about once. The same search also lets the reader pass
+//! over members: no member before the candidate leads anywhere, so if the
+//! candidate's `"` opens a key of the object being read
+//! ([`stage1::member_seek`]: bracket bits outside strings counted 64 bytes
+//! at a time, the byte before it a `,`), the reader goes there directly; if
+//! the object closes first, it goes past its `}`. The validated mode must
+//! check every byte, so it reads to the end.
 //!
 //! Safe Rust: the word-at-a-time scans below use `u64::from_le_bytes` over
 //! bounds-checked slices (the SIMD block classes, the 16-byte string scan
 //! and the 32-byte digit mask are in `stage1`).
 
+use super::stage1::{self, Seek};
 use super::trie::Level;
 use super::{
     EventError, EventErrorKind, Frame, Kind, LeafValue, MAX_EVENT_DEPTH, NO_VALUE, PathTrie,
@@ -109,6 +115,7 @@ pub(super) fn read(
         },
         open_arrays: 0,
         stopped: false,
+        seek_to: usize::MAX,
     };
     reader.root()
 }
@@ -126,6 +133,9 @@ struct Reader<'e, 's, 't> {
     open_arrays: u32,
     /// Set by an early stop: every enclosing object returns at once.
     stopped: bool,
+    /// The candidate the last search found, while members before it may
+    /// still be passed over (`usize::MAX`: none): see [`stage1::member_seek`].
+    seek_to: usize,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -382,14 +392,32 @@ impl Reader<'_, '_, '_> {
             if self.peek() != Some(b'"') {
                 return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
             }
-            if self.i >= self.search_from && self.open_arrays == 0 {
-                match self.trie.next_key(self.b, self.i) {
-                    // The candidate's own key is read as usual; the next
-                    // search is for what comes after it.
-                    Some(at) => self.search_from = at + 1,
-                    None => {
-                        self.stopped = true;
-                        return Ok(());
+            if self.open_arrays == 0 {
+                if self.i >= self.search_from {
+                    match self.trie.next_key(self.b, self.i) {
+                        // The candidate's own key is read as usual; the next
+                        // search is for what comes after it.
+                        Some(at) => {
+                            self.search_from = at + 1;
+                            self.seek_to = at;
+                        }
+                        None => {
+                            self.stopped = true;
+                            return Ok(());
+                        }
+                    }
+                }
+                if self.seek_to > self.i && self.seek_to != usize::MAX {
+                    // No member before the candidate is entered: pass them
+                    // over when the candidate is one of this object's keys.
+                    match stage1::member_seek(self.b, self.i, self.seek_to) {
+                        Seek::Member => self.i = self.seek_to,
+                        Seek::End(end) => {
+                            // An enclosing object may still seek to it.
+                            self.i = end;
+                            return Ok(());
+                        }
+                        Seek::Other => self.seek_to = usize::MAX,
                     }
                 }
             }

@@ -363,6 +363,213 @@ fn container_end_with(
     None
 }
 
+/// Where an object's reader may go when the first key that could lead
+/// somewhere may start at `to` (the answer of [`member_seek`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Seek {
+    /// The `"` at `to` opens a key of the object's own members: every
+    /// member before it can be passed over.
+    Member,
+    /// The object closes before `to`: the index just after its `}`.
+    End(usize),
+    /// `to` is no member key of this object (a byte inside a string, a
+    /// nested value or a string value), or `b` ends first.
+    Other,
+}
+
+/// From the member key whose `"` is at `from`, at the top of an object
+/// (trusted input), to `to > from`: whether `to` opens one of the object's
+/// own member keys, or the object closes first ([`Seek`]). Bracket bits
+/// outside strings are counted 64 bytes at a time, as in
+/// [`container_end`].
+pub(super) fn member_seek(b: &[u8], from: usize, to: usize) -> Seek {
+    #[cfg(target_arch = "x86_64")]
+    if fast::available() {
+        // SAFETY: the CPU has every feature `fast::member_seek` enables
+        // (checked at run time just above).
+        #[allow(unsafe_code)]
+        return unsafe { fast::member_seek(b, from, to) };
+    }
+    member_seek_with(b, from, to, classify, prefix_xor)
+}
+
+#[inline(always)]
+fn member_seek_with(
+    b: &[u8],
+    from: usize,
+    to: usize,
+    classify: impl Fn(&[u8; 64]) -> Classes,
+    pxor: impl Fn(u64) -> u64,
+) -> Seek {
+    if to <= from || to >= b.len() {
+        return Seek::Other;
+    }
+    let mut carry = Carry::default();
+    // Containers open since `from`: the object itself closes at a `}`
+    // found with none open.
+    let mut depth = 0usize;
+    let mut at = from;
+    loop {
+        let c = classes_at(b, at, &classify);
+        let was_in_string = carry.in_string;
+        let string = strings(&c, &mut carry, &pxor);
+        let left = to - at;
+        let before = if left >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << left) - 1
+        };
+        let open = c.open & !string & before;
+        let close = c.close & !string & before;
+        // With at most `depth` closes the object cannot end in this block.
+        let closes = close.count_ones() as usize;
+        if closes <= depth {
+            depth = depth + open.count_ones() as usize - closes;
+        } else {
+            let mut brackets = open | close;
+            while brackets != 0 {
+                let bit = brackets & brackets.wrapping_neg();
+                if open & bit != 0 {
+                    depth += 1;
+                } else if depth == 0 {
+                    return Seek::End(at + bit.trailing_zeros() as usize + 1);
+                } else {
+                    depth -= 1;
+                }
+                brackets ^= bit;
+            }
+        }
+        if left < 64 {
+            // An opening quote is where a string's bytes begin: its bit is
+            // set in `string`, the one before it is not.
+            let inside = string >> left & 1 != 0;
+            let before_inside = if left == 0 {
+                was_in_string != 0
+            } else {
+                string >> (left - 1) & 1 != 0
+            };
+            if depth != 0 || !inside || before_inside || b.get(to) != Some(&b'"') {
+                return Seek::Other;
+            }
+            // Outside strings at the object's top a string is a key after
+            // `,` and a value after `:`.
+            let prev = b
+                .get(from..to)
+                .and_then(|gap| {
+                    gap.iter()
+                        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+                })
+                .and_then(|k| b.get(from + k));
+            return if prev == Some(&b',') {
+                Seek::Member
+            } else {
+                Seek::Other
+            };
+        }
+        at += 64;
+    }
+}
+
+/// The bytes that may follow the opening quote of a key the trusted
+/// reader's search looks for, as two nibble tables (Teddy's method: a byte
+/// is a member if the bucket bits of its low and high nibble meet; with up
+/// to eight bytes each has its own bucket and the test is exact, with more
+/// it may say yes wrongly, never no).
+#[derive(Clone, Debug, Default)]
+pub(super) struct NextBytes {
+    lo: [u8; 16],
+    hi: [u8; 16],
+}
+
+impl NextBytes {
+    /// The tables of `bytes`.
+    pub(super) fn new(bytes: impl IntoIterator<Item = u8>) -> NextBytes {
+        let mut t = NextBytes::default();
+        for (i, b) in bytes.into_iter().enumerate() {
+            let bucket = 1u8 << (i % 8);
+            t.lo[usize::from(b & 15)] |= bucket;
+            t.hi[usize::from(b >> 4)] |= bucket;
+        }
+        t
+    }
+
+    /// Whether `b` may be one of the bytes.
+    fn contains(&self, b: u8) -> bool {
+        self.lo[usize::from(b & 15)] & self.hi[usize::from(b >> 4)] != 0
+    }
+}
+
+/// The first `"` at or after `from` that is followed by one of `next` and
+/// that `verify` accepts (64 bytes a step: quotes and the bytes after them
+/// found with AVX2 where the CPU has it, else the quotes with SSE2 and the
+/// next byte looked up one quote at a time).
+#[inline]
+pub(super) fn find_quote(
+    b: &[u8],
+    from: usize,
+    next: &NextBytes,
+    verify: impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if fast::available() {
+        // SAFETY: the CPU has every feature `fast::find_quote` enables
+        // (checked at run time just above).
+        #[allow(unsafe_code)]
+        return unsafe { fast::find_quote(b, from, next, verify) };
+    }
+    find_quote_with(b, from, |block| next_quotes(block, next), verify)
+}
+
+/// The quotes of `block` followed by one of `next` (the last one kept):
+/// SSE2 quotes, the next byte looked up one quote at a time.
+fn next_quotes(block: &[u8; 64], next: &NextBytes) -> u64 {
+    let mut quotes = classify(block).quote;
+    let mut kept = 0;
+    while quotes != 0 {
+        let bit = quotes & quotes.wrapping_neg();
+        let i = bit.trailing_zeros() as usize;
+        if block.get(i + 1).is_none_or(|&c| next.contains(c)) {
+            kept |= bit;
+        }
+        quotes ^= bit;
+    }
+    kept
+}
+
+#[inline(always)]
+fn find_quote_with(
+    b: &[u8],
+    from: usize,
+    candidates: impl Fn(&[u8; 64]) -> u64,
+    mut verify: impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    let mut at = from;
+    while at < b.len() {
+        let mut found = match b
+            .get(at..at.wrapping_add(64))
+            .and_then(|s| <&[u8; 64]>::try_from(s).ok())
+        {
+            Some(block) => candidates(block),
+            None => match b.last_chunk::<64>() {
+                // The event's last 64 bytes, without those before `at`
+                // (no copy; `at` is in them since `at + 64` is past the end).
+                Some(last) => candidates(last) >> (at + 64 - b.len()),
+                // The padding is spaces: no quote.
+                None => candidates(&block_at(b, at)),
+            },
+        };
+        while found != 0 {
+            let q = at + found.trailing_zeros() as usize;
+            found &= found - 1;
+            if verify(q) {
+                return Some(q);
+            }
+        }
+        at += 64;
+    }
+    None
+}
+
 /// The decoded character of the escape whose backslash is at `j`, and the
 /// index after it. Lone surrogates are errors (as in a full parse).
 pub(super) fn escape_at(b: &[u8], j: usize) -> Result<(char, usize), &'static str> {
@@ -424,8 +631,9 @@ mod fast {
     use super::Classes;
     use std::arch::x86_64::{
         __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_set1_epi8,
-        _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256,
-        _mm256_set_epi64x, _mm256_set1_epi8,
+        _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set_epi64x, _mm256_set1_epi8,
+        _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16,
     };
 
     /// Whether this CPU has the features of this module (cached by std).
@@ -442,6 +650,57 @@ mod fast {
         super::container_end_with(b, start, |block| classify(block), |x| prefix_xor(x))
     }
 
+    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+    pub(super) fn member_seek(b: &[u8], from: usize, to: usize) -> super::Seek {
+        super::member_seek_with(b, from, to, |block| classify(block), |x| prefix_xor(x))
+    }
+
+    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+    pub(super) fn find_quote(
+        b: &[u8],
+        from: usize,
+        next: &super::NextBytes,
+        verify: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        let (lo, hi) = (table(&next.lo), table(&next.hi));
+        super::find_quote_with(b, from, |block| key_quotes(block, lo, hi), verify)
+    }
+
+    /// A nibble table in both 128-bit lanes (`vpshufb` looks up per lane).
+    #[target_feature(enable = "avx2")]
+    fn table(t: &[u8; 16]) -> __m256i {
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        lo.copy_from_slice(&t[..8]);
+        hi.copy_from_slice(&t[8..]);
+        let (lo, hi) = (i64::from_le_bytes(lo), i64::from_le_bytes(hi));
+        _mm256_set_epi64x(hi, lo, hi, lo)
+    }
+
+    /// The quotes of `block` followed by a byte of the tables (the last
+    /// quote's next byte is in the next block: it is kept). Where quotes
+    /// are few (long numbers, the geometry of citylots) each is left to the
+    /// caller's lookup: the tables cost more than they save there.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn key_quotes(block: &[u8; 64], lo: __m256i, hi: __m256i) -> u64 {
+        let (v0, v1) = (half(block, 0), half(block, 1));
+        let quote = bits(eq(v0, b'"')) | bits(eq(v1, b'"')) << 32;
+        if quote.count_ones() <= 2 {
+            return quote;
+        }
+        let nibble = _mm256_set1_epi8(0x0f);
+        let member = |v: __m256i| {
+            let low = _mm256_and_si256(v, nibble);
+            let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+            let both =
+                _mm256_and_si256(_mm256_shuffle_epi8(lo, low), _mm256_shuffle_epi8(hi, high));
+            !bits(_mm256_cmpeq_epi8(both, _mm256_setzero_si256())) & 0xFFFF_FFFF
+        };
+        let member = member(v0) | member(v1) << 32;
+        quote & (member >> 1 | 1 << 63)
+    }
+
     #[target_feature(enable = "pclmulqdq")]
     fn prefix_xor(x: u64) -> u64 {
         let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
@@ -449,13 +708,19 @@ mod fast {
     }
 
     #[target_feature(enable = "avx2")]
+    #[inline]
     fn half(block: &[u8; 64], k: usize) -> __m256i {
-        let word = |j: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&block[k * 32 + j * 8..k * 32 + j * 8 + 8]);
-            i64::from_le_bytes(w)
-        };
-        _mm256_set_epi64x(word(3), word(2), word(1), word(0))
+        let (lo, hi) = block.split_at(32);
+        let half = if k == 0 { lo } else { hi };
+        // SAFETY: `_mm256_loadu_si256` reads the 32 bytes at the pointer
+        // and has no alignment requirement; `half` is exactly 32 bytes of
+        // `block` (either side of `split_at(32)` of a 64-byte array), so
+        // every byte it reads is in bounds and initialised. (Built from
+        // four `u64` words instead, the load took five instructions.)
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm256_loadu_si256(half.as_ptr().cast::<__m256i>())
+        }
     }
 
     #[target_feature(enable = "avx2")]
@@ -469,6 +734,7 @@ mod fast {
     }
 
     #[target_feature(enable = "avx2")]
+    #[inline]
     pub(super) fn classify(block: &[u8; 64]) -> Classes {
         let mut c = Classes::default();
         for k in 0..2 {
@@ -684,6 +950,127 @@ mod tests {
             proptest::prop_assert_eq!(
                 container_end_with(&event, lead, portable, prefix_xor),
                 Some(lead + text.len())
+            );
+        }
+    }
+
+    /// The positions of the opening quotes of the own member keys of the
+    /// object whose `{` is at `open`, and the index of its `}` (a plain
+    /// byte walk over valid JSON: the reference of `member_seek`).
+    fn own_keys(text: &[u8], open: usize) -> (Vec<usize>, usize) {
+        let (mut keys, mut depth, mut expect_key) = (Vec::new(), 0usize, true);
+        let mut i = open + 1;
+        while let Some(&c) = text.get(i) {
+            match c {
+                b'"' => {
+                    if depth == 0 && expect_key {
+                        keys.push(i);
+                    }
+                    i += 1;
+                    while let Some(&c) = text.get(i) {
+                        match c {
+                            b'\\' => i += 1,
+                            b'"' => break,
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return (keys, i),
+                b'}' | b']' => depth -= 1,
+                b':' if depth == 0 => expect_key = false,
+                b',' if depth == 0 => expect_key = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        (keys, text.len())
+    }
+
+    #[test]
+    fn member_seek_tells_keys_from_values_and_nested_keys() {
+        let text = br#"{"a": "\"b", "c": {"b": 1}, "b": [{"b": 2}], "d": 0} , "b": 1"#;
+        let at = |needle: &str, n: usize| {
+            text.windows(needle.len())
+                .enumerate()
+                .filter(|(_, w)| *w == needle.as_bytes())
+                .nth(n)
+                .map(|(i, _)| i)
+                .unwrap_or(usize::MAX)
+        };
+        // A string value, a key of a nested object, the object's own key.
+        assert_eq!(member_seek(text, 1, at("\"b", 0) + 1), Seek::Other);
+        assert_eq!(member_seek(text, 1, at("\"b\"", 1)), Seek::Other);
+        assert_eq!(member_seek(text, 1, at("\"b\"", 2)), Seek::Member);
+        assert_eq!(member_seek(text, 1, at("\"b\"", 3)), Seek::Other);
+        // Past the object's end.
+        let close = at("} ,", 0);
+        assert_eq!(member_seek(text, 1, at("\"b\"", 4)), Seek::End(close + 1));
+        assert_eq!(member_seek(text, 1, text.len()), Seek::Other);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// From an object's first key, every later position is told as
+        /// the reference walk tells it: one of the object's own keys, a
+        /// byte past its end, or neither.
+        #[test]
+        fn member_seek_agrees_with_a_byte_walk(
+            members in proptest::collection::vec(("[a-z\\\\\"\\]]{0,6}", json()), 1..6),
+            pretty in proptest::prelude::any::<bool>(),
+        ) {
+            let object = serde_json::Value::Object(members.into_iter().collect());
+            let text = if pretty {
+                serde_json::to_string_pretty(&object)
+            } else {
+                serde_json::to_string(&object)
+            }
+            .unwrap_or_default();
+            let event = format!(r#"{{"pre": 1, "obj": {text}, "post": "x\"{{"}}"#);
+            let b = event.as_bytes();
+            let open = event.find(r#""obj": "#).unwrap_or_default() + 7;
+            let (keys, close) = own_keys(b, open);
+            let Some(&from) = keys.first() else {
+                return Ok(());
+            };
+            for to in from + 1..b.len() {
+                let want = if to > close {
+                    Seek::End(close + 1)
+                } else if keys.contains(&to) {
+                    Seek::Member
+                } else {
+                    Seek::Other
+                };
+                proptest::prop_assert_eq!(member_seek(b, from, to), want, "{} at {}", event, to);
+                proptest::prop_assert_eq!(
+                    member_seek_with(b, from, to, portable, prefix_xor),
+                    want,
+                    "{} at {}", event, to
+                );
+            }
+        }
+
+        /// The quote search finds what a byte loop finds, on every path
+        /// (AVX2 or SSE2, full blocks, the last block, short events), with
+        /// more bytes than the nibble tables tell apart.
+        #[test]
+        fn find_quote_agrees_with_a_byte_loop(
+            text in proptest::collection::vec(proptest::sample::select(b"\"\"\"abcdefghijklmnop{}[]\\ ".to_vec()), 0..300),
+            set in proptest::collection::vec(proptest::sample::select(b"abcdefghijklmnop\\".to_vec()), 0..12),
+            from in 0usize..300,
+            every in 1usize..4,
+        ) {
+            let next = NextBytes::new(set.iter().copied());
+            let accept = |q: usize| {
+                text.get(q + 1).is_some_and(|c| set.contains(c)) && q.is_multiple_of(every)
+            };
+            let want = (from..text.len()).find(|&q| text[q] == b'"' && accept(q));
+            proptest::prop_assert_eq!(find_quote(&text, from, &next, accept), want);
+            proptest::prop_assert_eq!(
+                find_quote_with(&text, from, |block| next_quotes(block, &next), accept),
+                want
             );
         }
     }

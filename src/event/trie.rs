@@ -36,14 +36,69 @@ pub(crate) struct PathTrie {
 enum KeyStarts {
     /// No key leads anywhere (no field).
     Nothing,
-    /// One SIMD pass for all the raw key beginnings.
-    Search(aho_corasick::packed::Searcher),
+    /// The quotes of the event, 64 bytes a step, each checked against the
+    /// segments that begin with the byte after it.
+    Quotes(QuoteSearch),
 }
 
-/// Above this many key starts the reader never stops early: the search
-/// must be one SIMD pass (aho-corasick's packed Teddy searcher, at most 64
-/// patterns) to cost less than reading on.
-const MAX_KEY_STARTS: usize = 64;
+/// The search of [`PathTrie::next_key`]: a `"` whose next bytes are a
+/// path segment, or a prefix of one and then a `\`.
+///
+/// Written here rather than with aho-corasick's packed (Teddy) searcher,
+/// which it replaced: every pattern starts with `"`, so the quotes of 64
+/// bytes (AVX2, else SSE2) and a nibble-table test of the byte after each
+/// ([`super::stage1::find_quote`]) leave few candidates to compare with
+/// the segments; it also has no limit of 64 patterns (each escaped
+/// spelling was one) and runs on every target. On exact-1's citylots
+/// events it takes 1,092 instructions per event where Teddy took 1,344
+/// (callgrind, `examples/scenario_loop exact-1 trusted`).
+#[derive(Clone, Debug)]
+struct QuoteSearch {
+    /// The bytes of `second` that are not 0, for the SIMD filter.
+    next: super::stage1::NextBytes,
+    /// For each byte after a `"`: [`ALWAYS`] for `\` (an escape as a key's
+    /// first character), 0 if no segment begins with it, else 1 + the
+    /// index in `groups` of the segments that do.
+    second: Box<[u8; 256]>,
+    /// Segments grouped by their first byte (none is a prefix of another).
+    groups: Vec<Vec<Box<[u8]>>>,
+}
+
+/// [`QuoteSearch::second`] for a `\`.
+const ALWAYS: u8 = u8::MAX;
+
+impl QuoteSearch {
+    /// Whether the raw text at `at` (a `"`) may begin a key that is one of
+    /// the segments or begins with one.
+    #[inline]
+    fn starts_at(&self, event: &[u8], at: usize) -> bool {
+        let rest = event.get(at + 1..).unwrap_or_default();
+        let Some(&first) = rest.first() else {
+            return false;
+        };
+        let group = match self.second[usize::from(first)] {
+            0 => return false,
+            ALWAYS => return true,
+            g => usize::from(g - 1),
+        };
+        self.groups.get(group).is_some_and(|segments| {
+            segments.iter().any(|segment| {
+                let same = segment.iter().zip(rest).take_while(|(a, b)| a == b).count();
+                same == segment.len() || rest.get(same) == Some(&b'\\')
+            })
+        })
+    }
+
+    /// The first `"` at or after `from` that may begin such a key.
+    fn find(&self, event: &[u8], from: usize) -> Option<usize> {
+        super::stage1::find_quote(event, from, &self.next, |q| self.starts_at(event, q))
+    }
+}
+
+/// Above this many distinct segments the reader never stops early: each
+/// candidate quote is compared with the segments of its group, and past
+/// this the search would cost more than reading on.
+const MAX_SEGMENTS: usize = 64;
 
 #[derive(Clone, Debug, Default)]
 struct TrieNode {
@@ -248,10 +303,7 @@ impl PathTrie {
         match &self.key_starts {
             None => Some(from),
             Some(KeyStarts::Nothing) => None,
-            Some(KeyStarts::Search(starts)) => {
-                let rest = event.get(from..)?;
-                starts.find(rest).map(|m| from + m.start())
-            }
+            Some(KeyStarts::Quotes(search)) => search.find(event, from),
         }
     }
 
@@ -428,43 +480,56 @@ impl PathTrie {
 
 /// The searcher of [`PathTrie::next_key`] for these path segments.
 fn key_starts<'k>(segments: impl Iterator<Item = &'k [u8]>) -> Option<KeyStarts> {
-    let mut starts: Vec<Vec<u8>> = Vec::new();
+    let mut segments: Vec<&[u8]> = segments.collect();
+    segments.sort_unstable();
+    segments.dedup();
+    // A segment that begins with a shorter one adds no key beginning: its
+    // raw text begins with the shorter one's, and so does each of its
+    // escaped spellings (`"` + a prefix + `\`) that is not already one of
+    // the shorter one's. Sorted, comparing with the last one kept is enough.
+    let mut kept: Vec<&[u8]> = Vec::with_capacity(segments.len());
     for segment in segments {
-        let mut quoted = Vec::with_capacity(segment.len() + 2);
-        quoted.push(b'"');
-        for &byte in segment {
-            let mut escaped = quoted.clone();
-            escaped.push(b'\\');
-            starts.push(escaped);
-            quoted.push(byte);
-        }
-        starts.push(quoted);
-    }
-    starts.sort_unstable();
-    starts.dedup();
-    // A start that begins with a shorter one adds nothing to a search that
-    // only asks where the first candidate is. Sorted, every string between
-    // a start and one of its extensions also extends it, so comparing with
-    // the last one kept is enough.
-    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(starts.len());
-    for start in starts {
-        if kept.last().is_some_and(|k| start.starts_with(k)) {
+        if kept.last().is_some_and(|k| segment.starts_with(k)) {
             continue;
         }
-        kept.push(start);
-        if kept.len() > MAX_KEY_STARTS {
+        kept.push(segment);
+        if kept.len() > MAX_SEGMENTS {
             return None;
         }
     }
     if kept.is_empty() {
         return Some(KeyStarts::Nothing);
     }
-    // Only the packed (Teddy) searcher is fast enough for this; where it
-    // cannot be built (no SSSE3/AVX2 or NEON, too many patterns) the reader
-    // reads to the end.
-    let mut builder = aho_corasick::packed::Config::new().builder();
-    builder.extend(&kept);
-    builder.build().map(KeyStarts::Search)
+    // The empty segment (a path like `a..b` or a key "") begins every key:
+    // the search would stop at every quote.
+    if kept.first().is_some_and(|k| k.is_empty()) {
+        return None;
+    }
+    let mut second = Box::new([0u8; 256]);
+    second[usize::from(b'\\')] = ALWAYS;
+    let mut groups: Vec<Vec<Box<[u8]>>> = Vec::new();
+    for segment in kept {
+        let Some(&first) = segment.first() else {
+            continue;
+        };
+        if first == b'\\' {
+            continue;
+        }
+        let slot = &mut second[usize::from(first)];
+        if *slot == 0 {
+            groups.push(Vec::new());
+            *slot = groups.len() as u8;
+        }
+        if let Some(group) = groups.get_mut(usize::from(*slot - 1)) {
+            group.push(segment.into());
+        }
+    }
+    let next = super::stage1::NextBytes::new((0..=255u8).filter(|&b| second[usize::from(b)] != 0));
+    Some(KeyStarts::Quotes(QuoteSearch {
+        next,
+        second,
+        groups,
+    }))
 }
 
 #[cfg(test)]
