@@ -116,6 +116,7 @@ pub(super) fn read(
         open_arrays: 0,
         stopped: false,
         seek_to: usize::MAX,
+        cursor: stage1::QuoteCursor::default(),
     };
     reader.root()
 }
@@ -136,6 +137,8 @@ struct Reader<'e, 's, 't> {
     /// The candidate the last search found, while members before it may
     /// still be passed over (`usize::MAX`: none): see [`stage1::member_seek`].
     seek_to: usize,
+    /// Where the last search stopped.
+    cursor: stage1::QuoteCursor,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -394,7 +397,7 @@ impl Reader<'_, '_, '_> {
             }
             if self.open_arrays == 0 {
                 if self.i >= self.search_from {
-                    match self.trie.next_key(self.b, self.i) {
+                    match self.trie.next_key(self.b, self.i, &mut self.cursor) {
                         // The candidate's own key is read as usual; the next
                         // search is for what comes after it.
                         Some(at) => {

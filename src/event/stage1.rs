@@ -503,21 +503,130 @@ impl NextBytes {
 /// that `verify` accepts (64 bytes a step: quotes and the bytes after them
 /// found with AVX2 where the CPU has it, else the quotes with SSE2 and the
 /// next byte looked up one quote at a time).
+///
+/// Most calls ask for the candidate after the last one (the reader's next
+/// member key): `cursor` holds the candidates the last scan found, up to
+/// [`QuoteCursor::CAP`], so that one scan (one call's fixed cost, each
+/// block classified once) serves the whole event.
 #[inline]
 pub(super) fn find_quote(
     b: &[u8],
     from: usize,
     next: &NextBytes,
+    cursor: &mut QuoteCursor,
     verify: impl FnMut(usize) -> bool,
 ) -> Option<usize> {
+    while let Some(&q) = cursor
+        .found
+        .get(cursor.next..cursor.len)
+        .and_then(<[usize]>::first)
+    {
+        if q >= from {
+            return Some(q);
+        }
+        cursor.next += 1;
+    }
+    if cursor.resume == usize::MAX {
+        return None;
+    }
+    // Every candidate of a new scan is at or after `from`.
+    scan_quotes(b, from.max(cursor.resume), next, cursor, verify);
+    cursor
+        .found
+        .get(..cursor.len)
+        .and_then(<[usize]>::first)
+        .copied()
+}
+
+/// Fills `cursor` with the candidates from `from` on (see [`find_quote`]).
+#[inline]
+fn scan_quotes(
+    b: &[u8],
+    from: usize,
+    next: &NextBytes,
+    cursor: &mut QuoteCursor,
+    verify: impl FnMut(usize) -> bool,
+) {
     #[cfg(target_arch = "x86_64")]
     if fast::available() {
-        // SAFETY: the CPU has every feature `fast::find_quote` enables
+        // SAFETY: the CPU has every feature `fast::scan_quotes` enables
         // (checked at run time just above).
         #[allow(unsafe_code)]
-        return unsafe { fast::find_quote(b, from, next, verify) };
+        return unsafe { fast::scan_quotes(b, from, next, cursor, verify) };
     }
-    find_quote_with(b, from, |block| next_quotes(block, next), verify)
+    scan_quotes_with(b, from, cursor, |block| next_quotes(block, next), verify)
+}
+
+/// The candidates of [`find_quote`]'s last scan of one event (a new event
+/// starts with the default).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct QuoteCursor {
+    found: [usize; QuoteCursor::CAP],
+    len: usize,
+    /// The first of `found` not yet passed.
+    next: usize,
+    /// Where a scan for more would start (`usize::MAX`: the event has no
+    /// more).
+    resume: usize,
+}
+
+impl QuoteCursor {
+    /// Candidates kept per scan.
+    pub(super) const CAP: usize = 16;
+}
+
+impl Default for QuoteCursor {
+    fn default() -> QuoteCursor {
+        QuoteCursor {
+            found: [0; QuoteCursor::CAP],
+            len: 0,
+            next: 0,
+            resume: 0,
+        }
+    }
+}
+
+#[inline(always)]
+fn scan_quotes_with(
+    b: &[u8],
+    from: usize,
+    cursor: &mut QuoteCursor,
+    candidates: impl Fn(&[u8; 64]) -> u64,
+    mut verify: impl FnMut(usize) -> bool,
+) {
+    cursor.len = 0;
+    cursor.next = 0;
+    cursor.resume = usize::MAX;
+    let mut at = from;
+    while at < b.len() {
+        let mut found = match b
+            .get(at..at.wrapping_add(64))
+            .and_then(|s| <&[u8; 64]>::try_from(s).ok())
+        {
+            Some(block) => candidates(block),
+            None => match b.last_chunk::<64>() {
+                // The event's last 64 bytes, without those before `at` (no
+                // copy; `at` is in them since `at + 64` is past the end).
+                Some(last) => candidates(last) >> (at + 64 - b.len()),
+                // The padding is spaces: no quote.
+                None => candidates(&block_at(b, at)),
+            },
+        };
+        while found != 0 {
+            let q = at + found.trailing_zeros() as usize;
+            found &= found - 1;
+            if verify(q) {
+                let Some(slot) = cursor.found.get_mut(cursor.len) else {
+                    // Full: the next scan starts at this one.
+                    cursor.resume = q;
+                    return;
+                };
+                *slot = q;
+                cursor.len += 1;
+            }
+        }
+        at += 64;
+    }
 }
 
 /// The quotes of `block` followed by one of `next` (the last one kept):
@@ -534,40 +643,6 @@ fn next_quotes(block: &[u8; 64], next: &NextBytes) -> u64 {
         quotes ^= bit;
     }
     kept
-}
-
-#[inline(always)]
-fn find_quote_with(
-    b: &[u8],
-    from: usize,
-    candidates: impl Fn(&[u8; 64]) -> u64,
-    mut verify: impl FnMut(usize) -> bool,
-) -> Option<usize> {
-    let mut at = from;
-    while at < b.len() {
-        let mut found = match b
-            .get(at..at.wrapping_add(64))
-            .and_then(|s| <&[u8; 64]>::try_from(s).ok())
-        {
-            Some(block) => candidates(block),
-            None => match b.last_chunk::<64>() {
-                // The event's last 64 bytes, without those before `at`
-                // (no copy; `at` is in them since `at + 64` is past the end).
-                Some(last) => candidates(last) >> (at + 64 - b.len()),
-                // The padding is spaces: no quote.
-                None => candidates(&block_at(b, at)),
-            },
-        };
-        while found != 0 {
-            let q = at + found.trailing_zeros() as usize;
-            found &= found - 1;
-            if verify(q) {
-                return Some(q);
-            }
-        }
-        at += 64;
-    }
-    None
 }
 
 /// The decoded character of the escape whose backslash is at `j`, and the
@@ -656,14 +731,15 @@ mod fast {
     }
 
     #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    pub(super) fn find_quote(
+    pub(super) fn scan_quotes(
         b: &[u8],
         from: usize,
         next: &super::NextBytes,
+        cursor: &mut super::QuoteCursor,
         verify: impl FnMut(usize) -> bool,
-    ) -> Option<usize> {
+    ) {
         let (lo, hi) = (table(&next.lo), table(&next.hi));
-        super::find_quote_with(b, from, |block| key_quotes(block, lo, hi), verify)
+        super::scan_quotes_with(b, from, cursor, |block| key_quotes(block, lo, hi), verify)
     }
 
     /// A nibble table in both 128-bit lanes (`vpshufb` looks up per lane).
@@ -780,6 +856,7 @@ mod fast {
                     )
                 };
                 assert_eq!(c, super::super::portable(&block));
+
                 assert_eq!(
                     x,
                     super::super::prefix_xor(u64::from(round).wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -1057,7 +1134,7 @@ mod tests {
         /// more bytes than the nibble tables tell apart.
         #[test]
         fn find_quote_agrees_with_a_byte_loop(
-            text in proptest::collection::vec(proptest::sample::select(b"\"\"\"abcdefghijklmnop{}[]\\ ".to_vec()), 0..300),
+            text in proptest::collection::vec(proptest::sample::select(b"\"\"\"abcdefghijklmnop{}[]\\ ".to_vec()), 0..600),
             set in proptest::collection::vec(proptest::sample::select(b"abcdefghijklmnop\\".to_vec()), 0..12),
             from in 0usize..300,
             every in 1usize..4,
@@ -1067,11 +1144,19 @@ mod tests {
                 text.get(q + 1).is_some_and(|c| set.contains(c)) && q.is_multiple_of(every)
             };
             let want = (from..text.len()).find(|&q| text[q] == b'"' && accept(q));
-            proptest::prop_assert_eq!(find_quote(&text, from, &next, accept), want);
-            proptest::prop_assert_eq!(
-                find_quote_with(&text, from, |block| next_quotes(block, &next), accept),
-                want
-            );
+            let mut cursor = QuoteCursor::default();
+            proptest::prop_assert_eq!(find_quote(&text, from, &next, &mut cursor, accept), want);
+            // Then every later one, as the reader asks just after each
+            // answer (more than `QuoteCursor::CAP` of them: the list refills).
+            let mut at = want;
+            while let Some(q) = at {
+                let again = (q + 1..text.len()).find(|&r| text[r] == b'"' && accept(r));
+                proptest::prop_assert_eq!(find_quote(&text, q + 1, &next, &mut cursor, accept), again);
+                at = again;
+            }
+            let mut portable = QuoteCursor::default();
+            scan_quotes_with(&text, from, &mut portable, |block| next_quotes(block, &next), accept);
+            proptest::prop_assert_eq!(portable.found.first().copied().filter(|_| portable.len > 0), want);
         }
     }
 }

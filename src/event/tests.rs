@@ -943,8 +943,18 @@ fn key_starts_cover_every_escaped_spelling() {
             .read(event.as_bytes(), &trie, ReadMode::Trusted)
             .unwrap();
         assert_eq!(scratch.values.len(), 2, "{event}");
-        assert!(trie.next_key(event.as_bytes(), 20).is_some(), "{event}");
+        assert!(
+            trie.next_key(event.as_bytes(), 20, &mut Default::default())
+                .is_some(),
+            "{event}"
+        );
     }
-    assert_eq!(trie.next_key(br#"{"g": "p", "h": "a\n"}"#, 1), None);
-    assert_eq!(trie.next_key(br#"{"g": "\u0070"}"#, 1), Some(6));
+    assert_eq!(
+        trie.next_key(br#"{"g": "p", "h": "a\n"}"#, 1, &mut Default::default()),
+        None
+    );
+    assert_eq!(
+        trie.next_key(br#"{"g": "\u0070"}"#, 1, &mut Default::default()),
+        Some(6)
+    );
 }

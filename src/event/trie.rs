@@ -1,4 +1,5 @@
 //! The set of field paths some rule uses, as a byte trie over dotted paths.
+use super::stage1::QuoteCursor;
 
 /// A trie over the dotted text of every field path in a rule set.
 ///
@@ -61,7 +62,57 @@ struct QuoteSearch {
     /// index in `groups` of the segments that do.
     second: Box<[u8; 256]>,
     /// Segments grouped by their first byte (none is a prefix of another).
-    groups: Vec<Vec<Box<[u8]>>>,
+    groups: Vec<Vec<Segment>>,
+}
+
+/// A path segment of a [`QuoteSearch`] group.
+#[derive(Clone, Debug)]
+struct Segment {
+    /// Its first (up to) eight bytes, little-endian, and the mask of them.
+    head: u64,
+    mask: u64,
+    bytes: Box<[u8]>,
+}
+
+impl Segment {
+    fn new(bytes: &[u8]) -> Segment {
+        let n = bytes.len().min(8);
+        let mut head = [0u8; 8];
+        head[..n].copy_from_slice(&bytes[..n]);
+        Segment {
+            head: u64::from_le_bytes(head),
+            mask: if n == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            },
+            bytes: bytes.into(),
+        }
+    }
+
+    /// Whether raw key text `rest` (after its `"`) begins with the segment,
+    /// or with a prefix of it and then a `\`. Eight bytes compared at once
+    /// (most segments are short; the reader asks this for each candidate).
+    #[inline]
+    fn begins(&self, rest: &[u8]) -> bool {
+        if let Some(word) = rest.first_chunk::<8>() {
+            let differ = (u64::from_le_bytes(*word) ^ self.head) & self.mask;
+            if differ != 0 {
+                let same = (differ.trailing_zeros() / 8) as usize;
+                return rest.get(same) == Some(&b'\\');
+            }
+            if self.bytes.len() <= 8 {
+                return true;
+            }
+        }
+        let same = self
+            .bytes
+            .iter()
+            .zip(rest)
+            .take_while(|(a, b)| a == b)
+            .count();
+        same == self.bytes.len() || rest.get(same) == Some(&b'\\')
+    }
 }
 
 /// [`QuoteSearch::second`] for a `\`.
@@ -81,17 +132,16 @@ impl QuoteSearch {
             ALWAYS => return true,
             g => usize::from(g - 1),
         };
-        self.groups.get(group).is_some_and(|segments| {
-            segments.iter().any(|segment| {
-                let same = segment.iter().zip(rest).take_while(|(a, b)| a == b).count();
-                same == segment.len() || rest.get(same) == Some(&b'\\')
-            })
-        })
+        self.groups
+            .get(group)
+            .is_some_and(|segments| segments.iter().any(|segment| segment.begins(rest)))
     }
 
     /// The first `"` at or after `from` that may begin such a key.
-    fn find(&self, event: &[u8], from: usize) -> Option<usize> {
-        super::stage1::find_quote(event, from, &self.next, |q| self.starts_at(event, q))
+    fn find(&self, event: &[u8], from: usize, cursor: &mut QuoteCursor) -> Option<usize> {
+        super::stage1::find_quote(event, from, &self.next, cursor, |q| {
+            self.starts_at(event, q)
+        })
     }
 }
 
@@ -298,12 +348,20 @@ impl PathTrie {
     /// among its first characters). So if none of those byte strings occurs
     /// in the rest of the event, no later member at any level is entered:
     /// a duplicate of a key already read would be found like any other.
+    ///
+    /// `cursor` resumes in the block where the last search of the same
+    /// event stopped (a new event starts with the default).
     #[inline]
-    pub fn next_key(&self, event: &[u8], from: usize) -> Option<usize> {
+    pub(super) fn next_key(
+        &self,
+        event: &[u8],
+        from: usize,
+        cursor: &mut QuoteCursor,
+    ) -> Option<usize> {
         match &self.key_starts {
             None => Some(from),
             Some(KeyStarts::Nothing) => None,
-            Some(KeyStarts::Quotes(search)) => search.find(event, from),
+            Some(KeyStarts::Quotes(search)) => search.find(event, from, cursor),
         }
     }
 
@@ -507,7 +565,7 @@ fn key_starts<'k>(segments: impl Iterator<Item = &'k [u8]>) -> Option<KeyStarts>
     }
     let mut second = Box::new([0u8; 256]);
     second[usize::from(b'\\')] = ALWAYS;
-    let mut groups: Vec<Vec<Box<[u8]>>> = Vec::new();
+    let mut groups: Vec<Vec<Segment>> = Vec::new();
     for segment in kept {
         let Some(&first) = segment.first() else {
             continue;
@@ -521,7 +579,7 @@ fn key_starts<'k>(segments: impl Iterator<Item = &'k [u8]>) -> Option<KeyStarts>
             *slot = groups.len() as u8;
         }
         if let Some(group) = groups.get_mut(usize::from(*slot - 1)) {
-            group.push(segment.into());
+            group.push(Segment::new(segment));
         }
     }
     let next = super::stage1::NextBytes::new((0..=255u8).filter(|&b| second[usize::from(b)] != 0));
