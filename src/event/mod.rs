@@ -321,6 +321,8 @@ pub(crate) struct FlattenScratch {
     /// are linked in document order, so nothing is sorted per event.
     lists: Vec<(u32, u32, u32)>,
     generation: u32,
+    /// The early stop's candidate keys (reset per event).
+    quotes: stage1::QuoteCursor,
     /// Tests keep a copy of the event so that texts can be read back.
     #[cfg(test)]
     test_event: Vec<u8>,
@@ -340,6 +342,7 @@ impl Default for FlattenScratch {
             arrays: 0,
             lists: Vec::new(),
             generation: 0,
+            quotes: stage1::QuoteCursor::default(),
             #[cfg(test)]
             test_event: Vec::new(),
         }
@@ -402,6 +405,7 @@ impl FlattenScratch {
             decoded: &mut self.decoded,
             key: &mut self.key,
             arrays: 0,
+            quotes: &mut self.quotes,
         };
         reader::read(event, trie, mode, sink)
     }

@@ -82,6 +82,9 @@ pub(super) struct Sink<'s> {
     /// A decoded key with escapes.
     pub key: &'s mut Vec<u8>,
     pub arrays: u32,
+    /// The early stop's candidate keys (kept in the scratch: not zeroed
+    /// per event).
+    pub quotes: &'s mut stage1::QuoteCursor,
 }
 
 /// Reads `event`, collecting the leaves at fields of `trie` into `sink`.
@@ -102,6 +105,7 @@ pub(super) fn read(
             at,
         ));
     }
+    sink.quotes.reset();
     let mut reader = Reader {
         b: event,
         i: 0,
@@ -116,7 +120,6 @@ pub(super) fn read(
         open_arrays: 0,
         stopped: false,
         seek_to: usize::MAX,
-        cursor: stage1::QuoteCursor::default(),
     };
     reader.root()
 }
@@ -137,8 +140,6 @@ struct Reader<'e, 's, 't> {
     /// The candidate the last search found, while members before it may
     /// still be passed over (`usize::MAX`: none): see [`stage1::member_seek`].
     seek_to: usize,
-    /// Where the last search stopped.
-    cursor: stage1::QuoteCursor,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -397,7 +398,7 @@ impl Reader<'_, '_, '_> {
             }
             if self.open_arrays == 0 {
                 if self.i >= self.search_from {
-                    match self.trie.next_key(self.b, self.i, &mut self.cursor) {
+                    match self.trie.next_key(self.b, self.i, self.sink.quotes) {
                         // The candidate's own key is read as usual; the next
                         // search is for what comes after it.
                         Some(at) => {

@@ -573,6 +573,13 @@ pub(super) struct QuoteCursor {
 impl QuoteCursor {
     /// Candidates kept per scan.
     pub(super) const CAP: usize = 16;
+
+    /// Empties the list for a new event (`found` is only read below `len`).
+    pub(super) fn reset(&mut self) {
+        self.len = 0;
+        self.next = 0;
+        self.resume = 0;
+    }
 }
 
 impl Default for QuoteCursor {
