@@ -22,15 +22,15 @@
 //!   unspecified but safe: an error or some set of leaves, never a panic.
 //!
 //! **Early stop (trusted mode only, opt-in: `PathTrie::with_early_stop`;
-//! it costs more than it saves on events whose tail is one skipped
-//! container, which the jump below already crosses 64 bytes at a time).**
+//! it saves a third of exact-1's instructions but costs 3-8% where the rules
+//! read fields all over the event: the README's *The early stop rebuilt*).**
 //! Duplicate keys all count
 //! (`{"a":"x","a":"y"}` gives `a` both values) and a dotted key reaches the
 //! same path as nesting (`{"a.b":1,"a":{"b":2}}`), so a later member can add
 //! a value to a path already seen: having seen every path is no reason to
 //! stop. Instead, before a member's key, outside any array, the trusted
 //! reader asks the trie where the next key that could lead somewhere may
-//! start ([`PathTrie::next_key`]: a multi-pattern search of the rest of the
+//! start ([`PathTrie::next_key`]: a search of the rest of the
 //! event for the raw beginnings of such keys, escapes included). If there is
 //! none, no later member at any level would be entered, so the reader stops
 //! there: what it would have read next is only jumped over. A duplicate or
@@ -105,21 +105,19 @@ pub(super) fn read(
             at,
         ));
     }
-    sink.quotes.reset();
+    let stops = !validate && trie.stops_early();
+    if stops {
+        sink.quotes.reset();
+    }
     let mut reader = Reader {
         b: event,
         i: 0,
         validate,
         trie,
         sink,
-        search_from: if validate || !trie.stops_early() {
-            usize::MAX
-        } else {
-            0
-        },
+        search_from: if stops { 0 } else { usize::MAX },
         open_arrays: 0,
         stopped: false,
-        seek_to: usize::MAX,
     };
     reader.root()
 }
@@ -137,9 +135,6 @@ struct Reader<'e, 's, 't> {
     open_arrays: u32,
     /// Set by an early stop: every enclosing object returns at once.
     stopped: bool,
-    /// The candidate the last search found, while members before it may
-    /// still be passed over (`usize::MAX`: none): see [`stage1::member_seek`].
-    seek_to: usize,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -284,6 +279,16 @@ struct Scanned {
     escaped: bool,
 }
 
+/// What the early stop found at a member key ([`Reader::next_candidate`]).
+enum Candidate {
+    /// Read on from `self.i` (the key there, or the candidate's).
+    Here,
+    /// No later key leads anywhere: stop.
+    None,
+    /// The object ended before the candidate: `self.i` is past its `}`.
+    PastEnd,
+}
+
 impl Reader<'_, '_, '_> {
     fn error(&self, kind: EventErrorKind, what: &str) -> EventError {
         EventError::at(kind, what, self.i)
@@ -396,33 +401,14 @@ impl Reader<'_, '_, '_> {
             if self.peek() != Some(b'"') {
                 return Err(self.error(EventErrorKind::Syntax, "expected a string key"));
             }
-            if self.open_arrays == 0 {
-                if self.i >= self.search_from {
-                    match self.trie.next_key(self.b, self.i, self.sink.quotes) {
-                        // The candidate's own key is read as usual; the next
-                        // search is for what comes after it.
-                        Some(at) => {
-                            self.search_from = at + 1;
-                            self.seek_to = at;
-                        }
-                        None => {
-                            self.stopped = true;
-                            return Ok(());
-                        }
+            if self.i >= self.search_from && self.open_arrays == 0 {
+                match self.next_candidate() {
+                    Candidate::Here => {}
+                    Candidate::None => {
+                        self.stopped = true;
+                        return Ok(());
                     }
-                }
-                if self.seek_to > self.i && self.seek_to != usize::MAX {
-                    // No member before the candidate is entered: pass them
-                    // over when the candidate is one of this object's keys.
-                    match stage1::member_seek(self.b, self.i, self.seek_to) {
-                        Seek::Member => self.i = self.seek_to,
-                        Seek::End(end) => {
-                            // An enclosing object may still seek to it.
-                            self.i = end;
-                            return Ok(());
-                        }
-                        Seek::Other => self.seek_to = usize::MAX,
-                    }
+                    Candidate::PastEnd => return Ok(()),
                 }
             }
             let key = self.string()?;
@@ -441,6 +427,34 @@ impl Reader<'_, '_, '_> {
                 return Ok(());
             }
         }
+    }
+
+    /// The early stop at the member key at `self.i` (outside arrays): where
+    /// the next key that may lead somewhere is, passing over the members
+    /// before it when it is one of this object's keys.
+    #[inline(never)]
+    fn next_candidate(&mut self) -> Candidate {
+        let Some(at) = self.trie.next_key(self.b, self.i, self.sink.quotes) else {
+            return Candidate::None;
+        };
+        // The candidate's own key is read as usual; the next search is for
+        // what comes after it.
+        self.search_from = at + 1;
+        if at > self.i {
+            // No member before the candidate is entered.
+            match stage1::member_seek(self.b, self.i, at) {
+                Seek::Member => self.i = at,
+                Seek::End(end) => {
+                    // The enclosing object asks again at its next key (the
+                    // search's kept candidates answer at once).
+                    self.i = end;
+                    self.search_from = end;
+                    return Candidate::PastEnd;
+                }
+                Seek::Other => {}
+            }
+        }
+        Candidate::Here
     }
 
     /// The trie node of member `key` of an object at `node`, whose keys

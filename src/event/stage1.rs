@@ -13,8 +13,11 @@
 //!
 //! Its users are [`container_end`], the trusted mode's jump over a member no
 //! rule reads (bracket bits outside strings counted 64 bytes at a time),
-//! [`string_stops`], the reader's scan of a string 16 bytes a step, and
-//! [`digits`], the digit runs of a number literal 32 bytes at once.
+//! [`string_stops`], the reader's scan of a string 16 bytes a step,
+//! [`digits`], the digit runs of a number literal 32 bytes at once, and the
+//! early stop's two scans: [`find_quote`], the search for where a key that
+//! leads somewhere may begin, and [`member_seek`], which tells whether such
+//! a place is a key of the object being read.
 //!
 //! (A grammar check of the whole event over the same masks — simdjson's
 //! stage 2 without a tape — was built and measured, commit 914ae2e: no

@@ -51,8 +51,9 @@ enum KeyStarts {
 /// ([`super::stage1::find_quote`]) leave few candidates to compare with
 /// the segments; it also has no limit of 64 patterns (each escaped
 /// spelling was one) and runs on every target. On exact-1's citylots
-/// events it takes 1,092 instructions per event where Teddy took 1,344
-/// (callgrind, `examples/scenario_loop exact-1 trusted`).
+/// events, one scan per event with its candidate checks takes about 1,000
+/// instructions where Teddy's searches took 1,344 (callgrind,
+/// `examples/scenario_loop exact-1 trusted 1|2 3000 --early-stop`).
 #[derive(Clone, Debug)]
 struct QuoteSearch {
     /// The bytes of `second` that are not 0, for the SIMD filter.
