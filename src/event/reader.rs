@@ -22,7 +22,7 @@
 //!   unspecified but safe: an error or some set of leaves, never a panic.
 //!
 //! **Early stop (trusted mode only, opt-in: `PathTrie::with_early_stop`;
-//! it saves a third of exact-1's instructions but costs 3-8% where the rules
+//! it saves 28% of exact-1's instructions but costs 2-12% where the rules
 //! read fields all over the event: the README's *The early stop rebuilt*).**
 //! Duplicate keys all count
 //! (`{"a":"x","a":"y"}` gives `a` both values) and a dotted key reaches the
