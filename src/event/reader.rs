@@ -284,7 +284,7 @@ enum Candidate {
     /// Read on from `self.i` (the key there, or the candidate's).
     Here,
     /// No later key leads anywhere: stop.
-    None,
+    Stop,
     /// The object ended before the candidate: `self.i` is past its `}`.
     PastEnd,
 }
@@ -404,7 +404,7 @@ impl Reader<'_, '_, '_> {
             if self.i >= self.search_from && self.open_arrays == 0 {
                 match self.next_candidate() {
                     Candidate::Here => {}
-                    Candidate::None => {
+                    Candidate::Stop => {
                         self.stopped = true;
                         return Ok(());
                     }
@@ -435,7 +435,7 @@ impl Reader<'_, '_, '_> {
     #[inline(never)]
     fn next_candidate(&mut self) -> Candidate {
         let Some(at) = self.trie.next_key(self.b, self.i, self.sink.quotes) else {
-            return Candidate::None;
+            return Candidate::Stop;
         };
         // The candidate's own key is read as usual; the next search is for
         // what comes after it.

@@ -333,35 +333,48 @@ fn container_end_with(
     pxor: impl Fn(u64) -> u64,
 ) -> Option<usize> {
     let mut carry = Carry::default();
+    // Containers open inside this one; its own bracket (bit 0 of the first
+    // block) is not counted, so its end is the first close with none open.
     let mut depth = 0usize;
+    let mut own = 1u64;
     let mut at = start;
     while at < b.len() {
         let c = classes_at(b, at, &classify);
         let string = strings(&c, &mut carry, &pxor);
-        let open = c.open & !string;
-        let close = c.close & !string;
-        // The container ends in this block only if the block closes at
-        // least `depth` brackets; most blocks of a long one do not.
-        let closes = close.count_ones() as usize;
-        if closes < depth {
-            depth = depth + open.count_ones() as usize - closes;
-            at += 64;
-            continue;
-        }
-        let mut brackets = open | close;
-        while brackets != 0 {
-            let bit = brackets & brackets.wrapping_neg();
-            if open & bit != 0 {
-                depth += 1;
-            } else {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Some(at + bit.trailing_zeros() as usize + 1);
-                }
-            }
-            brackets ^= bit;
+        let open = c.open & !string & !own;
+        own = 0;
+        if let Some(i) = unmatched_close(open, c.close & !string, &mut depth) {
+            return Some(at + i as usize + 1);
         }
         at += 64;
+    }
+    None
+}
+
+/// With `depth` containers open before a block whose brackets (outside
+/// strings) are `open` and `close`: the index of the first close that finds
+/// none open (the end of the enclosing container), else `None` with `depth`
+/// brought past the block. The container ends in a block only if the block
+/// holds more closes than `depth`; most blocks of a long one do not, and
+/// they are counted, not walked.
+#[inline(always)]
+fn unmatched_close(open: u64, close: u64, depth: &mut usize) -> Option<u32> {
+    let closes = close.count_ones() as usize;
+    if closes <= *depth {
+        *depth = *depth + open.count_ones() as usize - closes;
+        return None;
+    }
+    let mut brackets = open | close;
+    while brackets != 0 {
+        let bit = brackets & brackets.wrapping_neg();
+        if open & bit != 0 {
+            *depth += 1;
+        } else if *depth == 0 {
+            return Some(bit.trailing_zeros());
+        } else {
+            *depth -= 1;
+        }
+        brackets ^= bit;
     }
     None
 }
@@ -424,23 +437,8 @@ fn member_seek_with(
         };
         let open = c.open & !string & before;
         let close = c.close & !string & before;
-        // With at most `depth` closes the object cannot end in this block.
-        let closes = close.count_ones() as usize;
-        if closes <= depth {
-            depth = depth + open.count_ones() as usize - closes;
-        } else {
-            let mut brackets = open | close;
-            while brackets != 0 {
-                let bit = brackets & brackets.wrapping_neg();
-                if open & bit != 0 {
-                    depth += 1;
-                } else if depth == 0 {
-                    return Seek::End(at + bit.trailing_zeros() as usize + 1);
-                } else {
-                    depth -= 1;
-                }
-                brackets ^= bit;
-            }
+        if let Some(i) = unmatched_close(open, close, &mut depth) {
+            return Seek::End(at + i as usize + 1);
         }
         if left < 64 {
             // An opening quote is where a string's bytes begin: its bit is
@@ -561,8 +559,8 @@ fn scan_quotes(
 }
 
 /// The candidates of [`find_quote`]'s last scan of one event (a new event
-/// starts with the default).
-#[derive(Clone, Copy, Debug)]
+/// starts with the default, or [`QuoteCursor::reset`]).
+#[derive(Clone, Copy, Debug, Default)]
 pub(super) struct QuoteCursor {
     found: [usize; QuoteCursor::CAP],
     len: usize,
@@ -582,17 +580,6 @@ impl QuoteCursor {
         self.len = 0;
         self.next = 0;
         self.resume = 0;
-    }
-}
-
-impl Default for QuoteCursor {
-    fn default() -> QuoteCursor {
-        QuoteCursor {
-            found: [0; QuoteCursor::CAP],
-            len: 0,
-            next: 0,
-            resume: 0,
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The set of field paths some rule uses, as a byte trie over dotted paths.
-use super::stage1::QuoteCursor;
+
+use super::stage1::{self, NextBytes, QuoteCursor};
 
 /// A trie over the dotted text of every field path in a rule set.
 ///
@@ -48,7 +49,7 @@ enum KeyStarts {
 /// Written here rather than with aho-corasick's packed (Teddy) searcher,
 /// which it replaced: every pattern starts with `"`, so the quotes of 64
 /// bytes (AVX2, else SSE2) and a nibble-table test of the byte after each
-/// ([`super::stage1::find_quote`]) leave few candidates to compare with
+/// ([`stage1::find_quote`]) leave few candidates to compare with
 /// the segments; it also has no limit of 64 patterns (each escaped
 /// spelling was one) and runs on every target. On exact-1's citylots
 /// events, one scan per event with its candidate checks takes about 1,000
@@ -57,7 +58,7 @@ enum KeyStarts {
 #[derive(Clone, Debug)]
 struct QuoteSearch {
     /// The bytes of `second` that are not 0, for the SIMD filter.
-    next: super::stage1::NextBytes,
+    next: NextBytes,
     /// For each byte after a `"`: [`ALWAYS`] for `\` (an escape as a key's
     /// first character), 0 if no segment begins with it, else 1 + the
     /// index in `groups` of the segments that do.
@@ -78,10 +79,8 @@ struct Segment {
 impl Segment {
     fn new(bytes: &[u8]) -> Segment {
         let n = bytes.len().min(8);
-        let mut head = [0u8; 8];
-        head[..n].copy_from_slice(&bytes[..n]);
         Segment {
-            head: u64::from_le_bytes(head),
+            head: head(bytes),
             mask: if n == 8 {
                 u64::MAX
             } else {
@@ -140,7 +139,7 @@ impl QuoteSearch {
 
     /// The first `"` at or after `from` that may begin such a key.
     fn find(&self, event: &[u8], from: usize, cursor: &mut QuoteCursor) -> Option<usize> {
-        super::stage1::find_quote(event, from, &self.next, cursor, |q| {
+        stage1::find_quote(event, from, &self.next, cursor, |q| {
             self.starts_at(event, q)
         })
     }
@@ -350,8 +349,9 @@ impl PathTrie {
     /// in the rest of the event, no later member at any level is entered:
     /// a duplicate of a key already read would be found like any other.
     ///
-    /// `cursor` resumes in the block where the last search of the same
-    /// event stopped (a new event starts with the default).
+    /// `cursor` keeps the candidates of the last scan of the same event
+    /// (a new event starts with it reset), so the reader's questions, each
+    /// just past the last answer, cost one scan in all.
     #[inline]
     pub(super) fn next_key(
         &self,
@@ -583,7 +583,7 @@ fn key_starts<'k>(segments: impl Iterator<Item = &'k [u8]>) -> Option<KeyStarts>
             group.push(Segment::new(segment));
         }
     }
-    let next = super::stage1::NextBytes::new((0..=255u8).filter(|&b| second[usize::from(b)] != 0));
+    let next = NextBytes::new((0..=255u8).filter(|&b| second[usize::from(b)] != 0));
     Some(KeyStarts::Quotes(QuoteSearch {
         next,
         second,
