@@ -439,7 +439,7 @@ fn transformed_inputs_are_delivered_and_invalid_ones_counted() {
     let mut templ = target("templ", "arn:test:x");
     templ.input_transformer = Some(InputTransformerConfig {
         input_paths_map: vec![("u".into(), "$.detail.user".into())],
-        input_template: r#"{"who": <u>, "rule": "<aws.events.rule-name>"}"#.into(),
+        input_template: r#"{"who": <u>, "rule": "<aws.events.rule-name>", "at": "<aws.events.event.ingestion-time>"}"#.into(),
     });
     let mut broken = target("broken", "arn:test:x");
     broken.input_transformer = Some(InputTransformerConfig {
@@ -458,7 +458,7 @@ fn transformed_inputs_are_delivered_and_invalid_ones_counted() {
         [
             r#""ann""#,
             r#"{"fixed": true}"#,
-            r#"{"who": "ann", "rule": "r"}"#
+            r#"{"who": "ann", "rule": "r", "at": "2024-05-01T12:00:00.000Z"}"#
         ]
     );
     let counters = bus.counters();
