@@ -121,7 +121,7 @@ const ALWAYS: u8 = u8::MAX;
 impl QuoteSearch {
     /// Whether the raw text at `at` (a `"`) may begin a key that is one of
     /// the segments or begins with one.
-    #[inline]
+    #[inline(always)]
     fn starts_at(&self, event: &[u8], at: usize) -> bool {
         let rest = event.get(at + 1..).unwrap_or_default();
         let Some(&first) = rest.first() else {
@@ -138,6 +138,7 @@ impl QuoteSearch {
     }
 
     /// The first `"` at or after `from` that may begin such a key.
+    #[inline(always)]
     fn find(&self, event: &[u8], from: usize, cursor: &mut QuoteCursor) -> Option<usize> {
         stage1::find_quote(event, from, &self.next, cursor, |q| {
             self.starts_at(event, q)
