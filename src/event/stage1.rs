@@ -428,11 +428,42 @@ fn member_seek_with(
     if to <= from || to >= b.len() {
         return Seek::Other;
     }
-    let mut carry = Carry::default();
+    // Most gaps (a run of members with string or number values) hold no
+    // bracket and no backslash: then the object does not close in them,
+    // every quote is real and a string opens at `to` iff the quotes from
+    // `from` (a key's opening quote) to it are even. Those blocks are only
+    // counted; the first one with a bracket or backslash is read as below,
+    // with the string state the count gives.
+    let mut at = from;
+    let mut quotes = 0u32;
+    loop {
+        let c = classes_at(b, at, &classify);
+        let left = to - at;
+        let before = if left >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << left) - 1
+        };
+        if (c.backslash | c.open | c.close) & before != 0 {
+            break;
+        }
+        quotes += (c.quote & before).count_ones();
+        if left < 64 {
+            return if quotes % 2 == 0 && b.get(to) == Some(&b'"') && after_comma(b, from, to) {
+                Seek::Member
+            } else {
+                Seek::Other
+            };
+        }
+        at += 64;
+    }
+    let mut carry = Carry {
+        escaped: 0,
+        in_string: if quotes % 2 == 0 { 0 } else { u64::MAX },
+    };
     // Containers open since `from`: the object itself closes at a `}`
     // found with none open.
     let mut depth = 0usize;
-    let mut at = from;
     loop {
         let c = classes_at(b, at, &classify);
         let was_in_string = carry.in_string;
@@ -460,16 +491,7 @@ fn member_seek_with(
             if depth != 0 || !inside || before_inside || b.get(to) != Some(&b'"') {
                 return Seek::Other;
             }
-            // Outside strings at the object's top a string is a key after
-            // `,` and a value after `:`.
-            let prev = b
-                .get(from..to)
-                .and_then(|gap| {
-                    gap.iter()
-                        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
-                })
-                .and_then(|k| b.get(from + k));
-            return if prev == Some(&b',') {
+            return if after_comma(b, from, to) {
                 Seek::Member
             } else {
                 Seek::Other
@@ -477,6 +499,21 @@ fn member_seek_with(
         }
         at += 64;
     }
+}
+
+/// Whether the last byte before `to` (from `from` on) that is not white
+/// space is a `,`: outside strings at an object's top, a string there is
+/// a key (after `:` it is a value).
+#[inline(always)]
+fn after_comma(b: &[u8], from: usize, to: usize) -> bool {
+    let prev = b
+        .get(from..to)
+        .and_then(|gap| {
+            gap.iter()
+                .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        })
+        .and_then(|k| b.get(from + k));
+    prev == Some(&b',')
 }
 
 /// The bytes that may follow the opening quote of a key the trusted
@@ -1168,6 +1205,22 @@ mod tests {
         let close = at("} ,", 0);
         assert_eq!(member_seek(text, 1, at("\"b\"", 4)), Seek::End(close + 1));
         assert_eq!(member_seek(text, 1, text.len()), Seek::Other);
+        // A first block with no bracket or backslash ends inside a string
+        // whose `}` and `\"` are in the next block: counted from the quotes.
+        for pad in 50..80 {
+            let text = format!(r#"{{"a": "{}}}\"", "b": 1}}, "c": 2"#, "x".repeat(pad));
+            let b = text.as_bytes();
+            let key = text.find(r#""b""#).unwrap_or_default();
+            assert_eq!(member_seek(b, 1, key), Seek::Member, "{text}");
+            assert_eq!(
+                member_seek_with(b, 1, key, portable, prefix_xor),
+                Seek::Member
+            );
+            assert_eq!(member_seek(b, 1, key + 1), Seek::Other);
+            let close = text.rfind('}').unwrap_or_default();
+            let c = text.find(r#""c""#).unwrap_or_default();
+            assert_eq!(member_seek(b, 1, c), Seek::End(close + 1));
+        }
     }
 
     proptest::proptest! {
