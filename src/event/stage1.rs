@@ -449,7 +449,10 @@ fn member_seek_with(
         }
         quotes += (c.quote & before).count_ones();
         if left < 64 {
-            return if quotes % 2 == 0 && b.get(to) == Some(&b'"') && after_comma(b, from, to) {
+            return if quotes.is_multiple_of(2)
+                && b.get(to) == Some(&b'"')
+                && after_comma(b, from, to)
+            {
                 Seek::Member
             } else {
                 Seek::Other
@@ -459,7 +462,11 @@ fn member_seek_with(
     }
     let mut carry = Carry {
         escaped: 0,
-        in_string: if quotes % 2 == 0 { 0 } else { u64::MAX },
+        in_string: if quotes.is_multiple_of(2) {
+            0
+        } else {
+            u64::MAX
+        },
     };
     // Containers open since `from`: the object itself closes at a `}`
     // found with none open.
