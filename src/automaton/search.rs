@@ -93,15 +93,131 @@ impl Automaton {
             flat: flat.view(event),
             value_scratch,
             visited,
-            seen,
+            found: Found::new(seen, out),
             stack,
             bump,
             generation,
-            out,
         };
         walk.state(0, &[]);
-        finish_ids(out, &mut scratch.seen, sort);
+        walk.found.finish(sort);
         Ok(())
+    }
+}
+
+/// The rules found for one event: the bitset of those reported so far and
+/// the output list. Long lists may be *deferred*: their bits are set but
+/// their ids are not written; the output is completed from the bitset when
+/// the event is finished (see [`Found::finish`]), which costs a step per
+/// word of the span they cover, so a list is deferred only while that span
+/// stays within a small multiple of the deferred rules.
+struct Found<'a> {
+    seen: &'a mut [u64],
+    out: &'a mut Vec<RuleId>,
+    /// The words holding every deferred rule (`low > high` when none).
+    low: usize,
+    high: usize,
+    /// The number of deferred rules (with repeats), for the span budget.
+    deferred: usize,
+}
+
+/// A deferred span may cover this many words per deferred rule, plus
+/// [`SPAN_SLACK`]: a word of the final pass costs about a fifth of writing
+/// one id with its check.
+const SPAN_PER_RULE: usize = 8;
+const SPAN_SLACK: usize = 64;
+
+impl<'a> Found<'a> {
+    fn new(seen: &'a mut [u64], out: &'a mut Vec<RuleId>) -> Self {
+        Found {
+            seen,
+            out,
+            low: usize::MAX,
+            high: 0,
+            deferred: 0,
+        }
+    }
+
+    /// Reports the rules of a list; the ids in every list are sorted (the
+    /// pools and the accepts are built sorted and deduplicated), which the
+    /// deferral relies on for its span.
+    #[inline]
+    fn report(&mut self, rules: &[u32]) {
+        if rules.len() >= LONG_REPORT {
+            self.report_long(rules);
+            return;
+        }
+        report(rules, self.seen, self.out);
+    }
+
+    /// A long list: deferred when the span budget allows (only its bits are
+    /// set, no branch or write per rule), else written as [`report_long`] does.
+    #[inline(never)]
+    fn report_long(&mut self, rules: &[u32]) {
+        let (Some(&first), Some(&last)) = (rules.first(), rules.last()) else {
+            return;
+        };
+        let low = self.low.min(first as usize / 64);
+        let high = self.high.max(last as usize / 64);
+        let deferred = self.deferred + rules.len();
+        if high >= self.seen.len() || high - low >= SPAN_PER_RULE * deferred + SPAN_SLACK {
+            report_long(rules, self.seen, self.out);
+            return;
+        }
+        (self.low, self.high, self.deferred) = (low, high, deferred);
+        let seen = &mut *self.seen;
+        for &rule in rules {
+            if let Some(word) = seen.get_mut(rule as usize / 64) {
+                *word |= 1u64 << (rule % 64);
+            }
+        }
+    }
+
+    /// Completes the output (each rule once, sorted if `sort`) and clears
+    /// the bitset.
+    fn finish(self, sort: bool) {
+        if self.deferred == 0 {
+            finish_ids(self.out, self.seen, sort);
+            return;
+        }
+        let (mut low, mut high) = (self.low, self.high);
+        // The ids written so far join the pass when the span stays within
+        // budget with them (then the output comes out sorted, no sort).
+        let (mut first, mut last) = (low, high);
+        for id in self.out.iter() {
+            first = first.min(id.index() / 64);
+            last = last.max(id.index() / 64);
+        }
+        if last - first < SPAN_PER_RULE * (self.deferred + self.out.len()) + SPAN_SLACK {
+            (low, high) = (first, last);
+        }
+        // Ids inside the span are collected again from the bitset; those
+        // outside keep their place and clear their words (which hold no
+        // deferred rule).
+        let seen = &mut *self.seen;
+        let mut outside = false;
+        self.out.retain(|id| {
+            let w = id.index() / 64;
+            if (low..=high).contains(&w) {
+                return false;
+            }
+            if let Some(word) = seen.get_mut(w) {
+                *word = 0;
+            }
+            outside = true;
+            true
+        });
+        let span = seen.get_mut(low..=high).unwrap_or_default();
+        for (w, bits) in (low..).zip(span.iter_mut()) {
+            let mut word = std::mem::take(bits);
+            while word != 0 {
+                self.out
+                    .push(RuleId::new((w * 64) as u32 + word.trailing_zeros()));
+                word &= word - 1;
+            }
+        }
+        if sort && outside {
+            self.out.sort_unstable();
+        }
     }
 }
 
@@ -212,11 +328,10 @@ struct Walk<'a, 'b> {
     flat: Flat<'a>,
     value_scratch: &'a mut ValueScratch,
     visited: &'a mut [u32],
-    seen: &'a mut [u64],
+    found: Found<'a>,
     stack: &'a mut Vec<u32>,
     bump: &'b Bump,
     generation: u32,
-    out: &'a mut Vec<RuleId>,
 }
 
 impl<'a, 'b> Walk<'a, 'b> {
@@ -258,7 +373,7 @@ impl<'a, 'b> Walk<'a, 'b> {
     }
 
     fn accept(&mut self, rules: &[u32]) {
-        report(rules, self.seen, self.out);
+        self.found.report(rules);
     }
 
     fn state(&mut self, state: u32, membership: &'b [(u32, u32)]) {
@@ -283,9 +398,9 @@ impl<'a, 'b> Walk<'a, 'b> {
                     let start = self.stack.len();
                     let flat = self.flat;
                     let stack = &mut *self.stack;
-                    let (out, seen) = (&mut *self.out, &mut *self.seen);
+                    let found = &mut self.found;
                     index.visit(value, &flat, self.value_scratch, |targets| {
-                        report(targets.rules(&automaton.pools), seen, out);
+                        found.report(targets.rules(&automaton.pools));
                         // Most hits lead to leaves only: no call to grow the stack.
                         let states = targets.states(&automaton.pools);
                         if !states.is_empty() {
@@ -346,6 +461,50 @@ mod tests {
             }
             assert_eq!(out, want, "round {round}");
             assert_eq!(seen, seen_one, "round {round}");
+        }
+    }
+
+    /// Deferred long lists, lists written at once and short ones, mixed
+    /// (spans narrow and wide, ids inside and outside the deferred span):
+    /// the output is each rule once, sorted when asked, and the bitset is
+    /// left clear.
+    #[test]
+    fn deferred_lists_finish_as_written_ones() {
+        let mut next = crate::util::test_rng::xorshift(0x6A09_E667_F3BC_C908);
+        for round in 0..400 {
+            let rules = 64 + (next() % 40_000) as u32;
+            let mut seen = vec![0u64; (rules as usize).div_ceil(64)];
+            let mut out = Vec::new();
+            let mut want = Vec::new();
+            let sort = round % 3 != 0;
+            {
+                let mut found = Found::new(&mut seen, &mut out);
+                for _ in 0..(1 + next() % 8) {
+                    let len = (next() % (6 * LONG_REPORT as u64)) as usize;
+                    // A narrow cluster or the whole range.
+                    let (base, span) = if next().is_multiple_of(2) {
+                        let span = 1 + next() % 3000;
+                        (next() % (rules as u64 - span.min(rules as u64 - 1)), span)
+                    } else {
+                        (0, rules as u64)
+                    };
+                    let mut list: Vec<u32> = (0..len)
+                        .map(|_| ((base + next() % span) % rules as u64) as u32)
+                        .collect();
+                    list.sort_unstable();
+                    list.dedup();
+                    want.extend(list.iter().map(|r| RuleId::new(*r)));
+                    found.report(&list);
+                }
+                found.finish(sort);
+            }
+            want.sort_unstable();
+            want.dedup();
+            if !sort {
+                out.sort_unstable();
+            }
+            assert_eq!(out, want, "round {round}");
+            assert!(seen.iter().all(|w| *w == 0), "round {round}: bits left");
         }
     }
 

@@ -398,6 +398,7 @@ pub(super) enum Seek {
 /// own member keys, or the object closes first ([`Seek`]). Bracket bits
 /// outside strings are counted 64 bytes at a time, as in
 /// [`container_end`].
+#[inline]
 pub(super) fn member_seek(b: &[u8], from: usize, to: usize) -> Seek {
     #[cfg(target_arch = "x86_64")]
     if fast::available() {
@@ -406,6 +407,13 @@ pub(super) fn member_seek(b: &[u8], from: usize, to: usize) -> Seek {
         #[allow(unsafe_code)]
         return unsafe { fast::member_seek(b, from, to) };
     }
+    member_seek_portable(b, from, to)
+}
+
+/// [`member_seek`] without AVX2 (out of line: the caller inlines only the
+/// dispatch).
+#[inline(never)]
+fn member_seek_portable(b: &[u8], from: usize, to: usize) -> Seek {
     member_seek_with(b, from, to, classify, prefix_xor)
 }
 
@@ -420,11 +428,49 @@ fn member_seek_with(
     if to <= from || to >= b.len() {
         return Seek::Other;
     }
-    let mut carry = Carry::default();
+    // Most gaps (a run of members with string or number values) hold no
+    // bracket and no backslash: then the object does not close in them,
+    // every quote is real and a string opens at `to` iff the quotes from
+    // `from` (a key's opening quote) to it are even. Those blocks are only
+    // counted; the first one with a bracket or backslash is read as below,
+    // with the string state the count gives.
+    let mut at = from;
+    let mut quotes = 0u32;
+    loop {
+        let c = classes_at(b, at, &classify);
+        let left = to - at;
+        let before = if left >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << left) - 1
+        };
+        if (c.backslash | c.open | c.close) & before != 0 {
+            break;
+        }
+        quotes += (c.quote & before).count_ones();
+        if left < 64 {
+            return if quotes.is_multiple_of(2)
+                && b.get(to) == Some(&b'"')
+                && after_comma(b, from, to)
+            {
+                Seek::Member
+            } else {
+                Seek::Other
+            };
+        }
+        at += 64;
+    }
+    let mut carry = Carry {
+        escaped: 0,
+        in_string: if quotes.is_multiple_of(2) {
+            0
+        } else {
+            u64::MAX
+        },
+    };
     // Containers open since `from`: the object itself closes at a `}`
     // found with none open.
     let mut depth = 0usize;
-    let mut at = from;
     loop {
         let c = classes_at(b, at, &classify);
         let was_in_string = carry.in_string;
@@ -452,16 +498,7 @@ fn member_seek_with(
             if depth != 0 || !inside || before_inside || b.get(to) != Some(&b'"') {
                 return Seek::Other;
             }
-            // Outside strings at the object's top a string is a key after
-            // `,` and a value after `:`.
-            let prev = b
-                .get(from..to)
-                .and_then(|gap| {
-                    gap.iter()
-                        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
-                })
-                .and_then(|k| b.get(from + k));
-            return if prev == Some(&b',') {
+            return if after_comma(b, from, to) {
                 Seek::Member
             } else {
                 Seek::Other
@@ -469,6 +506,21 @@ fn member_seek_with(
         }
         at += 64;
     }
+}
+
+/// Whether the last byte before `to` (from `from` on) that is not white
+/// space is a `,`: outside strings at an object's top, a string there is
+/// a key (after `:` it is a value).
+#[inline(always)]
+fn after_comma(b: &[u8], from: usize, to: usize) -> bool {
+    let prev = b
+        .get(from..to)
+        .and_then(|gap| {
+            gap.iter()
+                .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        })
+        .and_then(|k| b.get(from + k));
+    prev == Some(&b',')
 }
 
 /// The bytes that may follow the opening quote of a key the trusted
@@ -540,7 +592,7 @@ pub(super) fn find_quote(
 }
 
 /// Fills `cursor` with the candidates from `from` on (see [`find_quote`]).
-#[inline]
+#[inline(always)]
 fn scan_quotes(
     b: &[u8],
     from: usize,
@@ -555,7 +607,26 @@ fn scan_quotes(
         #[allow(unsafe_code)]
         return unsafe { fast::scan_quotes(b, from, next, cursor, verify) };
     }
-    scan_quotes_with(b, from, cursor, |block| next_quotes(block, next), verify)
+    scan_quotes_portable(b, from, next, cursor, verify)
+}
+
+/// [`scan_quotes`] without AVX2 (out of line, as [`member_seek_portable`]).
+#[inline(never)]
+fn scan_quotes_portable(
+    b: &[u8],
+    from: usize,
+    next: &NextBytes,
+    cursor: &mut QuoteCursor,
+    verify: impl FnMut(usize) -> bool,
+) {
+    scan_quotes_with(
+        b,
+        from,
+        cursor,
+        |block| next_quotes(block, next),
+        |at| at,
+        verify,
+    )
 }
 
 /// The candidates of [`find_quote`]'s last scan of one event (a new event
@@ -589,6 +660,7 @@ fn scan_quotes_with(
     from: usize,
     cursor: &mut QuoteCursor,
     candidates: impl Fn(&[u8; 64]) -> u64,
+    quote_free: impl Fn(usize) -> usize,
     mut verify: impl FnMut(usize) -> bool,
 ) {
     cursor.len = 0;
@@ -609,6 +681,12 @@ fn scan_quotes_with(
                 None => candidates(&block_at(b, at)),
             },
         };
+        if found == 0 {
+            // Past a block with no candidate, stretches with no quote at
+            // all are passed over (at most 128 bytes looked at in vain).
+            at = quote_free(at + 64);
+            continue;
+        }
         while found != 0 {
             let q = at + found.trailing_zeros() as usize;
             found &= found - 1;
@@ -708,13 +786,28 @@ mod fast {
         _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16,
     };
 
-    /// Whether this CPU has the features of this module (cached by std).
+    /// Whether this CPU has the features of this module: detected once,
+    /// then one load (the four std_detect lookups cost ~12 instructions
+    /// per call, and the early stop calls this per scan and per seek).
     #[inline]
     pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
+        use std::sync::atomic::{AtomicU8, Ordering};
+        // 0: not yet detected, 1: no, 2: yes.
+        static FAST: AtomicU8 = AtomicU8::new(0);
+        match FAST.load(Ordering::Relaxed) {
+            0 => detect(&FAST),
+            v => v == 2,
+        }
+    }
+
+    #[cold]
+    fn detect(cache: &std::sync::atomic::AtomicU8) -> bool {
+        let yes = std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("pclmulqdq")
             && std::arch::is_x86_feature_detected!("popcnt")
-            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi1");
+        cache.store(1 + u8::from(yes), std::sync::atomic::Ordering::Relaxed);
+        yes
     }
 
     #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
@@ -736,7 +829,45 @@ mod fast {
         verify: impl FnMut(usize) -> bool,
     ) {
         let (lo, hi) = (table(&next.lo), table(&next.hi));
-        super::scan_quotes_with(b, from, cursor, |block| key_quotes(block, lo, hi), verify)
+        super::scan_quotes_with(
+            b,
+            from,
+            cursor,
+            |block| key_quotes(block, lo, hi),
+            |at| quote_free(b, at),
+            verify,
+        )
+    }
+
+    /// The first offset `at + 128 * k` from which the next 128 bytes of
+    /// `b` hold a `"` (or are not all there): the quote-free stretches (the
+    /// coordinates of citylots' geometry) cost a few instructions per 128
+    /// bytes instead of a block's classification per 64.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn quote_free(b: &[u8], mut at: usize) -> usize {
+        let quote = _mm256_set1_epi8(b'"' as i8);
+        while let Some(two) = b.get(at..).and_then(<[u8]>::first_chunk::<128>) {
+            let (x, y) = two.split_at(64);
+            let (Some(x), Some(y)) = (x.first_chunk::<64>(), y.first_chunk::<64>()) else {
+                break;
+            };
+            let any = _mm256_or_si256(
+                _mm256_or_si256(
+                    _mm256_cmpeq_epi8(half(x, 0), quote),
+                    _mm256_cmpeq_epi8(half(x, 1), quote),
+                ),
+                _mm256_or_si256(
+                    _mm256_cmpeq_epi8(half(y, 0), quote),
+                    _mm256_cmpeq_epi8(half(y, 1), quote),
+                ),
+            );
+            if _mm256_movemask_epi8(any) != 0 {
+                break;
+            }
+            at += 128;
+        }
+        at
     }
 
     /// A nibble table in both 128-bit lanes (`vpshufb` looks up per lane).
@@ -751,16 +882,15 @@ mod fast {
     }
 
     /// The quotes of `block` followed by a byte of the tables (the last
-    /// quote's next byte is in the next block: it is kept). Where quotes
-    /// are few (long numbers, the geometry of citylots) each is left to the
-    /// caller's lookup: the tables cost more than they save there.
+    /// quote's next byte is in the next block: it is kept). A block with no
+    /// quote skips the tables (most of citylots' geometry).
     #[target_feature(enable = "avx2")]
     #[inline]
     fn key_quotes(block: &[u8; 64], lo: __m256i, hi: __m256i) -> u64 {
         let (v0, v1) = (half(block, 0), half(block, 1));
         let quote = bits(eq(v0, b'"')) | bits(eq(v1, b'"')) << 32;
-        if quote.count_ones() <= 2 {
-            return quote;
+        if quote == 0 {
+            return 0;
         }
         let nibble = _mm256_set1_epi8(0x0f);
         let member = |v: __m256i| {
@@ -1082,6 +1212,22 @@ mod tests {
         let close = at("} ,", 0);
         assert_eq!(member_seek(text, 1, at("\"b\"", 4)), Seek::End(close + 1));
         assert_eq!(member_seek(text, 1, text.len()), Seek::Other);
+        // A first block with no bracket or backslash ends inside a string
+        // whose `}` and `\"` are in the next block: counted from the quotes.
+        for pad in 50..80 {
+            let text = format!(r#"{{"a": "{}}}\"", "b": 1}}, "c": 2"#, "x".repeat(pad));
+            let b = text.as_bytes();
+            let key = text.find(r#""b""#).unwrap_or_default();
+            assert_eq!(member_seek(b, 1, key), Seek::Member, "{text}");
+            assert_eq!(
+                member_seek_with(b, 1, key, portable, prefix_xor),
+                Seek::Member
+            );
+            assert_eq!(member_seek(b, 1, key + 1), Seek::Other);
+            let close = text.rfind('}').unwrap_or_default();
+            let c = text.find(r#""c""#).unwrap_or_default();
+            assert_eq!(member_seek(b, 1, c), Seek::End(close + 1));
+        }
     }
 
     proptest::proptest! {
@@ -1136,24 +1282,65 @@ mod tests {
             from in 0usize..300,
             every in 1usize..4,
         ) {
-            let next = NextBytes::new(set.iter().copied());
-            let accept = |q: usize| {
-                text.get(q + 1).is_some_and(|c| set.contains(c)) && q.is_multiple_of(every)
-            };
-            let want = (from..text.len()).find(|&q| text[q] == b'"' && accept(q));
-            let mut cursor = QuoteCursor::default();
-            proptest::prop_assert_eq!(find_quote(&text, from, &next, &mut cursor, accept), want);
-            // Then every later one, as the reader asks just after each
-            // answer (more than `QuoteCursor::CAP` of them: the list refills).
-            let mut at = want;
-            while let Some(q) = at {
-                let again = (q + 1..text.len()).find(|&r| text[r] == b'"' && accept(r));
-                proptest::prop_assert_eq!(find_quote(&text, q + 1, &next, &mut cursor, accept), again);
-                at = again;
-            }
-            let mut portable = QuoteCursor::default();
-            scan_quotes_with(&text, from, &mut portable, |block| next_quotes(block, &next), accept);
-            proptest::prop_assert_eq!(portable.found.first().copied().filter(|_| portable.len > 0), want);
+            find_quote_agrees(&text, &set, from, every)?;
         }
+
+        /// The same where long stretches hold no quote (passed over 128
+        /// bytes at a time on the AVX2 path), with quotes at every offset
+        /// around them.
+        #[test]
+        fn find_quote_passes_over_quote_free_stretches(
+            runs in proptest::collection::vec(
+                (0usize..400, proptest::collection::vec(proptest::sample::select(b"\"\"ab\\ ".to_vec()), 0..5)),
+                0..6,
+            ),
+            set in proptest::collection::vec(proptest::sample::select(b"abcdefghijklmnop\\".to_vec()), 0..12),
+            from in 0usize..300,
+        ) {
+            let mut text = Vec::new();
+            for (n, piece) in &runs {
+                text.extend((0..*n).map(|k| b"abcdefghijklmnop{}[]"[k % 20]));
+                text.extend_from_slice(piece);
+            }
+            find_quote_agrees(&text, &set, from, 1)?;
+        }
+    }
+
+    /// Checks [`find_quote`] and the portable scan against a byte loop:
+    /// the first candidate from `from`, then every later one.
+    fn find_quote_agrees(
+        text: &[u8],
+        set: &[u8],
+        from: usize,
+        every: usize,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let next = NextBytes::new(set.iter().copied());
+        let accept =
+            |q: usize| text.get(q + 1).is_some_and(|c| set.contains(c)) && q.is_multiple_of(every);
+        let want = (from..text.len()).find(|&q| text[q] == b'"' && accept(q));
+        let mut cursor = QuoteCursor::default();
+        proptest::prop_assert_eq!(find_quote(text, from, &next, &mut cursor, accept), want);
+        // Then every later one, as the reader asks just after each
+        // answer (more than `QuoteCursor::CAP` of them: the list refills).
+        let mut at = want;
+        while let Some(q) = at {
+            let again = (q + 1..text.len()).find(|&r| text[r] == b'"' && accept(r));
+            proptest::prop_assert_eq!(find_quote(text, q + 1, &next, &mut cursor, accept), again);
+            at = again;
+        }
+        let mut portable = QuoteCursor::default();
+        scan_quotes_with(
+            text,
+            from,
+            &mut portable,
+            |block| next_quotes(block, &next),
+            |at| at,
+            accept,
+        );
+        proptest::prop_assert_eq!(
+            portable.found.first().copied().filter(|_| portable.len > 0),
+            want
+        );
+        Ok(())
     }
 }

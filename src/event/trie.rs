@@ -73,6 +73,9 @@ struct Segment {
     /// Its first (up to) eight bytes, little-endian, and the mask of them.
     head: u64,
     mask: u64,
+    /// Its last eight bytes, little-endian, if it has 9 to 16 (with `head`
+    /// they cover it: "properties" is ten), else 0 (unused).
+    last: u64,
     bytes: Box<[u8]>,
 }
 
@@ -81,6 +84,12 @@ impl Segment {
         let n = bytes.len().min(8);
         Segment {
             head: head(bytes),
+            last: match bytes.len() {
+                9..=16 => bytes
+                    .last_chunk::<8>()
+                    .map_or(0, |w| u64::from_le_bytes(*w)),
+                _ => 0,
+            },
             mask: if n == 8 {
                 u64::MAX
             } else {
@@ -101,7 +110,18 @@ impl Segment {
                 let same = (differ.trailing_zeros() / 8) as usize;
                 return rest.get(same) == Some(&b'\\');
             }
-            if self.bytes.len() <= 8 {
+            let n = self.bytes.len();
+            if n <= 8 {
+                return true;
+            }
+            // Up to 16 bytes: the last eight too (overlapping the head);
+            // a difference there (an escape, or another key) is told below.
+            if n <= 16
+                && rest
+                    .get(n - 8..n)
+                    .and_then(<[u8]>::first_chunk::<8>)
+                    .is_some_and(|w| u64::from_le_bytes(*w) == self.last)
+            {
                 return true;
             }
         }
@@ -121,7 +141,7 @@ const ALWAYS: u8 = u8::MAX;
 impl QuoteSearch {
     /// Whether the raw text at `at` (a `"`) may begin a key that is one of
     /// the segments or begins with one.
-    #[inline]
+    #[inline(always)]
     fn starts_at(&self, event: &[u8], at: usize) -> bool {
         let rest = event.get(at + 1..).unwrap_or_default();
         let Some(&first) = rest.first() else {
@@ -138,6 +158,7 @@ impl QuoteSearch {
     }
 
     /// The first `"` at or after `from` that may begin such a key.
+    #[inline(always)]
     fn find(&self, event: &[u8], from: usize, cursor: &mut QuoteCursor) -> Option<usize> {
         stage1::find_quote(event, from, &self.next, cursor, |q| {
             self.starts_at(event, q)
@@ -605,6 +626,42 @@ mod tests {
                 *slot = b;
             }
             assert_eq!(head(key), u64::from_le_bytes(w), "{n}");
+        }
+    }
+
+    /// `Segment::begins` (word compares: the head, and the last word of
+    /// segments of 9 to 16 bytes) agrees with a byte loop, for segments
+    /// of every length to 20 and texts that differ from them, or stop
+    /// with a `\\`, at every offset.
+    #[test]
+    fn segments_begin_as_a_byte_loop_says() {
+        let full = b"abcdefghijklmnopqrst";
+        let reference = |segment: &[u8], rest: &[u8]| {
+            let same = segment.iter().zip(rest).take_while(|(a, b)| a == b).count();
+            same == segment.len() || rest.get(same) == Some(&b'\\')
+        };
+        for n in 1..=full.len() {
+            let segment = Segment::new(&full[..n]);
+            for len in 0..=full.len() + 4 {
+                let mut text: Vec<u8> = full.iter().chain(b"\":1}").copied().take(len).collect();
+                let mut cases = vec![text.clone()];
+                for at in 0..text.len() {
+                    for b in [b'x', b'\\', b'"'] {
+                        let saved = text[at];
+                        text[at] = b;
+                        cases.push(text.clone());
+                        text[at] = saved;
+                    }
+                }
+                for rest in &cases {
+                    assert_eq!(
+                        segment.begins(rest),
+                        reference(&full[..n], rest),
+                        "{n} {:?}",
+                        String::from_utf8_lossy(rest)
+                    );
+                }
+            }
         }
     }
 

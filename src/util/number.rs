@@ -449,6 +449,27 @@ impl DigitRun {
 /// Powers of ten below 10^8 as `u64`.
 const POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
+/// Per byte of `v` (the first byte lowest), a nonzero byte where it is
+/// not an ASCII digit. Only the lowest flagged byte is certain: adding 6
+/// to a byte of 0xFA or more carries into the next one, and such a byte is
+/// flagged by its high nibble already.
+#[inline(always)]
+fn non_digits(v: u64) -> u64 {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    ((v & HIGH) ^ THREES) | ((v.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ THREES)
+}
+
+/// Powers of ten to 10^16 as `u64`.
+const POW10_U64_WIDE: [u64; 17] = {
+    let mut t = [1u64; 17];
+    let mut k = 1;
+    while k < 17 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
 impl Decimal {
     /// `None` when the literal has more than 17 significant digits (never
     /// comparable; then `m` would not be needed, nor fit).
@@ -458,6 +479,83 @@ impl Decimal {
             Some((b'-', rest)) => (true, rest),
             _ => (false, text),
         };
+        if let Some(decided) = Decimal::scan_positional(negative, body) {
+            return decided;
+        }
+        Decimal::scan_general(negative, body)
+    }
+
+    /// The common shape of coordinates and prices, `D.F` with 1 to 7
+    /// integer digits, 1 to 16 fraction digits and 19 digits at most, no
+    /// exponent, at least 8 bytes (or an 8-digit integer): read in a few
+    /// eight-byte steps, without the digit loop. `None` for every other
+    /// shape (the general scan reads it); else the general scan's result.
+    #[inline(always)]
+    fn scan_positional(negative: bool, body: &[u8]) -> Option<Option<Decimal>> {
+        let head: [u8; 8] = body.get(..8)?.try_into().ok()?;
+        let head = u64::from_le_bytes(head);
+        // The integer part ends at the first byte that is not a digit.
+        let p = (non_digits(head).trailing_zeros() / 8) as usize;
+        let (mut m, mut q) = if p == 8 {
+            if body.len() != 8 {
+                return None;
+            }
+            (swar_digits(head)?, 0i64)
+        } else {
+            if p == 0 || body.get(p) != Some(&b'.') {
+                return None;
+            }
+            let fraction = body.len() - p - 1;
+            if fraction == 0 || fraction > 16 || p + fraction > 19 {
+                return None;
+            }
+            // The integer digits moved to the high (least significant)
+            // bytes, ASCII zeros before them.
+            let shift = 8 * (8 - p as u32);
+            let int = swar_digits((head << shift) | (THREES >> (64 - shift)))?;
+            let frac = if fraction <= 8 {
+                if fraction == 8 {
+                    eight_digits(body, p + 1)?
+                } else {
+                    last_digits(body, fraction)?
+                }
+            } else {
+                let high = eight_digits(body, p + 1)?;
+                let rest = fraction - 8;
+                let low = if rest == 8 {
+                    eight_digits(body, p + 9)?
+                } else {
+                    last_digits(body, rest)?
+                };
+                high * POW10_U64_WIDE[rest] + low
+            };
+            // At most 19 digits: below 10^19, so no overflow.
+            (int * POW10_U64_WIDE[fraction] + frac, -(fraction as i64))
+        };
+        if m == 0 {
+            return Some(Some(Decimal {
+                negative: false,
+                m: 0,
+                len: 0,
+                q: 0,
+            }));
+        }
+        while m.is_multiple_of(10) {
+            m /= 10;
+            q += 1;
+        }
+        let len = m.ilog10() as usize + 1;
+        Some((len <= 17).then_some(Decimal {
+            negative,
+            m,
+            len,
+            q,
+        }))
+    }
+
+    /// [`Decimal::scan`] for every shape, on the text after its sign.
+    #[inline]
+    fn scan_general(negative: bool, body: &[u8]) -> Option<Decimal> {
         // Up to `TAKEN` digits from the first nonzero one go into `m`
         // (trailing zeros included, stripped below); `q` tracks the scale.
         let mut run = DigitRun {
@@ -799,6 +897,41 @@ pub fn ordered(value: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Coordinates, prices and 8-digit integers take the positional fast
+    /// path with the general scan's result; short literals, exponents and
+    /// 8 or more integer digits before a point are left to the general one.
+    #[test]
+    fn the_positional_scan_takes_the_common_shapes() {
+        for (text, taken) in [
+            ("37.807807921694092", true),
+            ("-122.41826172281541", true),
+            ("37.80780792169409", true),
+            ("1234567.123456789012", true),
+            ("0.0000000000000001", true),
+            ("-0.00000000", true),
+            ("10.000000", true),
+            ("12345678", true),
+            ("1.234567890123456789", false),
+            ("0.5", false),
+            ("37.8e-1000", false),
+            ("12345678.5", false),
+            ("123456789", false),
+            ("1.23456789012345678", false),
+            ("12.3456789012345678", true),
+            ("37.80780792169409x", false),
+        ] {
+            let (negative, body) = match text.as_bytes().split_first() {
+                Some((b'-', rest)) => (true, rest),
+                _ => (false, text.as_bytes()),
+            };
+            let fast = Decimal::scan_positional(negative, body);
+            assert_eq!(fast.is_some(), taken, "{text}");
+            if let Some(fast) = fast {
+                assert_eq!(fast, Decimal::scan_general(negative, body), "{text}");
+            }
+        }
+    }
 
     #[test]
     fn equal_spellings_are_comparable() {
@@ -1208,6 +1341,23 @@ mod fast_path_properties {
             });
             let got = Decimal::scan(text.as_bytes()).map(|d| (d.negative, d.m, d.len, d.q));
             prop_assert_eq!(got, want, "{}", text);
+        }
+
+        /// The positional fast path (`D.F` of at most 19 digits, 8-digit
+        /// integers) reads what the general scan reads, and leaves every
+        /// other shape to it: leading and trailing zeros, zero, signs, 16
+        /// fraction digits, 8 integer digits, exponents and stray bytes.
+        #[test]
+        fn the_positional_scan_agrees_with_the_general_one(
+            text in "-?[0-9]{1,9}(\\.[0-9]{0,17})?([eE][+-]?[0-9]{1,2}|[.x-])?",
+        ) {
+            let (negative, body) = match text.as_bytes().split_first() {
+                Some((b'-', rest)) => (true, rest),
+                _ => (false, text.as_bytes()),
+            };
+            if let Some(fast) = Decimal::scan_positional(negative, body) {
+                prop_assert_eq!(fast, Decimal::scan_general(negative, body), "{}", text);
+            }
         }
 
         /// Equal significands are exactly equal comparable values: what
