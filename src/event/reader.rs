@@ -208,6 +208,15 @@ pub(super) fn digits_end(b: &[u8], mut j: usize) -> usize {
     j
 }
 
+/// The first index at or after `j` that is not JSON whitespace.
+#[inline(always)]
+fn skip_ws(b: &[u8], mut j: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(j) {
+        j += 1;
+    }
+    j
+}
+
 /// The end of the number literal (RFC 8259 grammar) at `i`, or where it
 /// goes wrong and why.
 fn scan_number(b: &[u8], i: usize) -> Result<usize, (usize, &'static str)> {
@@ -542,15 +551,130 @@ impl Reader<'_, '_, '_> {
                         self.array(node, element, depth + 1)?;
                     }
                 }
-                // Arrays of numbers (coordinates) are common: read them
-                // here rather than through `scalar`'s general dispatch.
-                Some(b'-' | b'0'..=b'9') => self.number_leaf(field, frame)?,
+                // Arrays of numbers (coordinates) are common: read in one
+                // loop up to the close or an element that is not a number.
+                Some(b'-' | b'0'..=b'9') => {
+                    let (count, closed) = self.numbers(field, frame)?;
+                    if closed {
+                        return Ok(());
+                    }
+                    index = index.wrapping_add(count);
+                    continue;
+                }
                 _ => self.scalar(field, frame)?,
             }
             index = index.wrapping_add(1);
             if !self.next_or_close(b']')? {
                 return Ok(());
             }
+        }
+    }
+
+    /// Reads the array elements from `self.i` (a number's first byte) while
+    /// they are numbers, recording them if `field`, with the separator
+    /// after each: how many, and whether the array's `]` ended them (else
+    /// `self.i` is at the next element, which is not a number).
+    ///
+    /// The same grammar and errors as [`Self::number_leaf`] then
+    /// [`Self::next_or_close`] per element, in one loop over locals: the
+    /// field's list is linked once per run (the run's leaves are adjacent,
+    /// each linked to the next as it is pushed) and the leaf vector is
+    /// taken out of the sink so that its length stays in a register.
+    #[inline(never)]
+    fn numbers(&mut self, field: Option<u32>, frame: u32) -> Result<(u32, bool), EventError> {
+        // `push` records nothing for a field out of the lists either.
+        let field = field.filter(|&f| (f as usize) < self.sink.lists.len());
+        let b = self.b;
+        let mut i = self.i;
+        let mut values = std::mem::take(self.sink.values);
+        let first = values.len();
+        let mut count = 0u32;
+        let ended = loop {
+            let start = i;
+            let plain = b
+                .get(i..)
+                .and_then(<[u8]>::first_chunk::<32>)
+                .and_then(plain_number_len);
+            i = match plain {
+                Some(len) => i + len,
+                None => match scan_number(b, i) {
+                    Ok(end) => end,
+                    Err((at, what)) => break Err((at, EventErrorKind::InvalidNumber, what)),
+                },
+            };
+            count = count.wrapping_add(1);
+            if let Some(field) = field {
+                let at = values.len() as u32;
+                let mut leaf = LeafValue::new(
+                    field,
+                    Kind::Number,
+                    start as u32,
+                    (i - start) as u32,
+                    false,
+                    frame,
+                );
+                leaf.next = at.wrapping_add(1);
+                values.push(leaf);
+            }
+            // `next_or_close(b']')`, the common no-whitespace case first.
+            let mut c = b.get(i).copied();
+            if let Some(b' ' | b'\n' | b'\r' | b'\t') = c {
+                i = skip_ws(b, i);
+                c = b.get(i).copied();
+            }
+            match c {
+                Some(b',') => {
+                    i = skip_ws(b, i + 1);
+                    if !matches!(b.get(i), Some(b'-' | b'0'..=b'9')) {
+                        break Ok(false);
+                    }
+                }
+                Some(b']') => {
+                    i += 1;
+                    break Ok(true);
+                }
+                _ => {
+                    break Err((i, EventErrorKind::Syntax, "expected ',' or ']' in an array"));
+                }
+            }
+        };
+        if let Some(field) = field {
+            self.link_run(&mut values, field, first);
+        }
+        *self.sink.values = values;
+        match ended {
+            Ok(closed) => {
+                self.i = i;
+                Ok((count, closed))
+            }
+            Err((at, kind, what)) => {
+                self.i = at;
+                Err(self.error(kind, what))
+            }
+        }
+    }
+
+    /// Links the leaves `values[first..]` of `field` (each already linked
+    /// to the next) at the end of the field's list.
+    fn link_run(&mut self, values: &mut [LeafValue], field: u32, first: usize) {
+        let Some(last) = values.len().checked_sub(1).filter(|&l| l >= first) else {
+            return;
+        };
+        if let Some(leaf) = values.get_mut(last) {
+            leaf.next = NO_VALUE;
+        }
+        let generation = self.sink.generation;
+        let Some(list) = self.sink.lists.get_mut(field as usize) else {
+            return;
+        };
+        let (first, last) = (first as u32, last as u32);
+        if list.0 == generation {
+            if let Some(tail) = values.get_mut(list.2 as usize) {
+                tail.next = first;
+            }
+            list.2 = last;
+        } else {
+            *list = (generation, first, last);
         }
     }
 
