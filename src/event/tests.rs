@@ -974,3 +974,52 @@ fn key_starts_cover_every_escaped_spelling() {
         Some(6)
     );
 }
+
+/// A run of numbers in an array is read in one loop: runs that end at the
+/// close, at a non-number element, at whitespace or exponents, agree with
+/// the oracle (leaves, order, frames), and each way a run goes wrong is an
+/// error at the same offset as the element-by-element path gives.
+#[test]
+fn number_runs_in_arrays_match_the_oracle_and_fail_alike() {
+    let leaves = flatten(
+        r#"{"c": [1, -2.5 , 3e2,"x", 4,[5,6], 7.0,true,8 ], "d": [[9],[10,11]]}"#,
+        &["c", "d"],
+    );
+    // (A literal's leaf has its kind and no text.)
+    let texts: Vec<&str> = leaves.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(leaves[8].kind, Kind::True);
+    assert_eq!(
+        texts,
+        [
+            "1", "-2.5", "3e2", "x", "4", "5", "6", "7.0", "", "8", "9", "10", "11"
+        ]
+    );
+    // The nested array's numbers are under its own frame, the rest under none.
+    assert_eq!(leaves[5].chain, leaves[6].chain);
+    assert_ne!(leaves[5].chain, leaves[4].chain);
+    assert_eq!(leaves[0].chain, leaves[9].chain);
+    for (event, at) in [
+        (&br#"{"c": [1,2 3]}"#[..], 11),
+        (br#"{"c": [1,2,]}"#, 11),
+        (br#"{"c": [1,02]}"#, 10),
+        (br#"{"c": [1,-]}"#, 10),
+        (br#"{"c": [1,2."#, 11),
+        (br#"{"c": [1,2"#, 10),
+        (br#"{"c": [1,2}"#, 10),
+    ] {
+        let read = assert_rejected(event, &["c"]);
+        let skipped = assert_rejected(event, &["other"]);
+        assert_eq!(
+            read.offset(),
+            Some(at),
+            "{:?}",
+            String::from_utf8_lossy(event)
+        );
+        assert_eq!(
+            skipped.kind(),
+            read.kind(),
+            "{:?}",
+            String::from_utf8_lossy(event)
+        );
+    }
+}
