@@ -279,6 +279,57 @@ fn plain_number_len(chunk: &[u8; 32]) -> Option<usize> {
     }
 }
 
+/// Reads array elements from `i` (a number's first byte) while they are
+/// numbers, each with the separator after it, calling `each(start, end)`
+/// for each literal: where it stopped (the next element, past the `]`, or
+/// the error's offset) and whether the `]` ended the run. The grammar and
+/// error offsets of `Reader::number` then `Reader::next_or_close(b']')`
+/// per element; inlined into its two callers (reading and validated
+/// skipping) so that the position stays in a register.
+#[inline(always)]
+fn number_run(
+    b: &[u8],
+    mut i: usize,
+    mut each: impl FnMut(usize, usize),
+) -> (usize, Result<bool, (EventErrorKind, &'static str)>) {
+    loop {
+        let start = i;
+        let plain = b
+            .get(i..)
+            .and_then(<[u8]>::first_chunk::<32>)
+            .and_then(plain_number_len);
+        i = match plain {
+            Some(len) => i + len,
+            None => match scan_number(b, i) {
+                Ok(end) => end,
+                Err((at, what)) => return (at, Err((EventErrorKind::InvalidNumber, what))),
+            },
+        };
+        each(start, i);
+        // The common no-whitespace case first.
+        let mut c = b.get(i).copied();
+        if let Some(b' ' | b'\n' | b'\r' | b'\t') = c {
+            i = skip_ws(b, i);
+            c = b.get(i).copied();
+        }
+        match c {
+            Some(b',') => {
+                i = skip_ws(b, i + 1);
+                if !matches!(b.get(i), Some(b'-' | b'0'..=b'9')) {
+                    return (i, Ok(false));
+                }
+            }
+            Some(b']') => return (i + 1, Ok(true)),
+            _ => {
+                return (
+                    i,
+                    Err((EventErrorKind::Syntax, "expected ',' or ']' in an array")),
+                );
+            }
+        }
+    }
+}
+
 /// A scanned string: its content is `b[start..end]`; `escaped` if it
 /// contains a backslash.
 #[derive(Clone, Copy)]
@@ -585,23 +636,11 @@ impl Reader<'_, '_, '_> {
         // `push` records nothing for a field out of the lists either.
         let field = field.filter(|&f| (f as usize) < self.sink.lists.len());
         let b = self.b;
-        let mut i = self.i;
+        let i = self.i;
         let mut values = std::mem::take(self.sink.values);
         let first = values.len();
         let mut count = 0u32;
-        let ended = loop {
-            let start = i;
-            let plain = b
-                .get(i..)
-                .and_then(<[u8]>::first_chunk::<32>)
-                .and_then(plain_number_len);
-            i = match plain {
-                Some(len) => i + len,
-                None => match scan_number(b, i) {
-                    Ok(end) => end,
-                    Err((at, what)) => break Err((at, EventErrorKind::InvalidNumber, what)),
-                },
-            };
+        let (i, ended) = number_run(b, i, |start, end| {
             count = count.wrapping_add(1);
             if let Some(field) = field {
                 let at = values.len() as u32;
@@ -609,48 +648,22 @@ impl Reader<'_, '_, '_> {
                     field,
                     Kind::Number,
                     start as u32,
-                    (i - start) as u32,
+                    (end - start) as u32,
                     false,
                     frame,
                 );
                 leaf.next = at.wrapping_add(1);
                 values.push(leaf);
             }
-            // `next_or_close(b']')`, the common no-whitespace case first.
-            let mut c = b.get(i).copied();
-            if let Some(b' ' | b'\n' | b'\r' | b'\t') = c {
-                i = skip_ws(b, i);
-                c = b.get(i).copied();
-            }
-            match c {
-                Some(b',') => {
-                    i = skip_ws(b, i + 1);
-                    if !matches!(b.get(i), Some(b'-' | b'0'..=b'9')) {
-                        break Ok(false);
-                    }
-                }
-                Some(b']') => {
-                    i += 1;
-                    break Ok(true);
-                }
-                _ => {
-                    break Err((i, EventErrorKind::Syntax, "expected ',' or ']' in an array"));
-                }
-            }
-        };
+        });
         if let Some(field) = field {
             self.link_run(&mut values, field, first);
         }
         *self.sink.values = values;
+        self.i = i;
         match ended {
-            Ok(closed) => {
-                self.i = i;
-                Ok((count, closed))
-            }
-            Err((at, kind, what)) => {
-                self.i = at;
-                Err(self.error(kind, what))
-            }
+            Ok(closed) => Ok((count, closed)),
+            Err((kind, what)) => Err(self.error(kind, what)),
         }
     }
 
@@ -968,11 +981,17 @@ impl Reader<'_, '_, '_> {
                 }
                 loop {
                     // Numbers (coordinates) are most skipped elements:
-                    // checked here, without a recursive call each.
-                    match self.peek() {
-                        Some(b'-' | b'0'..=b'9') => self.number()?,
-                        _ => self.check_value(depth + 1)?,
+                    // checked a run at a time, without a recursive call each.
+                    if let Some(b'-' | b'0'..=b'9') = self.peek() {
+                        let (i, ended) = number_run(self.b, self.i, |_, _| ());
+                        self.i = i;
+                        match ended {
+                            Ok(true) => return Ok(()),
+                            Ok(false) => continue,
+                            Err((kind, what)) => return Err(self.error(kind, what)),
+                        }
                     }
+                    self.check_value(depth + 1)?;
                     if !self.next_or_close(b']')? {
                         return Ok(());
                     }

@@ -159,28 +159,26 @@ mod sse2 {
         _mm_set1_epi8, _mm_sub_epi8,
     };
 
-    /// The 16 bytes of `chunk` as a vector (from two bounds-checked words).
+    /// The 16 bytes of `chunk` as a vector. One 128-bit integer, split
+    /// into the two halves `_mm_set_epi64x` takes: LLVM folds that into one
+    /// unaligned load (two eight-byte words, each bounds-checked, were
+    /// sometimes left as two loads and a shuffle, depending on the caller).
     #[target_feature(enable = "sse2")]
-    fn load16(chunk: &[u8]) -> __m128i {
-        let word = |at: usize| {
-            let mut w = [0u8; 8];
-            if let Some(bytes) = chunk.get(at..at + 8) {
-                w.copy_from_slice(bytes);
-            }
-            i64::from_le_bytes(w)
-        };
-        _mm_set_epi64x(word(8), word(0))
+    fn load16(chunk: &[u8; 16]) -> __m128i {
+        let v = u128::from_le_bytes(*chunk);
+        _mm_set_epi64x((v >> 64) as i64, v as i64)
     }
 
     #[target_feature(enable = "sse2")]
     pub(super) fn digits(chunk: &[u8; 32]) -> u32 {
-        let (lo, hi) = chunk.split_at(16);
+        let lo: [u8; 16] = std::array::from_fn(|i| chunk[i]);
+        let hi: [u8; 16] = std::array::from_fn(|i| chunk[16 + i]);
         let lane = |v: __m128i| {
             // A digit minus `0` is 0..=9 (unsigned), any other byte more.
             let x = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
             bits(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)) as u32
         };
-        lane(load16(lo)) | lane(load16(hi)) << 16
+        lane(load16(&lo)) | lane(load16(&hi)) << 16
     }
 
     #[target_feature(enable = "sse2")]

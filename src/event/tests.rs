@@ -978,7 +978,9 @@ fn key_starts_cover_every_escaped_spelling() {
 /// A run of numbers in an array is read in one loop: runs that end at the
 /// close, at a non-number element, at whitespace or exponents, agree with
 /// the oracle (leaves, order, frames), and each way a run goes wrong is an
-/// error at the same offset as the element-by-element path gives.
+/// error at the same offset as the element-by-element path gave, whether
+/// the array is read or skipped (validated skipping checks runs the same
+/// way).
 #[test]
 fn number_runs_in_arrays_match_the_oracle_and_fail_alike() {
     let leaves = flatten(
