@@ -599,7 +599,7 @@ impl Decimal {
         let mut len = taken as usize;
         while m.is_multiple_of(10) {
             m /= 10;
-            q += 1;
+            q = q.saturating_add(1);
             len -= 1;
         }
         if len > 17 {
@@ -1207,6 +1207,25 @@ mod tests {
             );
         }
         assert!(parse_any(b"x").is_nan());
+    }
+
+    /// An exponent beyond `i64` saturates the scale, and the trailing zeros
+    /// stripped after it must not overflow it (a fuzz finding: `q += 1`
+    /// overflowed in debug builds). Such literals are out of range: never
+    /// exact, never a finite value.
+    #[test]
+    fn exponents_beyond_i64_saturate_and_are_out_of_range() {
+        let huge = "9".repeat(40);
+        for text in [
+            format!("-1010000000020010e{huge}"),
+            format!("10e{huge}"),
+            format!("10e-{huge}"),
+            format!("1.50e+{huge}"),
+        ] {
+            let d = Decimal::scan(text.as_bytes());
+            assert!(d.is_some_and(|d| d.q.abs() > i64::MAX / 2), "{text}");
+            assert_eq!(scan(text.as_bytes()), None, "{text}");
+        }
     }
 
     #[test]
