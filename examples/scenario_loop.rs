@@ -11,17 +11,29 @@
 //!
 //! Instructions per event: (the 2-pass total − the 1-pass total) ÷ lines,
 //! which cancels the cost of generating the data and compiling the rules.
-//! Add `--early-stop` to turn on the trusted reader's early stop.
+//! Add `--early-stop` to turn on the trusted reader's early stop, and
+//! `--time` to print the fastest pass's thread-CPU nanoseconds per event
+//! (the minimum over passes: on a shared machine the other tenants only ever
+//! add time, so the fastest pass is the least disturbed one).
 
 use ferrule::{MatchScratch, ReadMode, RuleSet};
 use ferrule_benchdata::BenchData;
 
-const USAGE: &str = "usage: scenario_loop SCENARIO validated|trusted PASSES LINES [--early-stop]";
+const USAGE: &str =
+    "usage: scenario_loop SCENARIO validated|trusted PASSES LINES [--early-stop] [--time]";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (early_stop, args): (Vec<&String>, Vec<&String>) =
-        args.iter().partition(|a| a.as_str() == "--early-stop");
+    let (flags, args): (Vec<&String>, Vec<&String>) =
+        args.iter().partition(|a| a.starts_with("--"));
+    let (mut early_stop, mut time) = (false, false);
+    for flag in flags {
+        match flag.as_str() {
+            "--early-stop" => early_stop = true,
+            "--time" => time = true,
+            _ => return Err(USAGE.into()),
+        }
+    }
     let [name, mode, passes, lines] = args.as_slice() else {
         return Err(USAGE.into());
     };
@@ -42,16 +54,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for rule in &scenario.rules {
         rules.add(&rule.name, &rule.pattern)?;
     }
-    let matcher = rules.compile().with_early_stop(!early_stop.is_empty());
+    let matcher = rules.compile().with_early_stop(early_stop);
     let events = data.events(scenario.events);
     let (mut scratch, mut out) = (MatchScratch::default(), Vec::new());
     let mut matches = 0usize;
+    let mut fastest = u64::MAX;
     for _ in 0..passes {
+        let start = ferrule_benchdata::timing::thread_cpu_ns();
         for event in events {
             matcher.matches_with_mode(event, mode, &mut scratch, &mut out)?;
             matches += out.len();
         }
+        if let (Some(start), Some(end)) = (start, ferrule_benchdata::timing::thread_cpu_ns()) {
+            fastest = fastest.min(end.saturating_sub(start));
+        }
     }
     println!("{} events, {matches} matches", events.len() * passes);
+    if time {
+        if fastest == u64::MAX || events.is_empty() {
+            return Err("no thread-CPU clock (/proc/thread-self/schedstat)".into());
+        }
+        println!("fastest pass: {} ns/event", fastest / events.len() as u64);
+    }
     Ok(())
 }

@@ -174,16 +174,9 @@ struct Timing {
     matches: usize,
 }
 
-/// CPU time used by this process so far (all threads), from
-/// `/proc/self/stat`, in seconds (clock ticks of 1/100 s).
+/// CPU time used by this process so far (all threads), in seconds.
 fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5) (utime, stime); `rest` starts at field 3.
-    let user: f64 = fields.get(11)?.parse().ok()?;
-    let system: f64 = fields.get(12)?.parse().ok()?;
-    Some((user + system) / 100.0)
+    ferrule_benchdata::timing::process_cpu_ns().map(|ns| ns as f64 / 1e9)
 }
 
 /// Runs `pass` (one pass over `events`, returning (matched, matches)) for
