@@ -153,7 +153,8 @@ pub struct BenchArgs {
     /// Thread counts, comma-separated (e.g. 1,2) [default: 1 and the number of cores]
     #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = positive_usize)]
     pub threads: Vec<usize>,
-    /// Seconds of timing per scenario and thread count
+    /// Seconds of timing per engine (each mode, quamina, each baseline), scenario and
+    /// thread count; the engines of a scenario take turns pass by pass
     #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds)]
     pub seconds: f64,
     /// Citylots lines to generate [default: 50000, or 1000 with --smoke; with
