@@ -10,6 +10,7 @@ use super::targets::{PoolBuilder, Targets};
 use super::wildcards::WildcardIndex;
 use crate::event::{Flat, Kind, LeafValue};
 use crate::pattern::{AnythingBut, ValuePattern};
+use crate::util::bytes;
 use crate::util::ip::{self, IpKey};
 use crate::util::number::Significand;
 use crate::util::{casefold, number};
@@ -401,7 +402,7 @@ impl ValueIndex {
             match &self.few_texts {
                 Some(list) => {
                     for (literal, t) in list.iter() {
-                        if **literal == *text {
+                        if bytes::eq(literal, text) {
                             emit(*t);
                         }
                     }

@@ -1,6 +1,7 @@
 //! The `wildcard` operand: `*` matches any run of characters, `\*` is a
 //! literal star and `\\` a literal backslash.
 
+use crate::util::bytes;
 use std::collections::{HashSet, VecDeque};
 
 /// A parsed wildcard: literal segments that the stars separate.
@@ -71,12 +72,18 @@ impl Wildcard {
         let n = self.segments.len();
         let first = &self.segments[0];
         if n == 1 {
-            return value == first.as_slice();
+            return bytes::eq(value, first);
         }
         let last = &self.segments[n - 1];
-        if value.len() < first.len() + last.len()
-            || !value.starts_with(first)
-            || !value.ends_with(last)
+        // `bytes::eq`, not `starts_with`: no call per candidate value.
+        let Some(middle) = value.len().checked_sub(last.len()) else {
+            return false;
+        };
+        if middle < first.len()
+            || !value
+                .get(..first.len())
+                .is_some_and(|v| bytes::eq(v, first))
+            || !value.get(middle..).is_some_and(|v| bytes::eq(v, last))
         {
             return false;
         }
