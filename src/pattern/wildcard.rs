@@ -75,21 +75,21 @@ impl Wildcard {
             return bytes::eq(value, first);
         }
         let last = &self.segments[n - 1];
-        // `bytes::eq`, not `starts_with`: no call per candidate value.
-        let Some(middle) = value.len().checked_sub(last.len()) else {
+        // Where `last` starts; `first` must end at or before it.
+        let Some(middle) = value
+            .len()
+            .checked_sub(last.len())
+            .filter(|&m| m >= first.len())
+        else {
             return false;
         };
-        if middle < first.len()
-            || !value
-                .get(..first.len())
-                .is_some_and(|v| bytes::eq(v, first))
-            || !value.get(middle..).is_some_and(|v| bytes::eq(v, last))
-        {
+        // `bytes::eq`, not `starts_with`: no call per candidate value.
+        if !bytes::eq(&value[..first.len()], first) || !bytes::eq(&value[middle..], last) {
             return false;
         }
         // Leftmost placement of each middle segment is always safe for
         // star-only globs: it leaves the most room for the rest.
-        let mut rest = &value[first.len()..value.len() - last.len()];
+        let mut rest = &value[first.len()..middle];
         for segment in &self.segments[1..n - 1] {
             match memchr::memmem::find(rest, segment) {
                 Some(at) => rest = &rest[at + segment.len()..],

@@ -8,8 +8,8 @@
 //! with every number of its field. [`eq`] decides strings of up to 16 bytes
 //! from two overlapping loads each, inline.
 
-/// The `N` bytes of `b` at `at` as a little-endian integer; `None` unless
-/// `b` holds them (the callers know it does).
+/// The `N` bytes of `b` at `at` as an array (compared as one integer);
+/// `None` unless `b` holds them (the callers know it does).
 #[inline(always)]
 fn word<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
     b.get(at..at.checked_add(N)?)

@@ -175,11 +175,6 @@ struct Timing {
     matches: usize,
 }
 
-/// CPU time used by this process so far (all threads), in seconds.
-fn cpu_seconds() -> Option<f64> {
-    ferrule_benchdata::timing::process_cpu_ns().map(|ns| ns as f64 / 1e9)
-}
-
 /// Times `N` engines on the same `events` side by side: one warm-up pass
 /// each, then one pass of each in turn, the CPU and wall time of every pass
 /// added to its engine's, until each engine has had about `seconds`.
@@ -198,15 +193,15 @@ fn run_side_by_side<const N: usize>(
     passes: &mut [&mut dyn FnMut() -> (usize, usize); N],
 ) -> [Timing; N] {
     let mut counts = [(0usize, 0usize); N];
-    let mut wall = [0f64; N];
+    let mut warm_up = [0f64; N];
     for (k, pass) in passes.iter_mut().enumerate() {
         let start = Instant::now();
         counts[k] = pass();
-        wall[k] = start.elapsed().as_secs_f64().max(1e-9);
+        warm_up[k] = start.elapsed().as_secs_f64().max(1e-9);
     }
     if opts.smoke {
         return std::array::from_fn(|k| Timing {
-            events_per_second: events as f64 / wall[k],
+            events_per_second: events as f64 / warm_up[k],
             events_per_cpu_second: f64::NAN,
             matched: counts[k].0,
             matches: counts[k].1,
@@ -214,18 +209,20 @@ fn run_side_by_side<const N: usize>(
     }
     let budget = Duration::from_secs_f64(opts.seconds * N as f64);
     let mut wall = [0f64; N];
-    // `None` once any reading of the clock failed: no CPU figure then.
-    let mut cpu: [Option<f64>; N] = [Some(0.0); N];
+    // Process CPU nanoseconds (all threads); `None` once any reading of
+    // the clock failed: no CPU figure then.
+    let cpu_ns = ferrule_benchdata::timing::process_cpu_ns;
+    let mut cpu: [Option<u64>; N] = [Some(0); N];
     let mut rounds = 0usize;
     let start = Instant::now();
     while rounds == 0 || start.elapsed() < budget {
         for (k, pass) in passes.iter_mut().enumerate() {
-            let cpu_start = cpu_seconds();
+            let cpu_start = cpu_ns();
             let wall_start = Instant::now();
             std::hint::black_box(pass());
             wall[k] += wall_start.elapsed().as_secs_f64();
-            cpu[k] = match (cpu[k], cpu_start, cpu_seconds()) {
-                (Some(sum), Some(a), Some(b)) => Some(sum + (b - a).max(0.0)),
+            cpu[k] = match (cpu[k], cpu_start, cpu_ns()) {
+                (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
                 _ => None,
             };
         }
@@ -235,7 +232,7 @@ fn run_side_by_side<const N: usize>(
     std::array::from_fn(|k| Timing {
         events_per_second: done / wall[k].max(1e-9),
         events_per_cpu_second: match cpu[k] {
-            Some(c) if c > 0.0 => done / c,
+            Some(ns) if ns > 0 => done / (ns as f64 / 1e9),
             _ => f64::NAN,
         },
         matched: counts[k].0,
