@@ -484,6 +484,81 @@ mod tests {
         assert_eq!(m.id("s"), Some(RuleId::new(0)));
     }
 
+    /// The reader's number sieves: a field whose patterns take only some
+    /// numbers gets one, a field with `exists`, `anything-but` or an
+    /// absence test gets none, and matching through the sieve equals the
+    /// full-parse oracle's (which records every number).
+    #[test]
+    fn number_sieves_refuse_only_numbers_no_pattern_takes() {
+        let compile = |patterns: &[&str]| {
+            let mut rules = RuleSet::new();
+            for (i, p) in patterns.iter().enumerate() {
+                rules.add(&format!("r{i}"), p).unwrap();
+            }
+            rules.compile()
+        };
+        let geometry = [
+            r#"{"g": {"c": [37.807807921694092]}}"#,
+            r#"{"p": ["x"], "g": {"c": [-122.418261722815416, 1.5]}}"#,
+            r#"{"g": {"c": [{"numeric": [">", 0, "<", 100]}]}, "p": ["y"]}"#,
+        ];
+        let m = compile(&geometry);
+        let sieve = m.automaton.number_sieve("g.c").expect("a sieve for g.c");
+        for kept in [
+            "37.807807921694092",
+            "-122.418261722815416",
+            "1.5",
+            "37.5",
+            "0.25",
+            "1.5e0",
+        ] {
+            assert!(sieve.keeps(kept.as_bytes()), "{kept}");
+        }
+        for refused in ["-122.41826172281541", "-1.5", "-37.5", "375.0", "1000"] {
+            assert!(!sieve.keeps(refused.as_bytes()), "{refused}");
+        }
+        // Strings only: no number is kept.
+        let p = m.automaton.number_sieve("p").expect("a sieve for p");
+        assert!(!p.keeps(b"0") && !p.keeps(b"1.5"));
+        let events = [
+            r#"{"g": {"c": [[[-122.418261722815416, 37.807807921694092, 0.0]]]}, "p": "x"}"#,
+            r#"{"g": {"c": [[[-122.4, 37.8, 0.0], [1.5, 0.0, 0.0]]]}, "p": ["x", 1.5]}"#,
+            r#"{"g": {"c": [-1, 0, 150, 37.807807921694092, 3.75e1]}, "p": "y"}"#,
+            r#"{"g": {"c": 1.50}, "p": "x"}"#,
+            r#"{"g": {"c": [-122.41, 0.0]}, "p": "y"}"#,
+        ];
+        let expected: [&[&str]; 5] = [&["r0", "r1"], &["r1"], &["r0", "r2"], &["r1"], &[]];
+        let mut extra = geometry.to_vec();
+        for (other, sieved) in [
+            (r#"{"g": {"c": [{"exists": true}]}}"#, false),
+            (r#"{"g": {"c": [{"exists": false}]}}"#, false),
+            (r#"{"g": {"c": [{"anything-but": [0]}]}}"#, false),
+            (r#"{"g": {"c": [{"prefix": "1"}]}}"#, true),
+        ] {
+            extra.push(other);
+            let with = compile(&extra);
+            assert_eq!(
+                with.automaton.number_sieve("g.c").is_some(),
+                sieved,
+                "{other}"
+            );
+            extra.pop();
+        }
+        let mut scratch = MatchScratch::default();
+        for (event, want) in events.iter().zip(expected) {
+            let (mut full, mut read) = (Vec::new(), Vec::new());
+            m.matches_full_parse_with(event.as_bytes(), &mut scratch, &mut full)
+                .unwrap();
+            for mode in [ReadMode::Validated, ReadMode::Trusted] {
+                m.matches_with_mode(event.as_bytes(), mode, &mut scratch, &mut read)
+                    .unwrap();
+                assert_eq!(read, full, "{event} {mode:?}");
+            }
+            let names: Vec<&str> = full.iter().map(|id| m.name(*id)).collect();
+            assert_eq!(names, want, "{event}");
+        }
+    }
+
     #[test]
     fn bad_pattern_adds_nothing() {
         let mut rules = RuleSet::new();

@@ -850,6 +850,118 @@ proptest! {
     }
 }
 
+/// Number literals as written: those that are not comparable match only
+/// their own spelling, the others by value.
+const NUMBER_TEXTS: &[&str] = &[
+    "37.807807921694092",
+    "-122.418261722815416",
+    "12345678901234567890",
+    "0.10000000000000001",
+    "1.5",
+    "37.8",
+    "0",
+    "-0.0",
+    "100",
+    "2.5e1",
+    "-37.8",
+    "1e3",
+];
+/// Spellings events add: other spellings of the literals above, and
+/// numbers near them.
+const EVENT_NUMBERS: &[&str] = &[
+    "37.807807921694093",
+    "1.50",
+    "-122.4",
+    "3.78e1",
+    "25",
+    "0.0",
+    "1000",
+    "-1.5",
+    "0.1",
+    "99.5",
+];
+
+/// One element of a pattern list on a numbers field, as text.
+fn a_number_matcher() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => select(NUMBER_TEXTS).prop_map(str::to_string),
+        2 => (select(&[">", ">=", "<", "<="][..]), select(&["0", "1.5", "37.8", "100", "-50"][..]))
+            .prop_map(|(op, b)| format!(r#"{{"numeric":["{op}",{b}]}}"#)),
+        1 => Just(r#"{"exists":true}"#.to_string()),
+        1 => Just(r#"{"exists":false}"#.to_string()),
+        // Only comparable numbers may follow `anything-but`.
+        1 => select(&["1.5", "0", "100", "-37.8"][..]).prop_map(|t| format!(r#"{{"anything-but":[{t}]}}"#)),
+        1 => Just(r#""1.5""#.to_string()),
+    ]
+}
+
+/// A pattern on `n`, `m.k` or both, as text.
+fn a_numbers_pattern() -> impl Strategy<Value = String> {
+    let list = || prop::collection::vec(a_number_matcher(), 1..4).prop_map(|l| l.join(","));
+    prop_oneof![
+        list().prop_map(|l| format!(r#"{{"n":[{l}]}}"#)),
+        list().prop_map(|l| format!(r#"{{"m":{{"k":[{l}]}}}}"#)),
+        (list(), list()).prop_map(|(a, b)| format!(r#"{{"n":[{a}],"m":{{"k":[{b}]}}}}"#)),
+    ]
+}
+
+/// A value of a numbers field: a number, a string, or (nested) arrays of
+/// them, as text.
+fn a_numbers_value() -> impl Strategy<Value = String> {
+    let number = || {
+        prop_oneof![
+            3 => select(NUMBER_TEXTS),
+            3 => select(EVENT_NUMBERS),
+            1 => Just("\"1.5\""),
+        ]
+    };
+    let array =
+        move || prop::collection::vec(number(), 0..6).prop_map(|l| format!("[{}]", l.join(",")));
+    prop_oneof![
+        2 => number().prop_map(str::to_string),
+        3 => array(),
+        2 => prop::collection::vec(array(), 1..4).prop_map(|l| format!("[[{}]]", l.join(","))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// f. The reader records only the numbers some pattern of their field
+    /// may take (the automaton's number sieves): matching through the
+    /// sieves, both modes, equals the full-parse oracle, which records
+    /// every number, for literals compared by spelling and by value,
+    /// ranges, and the `exists`, absence and `anything-but` tests that
+    /// turn a field's sieve off.
+    #[test]
+    fn number_sieves_drop_no_number_a_rule_takes(
+        patterns in prop::collection::vec(a_numbers_pattern(), 1..5),
+        events in prop::collection::vec(
+            (prop::option::of(a_numbers_value()), prop::option::of(a_numbers_value())),
+            1..6,
+        ),
+    ) {
+        let mut rules = RuleSet::new();
+        for (i, p) in patterns.iter().enumerate() {
+            if let Err(e) = rules.add(&format!("r{i}"), p) {
+                panic!("ferrule rejected a valid pattern {p}: {e}");
+            }
+        }
+        let matcher = rules.compile();
+        for (n, k) in &events {
+            let mut members = Vec::new();
+            if let Some(n) = n {
+                members.push(format!(r#""n":{n}"#));
+            }
+            if let Some(k) = k {
+                members.push(format!(r#""m":{{"k":{k}}}"#));
+            }
+            let event = format!("{{{}}}", members.join(","));
+            readers_agree(&matcher, event.as_bytes())?;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Hand-written regressions
 // ---------------------------------------------------------------------------

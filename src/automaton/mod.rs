@@ -20,8 +20,9 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use search::MatchScratch;
 
-use crate::event::PathTrie;
+use crate::event::{NumberSieve, PathTrie};
 use crate::pattern::{Pattern, ValuePattern};
+use crate::util::bands::Bands;
 use targets::{PoolBuilder, Pools, Targets};
 use values::ValueIndex;
 
@@ -151,7 +152,12 @@ impl Automaton {
                 accepts: accept.into_boxed_slice(),
             });
         }
-        let trie = PathTrie::new(fields.iter().map(String::as_str));
+        let mut trie = PathTrie::new(fields.iter().map(String::as_str));
+        trie.set_number_sieves(
+            (0..fields.len())
+                .map(|field| number_sieve(&states, field as u32))
+                .collect(),
+        );
         Automaton {
             fields,
             trie,
@@ -164,6 +170,13 @@ impl Automaton {
     /// The trie of every field path the rules use.
     pub fn trie(&self) -> &PathTrie {
         &self.trie
+    }
+
+    /// The number sieve of the field at `path`, if it has one (for tests).
+    #[cfg(test)]
+    pub(crate) fn number_sieve(&self, path: &str) -> Option<&NumberSieve> {
+        let field = self.fields.iter().position(|f| f == path)?;
+        self.trie.number_sieve(field as u32)
     }
 
     /// Turns the trusted reader's early stop on or off.
@@ -179,4 +192,35 @@ impl Automaton {
             fields: self.fields.len(),
         }
     }
+}
+
+/// The numbers of `field` that some edge may take (see [`NumberSieve`]):
+/// `None` when one of its edges may take any number or tests its absence.
+fn number_sieve(states: &[State], field: u32) -> Option<NumberSieve> {
+    let mut texts: Vec<Box<[u8]>> = Vec::new();
+    let mut bands: Option<Bands> = None;
+    for edge in states.iter().flat_map(|s| &s.edges) {
+        if edge.field != field {
+            continue;
+        }
+        if !edge.absent.is_empty() {
+            return None;
+        }
+        let Some(index) = &edge.values else {
+            continue;
+        };
+        let (edge_texts, edge_bands) = index.number_hits()?;
+        for text in edge_texts {
+            if !texts.iter().any(|t| **t == *text) {
+                texts.push(text.into());
+            }
+        }
+        if let Some(b) = edge_bands {
+            bands = Some(bands.map_or(b, |all| all.join(b)));
+        }
+        if texts.len() > NumberSieve::MAX_TEXTS {
+            return None;
+        }
+    }
+    NumberSieve::new(texts, bands)
 }

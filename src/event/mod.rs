@@ -11,13 +11,16 @@
 //!   as the test oracle for the reader (differential tests and fuzzing).
 //!
 //! A [`PathTrie`] of every field path some rule names tells both which
-//! members to enter.
+//! members to enter; with the automaton's [`NumberSieve`]s it also tells
+//! the reader which numbers are worth recording.
 
 mod reader;
+mod sieve;
 mod stage1;
 mod trie;
 
 pub use reader::ReadMode;
+pub(crate) use sieve::NumberSieve;
 pub(crate) use trie::PathTrie;
 
 use std::cell::{Cell, RefCell};

@@ -5,7 +5,9 @@
 //! its end and forgotten; a string a rule reads is kept as a byte range of
 //! the event (its escapes are decoded into a side buffer only when it has
 //! any); a number is kept as its literal text and converted only when an
-//! automaton edge compares numbers (see [`super::Flat::number`]).
+//! automaton edge compares numbers (see [`super::Flat::number`]), and one
+//! that no pattern of its field can match is not kept at all (the field's
+//! [`super::NumberSieve`], when the automaton gives it one).
 //!
 //! Two modes ([`ReadMode`]):
 //!
@@ -635,6 +637,7 @@ impl Reader<'_, '_, '_> {
     fn numbers(&mut self, field: Option<u32>, frame: u32) -> Result<(u32, bool), EventError> {
         // `push` records nothing for a field out of the lists either.
         let field = field.filter(|&f| (f as usize) < self.sink.lists.len());
+        let sieve = field.and_then(|f| self.trie.number_sieve(f));
         let b = self.b;
         let i = self.i;
         let mut values = std::mem::take(self.sink.values);
@@ -642,7 +645,9 @@ impl Reader<'_, '_, '_> {
         let mut count = 0u32;
         let (i, ended) = number_run(b, i, |start, end| {
             count = count.wrapping_add(1);
-            if let Some(field) = field {
+            if let Some(field) = field
+                && sieve.is_none_or(|s| s.keeps(b.get(start..end).unwrap_or_default()))
+            {
                 let at = values.len() as u32;
                 let mut leaf = LeafValue::new(
                     field,
@@ -760,7 +765,12 @@ impl Reader<'_, '_, '_> {
     fn number_leaf(&mut self, field: Option<u32>, frame: u32) -> Result<(), EventError> {
         let start = self.i;
         self.number()?;
-        if let Some(field) = field {
+        if let Some(field) = field
+            && self
+                .trie
+                .number_sieve(field)
+                .is_none_or(|s| s.keeps(self.b.get(start..self.i).unwrap_or_default()))
+        {
             self.push(field, Kind::Number, start, self.i - start, false, frame);
         }
         Ok(())

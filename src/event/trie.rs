@@ -1,5 +1,6 @@
 //! The set of field paths some rule uses, as a byte trie over dotted paths.
 
+use super::sieve::NumberSieve;
 use super::stage1::{self, NextBytes, QuoteCursor};
 
 /// A trie over the dotted text of every field path in a rule set.
@@ -31,6 +32,9 @@ pub(crate) struct PathTrie {
     /// `None` when it is off or there are too many to search for in one
     /// pass.
     key_starts: Option<KeyStarts>,
+    /// Per field, the numbers worth recording ([`NumberSieve`]): empty (or
+    /// `None` for a field) records every number.
+    number_sieves: Vec<Option<NumberSieve>>,
 }
 
 /// How [`PathTrie::next_key`] finds candidates.
@@ -285,6 +289,7 @@ impl PathTrie {
             levels: Vec::new(),
             keys: Vec::new(),
             key_starts: None,
+            number_sieves: Vec::new(),
         };
         for (id, path) in paths.into_iter().enumerate() {
             trie.fields = id + 1;
@@ -327,6 +332,19 @@ impl PathTrie {
     pub fn with_early_stop(mut self, on: bool) -> PathTrie {
         self.set_early_stop(on);
         self
+    }
+
+    /// Sets which numbers of each field the reader records (`sieves[i]`
+    /// for field `i`; see [`NumberSieve`]). The full-parse oracle ignores
+    /// them.
+    pub fn set_number_sieves(&mut self, sieves: Vec<Option<NumberSieve>>) {
+        self.number_sieves = sieves;
+    }
+
+    /// The sieve of `field`'s numbers, if it has one.
+    #[inline]
+    pub fn number_sieve(&self, field: u32) -> Option<&NumberSieve> {
+        self.number_sieves.get(field as usize)?.as_ref()
     }
 
     /// Turns the trusted reader's early stop on or off.

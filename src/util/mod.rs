@@ -1,5 +1,6 @@
 //! Internals shared by the pattern parser, the flattener and the automaton.
 
+pub(crate) mod bands;
 pub(crate) mod bytes;
 pub mod casefold;
 pub mod ip;
