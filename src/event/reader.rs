@@ -258,13 +258,21 @@ fn scan_number(b: &[u8], i: usize) -> Result<usize, (usize, &'static str)> {
 /// same end.
 #[inline(always)]
 fn plain_number_len(chunk: &[u8; 32]) -> Option<usize> {
+    plain_number(chunk).map(|(len, _)| len)
+}
+
+/// [`plain_number_len`] and the literal's integer digits as the number
+/// sieve's bands count them (0 for `0.x`: see `util::bands`).
+#[inline(always)]
+fn plain_number(chunk: &[u8; 32]) -> Option<(usize, usize)> {
     let digits = u64::from(super::stage1::digits(chunk));
     // The digits from `j` on (at most 32: the bits above the chunk's are 0).
     let run = |j: usize| (!(digits >> j)).trailing_zeros() as usize;
     let mut j = usize::from(chunk[0] == b'-');
     let int = run(j);
+    let zero = chunk.get(j) == Some(&b'0');
     // No digit, or a leading zero followed by digits (an error later).
-    if int == 0 || (int > 1 && chunk.get(j) == Some(&b'0')) {
+    if int == 0 || (int > 1 && zero) {
         return None;
     }
     j += int;
@@ -277,13 +285,15 @@ fn plain_number_len(chunk: &[u8; 32]) -> Option<usize> {
     }
     match chunk.get(j)? {
         b'e' | b'E' => None,
-        _ => Some(j),
+        _ => Some((j, if zero { 0 } else { int })),
     }
 }
 
 /// Reads array elements from `i` (a number's first byte) while they are
-/// numbers, each with the separator after it, calling `each(start, end)`
-/// for each literal: where it stopped (the next element, past the `]`, or
+/// numbers, each with the separator after it, calling `each(start, end,
+/// plain)` for each literal (`plain`: its integer digits as
+/// [`plain_number`] counts them, when it has no exponent and was read from
+/// the digit mask): where it stopped (the next element, past the `]`, or
 /// the error's offset) and whether the `]` ended the run. The grammar and
 /// error offsets of `Reader::number` then `Reader::next_or_close(b']')`
 /// per element; inlined into its two callers (reading and validated
@@ -292,22 +302,23 @@ fn plain_number_len(chunk: &[u8; 32]) -> Option<usize> {
 fn number_run(
     b: &[u8],
     mut i: usize,
-    mut each: impl FnMut(usize, usize),
+    mut each: impl FnMut(usize, usize, Option<usize>),
 ) -> (usize, Result<bool, (EventErrorKind, &'static str)>) {
     loop {
         let start = i;
         let plain = b
             .get(i..)
             .and_then(<[u8]>::first_chunk::<32>)
-            .and_then(plain_number_len);
+            .and_then(plain_number);
+        let digits = plain.map(|(_, digits)| digits);
         i = match plain {
-            Some(len) => i + len,
+            Some((len, _)) => i + len,
             None => match scan_number(b, i) {
                 Ok(end) => end,
                 Err((at, what)) => return (at, Err((EventErrorKind::InvalidNumber, what))),
             },
         };
-        each(start, i);
+        each(start, i, digits);
         // The common no-whitespace case first.
         let mut c = b.get(i).copied();
         if let Some(b' ' | b'\n' | b'\r' | b'\t') = c {
@@ -643,10 +654,16 @@ impl Reader<'_, '_, '_> {
         let mut values = std::mem::take(self.sink.values);
         let first = values.len();
         let mut count = 0u32;
-        let (i, ended) = number_run(b, i, |start, end| {
+        let (i, ended) = number_run(b, i, |start, end, plain| {
             count = count.wrapping_add(1);
             if let Some(field) = field
-                && sieve.is_none_or(|s| s.keeps(b.get(start..end).unwrap_or_default()))
+                && sieve.is_none_or(|s| {
+                    let text = b.get(start..end).unwrap_or_default();
+                    match plain {
+                        Some(digits) => s.keeps_plain(text, digits),
+                        None => s.keeps(text),
+                    }
+                })
             {
                 let at = values.len() as u32;
                 let mut leaf = LeafValue::new(
@@ -993,7 +1010,7 @@ impl Reader<'_, '_, '_> {
                     // Numbers (coordinates) are most skipped elements:
                     // checked a run at a time, without a recursive call each.
                     if let Some(b'-' | b'0'..=b'9') = self.peek() {
-                        let (i, ended) = number_run(self.b, self.i, |_, _| ());
+                        let (i, ended) = number_run(self.b, self.i, |_, _, _| ());
                         self.i = i;
                         match ended {
                             Ok(true) => return Ok(()),
@@ -1154,9 +1171,13 @@ mod tests {
             };
             let mut padded = text.clone();
             padded.resize(64, b' ');
-            if let Some(len) = plain_number_len(&chunk) {
+            if let Some((len, digits)) = plain_number(&chunk) {
                 taken += 1;
                 assert_eq!(scan_number(&padded, 0), Ok(len), "{:?}", text);
+                // The integer digits as the bands count them.
+                let body = text.strip_prefix(b"-").unwrap_or(&text);
+                let int = body.iter().take_while(|c| c.is_ascii_digit()).count();
+                assert_eq!(digits, if body[0] == b'0' { 0 } else { int }, "{:?}", text);
             }
         }
         assert!(taken > 10_000, "{taken}");

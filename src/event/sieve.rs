@@ -51,9 +51,22 @@ impl NumberSieve {
     /// `text` (false only when none can).
     #[inline(always)]
     pub(crate) fn keeps(&self, text: &[u8]) -> bool {
-        (self.lengths & 1 << text.len().min(63) != 0
-            && self.texts.iter().any(|t| bytes::eq(t, text)))
-            || self.bands.is_some_and(|b| !b.rules_out(text))
+        self.keeps_text(text) || self.bands.is_some_and(|b| !b.rules_out(text))
+    }
+
+    /// [`NumberSieve::keeps`] for a literal known to have no exponent, with
+    /// `digits` integer digits (0 for `0.x`): its band without a scan.
+    #[inline(always)]
+    pub(crate) fn keeps_plain(&self, text: &[u8], digits: usize) -> bool {
+        self.keeps_text(text)
+            || self
+                .bands
+                .is_some_and(|b| !b.rules_out_plain(text.first() == Some(&b'-'), digits))
+    }
+
+    #[inline(always)]
+    fn keeps_text(&self, text: &[u8]) -> bool {
+        self.lengths & 1 << text.len().min(63) != 0 && self.texts.iter().any(|t| bytes::eq(t, text))
     }
 }
 
@@ -95,6 +108,22 @@ mod tests {
         }
         for refused in ["0.0", "-122.41", "5", "100.5"] {
             assert!(!sieve.keeps(refused.as_bytes()), "{refused}");
+        }
+        // Without a scan for an exponent, from the integer digits, the same.
+        for plain in [
+            "37.75", "10", "99.99", "0.0", "-122.41", "5", "100.5", "0.5", "-0",
+        ] {
+            let body = plain.trim_start_matches('-');
+            let digits = if body.starts_with('0') {
+                0
+            } else {
+                body.bytes().take_while(u8::is_ascii_digit).count()
+            };
+            assert_eq!(
+                sieve.keeps_plain(plain.as_bytes(), digits),
+                sieve.keeps(plain.as_bytes()),
+                "{plain}"
+            );
         }
         let both = NumberSieve::new(texts(&["0.0"]), Some(bands)).unwrap();
         assert!(both.keeps(b"0.0") && both.keeps(b"37.75") && !both.keeps(b"0.00"));

@@ -59,6 +59,13 @@ impl Bands {
         self.out != [0, 0]
     }
 
+    /// [`Bands::rules_out`] for a literal known to have no exponent, of
+    /// sign `negative` and `digits` integer digits (0 for `0.x`).
+    #[inline(always)]
+    pub(crate) fn rules_out_plain(self, negative: bool, digits: usize) -> bool {
+        digits <= BANDS && self.out[usize::from(negative)] & (1 << digits) != 0
+    }
+
     /// Whether the number literal `text` lies in a band no range meets.
     #[inline]
     pub(crate) fn rules_out(self, text: &[u8]) -> bool {
@@ -71,7 +78,7 @@ impl Bands {
         } else {
             body.iter().take_while(|c| c.is_ascii_digit()).count()
         };
-        if digits > BANDS || self.out[usize::from(negative)] & (1 << digits) == 0 {
+        if !self.rules_out_plain(negative, digits) {
             return false;
         }
         // An exponent moves the value out of its band: checked last, as
