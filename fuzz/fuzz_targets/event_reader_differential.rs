@@ -4,7 +4,9 @@
 //! The first byte chooses the shape: the bytes as the event, or the bytes
 //! placed as the value of a member no rule reads (`{"skip": DATA, ...}`) or
 //! inside an array an entered path holds, so that invalid JSON in a skipped
-//! region is exercised as much as at the top.
+//! region is exercised as much as at the top; or among coordinates whose
+//! field has a number sieve (the reader records only the numbers some rule
+//! of the field may take).
 //!
 //! Checks: validated matching gives the oracle's answer (the same ids, or an
 //! error for both; the oracle alone rejects numbers beyond the f64 range,
@@ -24,11 +26,12 @@ fuzz_target!(|input: &[u8]| {
     let Some((&shape, data)) = input.split_first() else {
         return;
     };
-    let event: Vec<u8> = match shape % 4 {
+    let event: Vec<u8> = match shape % 5 {
         0 => data.to_vec(),
         1 => [&br#"{"source": "aws.s3", "skip": "#[..], data, br#", "region": "eu-west-1"}"#].concat(),
         2 => [&br#"{"detail": {"size": 5, "noise": "#[..], data, br#"}, "a": {"b": "x"}}"#].concat(),
-        _ => [&br#"{"employees": [{"first": "Anna"}, "#[..], data, br#"], "n": 3}"#].concat(),
+        3 => [&br#"{"employees": [{"first": "Anna"}, "#[..], data, br#"], "n": 3}"#].concat(),
+        _ => [&br#"{"geometry": {"coordinates": [[-122.418261722815416, 37.807807921694092, "#[..], data, br#"]]}}"#].concat(),
     };
     let m = matcher();
     let (mut s1, mut s2, mut s3) = (

@@ -40,6 +40,9 @@ pub const RULES: &[(&str, &str)] = &[
     ("deep", r#"{"l1": {"l2": {"l3": {"l4": {"l5": {"l6": [{"exists": true}]}}}}}}"#),
     ("unicode-key", r#"{"\u00e9t\u00e9": ["\ud83d\ude00"], "k\u0000": [""]}"#),
     ("top-exists-false", r#"{"zz-absent": [{"exists": false}]}"#),
+    // Number sieves: literals by spelling (not comparable) and by band.
+    ("coordinate-text", r#"{"geometry": {"coordinates": [37.807807921694092, -122.418261722815416]}}"#),
+    ("coordinate-range", r#"{"geometry": {"coordinates": [{"numeric": [">", 37.7, "<", 37.9]}]}}"#),
 ];
 
 pub fn matcher() -> &'static Matcher {
