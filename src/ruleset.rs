@@ -388,7 +388,9 @@ impl Matcher {
     }
 
     /// A [`FieldReader`] of the field paths this matcher's rules use: the
-    /// reading half of matching alone, for benchmarks.
+    /// reading half of matching alone, for benchmarks. Like matching, it
+    /// records only the numbers some rule of their field may take, so its
+    /// count of leaves leaves out the others.
     pub fn field_reader(&self) -> FieldReader {
         FieldReader::from_trie(self.automaton.trie().clone())
     }

@@ -153,11 +153,7 @@ impl Automaton {
             });
         }
         let mut trie = PathTrie::new(fields.iter().map(String::as_str));
-        trie.set_number_sieves(
-            (0..fields.len())
-                .map(|field| number_sieve(&states, field as u32))
-                .collect(),
-        );
+        trie.set_number_sieves(number_sieves(&states, fields.len()));
         Automaton {
             fields,
             trie,
@@ -194,33 +190,43 @@ impl Automaton {
     }
 }
 
-/// The numbers of `field` that some edge may take (see [`NumberSieve`]):
-/// `None` when one of its edges may take any number or tests its absence.
-fn number_sieve(states: &[State], field: u32) -> Option<NumberSieve> {
-    let mut texts: Vec<Box<[u8]>> = Vec::new();
-    let mut bands: Option<Bands> = None;
+/// Every field's number sieve (see [`NumberSieve`]), from one pass over the
+/// edges: `None` for a field one of whose edges may take any number or tests
+/// its absence, or with too many texts.
+fn number_sieves(states: &[State], fields: usize) -> Vec<Option<NumberSieve>> {
+    /// A field's texts and bands so far.
+    type Takes = (Vec<Box<[u8]>>, Option<Bands>);
+    // `None` once the field can have no sieve.
+    let mut found: Vec<Option<Takes>> = vec![Some((Vec::new(), None)); fields];
     for edge in states.iter().flat_map(|s| &s.edges) {
-        if edge.field != field {
-            continue;
-        }
-        if !edge.absent.is_empty() {
-            return None;
-        }
-        let Some(index) = &edge.values else {
+        let Some(slot) = found.get_mut(edge.field as usize) else {
             continue;
         };
-        let (edge_texts, edge_bands) = index.number_hits()?;
-        for text in edge_texts {
-            if !texts.iter().any(|t| **t == *text) {
-                texts.push(text.into());
-            }
-        }
-        if let Some(b) = edge_bands {
-            bands = Some(bands.map_or(b, |all| all.join(b)));
-        }
-        if texts.len() > NumberSieve::MAX_TEXTS {
-            return None;
+        let Some((texts, bands)) = slot else {
+            continue;
+        };
+        let sievable = edge.absent.is_empty()
+            && edge.values.as_ref().is_none_or(|index| {
+                let Some((edge_texts, edge_bands)) = index.number_hits() else {
+                    return false;
+                };
+                if let Some(b) = edge_bands {
+                    *bands = Some(bands.map_or(b, |all| all.join(b)));
+                }
+                // Stops at the first text past the limit.
+                edge_texts.into_iter().all(|text| {
+                    if !texts.iter().any(|t| **t == *text) {
+                        texts.push(text.into());
+                    }
+                    texts.len() <= NumberSieve::MAX_TEXTS
+                })
+            });
+        if !sievable {
+            *slot = None;
         }
     }
-    NumberSieve::new(texts, bands)
+    found
+        .into_iter()
+        .map(|f| f.and_then(|(texts, bands)| NumberSieve::new(texts, bands)))
+        .collect()
 }

@@ -291,7 +291,7 @@ fn plain_number(chunk: &[u8; 32]) -> Option<(usize, usize)> {
 
 /// Reads array elements from `i` (a number's first byte) while they are
 /// numbers, each with the separator after it, calling `each(start, end,
-/// plain)` for each literal (`plain`: its integer digits as
+/// int_digits)` for each literal (`int_digits`: its integer digits as
 /// [`plain_number`] counts them, when it has no exponent and was read from
 /// the digit mask): where it stopped (the next element, past the `]`, or
 /// the error's offset) and whether the `]` ended the run. The grammar and
@@ -654,12 +654,12 @@ impl Reader<'_, '_, '_> {
         let mut values = std::mem::take(self.sink.values);
         let first = values.len();
         let mut count = 0u32;
-        let (i, ended) = number_run(b, i, |start, end, plain| {
+        let (i, ended) = number_run(b, i, |start, end, int_digits| {
             count = count.wrapping_add(1);
             if let Some(field) = field
                 && sieve.is_none_or(|s| {
                     let text = b.get(start..end).unwrap_or_default();
-                    match plain {
+                    match int_digits {
                         Some(digits) => s.keeps_plain(text, digits),
                         None => s.keeps(text),
                     }

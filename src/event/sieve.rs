@@ -7,7 +7,7 @@
 //! then visited by the walk, which rules it out. When every pattern on a
 //! field that could take a number is an exact number literal or a numeric
 //! comparison (no `exists`, no `anything-but`, no absent-field test, none
-//! of which depend on the value alone), the automaton hands the reader a
+//! of which a number's value can rule out), the automaton hands the reader a
 //! [`NumberSieve`] for the field, and a number the sieve refuses is scanned
 //! (and checked in validated mode) but not recorded. Matching is the same:
 //! a refused number is one no edge of the field could take.
