@@ -865,6 +865,9 @@ const NUMBER_TEXTS: &[&str] = &[
     "2.5e1",
     "-37.8",
     "1e3",
+    "1e25",
+    "1e39",
+    "-1234567890123456789012345678901234567890",
 ];
 /// Spellings events add: other spellings of the literals above, and
 /// numbers near them.
@@ -879,6 +882,11 @@ const EVENT_NUMBERS: &[&str] = &[
     "-1.5",
     "0.1",
     "99.5",
+    // More integer digits than the sieve has bands (and than a `u32` has
+    // bits): such a number is never ruled out by its band.
+    "1000000000000000000000000000000000000000",
+    "-1234567890123456789012345678901234567890",
+    "10000000000000000000000000.5",
 ];
 
 /// One element of a pattern list on a numbers field, as text.
@@ -937,7 +945,7 @@ proptest! {
     fn number_sieves_drop_no_number_a_rule_takes(
         patterns in prop::collection::vec(a_numbers_pattern(), 1..5),
         events in prop::collection::vec(
-            (prop::option::of(a_numbers_value()), prop::option::of(a_numbers_value())),
+            (prop::option::of(a_numbers_value()), prop::option::of(a_numbers_value()), any::<bool>()),
             1..6,
         ),
     ) {
@@ -948,13 +956,19 @@ proptest! {
             }
         }
         let matcher = rules.compile();
-        for (n, k) in &events {
+        for (n, k, padded) in &events {
             let mut members = Vec::new();
             if let Some(n) = n {
                 members.push(format!(r#""n":{n}"#));
             }
             if let Some(k) = k {
                 members.push(format!(r#""m":{{"k":{k}}}"#));
+            }
+            // With 32 bytes or more after its numbers, the reader takes the
+            // digit count of each from its mask (`keeps_plain`); without,
+            // the last ones are read byte by byte (`keeps`).
+            if *padded {
+                members.push(format!(r#""pad":"{}""#, "p".repeat(40)));
             }
             let event = format!("{{{}}}", members.join(","));
             readers_agree(&matcher, event.as_bytes())?;
@@ -1161,6 +1175,21 @@ fn number_spellings_compare_as_values() {
     );
     check_text(r#"{"a":[0]}"#, r#"{"a":-0.0}"#, true);
     check_text(r#"{"a":["1"]}"#, r#"{"a":1}"#, false);
+    // More integer digits than the number sieve has bands: `1e39` is
+    // comparable, so its 40-digit spelling matches, alone, in an array,
+    // and with the array followed by enough bytes for the digit mask.
+    let forty = format!("1{}", "0".repeat(39));
+    check_text(r#"{"a":[1e39]}"#, &format!(r#"{{"a":{forty}}}"#), true);
+    check_text(
+        r#"{"a":[1e39]}"#,
+        &format!(r#"{{"a":[7,{forty},8],"pad":"{}"}}"#, "p".repeat(40)),
+        true,
+    );
+    check_text(
+        r#"{"a":[1e39]}"#,
+        &format!(r#"{{"a":[7,1{forty}]}}"#),
+        false,
+    );
 }
 
 #[test]

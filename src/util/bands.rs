@@ -144,5 +144,13 @@ mod tests {
                 .join(Bands::new([range(f64::MIN, f64::MAX)].into_iter()))
                 .rules_out_some()
         );
+        // Beyond the last band (and beyond a `u32`'s bits, where a shift
+        // would wrap onto a low band) nothing is ruled out: `1e39` is
+        // comparable, and so is its 40-digit spelling.
+        let huge = Bands::new([range(1e39, 1e39)].into_iter());
+        assert!(huge.rules_out(b"7") && huge.rules_out(b"-5") && !huge.rules_out(b"-1e39"));
+        let forty = format!("1{}", "0".repeat(39));
+        assert!(!huge.rules_out(forty.as_bytes()));
+        assert!(!huge.rules_out_plain(false, 40) && !huge.rules_out_plain(false, 23));
     }
 }
