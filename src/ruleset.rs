@@ -561,6 +561,89 @@ mod tests {
         }
     }
 
+    /// Trusted reading passes over a whole array of numbers when its
+    /// field's sieve holds only texts and none of them occurs in it; an
+    /// occurrence (even inside a longer number), a string, or nesting past
+    /// the depth limit sends it to the usual reading, and the answers equal
+    /// the full parse's.
+    #[test]
+    fn number_arrays_without_a_text_are_passed_over_whole() {
+        let mut rules = RuleSet::new();
+        rules
+            .add("r0", r#"{"g": {"c": [37.807807921694092]}}"#)
+            .unwrap();
+        rules
+            .add("r1", r#"{"g": {"c": [-122.418261722815416]}, "p": ["x"]}"#)
+            .unwrap();
+        let m = rules.compile();
+        let sieve = m.automaton.number_sieve("g.c").expect("a sieve for g.c");
+        assert!(sieve.refuses_by_text());
+        assert!(sieve.refuses_all_in(b"[[-122.4, 37.807807921694093]]"));
+        assert!(!sieve.refuses_all_in(b"[[-122.4, 37.807807921694092]]"));
+        let events: [(&str, &[&str]); 7] = [
+            (
+                r#"{"g": {"c": [[[-122.4, 37.8, 0.0], [1.5, -2e3, 0]]]}, "p": "x"}"#,
+                &[],
+            ),
+            (
+                r#"{"g": {"c": [[[-122.4, 37.807807921694092, 0.0]]]}, "p": "x"}"#,
+                &["r0"],
+            ),
+            (
+                r#"{"g": {"c": [[-122.418261722815416]], "x": 1}, "p": "x"}"#,
+                &["r1"],
+            ),
+            (
+                r#"{"g": {"c": [[137.807807921694092, 37.8078079216940921]]}}"#,
+                &[],
+            ),
+            (
+                r#"{"g": {"c": [["37.807807921694092"], 37.807807921694092]}}"#,
+                &["r0"],
+            ),
+            (r#"{"g": {"c": [[], [[]], 1]}, "p": "x"}"#, &[]),
+            (r#"{"g": {"c": 37.807807921694092}}"#, &["r0"]),
+        ];
+        let mut scratch = MatchScratch::default();
+        for (event, want) in events {
+            let (mut full, mut read) = (Vec::new(), Vec::new());
+            m.matches_full_parse_with(event.as_bytes(), &mut scratch, &mut full)
+                .unwrap();
+            for mode in [ReadMode::Validated, ReadMode::Trusted] {
+                m.matches_with_mode(event.as_bytes(), mode, &mut scratch, &mut read)
+                    .unwrap();
+                assert_eq!(read, full, "{event} {mode:?}");
+            }
+            let names: Vec<&str> = full.iter().map(|id| m.name(*id)).collect();
+            assert_eq!(names, want, "{event}");
+        }
+        // The pass does not read the numbers: a literal the usual reading
+        // rejects is jumped over in trusted mode (whose answer on invalid
+        // JSON is unspecified), which shows that the pass was taken.
+        let bad = br#"{"g": {"c": [[1, 2..5]]}, "p": "x"}"#;
+        assert!(m.matches(bad).is_err());
+        assert_eq!(m.matches_trusted(bad).map(|f| f.len()), Ok(0));
+        // Nested past the depth limit inside: read as usual, so an error
+        // in both modes, as the full parse gives.
+        let depth = crate::MAX_EVENT_DEPTH;
+        let deep = format!(
+            r#"{{"g": {{"c": {}1{}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        for mode in [ReadMode::Validated, ReadMode::Trusted] {
+            let mut out = Vec::new();
+            let got = m.matches_with_mode(deep.as_bytes(), mode, &mut scratch, &mut out);
+            assert!(got.is_err(), "{mode:?}");
+        }
+        let fits = format!(
+            r#"{{"g": {{"c": {}1{}}}}}"#,
+            "[".repeat(depth - 2),
+            "]".repeat(depth - 2)
+        );
+        assert_eq!(m.matches_trusted(fits.as_bytes()).map(|f| f.len()), Ok(0));
+    }
+
     #[test]
     fn bad_pattern_adds_nothing() {
         let mut rules = RuleSet::new();

@@ -976,6 +976,92 @@ proptest! {
     }
 }
 
+/// Literals compared by spelling only (not comparable): a field whose
+/// patterns hold only these (and strings) gets a sieve of texts alone, and
+/// the trusted reader may pass over its number arrays whole.
+const TEXT_ONLY: &[&str] = &[
+    "37.807807921694092",
+    "-122.418261722815416",
+    "12345678901234567890",
+    "0.10000000000000001",
+];
+
+/// Array elements for a texts-only field: the texts, spellings that hold a
+/// text inside a longer number, near misses, other numbers, and now and
+/// then an element that stops the pass (a string, a literal, an object).
+fn a_text_only_element() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => select(TEXT_ONLY).prop_map(str::to_string),
+        2 => (select(TEXT_ONLY), select(&["1", "", "-"][..]), select(&["", "1", "e0"][..]))
+            .prop_map(|(t, a, b)| {
+                let t = if a == "-" { t.trim_start_matches('-') } else { t };
+                format!("{a}{t}{b}")
+            }),
+        4 => select(&["-122.4", "37.8", "0.0", "1.5e2", "-0", "37.807807921694093"][..])
+            .prop_map(str::to_string),
+        1 => select(&[r#""37.807807921694092""#, r#""x""#, "true", "null", "{}", r#"{"k":1}"#][..])
+            .prop_map(str::to_string),
+    ]
+}
+
+/// Nested arrays of such elements, as text, with spaces or not.
+fn a_text_only_array() -> impl Strategy<Value = String> {
+    let leaf = a_text_only_element().boxed();
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        (prop::collection::vec(inner, 0..6), any::<bool>()).prop_map(|(l, spaced)| {
+            if spaced {
+                format!("[ {} ]", l.join(", "))
+            } else {
+                format!("[{}]", l.join(","))
+            }
+        })
+    })
+    .prop_map(|v| {
+        if v.starts_with('[') {
+            v
+        } else {
+            format!("[{v}]")
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// g. Trusted reading passes over a texts-only field's number arrays
+    /// when no text occurs in them: matching through that pass, both
+    /// modes, equals the full-parse oracle (texts found whole, inside longer
+    /// numbers, in strings; arrays holding elements that stop the pass).
+    #[test]
+    fn number_arrays_passed_whole_lose_no_match(
+        lists in prop::collection::vec(
+            prop::collection::vec(
+                prop_oneof![4 => select(TEXT_ONLY).prop_map(str::to_string), 1 => Just(r#""x""#.to_string())],
+                1..4,
+            ),
+            1..4,
+        ),
+        events in prop::collection::vec((a_text_only_array(), any::<bool>()), 1..6),
+    ) {
+        let mut rules = RuleSet::new();
+        for (i, list) in lists.iter().enumerate() {
+            let p = format!(r#"{{"g":{{"c":[{}]}}}}"#, list.join(","));
+            if let Err(e) = rules.add(&format!("r{i}"), &p) {
+                panic!("ferrule rejected a valid pattern {p}: {e}");
+            }
+        }
+        let matcher = rules.compile();
+        for (array, after) in &events {
+            let event = if *after {
+                format!(r#"{{"g":{{"c":{array},"d":[1]}},"p":"x"}}"#)
+            } else {
+                format!(r#"{{"g":{{"c":{array}}}}}"#)
+            };
+            readers_agree(&matcher, event.as_bytes())?;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Hand-written regressions
 // ---------------------------------------------------------------------------

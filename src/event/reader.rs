@@ -566,9 +566,47 @@ impl Reader<'_, '_, '_> {
                     self.skip(depth)
                 }
             }
-            Some(b'[') => self.array(node, frame, depth + 1),
+            Some(b'[') => {
+                if !self.validate && self.pass_number_array(node, depth + 1) {
+                    return Ok(());
+                }
+                self.array(node, frame, depth + 1)
+            }
             _ => self.scalar(self.trie.field(node), frame),
         }
+    }
+
+    /// Trusted mode: passes over the array at `self.i` (nested at `level`)
+    /// without reading it when reading it would record nothing: its bytes
+    /// hold only numbers and arrays, nested within [`MAX_EVENT_DEPTH`]
+    /// (`stage1::number_array_end`), and its field's sieve refuses every
+    /// one of them ([`super::NumberSieve::refuses_all_in`]: no number
+    /// spelled as one of the field's texts occurs). So an array of
+    /// coordinates on a field whose rules name a few coordinates costs two
+    /// SIMD scans of its bytes instead of a scan per number and a frame per
+    /// pair. Else (an occurrence, a string, ...) the array is read as
+    /// usual, and the scans were wasted; nested arrays are not tried again.
+    #[inline(never)]
+    fn pass_number_array(&mut self, node: u32, level: usize) -> bool {
+        let Some(sieve) = self
+            .trie
+            .field(node)
+            .and_then(|f| self.trie.number_sieve(f))
+            .filter(|s| s.refuses_by_text())
+        else {
+            return false;
+        };
+        let Some(end) = MAX_EVENT_DEPTH
+            .checked_sub(level)
+            .and_then(|room| stage1::number_array_end(self.b, self.i, room))
+        else {
+            return false;
+        };
+        if !sieve.refuses_all_in(self.b.get(self.i..end).unwrap_or_default()) {
+            return false;
+        }
+        self.i = end;
+        true
     }
 
     fn array(&mut self, node: u32, frame: u32, depth: usize) -> Result<(), EventError> {

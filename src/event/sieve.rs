@@ -12,6 +12,8 @@
 //! (and checked in validated mode) but not recorded. Matching is the same:
 //! a refused number is one no edge of the field could take.
 
+use memchr::memmem::Finder;
+
 use crate::util::bands::Bands;
 use crate::util::bytes;
 
@@ -25,6 +27,23 @@ pub(crate) struct NumberSieve {
     texts: Box<[Box<[u8]>]>,
     /// `None`: no comparable literal or range (only `texts` match).
     bands: Option<Bands>,
+    /// Whether a whole array of numbers can be refused from its bytes.
+    whole: Whole,
+}
+
+/// When [`NumberSieve::refuses_all_in`] holds.
+#[derive(Clone, Debug)]
+enum Whole {
+    /// Never: a band may keep a number whatever its text.
+    Never,
+    /// Always: the field takes no number at all.
+    Always,
+    /// Unless one of the texts occurs in the bytes (a number equal to a
+    /// text is an occurrence of it). A search per text: `aho-corasick`'s
+    /// prefilters key on rare bytes, and in arrays of numbers no byte is
+    /// rare (its one-byte prefilter made citylots-4 3.6 times slower);
+    /// `memmem` tests two bytes of the text a vector at a time.
+    Unless(Box<[Finder<'static>]>),
 }
 
 impl NumberSieve {
@@ -40,11 +59,42 @@ impl NumberSieve {
             return None;
         }
         let lengths = texts.iter().fold(0u64, |m, t| m | 1 << t.len().min(63));
+        let whole = match (bands, texts.is_empty()) {
+            (Some(_), _) => Whole::Never,
+            (None, true) => Whole::Always,
+            (None, false) => Whole::Unless(
+                texts
+                    .iter()
+                    .map(|t| Finder::new(t.as_ref()).into_owned())
+                    .collect(),
+            ),
+        };
         Some(NumberSieve {
             lengths,
             texts: texts.into_boxed_slice(),
             bands,
+            whole,
         })
+    }
+
+    /// Whether the sieve may refuse every number of an array from its
+    /// bytes alone (see [`NumberSieve::refuses_all_in`]).
+    #[inline]
+    pub(crate) fn refuses_by_text(&self) -> bool {
+        !matches!(self.whole, Whole::Never)
+    }
+
+    /// Whether the sieve refuses every number written in `bytes` (the
+    /// bytes of an array holding only numbers and arrays): it has no bands
+    /// and none of its texts occurs there. A number it keeps is equal to a
+    /// text, so an occurrence; one inside a longer number only makes this
+    /// answer `false` for nothing.
+    pub(crate) fn refuses_all_in(&self, bytes: &[u8]) -> bool {
+        match &self.whole {
+            Whole::Never => false,
+            Whole::Always => true,
+            Whole::Unless(texts) => texts.iter().all(|t| t.find(bytes).is_none()),
+        }
     }
 
     /// Whether some pattern of the field may match the number literal

@@ -377,6 +377,139 @@ fn unmatched_close(open: u64, close: u64, depth: &mut usize) -> Option<u32> {
     None
 }
 
+/// The bytes of one 64-byte block that an array holding only numbers and
+/// arrays may contain (digits, `-+.eE`, `,`, `[`, `]`, white space), and
+/// its `[` and `]`: bit `i` is byte `i`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct NumberClasses {
+    pub numeric: u64,
+    pub open: u64,
+    pub close: u64,
+}
+
+/// Whether `c` may appear in an array of numbers and arrays.
+const fn numeric_byte(c: u8) -> bool {
+    matches!(
+        c,
+        b'0'..=b'9'
+            | b'-'
+            | b'+'
+            | b'.'
+            | b'e'
+            | b'E'
+            | b','
+            | b'['
+            | b']'
+            | b' '
+            | b'\t'
+            | b'\n'
+            | b'\r'
+    )
+}
+
+/// [`NumberClasses`] one byte at a time: the fallback without AVX2 and the
+/// reference the AVX2 version is tested against.
+fn number_classes_portable(block: &[u8; 64]) -> NumberClasses {
+    let mut c = NumberClasses::default();
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        if numeric_byte(b) {
+            c.numeric |= bit;
+        }
+        match b {
+            b'[' => c.open |= bit,
+            b']' => c.close |= bit,
+            _ => {}
+        }
+    }
+    c
+}
+
+/// For the array whose `[` is at `start` (trusted input): the index just
+/// after its `]` if it holds only numbers and arrays (every byte of it one
+/// of [`NumberClasses::numeric`]'s: so no string, object or literal) nested
+/// at most `room` levels inside it; else, or if `b` ends first, `None`.
+/// Lets the trusted reader pass over a field's number arrays whole when
+/// its sieve refuses every number they hold.
+pub(super) fn number_array_end(b: &[u8], start: usize, room: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if fast::available() {
+        // SAFETY: the CPU has every feature `fast::number_array_end`
+        // enables (checked at run time just above).
+        #[allow(unsafe_code)]
+        return unsafe { fast::number_array_end(b, start, room) };
+    }
+    number_array_end_with(b, start, room, number_classes_portable)
+}
+
+#[inline(always)]
+fn number_array_end_with(
+    b: &[u8],
+    start: usize,
+    room: usize,
+    classify: impl Fn(&[u8; 64]) -> NumberClasses,
+) -> Option<usize> {
+    // Arrays open inside this one; its own `[` (bit 0 of the first block)
+    // is not counted, so its end is the first `]` with none open.
+    let mut depth = 0usize;
+    let mut own = 1u64;
+    let mut at = start;
+    while at < b.len() {
+        let c = match b
+            .get(at..at.wrapping_add(64))
+            .and_then(|s| <&[u8; 64]>::try_from(s).ok())
+        {
+            Some(block) => classify(block),
+            // Padded with spaces, which are numeric: only the bytes of `b`
+            // decide.
+            None => classify(&block_at(b, at)),
+        };
+        let open = c.open & !own;
+        own = 0;
+        let (opens, closes) = (open.count_ones() as usize, c.close.count_ones() as usize);
+        // Most blocks of a long array neither end it nor could nest past
+        // `room`: counted, not walked.
+        if closes <= depth && depth + opens <= room {
+            if c.numeric != u64::MAX {
+                return None;
+            }
+            depth = depth + opens - closes;
+            at += 64;
+            continue;
+        }
+        let mut brackets = open | c.close;
+        let mut end = None;
+        while brackets != 0 {
+            let bit = brackets & brackets.wrapping_neg();
+            if open & bit != 0 {
+                depth += 1;
+                if depth > room {
+                    return None;
+                }
+            } else if depth == 0 {
+                end = Some(bit.trailing_zeros());
+                break;
+            } else {
+                depth -= 1;
+            }
+            brackets ^= bit;
+        }
+        // Only the bytes up to the end must be numeric.
+        let inside = match end {
+            Some(63) | None => u64::MAX,
+            Some(i) => (1u64 << (i + 1)) - 1,
+        };
+        if !c.numeric & inside != 0 {
+            return None;
+        }
+        if let Some(i) = end {
+            return Some(at + i as usize + 1);
+        }
+        at += 64;
+    }
+    None
+}
+
 /// Where an object's reader may go when the first key that could lead
 /// somewhere may start at `to` (the answer of [`member_seek`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -814,6 +947,45 @@ mod fast {
     }
 
     #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+    pub(super) fn number_array_end(b: &[u8], start: usize, room: usize) -> Option<usize> {
+        let (lo, hi) = (table(&NUMERIC_LO), table(&NUMERIC_HI));
+        super::number_array_end_with(b, start, room, |block| number_classes(block, lo, hi))
+    }
+
+    /// The numeric bytes as a nibble lookup: a byte is numeric when the
+    /// entries of its low and high nibbles share a bit. Bit 0: `\t \n \r`
+    /// (high nibble 0); bit 1: ` + , - .` (2); bit 2: digits (3); bit 3:
+    /// `E` and `e` (4 and 6); bit 4: `[` and `]` (5). High nibbles 8 to 15
+    /// (bytes from 0x80) have no bit.
+    const NUMERIC_LO: [u8; 16] = [
+        0b00110, 0b00100, 0b00100, 0b00100, 0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00101,
+        0b00001, 0b10010, 0b00010, 0b10011, 0b00010, 0,
+    ];
+    const NUMERIC_HI: [u8; 16] = [
+        0b00001, 0, 0b00010, 0b00100, 0b01000, 0b10000, 0b01000, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn number_classes(block: &[u8; 64], lo: __m256i, hi: __m256i) -> super::NumberClasses {
+        let nibble = _mm256_set1_epi8(0x0f);
+        let mut c = super::NumberClasses::default();
+        for k in 0..2 {
+            let v = half(block, k);
+            let shift = 32 * k;
+            let low = _mm256_and_si256(v, nibble);
+            let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+            let both =
+                _mm256_and_si256(_mm256_shuffle_epi8(lo, low), _mm256_shuffle_epi8(hi, high));
+            c.numeric |=
+                (!bits(_mm256_cmpeq_epi8(both, _mm256_setzero_si256())) & 0xFFFF_FFFF) << shift;
+            c.open |= bits(eq(v, b'[')) << shift;
+            c.close |= bits(eq(v, b']')) << shift;
+        }
+        c
+    }
+
+    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
     pub(super) fn member_seek(b: &[u8], from: usize, to: usize) -> super::Seek {
         super::member_seek_with(b, from, to, |block| classify(block), |x| prefix_xor(x))
     }
@@ -981,11 +1153,35 @@ mod fast {
                     )
                 };
                 assert_eq!(c, super::super::portable(&block));
+                // SAFETY: as above.
+                #[allow(unsafe_code)]
+                let n = unsafe {
+                    super::number_classes(
+                        &block,
+                        super::table(&super::NUMERIC_LO),
+                        super::table(&super::NUMERIC_HI),
+                    )
+                };
+                assert_eq!(n, super::super::number_classes_portable(&block));
 
                 assert_eq!(
                     x,
                     super::super::prefix_xor(u64::from(round).wrapping_mul(0x9E37_79B9_7F4A_7C15))
                 );
+            }
+            // Every byte value, 64 at a time.
+            for base in [0u8, 64, 128, 192] {
+                let block: [u8; 64] = std::array::from_fn(|i| base + i as u8);
+                // SAFETY: the features were detected above.
+                #[allow(unsafe_code)]
+                let n = unsafe {
+                    super::number_classes(
+                        &block,
+                        super::table(&super::NUMERIC_LO),
+                        super::table(&super::NUMERIC_HI),
+                    )
+                };
+                assert_eq!(n, super::super::number_classes_portable(&block));
             }
         }
     }
@@ -1090,6 +1286,63 @@ mod tests {
         assert_eq!(escaped_at, [1, 4, 8, 10, 14, 16]);
     }
 
+    /// [`number_array_end`] one byte at a time.
+    fn number_array_end_reference(b: &[u8], start: usize, room: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        for (i, &c) in b.iter().enumerate().skip(start + 1) {
+            if !numeric_byte(c) {
+                return None;
+            }
+            match c {
+                b'[' => {
+                    depth += 1;
+                    if depth > room {
+                        return None;
+                    }
+                }
+                b']' if depth == 0 => return Some(i + 1),
+                b']' => depth -= 1,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn number_arrays_end_at_their_bracket_or_not_at_all() {
+        let coordinates = br#"[ [ [ -122.4, 37.8, 0.0 ], [ 1e5, -2E-3, 0 ] ] ], "x": 1"#;
+        let end = number_array_end(coordinates, 0, 8).unwrap();
+        assert_eq!(&coordinates[end..], br#", "x": 1"#);
+        // Nested two levels inside: room 1 is too little.
+        assert_eq!(number_array_end(coordinates, 0, 2), Some(end));
+        assert_eq!(number_array_end(coordinates, 0, 1), None);
+        // A string, an object, a literal, a byte from 0x80: none.
+        for bad in [
+            &br#"[1, "2"]"#[..],
+            b"[1, {}]",
+            b"[1, true]",
+            b"[null]",
+            b"[1, \xc3\xa9]",
+        ] {
+            assert_eq!(number_array_end(bad, 0, 8), None, "{:?}", bad);
+        }
+        // What follows the end is not looked at; an unclosed array has none.
+        assert_eq!(number_array_end(b"[1]\"x\"", 0, 8), Some(3));
+        assert_eq!(number_array_end(b"[[1, 2]", 0, 8), None);
+        // Across blocks, with the end in a later one.
+        let long = format!("[{}[7]] tail", "[1.25, -3], ".repeat(30));
+        let end = number_array_end(long.as_bytes(), 0, 1).unwrap();
+        assert_eq!(&long.as_bytes()[end..], b" tail");
+        for text in [coordinates.as_slice(), long.as_bytes()] {
+            for room in 0..4 {
+                assert_eq!(
+                    number_array_end_with(text, 0, room, number_classes_portable),
+                    number_array_end_reference(text, 0, room)
+                );
+            }
+        }
+    }
+
     #[test]
     fn container_end_skips_strings_with_brackets() {
         let text = br#"{"a": "]}\"]", "b": [[{}], "[["]} , 1"#;
@@ -1124,6 +1377,30 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+
+        /// The end of a number array, its room and the bytes it refuses,
+        /// on bytes mostly of the numeric kind (and brackets unbalanced at
+        /// will), as the byte-at-a-time reference finds them.
+        #[test]
+        fn number_array_ends_equal_the_byte_scan(
+            body in proptest::collection::vec(
+                proptest::sample::select(b"[[]]]],,,  0123456789-.eE+\t\n\r\"{}ta\x80"
+                    .to_vec()),
+                0..300,
+            ),
+            lead in 0usize..70,
+            room in 0usize..6,
+        ) {
+            let mut text = vec![b' '; lead];
+            text.push(b'[');
+            text.extend_from_slice(&body);
+            let want = number_array_end_reference(&text, lead, room);
+            proptest::prop_assert_eq!(number_array_end(&text, lead, room), want);
+            proptest::prop_assert_eq!(
+                number_array_end_with(&text, lead, room, number_classes_portable),
+                want
+            );
+        }
 
         /// On valid JSON the jump lands just after the container's closing
         /// bracket, whatever its strings hold and wherever it starts.
