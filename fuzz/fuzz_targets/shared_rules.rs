@@ -43,6 +43,8 @@ pub const RULES: &[(&str, &str)] = &[
     // Number sieves: literals by spelling (not comparable) and by band.
     ("coordinate-text", r#"{"geometry": {"coordinates": [37.807807921694092, -122.418261722815416]}}"#),
     ("coordinate-range", r#"{"geometry": {"coordinates": [{"numeric": [">", 37.7, "<", 37.9]}]}}"#),
+    // Texts only: its arrays may be passed over whole.
+    ("point-text", r#"{"geometry": {"points": [37.807807921694092, "x"]}, "source": ["aws.s3"]}"#),
 ];
 
 pub fn matcher() -> &'static Matcher {
